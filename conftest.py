@@ -1,0 +1,47 @@
+"""Suite-wide fixtures and the rules for tests that need real services.
+
+Tests marked postgres/redis/browser are skipped when that service is missing, except where
+CI sets CRM_REQUIRE_POSTGRES / CRM_REQUIRE_REDIS / CRM_REQUIRE_BROWSER: there a missing
+service fails the run instead of quietly skipping.
+"""
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+BROWSER_PATH = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
+
+
+def _available(marker: str) -> bool:
+    if marker == "postgres":
+        return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    if marker == "redis":
+        return bool(settings.REDIS_URL)
+    if marker == "browser":
+        return bool(shutil.which(BROWSER_PATH))
+    return True
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for marker in ("postgres", "redis", "browser"):
+            if marker in item.keywords and not _available(marker):
+                if os.environ.get(f"CRM_REQUIRE_{marker.upper()}") == "1":
+                    raise pytest.UsageError(f"{marker} is required (CRM_REQUIRE_{marker.upper()}=1) "
+                                            f"but not available")
+                item.add_marker(pytest.mark.skip(reason=f"needs {marker}"))
+
+
+@pytest.fixture
+def sales_user(db):
+    from accounts.tests.factories import SalesStaffFactory
+
+    return SalesStaffFactory(username="sally")
+
+
+@pytest.fixture
+def manager(db):
+    from accounts.tests.factories import ManagerFactory
+
+    return ManagerFactory(username="marta")

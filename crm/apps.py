@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CRMConfig(AppConfig):
+    name = "crm"
+    verbose_name = _("CRM")
+
+
+class CRMAdminConfig(AdminConfig):
+    default_site = "crm.admin_site.CRMAdminSite"

@@ -1,0 +1,39 @@
+"""Default periodic tasks. Stored in the database (django-celery-beat) so managers can change
+them in the admin; migrations register them once and never overwrite a manager's edits."""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DefaultSchedule:
+    name: str
+    task: str
+    every_minutes: int | None = None
+    crontab: tuple[str, str] | None = None  # (minute, hour) in the shop's time zone
+
+
+DEFAULT_SCHEDULES = [
+    DefaultSchedule("Worker heartbeat", "crm.heartbeat", every_minutes=1),
+    DefaultSchedule("Re-derive contact purchase figures", "customers.rederive_stats",
+                    crontab=("30", "3")),
+]
+
+
+def register_default_schedules(apps, schedules=DEFAULT_SCHEDULES, time_zone: str = "UTC") -> None:
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")  # noqa: N806
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")  # noqa: N806
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")  # noqa: N806
+    for schedule in schedules:
+        if PeriodicTask.objects.filter(name=schedule.name).exists():
+            continue
+        when = {}
+        if schedule.every_minutes:
+            when["interval"], _ = IntervalSchedule.objects.get_or_create(
+                every=schedule.every_minutes, period="minutes"
+            )
+        else:
+            minute, hour = schedule.crontab
+            when["crontab"], _ = CrontabSchedule.objects.get_or_create(
+                minute=minute, hour=hour, day_of_week="*", day_of_month="*",
+                month_of_year="*", timezone=time_zone,
+            )
+        PeriodicTask.objects.create(name=schedule.name, task=schedule.task, **when)

@@ -1,0 +1,8 @@
+"""Settings for `make run` on a laptop: debug on, SQLite and the filesystem broker by default."""
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "local-development-only-not-secret")
+os.environ.setdefault("DJANGO_DEBUG", "true")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+
+from .base import *  # noqa: E402,F403

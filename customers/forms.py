@@ -1,0 +1,67 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Channel, Contact
+from .normalise import normalise_email
+
+
+class ContactForm(forms.ModelForm):
+    marketing_consent = forms.BooleanField(
+        label=_("Agrees to receive marketing email"), required=False
+    )
+
+    class Meta:
+        model = Contact
+        fields = ["email", "first_name", "last_name", "phone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Save contact")))
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])
+
+    def _post_clean(self) -> None:
+        # Uniqueness and constraints are checked by the service; skip the model's checks here.
+        pass
+
+
+class PurchaseForm(forms.Form):
+    """The short form sales staff use all day: amount, currency, when (defaults to now)."""
+
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=0, max_digits=14, decimal_places=3,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "autofocus": True}),
+    )
+    currency = forms.CharField(label=_("Currency"), max_length=3, min_length=3)
+    purchased_at = forms.DateTimeField(
+        label=_("Date and time"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.STORE)
+    quantity = forms.IntegerField(label=_("Items"), min_value=1, max_value=100000, initial=1)
+    code = forms.CharField(label=_("Coupon or referral code"), max_length=64, required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("currency", settings.CRM_BASE_CURRENCY)
+        kwargs["initial"].setdefault(
+            "purchased_at", timezone.localtime().replace(second=0, microsecond=0)
+        )
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Record purchase")))
+
+    def clean_currency(self) -> str:
+        return self.cleaned_data["currency"].strip().upper()
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Show a service's per-field errors on the form's own fields."""
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)

@@ -1,0 +1,176 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import ContactQuerySet, PurchaseQuerySet
+
+
+class Stage(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    ONE_TIME = "one_time", _("One-time buyer")
+    REPEAT = "repeat", _("Repeat client")
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("Online shop")
+    STORE = "store", _("Store")
+    PHONE = "phone", _("Phone")
+    MARKETPLACE = "marketplace", _("Marketplace")
+    OTHER = "other", _("Other")
+
+
+class Contact(models.Model):
+    """A person the business sells to. Personal data is kept to what the CRM needs."""
+
+    email = models.EmailField(_("email"), max_length=254, unique=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    marketing_consent = models.BooleanField(_("marketing consent"), default=False)
+    consent_changed_at = models.DateTimeField(_("consent changed at"), null=True, blank=True)
+    consent_source = models.CharField(
+        _("consent source"), max_length=64, blank=True,
+        help_text=_("Where consent was given or withdrawn, e.g. checkout, import, staff."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="owned_contacts",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    # Derived from purchases by customers.stats only; never edited by hand.
+    purchase_count = models.PositiveIntegerField(
+        _("purchases"), default=0, editable=False,
+        help_text=_("Purchase days: purchases on one calendar day count as one transaction."),
+    )
+    first_purchase_at = models.DateTimeField(_("first purchase"), null=True, editable=False)
+    last_purchase_at = models.DateTimeField(_("last purchase"), null=True, editable=False)
+    total_spent = models.DecimalField(
+        _("total spent"), max_digits=18, decimal_places=3, default=0, editable=False,
+        help_text=_("In the base currency, refunds excluded."),
+    )
+    stage = models.GeneratedField(
+        expression=Case(
+            When(purchase_count=0, then=Value(Stage.PROSPECT.value)),
+            When(purchase_count=1, then=Value(Stage.ONE_TIME.value)),
+            default=Value(Stage.REPEAT.value),
+        ),
+        output_field=models.CharField(max_length=16, choices=Stage.choices),
+        db_persist=True,
+        verbose_name=_("stage"),
+    )
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-id"]
+        constraints = [
+            # Stored lower-case, so the plain unique index is a case-insensitive one.
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="contact_email_lowercase"),
+        ]
+        indexes = [
+            models.Index(fields=["stage", "last_purchase_at"], name="contact_stage_last_idx"),
+            models.Index(fields=["last_purchase_at"], name="contact_last_purchase_idx"),
+            models.Index(fields=["owner", "stage"], name="contact_owner_stage_idx"),
+        ]
+
+    def __str__(self) -> str:
+        name = self.full_name
+        return f"{name} <{self.email}>" if name else self.email
+
+    def clean(self) -> None:
+        from .normalise import normalise_email
+
+        self.email = normalise_email(self.email)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Purchase(models.Model):
+    """One order. Refunded orders stay for the record but never count as purchases."""
+
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="purchases"
+    )
+    purchased_at = models.DateTimeField(_("purchased at"))
+    # The shop-local calendar day: the unit of a transaction in the lifecycle and the models.
+    purchased_on = models.DateField(_("purchase day"), editable=False)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=3)
+    currency = models.CharField(_("currency"), max_length=3)
+    amount_base = models.DecimalField(
+        _("amount in base currency"), max_digits=18, decimal_places=3, editable=False
+    )
+    quantity = models.PositiveIntegerField(_("items"), default=1)
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.ONLINE
+    )
+    source = models.CharField(
+        _("source"), max_length=32, default="manual",
+        help_text=_("Where the record came from: manual, csv, api, demo, ..."),
+    )
+    external_id = models.CharField(
+        _("external id"), max_length=128, null=True, blank=True,
+        help_text=_("The order's id in the source system; unique per source."),
+    )
+    code = models.CharField(
+        _("coupon or referral code"), max_length=64, blank=True
+    )
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True, editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = PurchaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
+        ordering = ["-purchased_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], condition=Q(external_id__isnull=False),
+                name="purchase_source_external_id_unique",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="purchase_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(amount_base__gte=0), name="purchase_amount_base_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["contact", "purchased_at"], name="purchase_contact_date_idx"),
+            models.Index(fields=["purchased_at"], name="purchase_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} · {self.purchased_at:%Y-%m-%d}"
+
+    @property
+    def is_refunded(self) -> bool:
+        return self.refunded_at is not None
+
+
+class CurrencyRate(models.Model):
+    """How many units of the base currency one unit of `currency` is worth."""
+
+    currency = models.CharField(_("currency"), max_length=3, unique=True)
+    rate = models.DecimalField(_("rate to base currency"), max_digits=18, decimal_places=8)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("currency rate")
+        verbose_name_plural = _("currency rates")
+        ordering = ["currency"]
+        constraints = [models.CheckConstraint(condition=Q(rate__gt=0), name="currency_rate_positive")]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} {settings.CRM_BASE_CURRENCY}"

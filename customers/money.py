@@ -1,0 +1,82 @@
+"""Amounts and currencies: ISO 4217 codes, minor units, conversion to the base currency.
+
+Currency data comes from Babel (CLDR), so codes and decimal places are the standard ones.
+"""
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import get_currency_precision, list_currencies
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+# Largest amount accepted for one purchase: fits the column with room for the base conversion.
+MAX_AMOUNT = Decimal("99999999999")
+_CURRENCIES = frozenset(list_currencies())
+
+
+def base_currency() -> str:
+    return settings.CRM_BASE_CURRENCY
+
+
+def normalise_currency(code: str) -> str:
+    """Return the upper-case ISO 4217 code, or raise ValidationError."""
+    cleaned = (code or "").strip().upper()
+    if not cleaned:
+        raise ValidationError(_("Currency is required (an ISO 4217 code such as USD)."))
+    if cleaned not in _CURRENCIES:
+        raise ValidationError(
+            _("Unknown currency %(code)s: use an ISO 4217 code such as USD, EUR or TRY."),
+            params={"code": code.strip()[:10]},
+        )
+    return cleaned
+
+
+def parse_amount(text: str) -> Decimal:
+    """Parse a plain decimal amount with a dot as decimal separator ("1234.50")."""
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise ValidationError(_("Amount is required."))
+    if "," in cleaned:
+        raise ValidationError(
+            _("Amount %(value)s has a comma: write amounts like 1234.50, without thousands "
+              "separators."),
+            params={"value": cleaned[:30]},
+        )
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValidationError(
+            _("Amount %(value)s is not a number."), params={"value": cleaned[:30]}
+        ) from None
+    return amount
+
+
+def validate_amount(amount: Decimal, currency: str) -> Decimal:
+    """Check an amount for a currency: finite, not negative, not too many decimal places."""
+    if not amount.is_finite():
+        raise ValidationError(_("Amount must be a finite number."))
+    if amount < 0:
+        raise ValidationError(_("Amount cannot be negative; record a refund instead."))
+    if amount > MAX_AMOUNT:
+        raise ValidationError(_("Amount is too large."))
+    places = get_currency_precision(currency)
+    if amount != amount.quantize(Decimal(1).scaleb(-places)):
+        raise ValidationError(
+            _("%(currency)s amounts have at most %(places)s decimal places."),
+            params={"currency": currency, "places": places},
+        )
+    return amount
+
+
+def to_base(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal:
+    """Convert to the base currency with the given rates (base units per one unit)."""
+    if currency == base_currency():
+        return amount
+    try:
+        rate = rates[currency]
+    except KeyError:
+        raise ValidationError(
+            _("No exchange rate for %(currency)s: a manager can add one under Currency rates."),
+            params={"currency": currency},
+        ) from None
+    return (amount * rate).quantize(Decimal("0.001"))

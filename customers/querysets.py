@@ -1,0 +1,41 @@
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ContactQuerySet(models.QuerySet):
+    def prospects(self):
+        return self.filter(stage="prospect")
+
+    def one_time_buyers(self):
+        return self.filter(stage="one_time")
+
+    def repeat_clients(self):
+        return self.filter(stage="repeat")
+
+    def at_risk(self, *, now: dt.datetime | None = None):
+        """Repeat clients silent for longer than CRM_AT_RISK_MIN_DAYS."""
+        cutoff = (now or timezone.now()) - dt.timedelta(days=settings.CRM_AT_RISK_MIN_DAYS)
+        return self.repeat_clients().filter(last_purchase_at__lt=cutoff)
+
+    def owned_by(self, user):
+        return self.filter(owner=user)
+
+    def search(self, text: str):
+        """Contacts whose email or name contains every word of `text`."""
+        query = self
+        for word in text.split():
+            query = query.filter(
+                Q(email__icontains=word) | Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+            )
+        return query
+
+
+class PurchaseQuerySet(models.QuerySet):
+    def counted(self):
+        """Purchases that count: refunded ones never do."""
+        return self.filter(refunded_at__isnull=True)

@@ -1,0 +1,220 @@
+"""Every write to contacts and purchases goes through here: dashboard, admin, import, API, tasks.
+
+Each purchase write locks its contact row first, so concurrent writers for one contact are
+serialised and the derived figures (customers.stats) are recomputed from committed data.
+"""
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import Channel, Contact, CurrencyRate, Purchase
+from .money import normalise_currency, to_base, validate_amount
+from .normalise import normalise_email, shop_day, validate_purchase_time
+from .stats import contacts_refresh_stats, contacts_with_drift
+
+CONTACT_EDITABLE_FIELDS = frozenset({"email", "first_name", "last_name", "phone", "owner"})
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    purchase: Purchase
+    created: bool
+
+
+def currency_rates() -> dict[str, Decimal]:
+    return dict(CurrencyRate.objects.values_list("currency", "rate"))
+
+
+# --- Contacts -------------------------------------------------------------------------------
+
+def contact_create(
+    *, email: str, first_name: str = "", last_name: str = "", phone: str = "",
+    owner=None, marketing_consent: bool = False, consent_source: str = "",
+) -> Contact:
+    email = normalise_email(email)
+    if Contact.objects.filter(email=email).exists():
+        raise ValidationError({"email": ValidationError(
+            "A contact with this email already exists.", code="unique")})
+    contact = Contact(
+        email=email, first_name=first_name.strip(), last_name=last_name.strip(),
+        phone=phone.strip(), owner=owner,
+    )
+    _apply_consent(contact, marketing_consent, consent_source)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+def contact_get_or_create(*, email: str, first_name: str = "", last_name: str = "") -> Contact:
+    email = normalise_email(email)
+    contact, _created = Contact.objects.get_or_create(
+        email=email, defaults={"first_name": first_name.strip(), "last_name": last_name.strip()}
+    )
+    return contact
+
+
+def contact_update(*, contact: Contact, **changes) -> Contact:
+    """Change personal fields and owner; consent goes through contact_set_consent."""
+    unknown = set(changes) - CONTACT_EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"contact_update cannot change {sorted(unknown)}")
+    for field, value in changes.items():
+        setattr(contact, field, value.strip() if isinstance(value, str) else value)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+def _apply_consent(contact: Contact, consent: bool, source: str) -> None:
+    if contact.marketing_consent != consent or contact.consent_changed_at is None:
+        contact.marketing_consent = consent
+        contact.consent_changed_at = timezone.now()
+        contact.consent_source = source[:64]
+
+
+def contact_set_consent(*, contact: Contact, consent: bool, source: str) -> Contact:
+    _apply_consent(contact, consent, source)
+    contact.save(update_fields=["marketing_consent", "consent_changed_at", "consent_source",
+                                "updated_at"])
+    return contact
+
+
+def contacts_assign_owner(*, contacts: QuerySet, owner) -> int:
+    return contacts.update(owner=owner, updated_at=timezone.now())
+
+
+# --- Purchases ------------------------------------------------------------------------------
+
+def purchase_clean(
+    *, purchased_at: dt.datetime, amount: Decimal, currency: str,
+    rates: dict[str, Decimal] | None = None,
+) -> dict:
+    """Validate a purchase's money and time; return the stored values. Errors are per field."""
+    errors: dict[str, ValidationError] = {}
+    cleaned: dict = {}
+    try:
+        cleaned["purchased_at"] = validate_purchase_time(purchased_at)
+        cleaned["purchased_on"] = shop_day(purchased_at)
+    except ValidationError as error:
+        errors["purchased_at"] = error
+    try:
+        cleaned["currency"] = normalise_currency(currency)
+        cleaned["amount"] = validate_amount(amount, cleaned["currency"])
+    except ValidationError as error:
+        errors["currency" if "currency" not in cleaned else "amount"] = error
+    else:
+        rates = currency_rates() if rates is None else rates
+        try:
+            cleaned["amount_base"] = to_base(cleaned["amount"], cleaned["currency"], rates)
+        except ValidationError as error:
+            errors["currency"] = error
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _lock_contact(contact_id: int) -> None:
+    list(Contact.objects.select_for_update().filter(pk=contact_id).values_list("pk"))
+
+
+def purchase_record(
+    *, contact: Contact, purchased_at: dt.datetime, amount: Decimal, currency: str,
+    channel: str = Channel.ONLINE, quantity: int = 1, source: str = "manual",
+    external_id: str | None = None, code: str = "", recorded_by=None,
+) -> PurchaseResult:
+    """Record a purchase once; a known (source, external_id) returns the existing one."""
+    values = purchase_clean(purchased_at=purchased_at, amount=amount, currency=currency)
+    external_id = (external_id or "").strip() or None
+    with transaction.atomic():
+        _lock_contact(contact.pk)
+        if external_id:
+            existing = Purchase.objects.filter(source=source, external_id=external_id).first()
+            if existing:
+                return PurchaseResult(existing, created=False)
+        try:
+            with transaction.atomic():
+                purchase = Purchase.objects.create(
+                    contact=contact, channel=channel, quantity=quantity, source=source,
+                    external_id=external_id, code=code.strip(), recorded_by=recorded_by,
+                    **values,
+                )
+        except IntegrityError:
+            # Another writer recorded the same order for another contact in the meantime.
+            existing = Purchase.objects.filter(source=source, external_id=external_id).first()
+            if existing is None:
+                raise
+            return PurchaseResult(existing, created=False)
+        contacts_refresh_stats([contact.pk])
+    contact.refresh_from_db()
+    return PurchaseResult(purchase, created=True)
+
+
+def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
+    """Correct a purchase (amount, currency, time, channel, items, code, contact)."""
+    old_contact_id = purchase.contact_id
+    for field, value in changes.items():
+        setattr(purchase, field, value)
+    values = purchase_clean(
+        purchased_at=purchase.purchased_at, amount=purchase.amount, currency=purchase.currency
+    )
+    with transaction.atomic():
+        for contact_id in sorted({old_contact_id, purchase.contact_id}):
+            _lock_contact(contact_id)
+        for field, value in values.items():
+            setattr(purchase, field, value)
+        purchase.save()
+        contacts_refresh_stats({old_contact_id, purchase.contact_id})
+    return purchase
+
+
+def purchase_refund(*, purchase: Purchase, refunded_at: dt.datetime | None = None) -> Purchase:
+    """Mark a purchase refunded: it stays on record and stops counting."""
+    with transaction.atomic():
+        _lock_contact(purchase.contact_id)
+        Purchase.objects.filter(pk=purchase.pk, refunded_at__isnull=True).update(
+            refunded_at=refunded_at or timezone.now()
+        )
+        contacts_refresh_stats([purchase.contact_id])
+    purchase.refresh_from_db()
+    return purchase
+
+
+def purchase_delete(*, purchase: Purchase) -> None:
+    with transaction.atomic():
+        _lock_contact(purchase.contact_id)
+        purchase.delete()
+        contacts_refresh_stats([purchase.contact_id])
+
+
+def purchases_delete(*, purchases: QuerySet) -> int:
+    with transaction.atomic():
+        contact_ids = sorted(set(purchases.values_list("contact_id", flat=True)))
+        list(Contact.objects.select_for_update().filter(pk__in=contact_ids).values_list("pk"))
+        deleted, _by_model = purchases.delete()
+        contacts_refresh_stats(contact_ids)
+    return deleted
+
+
+# --- Consistency ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DriftReport:
+    checked: int
+    drifted: int
+    sample_ids: list[int]
+
+
+def contacts_rederive_stats(*, fix: bool = True) -> DriftReport:
+    """Compare every contact's stored figures with its purchases; fix those that differ."""
+    drifted_ids = list(contacts_with_drift().values_list("pk", flat=True))
+    if fix and drifted_ids:
+        with transaction.atomic():
+            contacts_refresh_stats(drifted_ids)
+    return DriftReport(
+        checked=Contact.objects.count(), drifted=len(drifted_ids), sample_ids=drifted_ids[:20]
+    )
