@@ -1,0 +1,70 @@
+"""Concurrent purchase inserts for one contact keep its figures exact (PostgreSQL row locks)."""
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from customers.models import Contact, Stage
+from customers.services import purchase_record
+from customers.tests.factories import ContactFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 12
+
+
+def _run_in_threads(work) -> list[BaseException]:
+    barrier = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+
+    def target(index: int) -> None:
+        try:
+            barrier.wait()
+            work(index)
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_concurrent_purchases_on_different_days_are_all_counted():
+    contact = ContactFactory()
+    start = timezone.now() - dt.timedelta(days=100)
+
+    errors = _run_in_threads(lambda i: purchase_record(
+        contact=Contact.objects.get(pk=contact.pk), purchased_at=start + dt.timedelta(days=i),
+        amount=Decimal("1.25"), currency="USD"))
+
+    contact.refresh_from_db()
+    assert errors == []
+    assert contact.purchase_count == THREADS
+    assert contact.stage == Stage.REPEAT
+    assert contact.total_spent == Decimal("1.25") * THREADS
+    assert contact.first_purchase_at == start
+    assert contact.last_purchase_at == start + dt.timedelta(days=THREADS - 1)
+
+
+def test_concurrent_retries_of_one_order_create_one_purchase():
+    contact = ContactFactory()
+    when = timezone.now() - dt.timedelta(days=1)
+    results = []
+
+    errors = _run_in_threads(lambda i: results.append(purchase_record(
+        contact=Contact.objects.get(pk=contact.pk), purchased_at=when, amount=Decimal("30"),
+        currency="USD", source="shop", external_id="order-42")))
+
+    contact.refresh_from_db()
+    assert errors == []
+    assert sum(result.created for result in results) == 1
+    assert contact.purchases.count() == 1
+    assert contact.total_spent == Decimal("30")
