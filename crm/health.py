@@ -3,6 +3,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+_LABELS = {
+    "broker": gettext_lazy("Message broker"),
+    "worker": gettext_lazy("Celery worker"),
+    "beat": gettext_lazy("Scheduler (beat)"),
+}
 
 from .celery import app
 
@@ -13,6 +21,10 @@ class Check:
     name: str
     ok: bool
     detail: str
+
+    @property
+    def label(self) -> str:
+        return str(_LABELS.get(self.name, self.name))
 
 
 def broker_check() -> Check:
@@ -31,7 +43,7 @@ def worker_check(timeout: float = 2.0) -> Check:
         return Check("worker", False, f"{type(error).__name__}: {error}")
     names = sorted(name for reply in replies for name in reply)
     if not names:
-        return Check("worker", False, "no worker answered")
+        return Check("worker", False, _("no worker answered"))
     return Check("worker", True, ", ".join(names))
 
 
@@ -41,9 +53,10 @@ def heartbeat_check(max_age: dt.timedelta = dt.timedelta(minutes=3)) -> Check:
 
     beat = Heartbeat.objects.filter(name="worker").first()
     if beat is None:
-        return Check("beat", False, "no scheduled task has run yet")
+        return Check("beat", False, _("no scheduled task has run yet"))
     age = timezone.now() - beat.beaten_at
-    return Check("beat", age <= max_age, f"last scheduled run {int(age.total_seconds())} s ago")
+    detail = _("last scheduled run %(seconds)d s ago") % {"seconds": age.total_seconds()}
+    return Check("beat", age <= max_age, detail)
 
 
 def all_checks() -> list[Check]:

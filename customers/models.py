@@ -93,6 +93,10 @@ class Contact(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
+    def get_stage_display(self) -> str:
+        # A GeneratedField gets no get_FOO_display(); its choices live on the output field.
+        return Stage(self.stage).label if self.stage else ""
+
 
 class Purchase(models.Model):
     """One order. Refunded orders stay for the record but never count as purchases."""

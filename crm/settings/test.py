@@ -6,9 +6,27 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 
 from .base import *  # noqa: E402,F403
 
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns otherwise
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests that need a real worker and broker start one themselves (see crm/tests).
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+
+if not REDIS_URL:  # noqa: F405
+    # Keep test messages away from a `make run` worker that may be using var/broker.
+    import tempfile
+    from pathlib import Path
+
+    _test_broker = Path(tempfile.mkdtemp(prefix="crm-test-broker-"))
+    for _folder in ("queue", "control", "processed"):
+        (_test_broker / _folder).mkdir()
+    CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+        "data_folder_in": str(_test_broker / "queue"),
+        "data_folder_out": str(_test_broker / "queue"),
+        "control_folder": str(_test_broker / "control"),
+        "processed_folder": str(_test_broker / "processed"),
+    }
