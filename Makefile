@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= crm.settings.local
 
 .PHONY: run test install assets migrate demo check-deploy bench clean
 
@@ -34,7 +33,7 @@ run: demo
 	PORT=$(PORT) $(BIN)/honcho -f Procfile start
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	DJANGO_SETTINGS_MODULE=crm.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
 
 check-deploy: install

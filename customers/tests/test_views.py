@@ -1,0 +1,137 @@
+"""The first sales pages: contact list with search, contact detail, recording a purchase."""
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from customers.models import Contact, Purchase, Stage
+from customers.tests.factories import ContactFactory, record_purchase
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sales_client(client, sales_user):
+    client.force_login(sales_user)
+    return client
+
+
+def test_contact_list_searches_names_and_emails(sales_client):
+    ContactFactory(email="ayse@example.com", first_name="Ayşe", last_name="Kaya")
+    ContactFactory(email="bob@example.com", first_name="Bob", last_name="Stone")
+
+    by_name = sales_client.get(reverse("customers:contact_list"), {"q": "kaya"})
+    by_email = sales_client.get(reverse("customers:contact_list"), {"q": "BOB@EXAMPLE"})
+
+    assert [c.email for c in by_name.context["contacts"]] == ["ayse@example.com"]
+    assert [c.email for c in by_email.context["contacts"]] == ["bob@example.com"]
+
+
+def test_contact_list_filters_by_stage_and_mine(sales_client, sales_user):
+    mine = ContactFactory(owner=sales_user)
+    record_purchase(mine)
+    ContactFactory()
+
+    response = sales_client.get(reverse("customers:contact_list"),
+                                {"stage": Stage.ONE_TIME, "mine": "1"})
+
+    assert list(response.context["contacts"]) == [mine]
+
+
+def test_unknown_stage_filter_is_ignored(sales_client):
+    ContactFactory()
+
+    response = sales_client.get(reverse("customers:contact_list"), {"stage": "'; DROP TABLE"})
+
+    assert response.status_code == 200
+    assert len(response.context["contacts"]) == 1
+
+
+def test_contact_list_query_count_does_not_grow_with_rows(sales_client, django_assert_num_queries, sales_user):
+    for _ in range(30):
+        ContactFactory(owner=sales_user)
+
+    # session, user, user and group permissions, manager check, count, one page with owners
+    with django_assert_num_queries(7):
+        response = sales_client.get(reverse("customers:contact_list"))
+
+    assert len(response.context["contacts"]) == 30
+
+
+def test_empty_list_says_so(sales_client):
+    response = sales_client.get(reverse("customers:contact_list"), {"q": "nobody"})
+
+    assert "No contact matches this search." in response.content.decode()
+
+
+def test_contact_detail_shows_purchase_history(sales_client):
+    contact = ContactFactory()
+    record_purchase(contact, amount="12.34")
+
+    response = sales_client.get(reverse("customers:contact_detail", args=[contact.pk]))
+
+    assert response.status_code == 200
+    assert "12.34 USD" in response.content.decode()
+    assert "One-time buyer" in response.content.decode()
+
+
+def test_recording_a_purchase_from_the_short_form(sales_client, sales_user):
+    contact = ContactFactory()
+    record_purchase(contact, days_ago=20)
+
+    response = sales_client.post(
+        reverse("customers:purchase_create", args=[contact.pk]),
+        {"amount": "25.50", "currency": "usd", "purchased_at": "2026-01-05T10:30",
+         "channel": "store", "quantity": "1", "code": ""},
+    )
+
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.stage == Stage.REPEAT
+    purchase = contact.purchases.latest("created_at")
+    assert (purchase.amount, purchase.currency, purchase.recorded_by) == (Decimal("25.50"), "USD", sales_user)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("amount", "-5", "greater than or equal to 0"),
+        ("amount", "abc", "Enter a number"),
+        ("amount", "1.999", "at most 2 decimal places"),
+        ("currency", "ZZZ", "Unknown currency ZZZ"),
+        ("currency", "EUR", "No exchange rate for EUR"),
+        ("purchased_at", "2099-01-01T10:00", "in the future"),
+        ("purchased_at", "yesterday", "Enter a valid date/time"),
+    ],
+)
+def test_bad_purchase_input_shows_the_error_and_saves_nothing(sales_client, field, value, error):
+    contact = ContactFactory()
+    data = {"amount": "10", "currency": "USD", "purchased_at": "2026-01-05T10:30",
+            "channel": "store", "quantity": "1", field: value}
+
+    response = sales_client.post(reverse("customers:purchase_create", args=[contact.pk]), data)
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert Purchase.objects.count() == 0
+
+
+def test_creating_a_contact_makes_the_user_its_owner(sales_client, sales_user):
+    response = sales_client.post(reverse("customers:contact_create"), {
+        "email": " New.Person@Example.com ", "first_name": "New", "last_name": "Person",
+        "phone": "", "marketing_consent": "on"})
+
+    contact = Contact.objects.get()
+    assert response.status_code == 302
+    assert (contact.email, contact.owner, contact.marketing_consent, contact.consent_source) == (
+        "new.person@example.com", sales_user, True, "staff")
+
+
+def test_duplicate_contact_email_is_refused_on_the_form(sales_client):
+    ContactFactory(email="taken@example.com")
+
+    response = sales_client.post(reverse("customers:contact_create"), {"email": "TAKEN@example.com"})
+
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert Contact.objects.count() == 1
