@@ -3,11 +3,13 @@
 Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL (PostgreSQL), REDIS_URL.
 """
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 _env = environ.Env()
 # Fail at start-up, not at the first request, when the production stack is not configured.
 for _name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"):
-    _env.str(_name)
+    if not _env.str(_name, default=""):
+        raise ImproperlyConfigured(f"Set the {_name} environment variable")
 
 from .base import *  # noqa: E402,F403
 
