@@ -38,6 +38,7 @@ class Contact(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="owned_contacts",
+        db_index=False,  # contact_owner_stage_idx leads with owner
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -102,7 +103,8 @@ class Purchase(models.Model):
     """One order. Refunded orders stay for the record but never count as purchases."""
 
     contact = models.ForeignKey(
-        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="purchases"
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="purchases",
+        db_index=False,  # purchase_contact_date_idx leads with contact
     )
     purchased_at = models.DateTimeField(_("purchased at"))
     # The shop-local calendar day: the unit of a transaction in the lifecycle and the models.
@@ -131,6 +133,8 @@ class Purchase(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
+        # Never searched by; an index would only slow every insert (deleting a user scans).
+        db_index=False,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -11,6 +11,9 @@ from django.utils.translation import gettext as _
 
 # Largest amount accepted for one purchase: fits the column with room for the base conversion.
 MAX_AMOUNT = Decimal("99999999999")
+# Purchase.amount keeps 3 places: enough for every circulating currency. CLF and UYW, units of
+# account with 4, are accepted to 3 places rather than failing in the database.
+STORED_DECIMAL_PLACES = 3
 _CURRENCIES = frozenset(list_currencies())
 
 
@@ -59,7 +62,7 @@ def validate_amount(amount: Decimal, currency: str) -> Decimal:
         raise ValidationError(_("Amount cannot be negative; record a refund instead."))
     if amount > MAX_AMOUNT:
         raise ValidationError(_("Amount is too large."))
-    places = get_currency_precision(currency)
+    places = min(get_currency_precision(currency), STORED_DECIMAL_PLACES)
     if amount != amount.quantize(Decimal(1).scaleb(-places)):
         raise ValidationError(
             _("%(currency)s amounts have at most %(places)s decimal places."),

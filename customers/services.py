@@ -194,7 +194,9 @@ def purchase_delete(*, purchase: Purchase) -> None:
 def purchases_delete(*, purchases: QuerySet) -> int:
     with transaction.atomic():
         contact_ids = sorted(set(purchases.values_list("contact_id", flat=True)))
-        list(Contact.objects.select_for_update().filter(pk__in=contact_ids).values_list("pk"))
+        # Lock in id order, as every writer does, so two bulk deletes cannot deadlock.
+        list(Contact.objects.select_for_update().filter(pk__in=contact_ids)
+             .order_by("pk").values_list("pk"))
         deleted, _by_model = purchases.delete()
         contacts_refresh_stats(contact_ids)
     return deleted

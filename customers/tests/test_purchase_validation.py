@@ -103,3 +103,16 @@ def test_blank_external_id_never_deduplicates():
     _record(contact, external_id="")
 
     assert Purchase.objects.filter(external_id__isnull=True).count() == 2
+
+
+def test_four_place_currency_is_kept_to_the_three_places_we_store():
+    CurrencyRate.objects.create(currency="CLF", rate=Decimal("40.5"))
+    contact = ContactFactory()
+
+    purchase = _record(contact, amount=Decimal("1.125"), currency="CLF").purchase
+    with pytest.raises(ValidationError) as caught:
+        _record(contact, amount=Decimal("1.1255"), currency="CLF")
+
+    assert purchase.amount == Decimal("1.125")
+    assert "at most 3 decimal places" in " ".join(caught.value.message_dict["amount"])
+    assert Purchase.objects.count() == 1
