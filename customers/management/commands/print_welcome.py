@@ -1,0 +1,24 @@
+import json
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from customers.management.commands.load_demo_data import LOGINS_FILE
+
+
+class Command(BaseCommand):
+    help = _("Print the demo's address and logins (used by `make run`).")
+
+    def handle(self, *args, **options):
+        port = os.environ.get("PORT", "8000")
+        logins = json.loads(LOGINS_FILE.read_text()) if LOGINS_FILE.exists() else {}
+        lines = ["", _("CRM demo is starting at http://127.0.0.1:%(port)s/") % {"port": port}]
+        if "manager" in logins:
+            lines.append(_("  Manager (admin):     manager / %(pw)s") % {"pw": logins["manager"]})
+        if "sales" in logins:
+            lines.append(_("  Sales staff:         sales / %(pw)s") % {"pw": logins["sales"]})
+        lines += [_("  Database: %(engine)s; stop everything with Ctrl-C.")
+                  % {"engine": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]}, ""]
+        self.stdout.write("\n".join(lines))
