@@ -1,0 +1,51 @@
+"""Cell values that a spreadsheet will show as text, never run as a formula (CSV injection).
+
+Excel, LibreOffice and Google Sheets treat a cell starting with =, +, -, @ (and, in some
+versions, a tab or carriage return before them) as a formula: a contact named
+`=HYPERLINK("http://x","click")` would become a live link in the manager's spreadsheet. The
+OWASP advice is to prefix such cells with an apostrophe, which the spreadsheet shows as plain
+text. Spreadsheets also skip leading spaces before deciding, so " =1+1" is escaped too.
+
+Decision on numbers: values whose Python type is a number (int, float, Decimal; not bool) are
+returned unchanged, so -12.5 stays a number the spreadsheet can sum. Only the program decides
+that a column is numeric; a *string* that looks like a number ("-12.5", "+1 555 0100") came from
+someone's input and is escaped like any other text.
+
+Pure standard library: the admin's and the dashboard's CSV exports both use it.
+"""
+from decimal import Decimal
+
+# The full-width forms are included because some spreadsheet locales treat them as formula
+# starts too; escaping a few more harmless strings costs nothing.
+FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+ESCAPE = "'"
+
+Cell = str | int | float | Decimal
+
+
+def csv_safe(value: object) -> Cell:
+    """Return `value` ready for csv.writer: numbers unchanged, everything else safe text."""
+    # Strings first and by exact type: this runs for every cell of exports of millions of rows.
+    if value.__class__ is str:
+        text = value
+    elif value is None:
+        return ""
+    elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
+    else:
+        text = str(value)
+    return ESCAPE + text if _starts_formula(text) else text
+
+
+def _starts_formula(text: str) -> bool:
+    # The raw first character first: "\t=..." must be caught before lstrip() drops the tab.
+    if not text:
+        return False
+    first = text[0]
+    if first in FORMULA_STARTS:
+        return True
+    return first.isspace() and text.lstrip()[:1] in FORMULA_STARTS
+
+
+def csv_safe_row(values: list[object] | tuple[object, ...]) -> list[Cell]:
+    return [csv_safe(value) for value in values]
