@@ -1,0 +1,129 @@
+"""Time the scoring math on synthetic customers: summary + BG/NBD fit + scoring.
+
+Simulates purchase rows for N customers (default 1,000,000) from known BG/NBD parameters with
+time in days, then times:
+  1. summary.histories: raw (customer, day) rows -> (x, t_x, T) for every customer,
+  2. bgnbd.fit_bgnbd on all customers (identical histories grouped inside),
+  3. scores.score: P(alive), E[purchases in 90 days], P(buy in 90 days) for every customer,
+and checks that the fit recovers the parameters. lifetimes 0.11.3 (a dev dependency) is timed
+on the first M customers (default 100,000; it is far slower) for a ratio against our fit on the
+same M.
+
+    .venv/bin/python bench/bench_scoring_math.py [--customers 1000000] [--lifetimes 100000]
+"""
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from customers.scoring import bgnbd, scores, simulate, summary  # noqa: E402
+from customers.scoring.bgnbd import BgNbdParams  # noqa: E402
+
+TRUTH = BgNbdParams(r=0.25, alpha=30.0, a=0.8, b=2.5)  # one purchase every ~4 months, in days
+AS_OF = np.datetime64("2025-01-01")
+HORIZON_DAYS = 90
+
+
+def _timed(label, fn):
+    start = time.perf_counter()
+    result = fn()
+    elapsed = time.perf_counter() - start
+    print(f"{label:<55} {elapsed:8.2f} s")
+    return result, elapsed
+
+
+def _simulate(n, seed=0):
+    rng = np.random.default_rng(seed)
+    first_days = AS_OF - rng.integers(1, 731, n).astype(
+        "timedelta64[D]"
+    )  # joined in the last 2 years
+    return simulate.bgnbd_transactions(TRUTH, first_days, AS_OF, rng)
+
+
+def _report_recovery(fitted):
+    print(f"fit: converged={fitted.converged} iterations={fitted.iterations} ({fitted.message})")
+    for name in ("r", "alpha", "a", "b"):
+        true, got = getattr(TRUTH, name), getattr(fitted, name)
+        print(f"  {name:<6} true {true:8.4f}  fitted {got:8.4f}  ({(got - true) / true:+.1%})")
+
+
+def _time_lifetimes(h, m):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from lifetimes import BetaGeoFitter
+    x, t_x, age = h.frequency[:m], h.recency[:m], h.T[:m]
+    ours, ours_s = _timed(
+        f"ours: fit on the first {m:,} customers", lambda: bgnbd.fit_bgnbd(x, t_x, age)
+    )
+    fitter = BetaGeoFitter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, theirs_s = _timed(
+            f"lifetimes: BetaGeoFitter.fit on the same {m:,}", lambda: fitter.fit(x, t_x, age)
+        )
+        _, predict_s = _timed(
+            f"lifetimes: P(alive) + E[Y(90)] for {m:,}",
+            lambda: (
+                fitter.conditional_probability_alive(x, t_x, age),
+                fitter.conditional_expected_number_of_purchases_up_to_time(
+                    HORIZON_DAYS, x, t_x, age
+                ),
+            ),
+        )
+    p = fitter.params_
+    print(
+        f"  lifetimes params r={p['r']:.4f} alpha={p['alpha']:.3f} a={p['a']:.4f} b={p['b']:.4f}; "
+        f"ours r={ours.r:.4f} alpha={ours.alpha:.3f} a={ours.a:.4f} b={ours.b:.4f}"
+    )
+    print(f"  fit time ratio lifetimes/ours on {m:,} customers: {theirs_s / ours_s:.0f}x")
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--lifetimes", type=int, default=100_000, help="0 to skip lifetimes")
+    args = parser.parse_args()
+
+    (customer, day), _ = _timed(
+        f"simulate purchase rows for {args.customers:,} customers (not counted)",
+        lambda: _simulate(args.customers),
+    )
+    print(f"  {len(customer):,} purchase rows")
+    h, t_summary = _timed(
+        "summary.histories (rows -> x, t_x, T)", lambda: summary.histories(customer, day, AS_OF)
+    )
+    distinct = len(np.unique(np.c_[h.frequency, h.recency, h.T].view(np.dtype((np.void, 24)))))
+    print(f"  {len(h.customer_ids):,} customers, {distinct:,} distinct histories")
+    fitted, t_fit = _timed(
+        "bgnbd.fit_bgnbd (grouping included)", lambda: bgnbd.fit_bgnbd(h.frequency, h.recency, h.T)
+    )
+    result, t_score = _timed(
+        f"scores.score: P(alive), E[Y({HORIZON_DAYS}d)], P(buy) for all",
+        lambda: scores.score(fitted, HORIZON_DAYS, h.frequency, h.recency, h.T),
+    )
+    print(f"{'total summary + fit + score':<55} {t_summary + t_fit + t_score:8.2f} s")
+    _, t_direct = _timed(
+        "  (for comparison) E[Y] row by row, ungrouped, vectorised",
+        lambda: bgnbd.conditional_expected_purchases(
+            fitted, HORIZON_DAYS, h.frequency, h.recency, h.T
+        ),
+    )
+    _report_recovery(fitted)
+    print(
+        f"  mean P(buy in {HORIZON_DAYS}d) {result.probability_purchase.mean():.4f}, "
+        f"mean P(alive) {result.probability_alive.mean():.4f}"
+    )
+    if args.lifetimes:
+        _time_lifetimes(h, min(args.lifetimes, len(h.customer_ids)))
+
+
+if __name__ == "__main__":
+    main()
