@@ -39,7 +39,9 @@ max_wal_size = 4GB
 max_connections = 200
 CONF
   fi
-  as_pg "$(pg_bin pg_ctl)" -D "$dir/pg" -l "$dir/pg.log" -w start >/dev/null
+  # Already running (a second `start` on the same directory) is fine.
+  as_pg "$(pg_bin pg_ctl)" -D "$dir/pg" status >/dev/null 2>&1 \
+    || as_pg "$(pg_bin pg_ctl)" -D "$dir/pg" -l "$dir/pg.log" -w start >/dev/null
   as_pg "$(pg_bin psql)" -h 127.0.0.1 -p "$pg_port" -U crm -d postgres -qtAc \
     "SELECT 1 FROM pg_database WHERE datname='crm'" | grep -q 1 \
     || as_pg "$(pg_bin createdb)" -h 127.0.0.1 -p "$pg_port" -U crm crm

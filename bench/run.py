@@ -1,0 +1,71 @@
+"""Run every benchmark with one command (`make bench`), on PostgreSQL.
+
+Uses DATABASE_URL when it points at PostgreSQL; otherwise starts a throw-away PostgreSQL and
+Redis on loopback (scripts/services.sh, ports 55442/56389), migrates, runs, and stops them.
+Results are printed; record them with the machine and date in docs/benchmarks.md.
+
+    .venv/bin/python bench/run.py [--quick] [--only import scoring_math scoring_job]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+FULL = {
+    "scoring_math": ["bench/bench_scoring_math.py", "--customers", "1000000"],
+    "import": ["bench/bench_import.py", "--rows", "100000", "1000000", "--check"],
+    "scoring_job": ["bench/bench_scoring_job.py", "--contacts", "1000000"],
+}
+QUICK = {
+    "scoring_math": ["bench/bench_scoring_math.py", "--customers", "100000", "--lifetimes", "0"],
+    "import": ["bench/bench_import.py", "--rows", "100000"],
+    "scoring_job": ["bench/bench_scoring_job.py", "--contacts", "100000"],
+}
+
+
+def _services(directory: str) -> dict[str, str]:
+    script = ROOT / "scripts" / "services.sh"
+    printed = subprocess.run([str(script), "start", directory, "55442", "56389"],
+                             check=True, capture_output=True, text=True).stdout
+    values = {}
+    for line in printed.splitlines():
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").partition("=")
+            values[name] = value.strip("'\"")
+    return values
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--only", nargs="+", choices=sorted(FULL), default=sorted(FULL))
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="crm.settings.local")
+    started_here = None
+    if not env.get("DATABASE_URL", "").startswith("postgres"):
+        started_here = tempfile.mkdtemp(prefix="crm-bench-services.")
+        env.update(_services(started_here))
+    try:
+        subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v0"],
+                       cwd=ROOT, env=env, check=True)
+        failed = []
+        for name in args.only:
+            print(f"\n== {name}: {' '.join(plan[name])}", flush=True)
+            if subprocess.run([PYTHON, *plan[name]], cwd=ROOT, env=env).returncode:
+                failed.append(name)
+        if failed:
+            print(f"\nFailed: {', '.join(failed)}")
+        return 1 if failed else 0
+    finally:
+        if started_here:
+            subprocess.run([str(ROOT / "scripts" / "services.sh"), "stop", started_here])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
