@@ -158,8 +158,11 @@ def probability_alive(params: ParetoNbdParams, frequency, recency, T) -> np.ndar
     return expit(log_f - log_death)
 
 
-def conditional_expected_purchases(params: ParetoNbdParams, t, frequency, recency, T) -> np.ndarray:
-    """E[Y(t) | x, t_x, T], FH note eq. (41).
+def conditional_expected_purchases(
+    params: ParetoNbdParams, t, frequency, recency, T, *, alive=None
+) -> np.ndarray:
+    """E[Y(t) | x, t_x, T], FH note eq. (41). `alive`: probability_alive() of the same rows, when
+    the caller has it already (it is most of the cost).
 
     = P(alive) * E[lambda] * E[(1 - exp(-mu t)) / mu] over lambda ~ Gamma(r+x, alpha+T),
     mu ~ Gamma(s, beta+T): (r+x)/(alpha+T) * (beta+T)/(s-1) * [1 - ((beta+T)/(beta+T+t))^(s-1)],
@@ -169,7 +172,9 @@ def conditional_expected_purchases(params: ParetoNbdParams, t, frequency, recenc
     horizon = as_horizon(t)
     r, alpha, s, beta = _vector(params)
     per_alive = (r + x) / (alpha + age) * _lifetime_integral(s, beta + age, horizon)
-    return probability_alive(params, x, t_x, age) * per_alive
+    if alive is None:
+        alive = probability_alive(params, x, t_x, age)
+    return alive * per_alive
 
 
 def expected_purchases(params: ParetoNbdParams, t) -> np.ndarray:
@@ -179,8 +184,10 @@ def expected_purchases(params: ParetoNbdParams, t) -> np.ndarray:
     return params.r / params.alpha * _lifetime_integral(params.s, params.beta, horizon)
 
 
-def probability_purchase(params: ParetoNbdParams, t, frequency, recency, T) -> np.ndarray:
-    """P(at least one purchase in (T, T+t] | x, t_x, T).
+def probability_purchase(
+    params: ParetoNbdParams, t, frequency, recency, T, *, alive=None
+) -> np.ndarray:
+    """P(at least one purchase in (T, T+t] | x, t_x, T) (`alive` as above).
 
     For a customer alive at T with rates (lambda, mu), purchase and death race as exponentials, so
     P(no purchase in t) = mu/(lambda+mu) + lambda/(lambda+mu) e^-(lambda+mu)t, i.e.
@@ -197,7 +204,9 @@ def probability_purchase(params: ParetoNbdParams, t, frequency, recency, T) -> n
     with np.errstate(divide="ignore"):
         log_window_ = log_window(0.0, horizon, a, b, k + 1.0, s)
         log_buy = np.log(k) + k * np.log(a) + s * np.log(b) + log_window_
-    return probability_alive(params, x, t_x, age) * np.minimum(np.exp(log_buy), 1.0)
+    if alive is None:
+        alive = probability_alive(params, x, t_x, age)
+    return alive * np.minimum(np.exp(log_buy), 1.0)
 
 
 def _lifetime_integral(s, b, t) -> np.ndarray:

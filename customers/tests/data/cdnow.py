@@ -47,3 +47,12 @@ def sample_transactions() -> dict[str, np.ndarray]:
     raw = np.loadtxt(_file("CDNOW_sample.txt"), dtype=str)
     dates = np.array([f"{d[:4]}-{d[4:6]}-{d[6:]}" for d in raw[:, 2]], dtype="datetime64[D]")
     return {"customer": raw[:, 1].astype(int), "day": dates, "amount": raw[:, 4].astype(float)}
+
+
+@cache
+def master_transactions() -> dict[str, np.ndarray]:
+    """CDNOW_master.txt: every purchase of all 23,570 customers (id, day, CDs, dollars)."""
+    raw = np.loadtxt(_file("CDNOW_master.txt"), dtype=str, skiprows=1)
+    dates = np.array([f"{d[:4]}-{d[4:6]}-{d[6:]}" for d in raw[:, 1]], dtype="datetime64[D]")
+    return {"customer": raw[:, 0].astype(int), "day": dates, "items": raw[:, 2].astype(int),
+            "amount": raw[:, 3].astype(float)}
