@@ -45,17 +45,21 @@ class Measurement:
 
 
 def run_command(csv_path: Path) -> Run:
-    """`manage.py import_purchases` in a child process; its own peak RSS and CPU via wait4."""
+    return run_manage("import_purchases", str(csv_path))
+
+
+def run_manage(*args: str) -> Run:
+    """`manage.py ARGS` in a child process; its own peak RSS and CPU via wait4."""
     started = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "import_purchases", str(csv_path)],
+        [sys.executable, str(ROOT / "manage.py"), *args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = child.stdout.read()
     _pid, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
-        sys.exit(f"import_purchases failed ({child.returncode}):\n{output}")
+        sys.exit(f"manage.py {args[0]} failed ({child.returncode}):\n{output}")
     return Run(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024,
                cpu_seconds=usage.ru_utime + usage.ru_stime, output=output.strip())
 

@@ -15,6 +15,8 @@ DEFAULT_SCHEDULES = [
     DefaultSchedule("Worker heartbeat", "crm.heartbeat", every_minutes=1),
     DefaultSchedule("Re-derive contact purchase figures", "customers.rederive_stats",
                     crontab=("30", "3")),
+    DefaultSchedule("Score contacts (likelihood to buy again)", "customers.score_contacts",
+                    crontab=("0", "2")),
 ]
 
 

@@ -491,3 +491,4 @@ class CurrencyRateAdmin(admin.ModelAdmin):
     list_display = ("currency", "rate", "updated_at")
     search_fields = ("currency",)
     readonly_fields = ("updated_at",)
+from . import admin_scoring  # noqa: E402,F401 - registers the scoring admin

@@ -182,3 +182,104 @@ class CurrencyRate(models.Model):
 
     def __str__(self) -> str:
         return f"1 {self.currency} = {self.rate} {settings.CRM_BASE_CURRENCY}"
+
+
+class ScoringRun(models.Model):
+    """One run of the scoring job: what was fitted, how it backtested, and how it went.
+
+    Scores are written under their run and become the contacts' current scores only when the
+    whole run succeeded (the newest published run), so a failed run leaves the previous ones.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        NOT_ENOUGH_DATA = "not_enough_data", _("Not enough data yet")
+        FAILED = "failed", _("Failed")
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Schedule")
+        COMMAND = "command", _("Command")
+        ADMIN = "admin", _("Admin")
+
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.RUNNING)
+    trigger = models.CharField(_("started by"), max_length=16, choices=Trigger.choices)
+    as_of = models.DateField(_("as of"), help_text=_("Purchases after this day were ignored."))
+    horizon_days = models.PositiveSmallIntegerField(_("horizon (days)"))
+    publish = models.BooleanField(
+        _("published"), default=True,
+        help_text=_("Its scores become the contacts' current scores. Backtests on an earlier "
+                    "as-of day are kept for their figures only."),
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    chosen_model = models.CharField(_("model used"), max_length=32, blank=True)
+    verdict = models.CharField(_("data verdict"), max_length=32, blank=True)
+    fitted = models.JSONField(_("fitted models"), null=True, blank=True, editable=False)
+    reports = models.JSONField(_("model reports"), default=list, blank=True, editable=False)
+    counts = models.JSONField(_("counts"), default=dict, blank=True, editable=False)
+    durations = models.JSONField(_("durations (s)"), default=dict, blank=True, editable=False)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("scoring run")
+        verbose_name_plural = _("scoring runs")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            # The lock that survives a second trigger, a second beat or a second machine.
+            models.UniqueConstraint(fields=["status"], condition=Q(status="running"),
+                                    name="scoring_one_run_at_a_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} · {self.get_status_display()}"
+
+
+class ContactScore(models.Model):
+    """A contact's scores from one run; the published run's rows are the current scores."""
+
+    run = models.ForeignKey(ScoringRun, verbose_name=_("run"), on_delete=models.CASCADE,
+                            related_name="scores")
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
+                                related_name="scores", db_index=False)
+    scored_at = models.DateTimeField(_("scored at"))
+    p_buy_again = models.FloatField(_("probability to buy again"))
+    p_alive = models.FloatField(_("probability still active"))
+    expected_purchases = models.FloatField(_("expected purchases"))
+    expected_value = models.FloatField(_("expected spend per purchase"))
+    predicted_value_12m = models.FloatField(_("predicted value, 12 months"))
+    # The history the numbers came from, for the plain-words explanation.
+    frequency = models.PositiveIntegerField(_("repeat purchase days"))
+    recency_days = models.PositiveIntegerField(_("days from first to last purchase"))
+    age_days = models.PositiveIntegerField(_("days since first purchase"))
+
+    class Meta:
+        verbose_name = _("contact score")
+        verbose_name_plural = _("contact scores")
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "run"], name="score_one_per_contact_run"),
+        ]
+        indexes = [
+            models.Index(fields=["run", "-p_buy_again"], name="score_run_probability_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}: {self.p_buy_again:.0%}"
+
+
+class ScoringChunk(models.Model):
+    """A range of contacts one task scores; its done flag makes a retried task a no-op."""
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    first_contact_id = models.BigIntegerField()
+    last_contact_id = models.BigIntegerField()
+    done = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("scoring chunk")
+        verbose_name_plural = _("scoring chunks")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="scoring_chunk_unique"),
+        ]

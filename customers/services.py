@@ -4,6 +4,7 @@ Each purchase write locks its contact row first, so concurrent writers for one c
 serialised and the derived figures (customers.stats) are recomputed from committed data.
 """
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,6 +17,8 @@ from .models import Channel, Contact, CurrencyRate, Purchase
 from .money import normalise_currency, to_base, validate_amount
 from .normalise import normalise_email, shop_day, validate_purchase_time
 from .stats import contacts_refresh_stats, contacts_with_drift
+
+logger = logging.getLogger(__name__)
 
 CONTACT_EDITABLE_FIELDS = frozenset({"email", "first_name", "last_name", "phone", "owner"})
 
@@ -122,6 +125,24 @@ def _lock_contact(contact_id: int) -> None:
     list(Contact.objects.select_for_update().filter(pk=contact_id).values_list("pk"))
 
 
+# Bulk changes beyond this many contacts wait for the nightly run instead of one task each.
+_SCORE_REFRESH_LIMIT = 100
+
+
+def _refresh_scores_after_commit(contact_ids) -> None:
+    """Re-score these contacts from the last fitted models within seconds of the change."""
+    from .tasks import refresh_contact_score_task
+
+    def enqueue() -> None:
+        for contact_id in sorted(contact_ids)[:_SCORE_REFRESH_LIMIT]:
+            try:
+                refresh_contact_score_task.delay(contact_id)
+            except Exception:  # the broker is down: the nightly run re-scores everyone anyway
+                logger.exception("Could not queue a score refresh for contact %s", contact_id)
+
+    transaction.on_commit(enqueue)
+
+
 def purchase_record(
     *, contact: Contact, purchased_at: dt.datetime, amount: Decimal, currency: str,
     channel: str = Channel.ONLINE, quantity: int = 1, source: str = "manual",
@@ -150,6 +171,7 @@ def purchase_record(
                 raise
             return PurchaseResult(existing, created=False)
         contacts_refresh_stats([contact.pk])
+        _refresh_scores_after_commit([contact.pk])
     contact.refresh_from_db()
     return PurchaseResult(purchase, created=True)
 
@@ -169,6 +191,7 @@ def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
             setattr(purchase, field, value)
         purchase.save()
         contacts_refresh_stats({old_contact_id, purchase.contact_id})
+        _refresh_scores_after_commit({old_contact_id, purchase.contact_id})
     return purchase
 
 
@@ -180,6 +203,7 @@ def purchase_refund(*, purchase: Purchase, refunded_at: dt.datetime | None = Non
             refunded_at=refunded_at or timezone.now()
         )
         contacts_refresh_stats([purchase.contact_id])
+        _refresh_scores_after_commit([purchase.contact_id])
     purchase.refresh_from_db()
     return purchase
 
@@ -189,6 +213,7 @@ def purchase_delete(*, purchase: Purchase) -> None:
         _lock_contact(purchase.contact_id)
         purchase.delete()
         contacts_refresh_stats([purchase.contact_id])
+        _refresh_scores_after_commit([purchase.contact_id])
 
 
 def purchases_delete(*, purchases: QuerySet) -> int:
@@ -199,6 +224,7 @@ def purchases_delete(*, purchases: QuerySet) -> int:
              .order_by("pk").values_list("pk"))
         deleted, _by_model = purchases.delete()
         contacts_refresh_stats(contact_ids)
+        _refresh_scores_after_commit(contact_ids)
     return deleted
 
 

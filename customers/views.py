@@ -10,6 +10,7 @@ from django.views.generic import DetailView, FormView, ListView
 from . import selectors, services
 from .forms import ContactForm, PurchaseForm
 from .models import Contact, Stage
+from .scoring_report import explanation
 
 
 class ContactListView(PermissionRequiredMixin, ListView):
@@ -45,6 +46,10 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["purchases"] = selectors.contact_purchases(contact=self.object)[:200]
+        context["score"] = score = selectors.contact_current_score(contact=self.object)
+        if score is not None:
+            context["score_explanation"] = explanation(
+                score, first_spend=selectors.contact_first_day_spend(contact=self.object))
         if self.request.user.has_perm("customers.add_purchase"):
             context["purchase_form"] = PurchaseForm()
         return context

@@ -165,6 +165,13 @@ CRM_BASE_CURRENCY = env.str("CRM_BASE_CURRENCY", default="USD").upper()
 CRM_FUTURE_TOLERANCE_HOURS = env.int("CRM_FUTURE_TOLERANCE_HOURS", default=24)
 # A repeat client is "at risk" when silent for longer than both this and twice their usual gap.
 CRM_AT_RISK_MIN_DAYS = env.int("CRM_AT_RISK_MIN_DAYS", default=90)
+# Scoring: how far ahead "buys again" looks, how many contacts one task scores, and how many
+# contacts at most the models are fitted on (a random sample beyond that; scoring covers all).
+CRM_SCORING_HORIZON_DAYS = env.int("CRM_SCORING_HORIZON_DAYS", default=90)
+CRM_SCORING_CHUNK_SIZE = env.int("CRM_SCORING_CHUNK_SIZE", default=250_000)
+CRM_SCORING_FIT_SAMPLE = env.int("CRM_SCORING_FIT_SAMPLE", default=200_000)
+# A run still "running" after this long lost its worker; the next run takes over.
+CRM_SCORING_STALE_AFTER_MINUTES = env.int("CRM_SCORING_STALE_AFTER_MINUTES", default=180)
 
 LOGGING = {
     "version": 1,

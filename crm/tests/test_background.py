@@ -1,35 +1,17 @@
 """A real Celery worker on the configured broker (Redis in CI) runs tasks; health checks see it."""
-import time
-
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.management import call_command
 
-from crm.celery import app
 from crm.health import broker_check, heartbeat_check, worker_check
 from crm.models import Heartbeat
 from crm.tasks import heartbeat_task
+from crm.tests.workers import real_worker, wait_until  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def _wait_for_heartbeat(timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if Heartbeat.objects.filter(name="worker").exists():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-@pytest.fixture
-def real_worker():
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
-            yield worker
-    finally:
-        app.conf.task_always_eager = True
+    return wait_until(lambda: Heartbeat.objects.filter(name="worker").exists(), timeout)
 
 
 def test_task_sent_through_the_broker_runs_on_a_worker(real_worker):

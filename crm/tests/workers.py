@@ -1,0 +1,27 @@
+"""A real Celery worker, in-process, on the configured broker (filesystem or Redis)."""
+import time
+from collections.abc import Callable
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from crm.celery import app
+
+
+@pytest.fixture
+def real_worker():
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+            yield worker
+    finally:
+        app.conf.task_always_eager = True
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False

@@ -1,0 +1,72 @@
+"""Admin for scoring runs: the backtest of every model, a calibration chart, run now."""
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import ScoringRun
+from .scoring_report import VERDICTS, backtest_rows, calibration_svg, model_label
+
+
+@admin.register(ScoringRun)
+class ScoringRunAdmin(admin.ModelAdmin):
+    list_display = ("started_at", "status", "trigger", "as_of", "horizon_days", "model_used",
+                    "contacts_scored", "seconds", "publish")
+    list_filter = ("status", "trigger", "publish")
+    date_hierarchy = "started_at"
+    change_list_template = "admin/customers/scoringrun/change_list.html"
+    fields = ("status", "verdict_text", "trigger", "as_of", "horizon_days", "publish",
+              "started_at", "finished_at", "model_used", "backtest", "calibration", "counts",
+              "durations", "error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=gettext_lazy("model used"), ordering="chosen_model")
+    def model_used(self, run: ScoringRun) -> str:
+        return model_label(run.chosen_model) if run.chosen_model else "–"
+
+    @admin.display(description=gettext_lazy("contacts scored"))
+    def contacts_scored(self, run: ScoringRun) -> str:
+        return str(run.counts.get("contacts", "–")) if run.counts else "–"
+
+    @admin.display(description=gettext_lazy("seconds"))
+    def seconds(self, run: ScoringRun) -> str:
+        if run.finished_at is None:
+            return "–"
+        return f"{(run.finished_at - run.started_at).total_seconds():.1f}"
+
+    @admin.display(description=gettext_lazy("data"))
+    def verdict_text(self, run: ScoringRun) -> str:
+        return str(VERDICTS.get(run.verdict, _("Enough data") if run.verdict else "–"))
+
+    @admin.display(description=gettext_lazy("backtest on the newest complete window"))
+    def backtest(self, run: ScoringRun) -> str:
+        return render_to_string("admin/customers/scoringrun/backtest.html",
+                                {"rows": backtest_rows(run)})
+
+    @admin.display(description=gettext_lazy("calibration"))
+    def calibration(self, run: ScoringRun) -> str:
+        return calibration_svg(run) or "–"
+
+    def get_urls(self):
+        run_now = self.admin_site.admin_view(self.run_now_view)
+        return [path("run-now/", run_now, name="customers_scoringrun_run_now"),
+                *super().get_urls()]
+
+    def run_now_view(self, request: HttpRequest):
+        from .tasks import score_contacts_task
+
+        if request.method != "POST" or not request.user.has_perm("customers.add_scoringrun"):
+            return HttpResponseRedirect(reverse("admin:customers_scoringrun_changelist"))
+        transaction.on_commit(score_contacts_task.delay)
+        self.message_user(request, _("Scoring queued: the run appears here when a worker "
+                                     "takes it."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:customers_scoringrun_changelist"))

@@ -1,0 +1,156 @@
+"""Scoring results in words: run summaries, backtest tables, calibration charts, explanations.
+
+The pure scoring modules return codes and numbers; everything people read is worded here,
+translatable.
+"""
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext
+
+from .models import ContactScore, ScoringRun
+
+MODEL_LABELS = {
+    "bgnbd": gettext_lazy("BG/NBD"),
+    "paretonbd": gettext_lazy("Pareto/NBD"),
+    "covariate": gettext_lazy("Covariate model"),
+}
+VERDICTS = {
+    "too_few_buyers": gettext_lazy("Not enough data yet: too few buyers to fit a model."),
+    "too_short_history": gettext_lazy(
+        "Not enough data yet: the purchase history is too short to fit a model."),
+    "no_purchases": gettext_lazy("Not enough data yet: there are no purchases."),
+}
+# Chart colours per model, also used in the legend.
+_COLOURS = {"bgnbd": "#0d6efd", "paretonbd": "#6f42c1", "covariate": "#198754"}
+
+
+def model_label(name: str) -> str:
+    return str(MODEL_LABELS.get(name, name))
+
+
+def _percent(value) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _number(value, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def backtest_rows(run: ScoringRun) -> list[dict]:
+    """One row per model with its backtest figures, the chosen model first."""
+    rows = []
+    for report in run.reports:
+        metrics = report.get("metrics") or {}
+        rows.append({
+            "name": report["name"], "label": model_label(report["name"]),
+            "chosen": report["name"] == run.chosen_model, "converged": report.get("converged"),
+            "auc": metrics.get("auc"), "auc_one_time": metrics.get("auc_one_time"),
+            "brier": metrics.get("brier"),
+            "predicted_buyers": metrics.get("predicted_buyers"),
+            "actual_buyers": metrics.get("actual_buyers"),
+            "predicted_purchases": metrics.get("predicted_purchases"),
+            "actual_purchases": metrics.get("actual_purchases"),
+            "log_likelihood": report.get("log_likelihood"),
+        })
+    return sorted(rows, key=lambda row: not row["chosen"])
+
+
+def report_lines(run: ScoringRun) -> list[str]:
+    """The run as plain text, for the command line and logs."""
+    lines = [_("Scoring run %(id)s: %(status)s (as of %(as_of)s, horizon %(days)d days).") % {
+        "id": run.pk, "status": run.get_status_display(), "as_of": run.as_of,
+        "days": run.horizon_days}]
+    if run.verdict in VERDICTS:
+        lines.append(str(VERDICTS[run.verdict]))
+    if run.error:
+        lines.append(_("Error: %(error)s") % {"error": run.error})
+    for row in backtest_rows(run):
+        lines.append(_("  %(model)s%(chosen)s: AUC %(auc)s, AUC one-time buyers %(auc1)s, "
+                       "Brier %(brier)s, buyers predicted %(pb)s / actual %(ab)s") % {
+            "model": row["label"], "chosen": _(" (used)") if row["chosen"] else "",
+            "auc": _number(row["auc"]), "auc1": _number(row["auc_one_time"]),
+            "brier": _number(row["brier"], 4), "pb": _number(row["predicted_buyers"], 0),
+            "ab": _number(row["actual_buyers"], 0)})
+    if run.counts:
+        lines.append(_("Counts: %(counts)s") % {"counts": ", ".join(
+            f"{name} {value}" for name, value in run.counts.items())})
+    if run.durations:
+        lines.append(_("Seconds: %(durations)s") % {"durations": ", ".join(
+            f"{stage} {seconds:.2f}" for stage, seconds in run.durations.items())})
+    return lines
+
+
+def calibration_svg(run: ScoringRun, *, size: int = 260) -> str:
+    """Predicted vs observed rate per decile, one line per model; the diagonal is perfect."""
+    pad = 30
+    inner = size - 2 * pad
+
+    def point(predicted: float, observed: float) -> str:
+        return f"{pad + predicted * inner:.1f},{pad + (1 - observed) * inner:.1f}"
+
+    lines, legend = [], []
+    for index, report in enumerate(run.reports):
+        deciles = (report.get("metrics") or {}).get("calibration") or []
+        if not deciles:
+            continue
+        colour = _COLOURS.get(report["name"], "#6c757d")
+        points = " ".join(point(d["predicted"], d["observed"]) for d in deciles if d.get("count"))
+        lines.append(format_html('<polyline points="{}" fill="none" stroke="{}" '
+                                 'stroke-width="2"/>', points, colour))
+        legend.append(format_html('<text x="{}" y="{}" fill="{}" font-size="11">{}</text>',
+                                  pad + 4, pad + 12 + 14 * index, colour,
+                                  model_label(report["name"])))
+    if not lines:
+        return ""
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" role="img" '
+        'aria-label="{label}"><rect x="{pad}" y="{pad}" width="{inner}" height="{inner}" '
+        'fill="none" stroke="#adb5bd"/><line x1="{pad}" y1="{end}" x2="{end}" y2="{pad}" '
+        'stroke="#adb5bd" stroke-dasharray="4"/>{lines}{legend}'
+        '<text x="{pad}" y="{bottom}" font-size="11">{x_label}</text>'
+        '<text x="4" y="{pad_less}" font-size="11">{y_label}</text></svg>',
+        size=size, pad=pad, inner=inner, end=pad + inner, bottom=size - 8, pad_less=pad - 8,
+        label=_("Calibration: predicted against observed share who bought, by decile"),
+        lines=format_html_join("", "{}", ((line,) for line in lines)),
+        legend=format_html_join("", "{}", ((item,) for item in legend)),
+        x_label=_("predicted"), y_label=_("observed"),
+    )
+
+
+def _driver_text(code: str, values: dict) -> str | None:
+    if code == "bought_on_days":
+        count = values.get("count", 0)
+        return ngettext("bought on %(count)d day", "bought on %(count)d separate days",
+                        count) % {"count": count}
+    if code == "days_since_last":
+        days, gap = values.get("days", 0), values.get("usual_gap_days")
+        text = ngettext("last purchase %(days)d day ago", "last purchase %(days)d days ago",
+                        days) % {"days": days}
+        if gap:
+            text += " " + ngettext("(usually every %(gap)d day)", "(usually every %(gap)d days)",
+                                   gap) % {"gap": gap}
+        return text
+    if code == "customer_for_days":
+        days = values.get("days", 0)
+        return ngettext("customer for %(days)d day", "customer for %(days)d days",
+                        days) % {"days": days}
+    if code == "first_order_value":
+        return _("first order worth %(amount).2f") % {"amount": values.get("amount", 0)}
+    if code == "never_returned":
+        days = values.get("days", 0)
+        return ngettext("has not come back in the %(days)d day since the first order",
+                        "has not come back in the %(days)d days since the first order",
+                        days) % {"days": days}
+    return None
+
+
+def explanation(score: ContactScore, *, first_spend: float = 0.0) -> str:
+    """A short sentence on what drove this contact's number, for the dashboard."""
+    from .scoring import pipeline
+
+    drivers = pipeline.explain(score.frequency, score.recency_days, score.age_days,
+                               first_spend, score.p_buy_again)
+    words = [text for code, values in drivers if (text := _driver_text(code, values))]
+    summary = _("%(percent)s likely to buy again") % {"percent": _percent(score.p_buy_again)}
+    return f"{summary}: {', '.join(words)}." if words else f"{summary}."
