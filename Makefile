@@ -27,6 +27,7 @@ migrate: install
 
 demo: migrate
 	$(BIN)/python manage.py load_demo_data
+	$(BIN)/python manage.py score_contacts
 
 run: demo
 	@PORT=$(PORT) $(BIN)/python manage.py print_welcome
