@@ -170,6 +170,17 @@ CRM_AT_RISK_MIN_DAYS = env.int("CRM_AT_RISK_MIN_DAYS", default=90)
 CRM_SCORING_HORIZON_DAYS = env.int("CRM_SCORING_HORIZON_DAYS", default=90)
 CRM_SCORING_CHUNK_SIZE = env.int("CRM_SCORING_CHUNK_SIZE", default=250_000)
 CRM_SCORING_FIT_SAMPLE = env.int("CRM_SCORING_FIT_SAMPLE", default=200_000)
+# Campaigns: no contact gets more than one marketing email within this many days.
+CRM_MARKETING_CAP_DAYS = env.int("CRM_MARKETING_CAP_DAYS", default=7)
+# Referrals: the new buyer's discount (percent) and the referrer's reward coupon (base currency).
+CRM_REFERRAL_DISCOUNT_PERCENT = env.int("CRM_REFERRAL_DISCOUNT_PERCENT", default=10)
+CRM_REFERRAL_REWARD_AMOUNT = env.str("CRM_REFERRAL_REWARD_AMOUNT", default="10.00")
+CRM_REFERRAL_REWARD_VALID_DAYS = env.int("CRM_REFERRAL_REWARD_VALID_DAYS", default=90)
+# Sending: messages per SMTP connection and task; a "sending" row older than this is recovered.
+CRM_EMAIL_BATCH_SIZE = env.int("CRM_EMAIL_BATCH_SIZE", default=200)
+CRM_EMAIL_STUCK_AFTER_MINUTES = env.int("CRM_EMAIL_STUCK_AFTER_MINUTES", default=15)
+# Links in emails (unsubscribe) need the public address of the site.
+CRM_PUBLIC_URL = env.str("CRM_PUBLIC_URL", default="http://127.0.0.1:8000")
 # A run still "running" after this long lost its worker; the next run takes over.
 CRM_SCORING_STALE_AFTER_MINUTES = env.int("CRM_SCORING_STALE_AFTER_MINUTES", default=180)
 

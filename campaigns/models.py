@@ -1,0 +1,303 @@
+"""Loyalty email campaigns: templates, campaigns and their runs, the outbox, coupons, referrals.
+
+The outbox is the heart of sending: every (run, contact) becomes one row, under a unique
+constraint, before anything is sent; workers claim rows and record each result. Held-out
+contacts get a row too (status HELD_OUT, never sent) so uplift compares like with like.
+"""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Contact, Purchase
+
+
+class EmailTemplate(models.Model):
+    """Subject, plain text and optional HTML in Django template syntax (see campaigns.rendering)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    body_text = models.TextField(_("plain text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("email template")
+        verbose_name_plural = _("email templates")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(models.Model):
+    class Kind(models.TextChoices):
+        CONVERT = "convert", _("Convert one-time buyers")
+        THANK = "thank", _("Thank and reward repeat clients")
+        WIN_BACK = "win_back", _("Win back lapsing clients")
+        REFERRAL = "referral", _("Ask for a referral")
+        CUSTOM = "custom", _("Custom")
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", _("When started")
+        SCHEDULE = "schedule", _("On a schedule")
+        EVENT = "event", _("After an event")
+
+    class Event(models.TextChoices):
+        FIRST_PURCHASE = "first_purchase", _("First purchase")
+        BECAME_REPEAT = "became_repeat", _("Became a repeat client")
+        NTH_PURCHASE = "nth_purchase", _("Reached the Nth purchase")
+        FELL_AT_RISK = "fell_at_risk", _("Fell at risk")
+
+    class CouponKind(models.TextChoices):
+        NONE = "", _("No coupon")
+        AMOUNT = "amount", _("Fixed amount off")
+        PERCENT = "percent", _("Percent off")
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CUSTOM)
+    template = models.ForeignKey(EmailTemplate, verbose_name=_("template"),
+                                 on_delete=models.PROTECT, related_name="campaigns")
+    is_active = models.BooleanField(
+        _("active"), default=False,
+        help_text=_("Scheduled and event campaigns only send while active."))
+    # Audience criteria, validated by campaigns.audience.AudienceCriteria (all optional).
+    audience = models.JSONField(_("audience"), default=dict, blank=True)
+    trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices,
+                               default=Trigger.MANUAL)
+    event = models.CharField(_("event"), max_length=16, choices=Event.choices, blank=True)
+    event_purchase_number = models.PositiveSmallIntegerField(
+        _("purchase number"), null=True, blank=True,
+        help_text=_("For 'Reached the Nth purchase': which purchase (e.g. 5)."))
+    delay_days = models.PositiveSmallIntegerField(
+        _("delay (days)"), default=0, help_text=_("For events: send this many days after it."))
+    schedule = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", verbose_name=_("schedule"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="campaign")
+    holdout_percent = models.PositiveSmallIntegerField(
+        _("holdout (%)"), default=10,
+        help_text=_("This share of the audience is picked at random and not emailed, to "
+                    "measure what the campaign really changed."))
+    uplift_window_days = models.PositiveSmallIntegerField(
+        _("uplift window (days)"), default=30,
+        help_text=_("Purchases within this many days after sending count as a response."))
+    coupon_kind = models.CharField(_("coupon"), max_length=8, choices=CouponKind.choices,
+                                   blank=True, default=CouponKind.NONE)
+    coupon_value = models.DecimalField(_("coupon value"), max_digits=12, decimal_places=2,
+                                       null=True, blank=True)
+    coupon_valid_days = models.PositiveSmallIntegerField(_("coupon valid for (days)"), default=30)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
+                                   null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(holdout_percent__lte=90),
+                                   name="campaign_holdout_at_most_90"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignRun(models.Model):
+    """One sending of a campaign: its audience fixed at build time, then the outbox drains."""
+
+    class Status(models.TextChoices):
+        BUILDING = "building", _("Building the audience")
+        SENDING = "sending", _("Sending")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
+                                 related_name="runs")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.BUILDING)
+    # For event and scheduled runs: what makes this run unique (e.g. "2026-12-01"), so a
+    # trigger delivered twice cannot build two runs.
+    key = models.CharField(_("key"), max_length=64)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("started by"),
+                                   null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("campaign run")
+        verbose_name_plural = _("campaign runs")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "key"], name="campaign_run_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Message(models.Model):
+    """The outbox: one row per (run, contact), created before anything is sent."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        BOUNCED = "bounced", _("Bounced")
+        SUPPRESSED = "suppressed", _("Not sent: no consent, unsubscribed or bounced")
+        CAPPED = "capped", _("Not sent: frequency cap")
+        HELD_OUT = "held_out", _("Held out")
+        UNKNOWN = "unknown", _("Unknown: the worker stopped while the server had it")
+
+    run = models.ForeignKey(CampaignRun, verbose_name=_("run"), on_delete=models.CASCADE,
+                            related_name="messages")
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
+                                 related_name="messages")
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
+                                related_name="messages")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.QUEUED)
+    # Generated when the row is created, so a resend after a crash reuses the same id and the
+    # receiving side (and our tests) can tell duplicates apart.
+    message_id = models.CharField(_("Message-ID"), max_length=200, unique=True)
+    to_email = models.EmailField(_("to"), max_length=254, blank=True)
+    coupon = models.OneToOneField("Coupon", verbose_name=_("coupon"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="message")
+    not_before = models.DateTimeField(_("send not before"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "contact"], name="message_once_per_run"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "not_before"], name="message_due_idx"),
+            models.Index(fields=["contact", "sent_at"], name="message_contact_sent_idx"),
+            models.Index(fields=["run", "status"], name="message_run_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to_email or self.contact_id} · {self.get_status_display()}"
+
+
+class Suppression(models.Model):
+    """Addresses that must never get marketing email again, whatever the contact row says."""
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Marked as spam")
+        ERASED = "erased", _("Erased on request")
+
+    email = models.EmailField(_("email"), max_length=254, unique=True)
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    detail = models.TextField(_("detail"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_reason_display()})"
+
+
+class Coupon(models.Model):
+    """A unique, single-use code for one contact: from a campaign or a referral reward."""
+
+    class Kind(models.TextChoices):
+        AMOUNT = "amount", _("Fixed amount off")
+        PERCENT = "percent", _("Percent off")
+
+    class Purpose(models.TextChoices):
+        CAMPAIGN = "campaign", _("Campaign")
+        REFERRAL_REWARD = "referral_reward", _("Referral reward")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
+                                related_name="coupons")
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="coupons")
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices,
+                               default=Purpose.CAMPAIGN)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, blank=True,
+                                help_text=_("For fixed amounts; empty for percentages."))
+    expires_at = models.DateTimeField(_("expires at"))
+    redeemed_at = models.DateTimeField(_("redeemed at"), null=True, blank=True)
+    redeemed_purchase = models.OneToOneField(
+        Purchase, verbose_name=_("redeemed with"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="redeemed_coupon")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gt=0), name="coupon_value_positive"),
+            models.CheckConstraint(condition=~Q(kind="percent") | Q(value__lte=100),
+                                   name="coupon_percent_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ReferralCode(models.Model):
+    """A contact's personal code to pass on: a new buyer using it gets the referee discount."""
+
+    contact = models.OneToOneField(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
+                                   related_name="referral_code")
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("referral code")
+        verbose_name_plural = _("referral codes")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Referral(models.Model):
+    """A new buyer's first purchase made with someone's referral code; rewarded once."""
+
+    referrer = models.ForeignKey(Contact, verbose_name=_("referrer"), on_delete=models.CASCADE,
+                                 related_name="referrals_made")
+    # A contact can be referred only once, ever.
+    referee = models.OneToOneField(Contact, verbose_name=_("referee"), on_delete=models.CASCADE,
+                                   related_name="referred_by")
+    purchase = models.OneToOneField(Purchase, verbose_name=_("first purchase"),
+                                    on_delete=models.CASCADE, related_name="referral")
+    reward = models.OneToOneField(Coupon, verbose_name=_("reward coupon"), null=True,
+                                  blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(referrer=models.F("referee")),
+                                   name="referral_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referrer_id} → {self.referee_id}"
