@@ -25,6 +25,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_purchase",
         "customers.add_purchase",
         "customers.view_currencyrate",
+        "customers.view_contactscore",
+        "customers.view_note",
+        "customers.add_note",
+        "customers.view_followup",
+        "customers.add_followup",
+        "customers.change_followup",
     ],
 }
 

@@ -9,7 +9,7 @@ from .health import all_checks
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("customers:contact_list")
+    return redirect("customers:today")
 
 
 @never_cache

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -65,3 +67,18 @@ class PurchaseForm(forms.Form):
         """Show a service's per-field errors on the form's own fields."""
         for field, messages in error.message_dict.items():
             self.add_error(field if field in self.fields else None, messages)
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label=_("Note"), max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FollowUpForm(forms.Form):
+    title = forms.CharField(label=_("What to do"), max_length=200)
+    due_on = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("due_on", timezone.localdate() + dt.timedelta(days=1))
+        super().__init__(*args, **kwargs)

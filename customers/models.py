@@ -283,3 +283,55 @@ class ScoringChunk(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "number"], name="scoring_chunk_unique"),
         ]
+
+
+class Note(models.Model):
+    """What a member of staff wants colleagues to know about a contact."""
+
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
+                                related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(_("note"), max_length=4000)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["contact", "-created_at"], name="note_contact_idx")]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class FollowUp(models.Model):
+    """A follow-up task for one member of staff: call, email, visit, by a due day."""
+
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
+                                related_name="follow_ups")
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assigned to"),
+                                    on_delete=models.CASCADE, related_name="follow_ups")
+    title = models.CharField(_("what to do"), max_length=200)
+    due_on = models.DateField(_("due"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
+                                   null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("follow-up task")
+        verbose_name_plural = _("follow-up tasks")
+        ordering = ["due_on", "id"]
+        indexes = [
+            models.Index(fields=["assigned_to", "due_on"], condition=Q(done_at__isnull=True),
+                         name="follow_up_open_idx"),
+            models.Index(fields=["contact", "due_on"], name="follow_up_contact_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None

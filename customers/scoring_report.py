@@ -30,7 +30,7 @@ def model_label(name: str) -> str:
 
 
 def _percent(value) -> str:
-    return "–" if value is None else f"{value:.1%}"
+    return "–" if value is None else f"{value:.0%}"
 
 
 def _number(value, digits: int = 3) -> str:

@@ -1,7 +1,10 @@
 """Reads for screens: each returns exactly what its page shows, in a fixed number of queries."""
 from django.db.models import QuerySet, Subquery, Sum
+from django.utils import timezone
 
-from .models import Contact, ContactScore, Purchase
+from accounts.roles import is_manager
+
+from .models import Contact, ContactScore, FollowUp, Note, Purchase
 
 
 def contact_list(*, search: str = "", stage: str = "", owner=None) -> QuerySet[Contact]:
@@ -35,3 +38,46 @@ def contact_first_day_spend(*, contact: Contact) -> float:
     total = contact.purchases.counted().filter(purchased_on=Subquery(first)).aggregate(
         total=Sum("amount_base"))["total"]
     return float(total or 0)
+
+
+# The call list: one-time buyers with a real but uncertain chance (the sure ones come back
+# anyway), and repeat clients whose P(alive) is falling, most valuable first.
+NUDGE_BAND = (0.10, 0.80)
+SLIPPING_BELOW = 0.5
+
+
+def call_list(*, user, mine: bool, limit: int = 20) -> dict[str, list]:
+    """Today's call list for a member of staff: three short ranked lists."""
+    from .scoring_runs import current_run
+
+    run = current_run()
+    scores = ContactScore.objects.filter(run=run).select_related("contact", "contact__owner")
+    if mine:
+        scores = scores.filter(contact__owner=user)
+    convert = scores.filter(contact__stage="one_time", p_buy_again__gte=NUDGE_BAND[0],
+                            p_buy_again__lte=NUDGE_BAND[1]).order_by("-p_buy_again", "pk")
+    slipping = scores.filter(contact__stage="repeat", p_alive__lt=SLIPPING_BELOW).order_by(
+        "-contact__total_spent", "pk")
+    follow_ups = (FollowUp.objects.filter(done_at__isnull=True,
+                                          due_on__lte=timezone.localdate())
+                  .select_related("contact", "assigned_to").order_by("due_on", "pk"))
+    if mine or not is_manager(user):
+        follow_ups = follow_ups.filter(assigned_to=user)
+    return {"convert": list(convert[:limit]) if run else [],
+            "slipping": list(slipping[:limit]) if run else [],
+            "follow_ups": list(follow_ups[:limit])}
+
+
+def contact_notes(*, contact: Contact) -> QuerySet[Note]:
+    return contact.notes.select_related("author")
+
+
+def contact_follow_ups(*, contact: Contact) -> QuerySet[FollowUp]:
+    return contact.follow_ups.select_related("assigned_to").order_by("done_at", "due_on", "pk")
+
+
+def my_follow_ups(*, user, include_done: bool = False) -> QuerySet[FollowUp]:
+    tasks = FollowUp.objects.filter(assigned_to=user).select_related("contact")
+    if not include_done:
+        tasks = tasks.filter(done_at__isnull=True)
+    return tasks.order_by("done_at", "due_on", "pk")

@@ -6,7 +6,12 @@ app_name = "customers"
 
 urlpatterns = [
     path("", views.ContactListView.as_view(), name="contact_list"),
+    path("today/", views.TodayView.as_view(), name="today"),
     path("new/", views.ContactCreateView.as_view(), name="contact_create"),
     path("<int:pk>/", views.ContactDetailView.as_view(), name="contact_detail"),
     path("<int:pk>/purchases/new/", views.PurchaseCreateView.as_view(), name="purchase_create"),
+    path("<int:pk>/notes/new/", views.NoteCreateView.as_view(), name="note_create"),
+    path("<int:pk>/follow-ups/new/", views.FollowUpCreateView.as_view(), name="follow_up_create"),
+    path("follow-ups/", views.MyFollowUpsView.as_view(), name="my_follow_ups"),
+    path("follow-ups/<int:pk>/done/", views.follow_up_toggle, name="follow_up_toggle"),
 ]

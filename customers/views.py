@@ -1,15 +1,21 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView, ListView
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from . import selectors, services
-from .forms import ContactForm, PurchaseForm
-from .models import Contact, Stage
+from accounts.roles import is_manager
+
+from . import followups, selectors, services
+from .forms import ContactForm, FollowUpForm, NoteForm, PurchaseForm
+from .models import Contact, FollowUp, Stage
 from .scoring_report import explanation
 
 
@@ -52,6 +58,12 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
                 score, first_spend=selectors.contact_first_day_spend(contact=self.object))
         if self.request.user.has_perm("customers.add_purchase"):
             context["purchase_form"] = PurchaseForm()
+        context["notes"] = selectors.contact_notes(contact=self.object)[:50]
+        context["follow_ups"] = selectors.contact_follow_ups(contact=self.object)[:50]
+        if self.request.user.has_perm("customers.add_note"):
+            context["note_form"] = NoteForm()
+        if self.request.user.has_perm("customers.add_followup"):
+            context["follow_up_form"] = FollowUpForm()
         return context
 
 
@@ -106,3 +118,93 @@ class PurchaseCreateView(PermissionRequiredMixin, FormView):
                 % {"contact": self.contact, "stage": self.contact.get_stage_display()},
             )
         return HttpResponseRedirect(reverse("customers:contact_detail", args=[self.contact.pk]))
+
+
+class _ContactActionView(PermissionRequiredMixin, FormView):
+    """A small form posted from the contact page; errors are shown back there."""
+
+    http_method_names = ["post"]
+
+    def dispatch(self, request, *args, **kwargs):
+        self.contact = get_object_or_404(Contact, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def back(self) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("customers:contact_detail", args=[self.contact.pk]))
+
+    def form_invalid(self, form):
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(self.request, error)
+        return self.back()
+
+
+class NoteCreateView(_ContactActionView):
+    permission_required = "customers.add_note"
+    form_class = NoteForm
+
+    def form_valid(self, form):
+        try:
+            followups.note_add(contact=self.contact, author=self.request.user,
+                               body=form.cleaned_data["body"])
+        except ValidationError as error:
+            messages.error(self.request, " ".join(error.messages))
+            return self.back()
+        messages.success(self.request, _("Note added."))
+        return self.back()
+
+
+class FollowUpCreateView(_ContactActionView):
+    permission_required = "customers.add_followup"
+    form_class = FollowUpForm
+
+    def form_valid(self, form):
+        try:
+            followups.follow_up_add(contact=self.contact, assigned_to=self.request.user,
+                                    created_by=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(self.request, " ".join(error.messages))
+            return self.back()
+        messages.success(self.request, _("Follow-up scheduled."))
+        return self.back()
+
+
+@require_POST
+@permission_required("customers.change_followup", raise_exception=True)
+def follow_up_toggle(request, pk: int):
+    follow_up = get_object_or_404(FollowUp, pk=pk)
+    if follow_up.assigned_to_id != request.user.pk and not is_manager(request.user):
+        raise PermissionDenied
+    done = request.POST.get("done") == "1"
+    followups.follow_up_set_done(follow_up=follow_up, done=done)
+    messages.success(request, _("Marked done.") if done else _("Marked not done."))
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("customers:contact_detail", args=[follow_up.contact_id])
+    return HttpResponseRedirect(next_url)
+
+
+class MyFollowUpsView(PermissionRequiredMixin, ListView):
+    permission_required = "customers.view_followup"
+    template_name = "customers/follow_up_list.html"
+    context_object_name = "follow_ups"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.my_follow_ups(user=self.request.user,
+                                       include_done=bool(self.request.GET.get("done")))
+
+
+class TodayView(PermissionRequiredMixin, TemplateView):
+    """The sales home page: who to call today and why."""
+
+    permission_required = "customers.view_contact"
+    template_name = "customers/today.html"
+
+    def get_context_data(self, **kwargs):
+        mine = self.request.GET.get("mine", "1" if not is_manager(self.request.user) else "") == "1"
+        lists = selectors.call_list(user=self.request.user, mine=mine)
+        for key in ("convert", "slipping"):
+            lists[key] = [(score, explanation(score)) for score in lists[key]]
+        return super().get_context_data(mine=mine, today=timezone.localdate(), **lists,
+                                        **kwargs)
