@@ -22,6 +22,8 @@ def test_sales_staff_have_exactly_the_dashboard_permissions():
     assert codes(SALES_STAFF) == {
         "customers.view_contact", "customers.add_contact", "customers.change_contact",
         "customers.view_purchase", "customers.add_purchase", "customers.view_currencyrate",
+        "customers.view_contactscore", "customers.view_note", "customers.add_note",
+        "customers.view_followup", "customers.add_followup", "customers.change_followup",
     }
 
 

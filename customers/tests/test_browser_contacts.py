@@ -14,6 +14,9 @@ def test_sales_user_records_a_second_purchase_and_sees_a_repeat_client(page, sal
     ContactFactory(email="someone.else@example.com")
 
     log_in(page, "sally")
+    assert page.get_by_role("heading", name="Who to call today").is_visible()
+    screenshot(page, "today")
+    page.get_by_role("link", name="Contacts", exact=True).click()
     page.get_by_label("Search").first.fill("yilmaz")
     page.get_by_role("button", name="Search").click()
     screenshot(page, "contact-list")
