@@ -335,3 +335,17 @@ class FollowUp(models.Model):
     @property
     def is_done(self) -> bool:
         return self.done_at is not None
+
+
+class KpiSnapshot(models.Model):
+    """Dashboard figures computed by a background job, so no page scans all purchases."""
+
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+    seconds = models.FloatField(_("seconds to compute"), default=0)
+    data = models.JSONField(_("figures"), default=dict)
+
+    class Meta:
+        verbose_name = _("KPI snapshot")
+        verbose_name_plural = _("KPI snapshots")
+        ordering = ["-computed_at", "-id"]
+        get_latest_by = "computed_at"

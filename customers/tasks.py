@@ -2,6 +2,7 @@ import logging
 
 from celery import shared_task
 
+from .kpis import kpis_refresh
 from .models import ScoringRun
 from .scoring_runs import (
     contact_scores_refresh,
@@ -44,3 +45,8 @@ def score_chunk_task(run_id: int, number: int) -> None:
 @shared_task(name="customers.refresh_contact_score", ignore_result=True)
 def refresh_contact_score_task(contact_id: int) -> None:
     contact_scores_refresh(contact_id)
+
+
+@shared_task(name="customers.refresh_kpis", ignore_result=True)
+def refresh_kpis_task() -> None:
+    kpis_refresh()

@@ -15,7 +15,9 @@ from accounts.roles import is_manager
 
 from . import followups, selectors, services
 from .forms import ContactForm, FollowUpForm, NoteForm, PurchaseForm
-from .models import Contact, FollowUp, Stage
+from .kpi_charts import kpi_charts
+from .kpis import kpis_refresh
+from .models import Contact, FollowUp, KpiSnapshot, Stage
 from .scoring_report import explanation
 
 
@@ -208,3 +210,21 @@ class TodayView(PermissionRequiredMixin, TemplateView):
             lists[key] = [(score, explanation(score)) for score in lists[key]]
         return super().get_context_data(mine=mine, today=timezone.localdate(), **lists,
                                         **kwargs)
+
+
+RANGES = {"6": 6, "12": 12, "24": 24, "36": 36}
+
+
+class KpiView(PermissionRequiredMixin, TemplateView):
+    """KPIs and charts from the latest snapshot (computed by customers.refresh_kpis)."""
+
+    permission_required = "customers.view_contact"
+    template_name = "customers/kpis.html"
+
+    def get_context_data(self, **kwargs):
+        chosen = self.request.GET.get("months", "12")
+        months = RANGES.get(chosen, 12)
+        snapshot = KpiSnapshot.objects.first() or kpis_refresh()
+        return super().get_context_data(
+            snapshot=snapshot, charts=kpi_charts(snapshot.data, months=months),
+            months=months, ranges=list(RANGES), **kwargs)

@@ -1,0 +1,91 @@
+"""KPI snapshot figures as charts (server-rendered SVG) with the numbers beside them."""
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from crm.charts import Series, bar_chart, line_chart, percent
+
+from .models import ScoringRun, Stage
+from .scoring_report import calibration_svg
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    svg: str
+    table: list[tuple[str, str]]  # (label, value) for people who prefer numbers
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def kpi_charts(data: dict, *, months: int) -> list[Chart]:
+    labels = data.get("months", [])[-months:]
+
+    def last(key):
+        return data.get(key, [])[-months:]
+
+    charts = [_stages(data)]
+    if labels:
+        charts += [_revenue(labels, last), _repeat_rate(labels, last), _cohorts(labels, last)]
+    charts.append(_likelihood(data))
+    calibration = _calibration(data)
+    if calibration:
+        charts.append(calibration)
+    return charts
+
+
+def _stages(data: dict) -> Chart:
+    stages = data.get("stages", {})
+    labels = [str(label) for _value, label in Stage.choices]
+    values = [stages.get(value, 0) for value, _label in Stage.choices]
+    return Chart("stages", _("Contacts by stage"),
+                 bar_chart(_("Contacts by stage"), labels, [Series(_("Contacts"), values)]),
+                 [(label, f"{value:,}") for label, value in zip(labels, values)])
+
+
+def _revenue(labels, last) -> Chart:
+    first, repeat = last("revenue_first"), last("revenue_repeat")
+    title = _("Revenue: first orders and repeat purchases")
+    return Chart("revenue", title, bar_chart(title, labels, [
+        Series(_("First orders"), first), Series(_("Repeat purchases"), repeat)], stacked=True),
+        [(label, f"{a:,.0f} / {b:,.0f}") for label, a, b in zip(labels, first, repeat)])
+
+
+def _repeat_rate(labels, last) -> Chart:
+    rates = [_share(r, b) for r, b in zip(last("returning_buyers"), last("buyers"))]
+    title = _("Repeat-purchase rate: buyers who had bought before")
+    return Chart("repeat_rate", title,
+                 line_chart(title, labels, [Series(_("Returning buyers"), rates)], fmt=percent),
+                 [(label, percent(rate)) for label, rate in zip(labels, rates)])
+
+
+def _cohorts(labels, last) -> Chart:
+    new, within = last("new_buyers"), last("converted_90")
+    complete = last("cohort_complete")
+    rates = [_share(c, n) if done else 0.0 for c, n, done in zip(within, new, complete)]
+    title = _("One-time to repeat: share of each month's new buyers back within 90 days")
+    return Chart("cohorts", title,
+                 bar_chart(title, labels, [Series(_("Came back within 90 days"), rates)],
+                           fmt=percent),
+                 [(label, f"{percent(rate)} ({n:,})" if done else _("not 90 days yet"))
+                  for label, rate, n, done in zip(labels, rates, new, complete)])
+
+
+def _likelihood(data: dict) -> Chart:
+    counts = data.get("p_buy_histogram", [0] * 10)
+    labels = [f"{10 * i}–{10 * i + 10}%" for i in range(10)]
+    title = _("Likelihood to buy again: contacts per band")
+    return Chart("likelihood", title,
+                 bar_chart(title, labels, [Series(_("Contacts"), counts)]),
+                 [(label, f"{n:,}") for label, n in zip(labels, counts)])
+
+
+def _calibration(data: dict) -> Chart | None:
+    run = ScoringRun.objects.filter(pk=data.get("scoring_run_id")).first()
+    if run is None:
+        return None
+    title = _("Scoring model calibration: predicted against actual")
+    return Chart("calibration", title, calibration_svg(run, size=300), [])

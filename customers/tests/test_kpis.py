@@ -1,0 +1,115 @@
+"""Dashboard KPIs: figures checked against a hand-made history, charts rendered from them."""
+import datetime as dt
+from collections import Counter, defaultdict
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.kpis import kpis_compute, kpis_refresh
+from customers.models import KpiSnapshot
+from customers.services import purchase_refund
+from customers.tests.factories import ContactFactory, record_purchase
+
+pytestmark = pytest.mark.django_db
+
+
+def _month(days_ago: int) -> str:
+    return (timezone.localdate() - dt.timedelta(days=days_ago)).strftime("%Y-%m")
+
+
+@pytest.fixture
+def history():
+    """(contact, days ago, amount) purchases, noon shop time so days are unambiguous."""
+    plan = {"a": [(100, "10.00"), (95, "20.00")], "b": [(120, "5.00")],
+            "c": [(10, "7.00")], "d": [(200, "1.00"), (200, "2.00"), (30, "4.00")]}
+    for name, purchases in plan.items():
+        contact = ContactFactory(email=f"{name}@example.com")
+        for days_ago, amount in purchases:
+            when = timezone.localtime().replace(hour=12, minute=0) - dt.timedelta(days=days_ago)
+            record_purchase(contact, days_ago=(timezone.now() - when).total_seconds() / 86400,
+                            amount=amount)
+    return plan
+
+
+def test_monthly_revenue_buyers_and_cohorts_match_the_history(history):
+    refunded = ContactFactory(email="refund@example.com")
+    purchase_refund(purchase=record_purchase(refunded, days_ago=5, amount="999.00"))
+
+    data = kpis_compute()
+
+    index = {month: i for i, month in enumerate(data["months"])}
+    first, repeat = defaultdict(float), defaultdict(float)
+    first[_month(100)] += 10
+    repeat[_month(95)] += 20
+    first[_month(120)] += 5
+    first[_month(10)] += 7
+    first[_month(200)] += 3  # two purchases on one day: one first-order day
+    repeat[_month(30)] += 4
+    for month, i in index.items():
+        assert data["revenue_first"][i] == pytest.approx(first[month])
+        assert data["revenue_repeat"][i] == pytest.approx(repeat[month])
+    new = Counter([_month(100), _month(120), _month(10), _month(200)])
+    for month, i in index.items():
+        assert data["new_buyers"][i] == new[month]
+    # a came back within 90 days (5 days later); d only after 170 days; b never.
+    assert data["converted_90"][index[_month(100)]] == 1
+    assert data["converted_ever"][index[_month(200)]] == 1
+    assert data["converted_90"][index[_month(200)]] == 0
+    assert data["cohort_complete"][index[_month(10)]] is False
+    assert data["stages"] == {"one_time": 2, "repeat": 2, "prospect": 1}
+
+
+def test_returning_buyers_are_those_who_had_bought_before(history):
+    data = kpis_compute()
+
+    index = {month: i for i, month in enumerate(data["months"])}
+    returning, buyers = Counter(), Counter()
+    for month in {_month(100), _month(95)}:
+        buyers[month] += 1
+    returning[_month(95)] += 1  # a, if its two days fall in different months it still counts
+    buyers[_month(120)] += 1
+    buyers[_month(10)] += 1
+    for month in {_month(200), _month(30)}:
+        buyers[month] += 1
+    returning[_month(30)] += 1
+    for month, i in index.items():
+        assert data["buyers"][i] == buyers[month]
+        assert data["returning_buyers"][i] == returning[month]
+
+
+def test_an_empty_shop_has_zero_figures_not_errors():
+    data = kpis_compute()
+
+    assert sum(data["revenue_first"]) == 0 and sum(data["new_buyers"]) == 0
+    assert data["p_buy_histogram"] == [0] * 10
+
+
+def test_the_kpi_page_draws_every_chart_from_the_latest_snapshot(client, sales_user, history):
+    kpis_refresh()
+    client.force_login(sales_user)
+
+    html = client.get(reverse("customers:kpis") + "?months=24").content.decode()
+
+    for key in ("stages", "revenue", "repeat_rate", "cohorts", "likelihood"):
+        assert f'data-testid="chart-{key}"' in html
+    assert html.count("<svg") >= 5
+    assert KpiSnapshot.objects.count() == 1
+
+
+def test_the_kpi_page_reads_one_snapshot_and_scans_no_purchases(
+        client, sales_user, history, django_assert_max_num_queries):
+    kpis_refresh()
+    client.force_login(sales_user)
+
+    with django_assert_max_num_queries(8) as captured:
+        client.get(reverse("customers:kpis"))
+
+    assert not any("customers_purchase" in query["sql"] for query in captured.captured_queries)
+
+
+def test_only_the_last_snapshots_are_kept():
+    for _ in range(7):
+        kpis_refresh()
+
+    assert KpiSnapshot.objects.count() == 5
