@@ -17,6 +17,7 @@ from django.db.models.functions import Floor
 from django.utils import timezone
 
 from .models import Contact, ContactScore, KpiSnapshot
+from .scoring.pipeline import contact_days
 from .scoring_runs import current_run
 from .scoring_store import day_index, day_rows
 
@@ -30,19 +31,7 @@ def _months(days: np.ndarray) -> np.ndarray:
 
 def _contact_days(today: dt.date):
     """Purchase days merged per contact: (contact index per row, day, spend, first day)."""
-    rows = day_rows(as_of=today)
-    if not len(rows.contact_ids):
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0), empty
-    ids, days = rows.contact_ids.astype(np.int64), rows.days.astype(np.int64)
-    order = np.lexsort((days, ids))
-    ids, days, spend = ids[order], days[order], rows.spend[order]
-    group = np.flatnonzero(np.r_[True, (ids[1:] != ids[:-1]) | (days[1:] != days[:-1])])
-    ids, days, spend = ids[group], days[group], np.add.reduceat(spend, group)
-    new_contact = np.r_[True, ids[1:] != ids[:-1]]
-    owner = np.cumsum(new_contact) - 1
-    first_day = days[new_contact][owner]
-    return owner, days, spend, first_day
+    return contact_days(day_rows(as_of=today), day_index(today))
 
 
 def _monthly(owner, days, spend, first_day, months: np.ndarray) -> dict:

@@ -187,6 +187,14 @@ def _table(rows: DayRows, as_of: int) -> _Table:
     return _Table(ids[start], start, owner, day, spend, items, coupon)
 
 
+def contact_days(rows: DayRows, as_of: int):
+    """Rows merged to one per (contact, day), sorted: (owner index per row, day, spend, first day
+    of the row's contact). Also used by the dashboard's KPIs."""
+    table = _table(rows, as_of)
+    first = table.day[table.start][table.owner] if len(table.day) else table.day
+    return table.owner, table.day, table.spend, first
+
+
 def _sort_order(ids: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Order by (contact, day): one argsort of a packed int64 key when it fits (5x lexsort)."""
     id_lo, day_lo = int(ids.min()), int(day.min())
