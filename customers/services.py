@@ -170,6 +170,9 @@ def purchase_record(
             if existing is None:
                 raise
             return PurchaseResult(existing, created=False)
+        from campaigns.coupons import purchase_codes_apply  # campaigns imports customers
+
+        purchase_codes_apply(purchase)  # redeem a coupon or record a referral; never fails
         contacts_refresh_stats([contact.pk])
         _refresh_scores_after_commit([contact.pk])
     contact.refresh_from_db()
