@@ -1,0 +1,135 @@
+"""The campaign form: audience criteria as plain fields, stored as Campaign.audience JSON."""
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import SALES_STAFF
+from accounts.models import User
+from customers.models import Stage
+
+from .audience import AudienceCriteria
+from .models import Campaign
+
+# Form field -> criteria key; bands are entered in percent for people, stored as 0..1.
+_PERCENT_FIELDS = ("p_buy_again_min", "p_buy_again_max", "p_alive_min", "p_alive_max")
+_NUMBER_FIELDS = ("days_since_first_min", "days_since_first_max", "days_since_last_min",
+                  "days_since_last_max", "purchase_count_min", "purchase_count_max")
+_MONEY_FIELDS = ("total_spent_min", "total_spent_max")
+
+
+def _percent(label):
+    return forms.DecimalField(label=label, required=False, min_value=0, max_value=100,
+                              decimal_places=1)
+
+
+class CampaignForm(forms.ModelForm):
+    stages = forms.MultipleChoiceField(label=_("Lifecycle stages"), choices=Stage.choices,
+                                       required=False, widget=forms.CheckboxSelectMultiple)
+    at_risk = forms.BooleanField(label=_("Only repeat clients at risk"), required=False)
+    p_buy_again_min = _percent(_("Likelihood to buy again at least (%)"))
+    p_buy_again_max = _percent(_("Likelihood to buy again at most (%)"))
+    p_alive_min = _percent(_("Still active at least (%)"))
+    p_alive_max = _percent(_("Still active at most (%)"))
+    days_since_first_min = forms.IntegerField(label=_("Days since first purchase, at least"),
+                                              required=False, min_value=0)
+    days_since_first_max = forms.IntegerField(label=_("Days since first purchase, at most"),
+                                              required=False, min_value=0)
+    days_since_last_min = forms.IntegerField(label=_("Days since last purchase, at least"),
+                                             required=False, min_value=0)
+    days_since_last_max = forms.IntegerField(label=_("Days since last purchase, at most"),
+                                             required=False, min_value=0)
+    total_spent_min = forms.DecimalField(label=_("Total spent at least"), required=False,
+                                         min_value=0, decimal_places=2)
+    total_spent_max = forms.DecimalField(label=_("Total spent at most"), required=False,
+                                         min_value=0, decimal_places=2)
+    purchase_count_min = forms.IntegerField(label=_("Purchases at least"), required=False,
+                                            min_value=0)
+    purchase_count_max = forms.IntegerField(label=_("Purchases at most"), required=False,
+                                            min_value=0)
+    owners = forms.ModelMultipleChoiceField(
+        label=_("Owners"), required=False,
+        queryset=User.objects.filter(groups__name=SALES_STAFF).order_by("username"))
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "kind", "template", "is_active", "trigger", "event",
+                  "event_purchase_number", "delay_days", "holdout_percent",
+                  "uplift_window_days", "coupon_kind", "coupon_value", "coupon_valid_days"]
+
+    audience_fields = ("stages", "at_risk", *_PERCENT_FIELDS, *_NUMBER_FIELDS, *_MONEY_FIELDS,
+                       "owners")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self._load_audience(self.instance.audience or {})
+
+    def _load_audience(self, audience: dict) -> None:
+        for name in self.audience_fields:
+            key = "owner_ids" if name == "owners" else name
+            if key not in audience or audience[key] is None:
+                continue
+            value = audience[key]
+            if name in _PERCENT_FIELDS:
+                value = round(float(value) * 100, 1)
+            self.initial[name] = value
+
+    def clean(self):
+        data = super().clean()
+        self.cleaned_audience = self._audience_json(data)
+        try:
+            AudienceCriteria.from_json(self.cleaned_audience)
+        except ValidationError as error:
+            self._add_audience_errors(error)
+        self._check_trigger(data)
+        self._check_coupon(data)
+        return data
+
+    def _audience_json(self, data: dict) -> dict:
+        audience: dict = {}
+        if data.get("stages"):
+            audience["stages"] = list(data["stages"])
+        if data.get("at_risk"):
+            audience["at_risk"] = True
+        for name in _PERCENT_FIELDS:
+            if data.get(name) is not None:
+                audience[name] = float(data[name]) / 100
+        for name in _NUMBER_FIELDS:
+            if data.get(name) is not None:
+                audience[name] = int(data[name])
+        for name in _MONEY_FIELDS:
+            if data.get(name) is not None:
+                audience[name] = str(data[name])
+        if data.get("owners"):
+            audience["owner_ids"] = [user.pk for user in data["owners"]]
+        return audience
+
+    def _add_audience_errors(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for key, messages in error.message_dict.items():
+            field = "owners" if key == "owner_ids" else key
+            self.add_error(field if field in self.fields else None, messages)
+
+    def _check_trigger(self, data: dict) -> None:
+        if data.get("trigger") == Campaign.Trigger.EVENT and not data.get("event"):
+            self.add_error("event", _("Choose the event that starts this campaign."))
+        if (data.get("event") == Campaign.Event.NTH_PURCHASE
+                and not data.get("event_purchase_number")):
+            self.add_error("event_purchase_number", _("Which purchase? For example 5."))
+
+    def _check_coupon(self, data: dict) -> None:
+        kind, value = data.get("coupon_kind"), data.get("coupon_value")
+        if kind and (value is None or value <= 0):
+            self.add_error("coupon_value", _("A coupon needs a value above zero."))
+        if kind == Campaign.CouponKind.PERCENT and value is not None and value > 100:
+            self.add_error("coupon_value", _("A percentage cannot be above 100."))
+
+    def save(self, commit: bool = True):
+        self.instance.audience = self.cleaned_audience
+        return super().save(commit=commit)
+
+
+class PreviewForm(forms.Form):
+    contact_email = forms.EmailField(label=_("Preview for the contact with this email"))

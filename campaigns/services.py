@@ -1,0 +1,164 @@
+"""Campaign runs: fix the audience, split the holdout, write the outbox, then send.
+
+    run = campaign_run_start(campaign=..., started_by=user)   # None if this key ran already
+    campaign_event(contact_id=..., event=Campaign.Event.FIRST_PURCHASE)
+
+A run writes one Message row per audience contact in a single INSERT ... SELECT (never a
+per-contact loop): a random `holdout_percent` of them as HELD_OUT (never emailed, kept to
+measure uplift), the rest QUEUED. Sending starts after the transaction commits.
+"""
+import datetime as dt
+import logging
+import secrets
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from customers.models import Contact
+
+from .audience import AudienceCriteria, audience_contacts
+from .coupons import coupons_issue_for_run
+from .models import Campaign, CampaignRun, Message
+from .referrals import referral_codes_ensure
+
+logger = logging.getLogger(__name__)
+
+
+def _message_id_domain() -> str:
+    return urlsplit(settings.CRM_PUBLIC_URL).hostname or "crm.invalid"
+
+
+def campaign_run_start(*, campaign: Campaign, key: str | None = None, started_by=None,
+                       now: dt.datetime | None = None) -> CampaignRun | None:
+    """Build one run of the campaign; None when a run with this key exists already.
+
+    `key` makes triggers idempotent (a schedule passes its day); manual starts get a fresh key.
+    """
+    now = now or timezone.now()
+    key = key or f"manual:{now.isoformat()}:{secrets.token_hex(4)}"
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                run = CampaignRun.objects.create(campaign=campaign, key=key,
+                                                 started_by=started_by, started_at=now)
+        except IntegrityError:
+            return None
+        contacts = audience_contacts(AudienceCriteria.from_json(campaign.audience), now=now)
+        held_out = round(contacts.count() * campaign.holdout_percent / 100)
+        _messages_create(run, contacts, held_out=held_out, now=now,
+                         not_before=now + dt.timedelta(days=campaign.delay_days))
+        _run_extras(run)
+        CampaignRun.objects.filter(pk=run.pk).update(status=CampaignRun.Status.SENDING)
+        run.status = CampaignRun.Status.SENDING
+        transaction.on_commit(lambda: _enqueue_sending(run.pk))
+    return run
+
+
+def _run_extras(run: CampaignRun, *, contact_ids: list[int] | None = None) -> None:
+    """Referral codes and coupons for the contacts who will be emailed."""
+    if run.campaign.kind == Campaign.Kind.REFERRAL:
+        queued = run.messages.filter(status=Message.Status.QUEUED)
+        if contact_ids is not None:
+            queued = queued.filter(contact_id__in=contact_ids)
+        referral_codes_ensure(list(queued.values_list("contact_id", flat=True)))
+    coupons_issue_for_run(run)
+
+
+def _enqueue_sending(run_id: int) -> None:
+    from .tasks import send_run_task
+
+    try:
+        send_run_task.delay(run_id)
+    except Exception:  # the broker is down: the periodic campaigns.send_due picks the rows up
+        logger.exception("Could not queue sending for campaign run %s", run_id)
+
+
+def _messages_create(run: CampaignRun, contacts, *, held_out: int, not_before: dt.datetime,
+                     now: dt.datetime) -> int:
+    """One INSERT ... SELECT: every audience contact a row, `held_out` of them (drawn at
+    random) as HELD_OUT."""
+    audience_sql, audience_params = (contacts.order_by().values("id", "email")
+                                     .query.sql_with_params())
+    message_id = "'<' || %s || CAST(a.id AS TEXT) || %s"
+    table = Message._meta.db_table
+    sql = f"""
+        INSERT INTO {table} (run_id, campaign_id, contact_id, status, message_id, to_email,
+                             not_before, attempts, created_at, last_error)
+        SELECT %s, %s, a.id,
+               CASE WHEN a.draw <= %s THEN %s ELSE %s END,
+               {message_id}, a.email, %s, 0, %s, ''
+        FROM (SELECT c.id, c.email, ROW_NUMBER() OVER (ORDER BY RANDOM()) AS draw
+              FROM ({audience_sql}) c) a
+    """
+    token = secrets.token_hex(6)
+    params = [run.pk, run.campaign_id, held_out, Message.Status.HELD_OUT, Message.Status.QUEUED,
+              f"{run.pk}.", f".{token}@{_message_id_domain()}>", not_before, now,
+              *audience_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def campaign_event(*, contact_id: int, event: str, now: dt.datetime | None = None) -> int:
+    """A contact did something (first purchase, ...): queue the matching event campaigns.
+
+    Event messages of one campaign and day share a run; a contact gets a campaign's event
+    email once, ever. Returns the number of messages written (held-out rows included).
+    """
+    now = now or timezone.now()
+    purchase_count = (Contact.objects.filter(pk=contact_id)
+                      .values_list("purchase_count", flat=True).first())
+    if purchase_count is None:
+        return 0
+    campaigns = Campaign.objects.filter(is_active=True, trigger=Campaign.Trigger.EVENT,
+                                        event=event)
+    if event == Campaign.Event.NTH_PURCHASE:
+        campaigns = campaigns.filter(event_purchase_number=purchase_count)
+    return sum(_event_message(campaign, contact_id, now) for campaign in campaigns)
+
+
+def _event_message(campaign: Campaign, contact_id: int, now: dt.datetime) -> int:
+    with transaction.atomic():
+        # The campaign row lock serialises writers: "once, ever" holds under concurrency.
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()
+        contacts = (audience_contacts(AudienceCriteria.from_json(campaign.audience), now=now)
+                    .filter(pk=contact_id).exclude(messages__campaign=campaign))
+        if not contacts.exists():
+            return 0
+        run, _created = CampaignRun.objects.get_or_create(
+            campaign=campaign, key=f"event:{timezone.localdate(now).isoformat()}",
+            defaults={"status": CampaignRun.Status.SENDING, "started_at": now})
+        held_out = int(secrets.randbelow(100) < campaign.holdout_percent)
+        written = _messages_create(run, contacts, held_out=held_out, now=now,
+                                   not_before=now + dt.timedelta(days=campaign.delay_days))
+        _run_extras(run, contact_ids=[contact_id])
+        if run.status != CampaignRun.Status.SENDING:
+            CampaignRun.objects.filter(pk=run.pk).update(status=CampaignRun.Status.SENDING,
+                                                         finished_at=None)
+        if not campaign.delay_days:
+            transaction.on_commit(lambda: _enqueue_sending(run.pk))
+    return written
+
+
+def purchase_events(*, contact_id: int) -> list[str]:
+    """The lifecycle events a new purchase just caused for this contact."""
+    count = Contact.objects.filter(pk=contact_id).values_list("purchase_count", flat=True).first()
+    events = []
+    if count == 1:
+        events.append(Campaign.Event.FIRST_PURCHASE)
+    if count == 2:
+        events.append(Campaign.Event.BECAME_REPEAT)
+    if count:
+        events.append(Campaign.Event.NTH_PURCHASE)
+    return events
+
+
+def contacts_fallen_at_risk(*, now: dt.datetime | None = None) -> list[int]:
+    """Repeat clients who crossed the at-risk line in the last day (CRM_AT_RISK_MIN_DAYS)."""
+    now = now or timezone.now()
+    line = now - dt.timedelta(days=settings.CRM_AT_RISK_MIN_DAYS)
+    return list(Contact.objects.repeat_clients()
+                .filter(last_purchase_at__lte=line, last_purchase_at__gt=line - dt.timedelta(days=1))
+                .values_list("pk", flat=True))

@@ -1,0 +1,75 @@
+"""What starts campaigns: schedules (django-celery-beat), purchases and the daily at-risk check.
+
+Tasks take ids and are safe to run twice: a scheduled run is keyed by its day, an event
+message by (campaign, contact) once ever.
+"""
+import json
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from .models import Campaign
+from .services import (
+    campaign_event,
+    campaign_run_start,
+    contacts_fallen_at_risk,
+    purchase_events,
+)
+
+logger = logging.getLogger(__name__)
+DEFAULT_CRONTAB = {"minute": "0", "hour": "10", "day_of_week": "1"}  # Mondays 10:00
+
+
+@shared_task(name="campaigns.run_campaign", ignore_result=True)
+def run_campaign_task(campaign_id: int) -> None:
+    """A scheduled campaign's run for today (a second delivery the same day does nothing)."""
+    campaign = Campaign.objects.filter(pk=campaign_id, is_active=True,
+                                       trigger=Campaign.Trigger.SCHEDULE).first()
+    if campaign is None:
+        return
+    campaign_run_start(campaign=campaign, key=f"schedule:{timezone.localdate().isoformat()}")
+
+
+@shared_task(name="campaigns.purchase_recorded", ignore_result=True)
+def purchase_recorded_task(contact_id: int) -> None:
+    for event in purchase_events(contact_id=contact_id):
+        campaign_event(contact_id=contact_id, event=event)
+
+
+@shared_task(name="campaigns.detect_at_risk", ignore_result=True)
+def detect_at_risk_task() -> None:
+    for contact_id in contacts_fallen_at_risk():
+        campaign_event(contact_id=contact_id, event=Campaign.Event.FELL_AT_RISK)
+
+
+def purchase_recorded_after_commit(contact_id: int) -> None:
+    """Called by customers.services after a purchase: event campaigns react once it commits."""
+    def enqueue() -> None:
+        try:
+            purchase_recorded_task.delay(contact_id)
+        except Exception:  # the broker is down: the event is missed, the purchase is not
+            logger.exception("Could not queue campaign events for contact %s", contact_id)
+
+    transaction.on_commit(enqueue)
+
+
+def campaign_schedule_sync(campaign: Campaign) -> None:
+    """Keep a scheduled campaign's periodic task in step with the campaign (on by default
+    Mondays 10:00; managers change the time under Periodic tasks)."""
+    if campaign.trigger != Campaign.Trigger.SCHEDULE:
+        if campaign.schedule_id:
+            PeriodicTask.objects.filter(pk=campaign.schedule_id).update(enabled=False)
+        return
+    if campaign.schedule is None:
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            **DEFAULT_CRONTAB, day_of_month="*", month_of_year="*",
+            timezone=timezone.get_default_timezone_name())
+        campaign.schedule = PeriodicTask.objects.create(
+            name=f"Campaign {campaign.pk}: {campaign.name}"[:200], task="campaigns.run_campaign",
+            crontab=crontab, args=json.dumps([campaign.pk]), enabled=campaign.is_active)
+        Campaign.objects.filter(pk=campaign.pk).update(schedule=campaign.schedule)
+    elif campaign.schedule.enabled != campaign.is_active:
+        PeriodicTask.objects.filter(pk=campaign.schedule_id).update(enabled=campaign.is_active)

@@ -1,0 +1,42 @@
+"""In real Chromium: the call list, a note and a follow-up on a contact, and the KPI charts."""
+import pytest
+
+from crm.tests.browser import browser, log_in, page, screenshot  # noqa: F401 - fixtures
+from customers.tests.factories import ContactFactory, record_purchase
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_note_follow_up_and_kpis(page, sales_user):
+    contact = ContactFactory(first_name="Deniz", last_name="Kaya", owner=sales_user)
+    record_purchase(contact, days_ago=12, amount="80.00")
+
+    log_in(page, "sally")
+    page.get_by_role("link", name="Contacts", exact=True).click()
+    page.get_by_role("link", name="Deniz Kaya").click()
+    page.get_by_placeholder("Add a note for colleagues").fill("Asked about gift wrapping")
+    page.get_by_role("button", name="Add note").click()
+    assert "Asked about gift wrapping" in page.get_by_test_id("notes").inner_text()
+    page.get_by_placeholder("What to do").fill("Call back about wrapping")
+    page.get_by_role("button", name="Add", exact=True).click()
+    assert "Call back about wrapping" in page.get_by_test_id("follow-ups").inner_text()
+    screenshot(page, "contact-notes-follow-ups")
+
+    page.get_by_role("link", name="My follow-ups").click()
+    page.get_by_role("button", name="Done").click()
+    assert page.get_by_role("status").first.inner_text() == "Marked done."
+
+    page.get_by_role("link", name="KPIs").click()
+    assert page.locator("svg.crm-chart").count() >= 5
+    screenshot(page, "kpis")
+
+
+def test_the_call_list_fits_a_phone(page, sales_user):
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    log_in(page, "sally")
+
+    assert page.get_by_role("heading", name="Who to call today").is_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    screenshot(page, "today-phone")
