@@ -11,6 +11,9 @@ import pytest
 from django.conf import settings
 
 BROWSER_PATH = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
+# The browser fixtures (one Chromium per session, a fresh page per test) and the real-worker
+# fixture, registered once for the whole suite.
+pytest_plugins = ["crm.tests.browser", "crm.tests.workers"]
 
 
 def _available(marker: str) -> bool:

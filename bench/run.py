@@ -4,7 +4,7 @@ Uses DATABASE_URL when it points at PostgreSQL; otherwise starts a throw-away Po
 Redis on loopback (scripts/services.sh, ports 55442/56389), migrates, runs, and stops them.
 Results are printed; record them with the machine and date in docs/benchmarks.md.
 
-    .venv/bin/python bench/run.py [--quick] [--only import scoring_math scoring_pipeline scoring_job]
+    .venv/bin/python bench/run.py [--quick] [--only NAME ...]
 """
 import argparse
 import os
@@ -21,12 +21,16 @@ FULL = {
     "scoring_pipeline": ["bench/bench_scoring_pipeline.py", "--contacts", "1000000"],
     "import": ["bench/bench_import.py", "--rows", "100000", "1000000", "--check"],
     "scoring_job": ["bench/bench_scoring_job.py", "--contacts", "1000000"],
+    "audience": ["bench/bench_audience.py"],
+    "sending": ["bench/bench_sending.py", "--messages", "100000", "--processes", "2"],
 }
 QUICK = {
     "scoring_math": ["bench/bench_scoring_math.py", "--customers", "100000", "--lifetimes", "0"],
     "scoring_pipeline": ["bench/bench_scoring_pipeline.py", "--contacts", "100000"],
     "import": ["bench/bench_import.py", "--rows", "100000"],
     "scoring_job": ["bench/bench_scoring_job.py", "--contacts", "100000", "--runs", "1"],
+    "audience": ["bench/bench_audience.py", "--contacts", "100000"],
+    "sending": ["bench/bench_sending.py", "--messages", "5000", "--processes", "2"],
 }
 
 

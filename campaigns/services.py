@@ -10,7 +10,7 @@ measure uplift), the rest QUEUED. Sending starts after the transaction commits.
 import datetime as dt
 import logging
 import secrets
-from urllib.parse import urlsplit
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 
 def _message_id_domain() -> str:
-    return urlsplit(settings.CRM_PUBLIC_URL).hostname or "crm.invalid"
+    # As campaigns.rendering.new_message_id: the sender's own domain.
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
 
 
 def campaign_run_start(*, campaign: Campaign, key: str | None = None, started_by=None,

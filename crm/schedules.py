@@ -17,6 +17,13 @@ DEFAULT_SCHEDULES = [
                     crontab=("30", "3")),
     DefaultSchedule("Score contacts (likelihood to buy again)", "customers.score_contacts",
                     crontab=("0", "2")),
+    # Sending: retries and delayed messages go out, and rows a dead worker left are settled.
+    DefaultSchedule("Send due emails", "campaigns.send_due", every_minutes=1),
+    DefaultSchedule("Recover stuck emails", "campaigns.recover_stuck", every_minutes=5),
+    # Campaign events that no purchase announces, and the dashboard's figures.
+    DefaultSchedule("Campaign events: clients falling at risk", "campaigns.detect_at_risk",
+                    crontab=("15", "6")),
+    DefaultSchedule("Refresh dashboard KPIs", "customers.refresh_kpis", every_minutes=15),
 ]
 
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("status/", views.status, name="status"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("contacts/", include("customers.urls")),
+    path("email/", include("campaigns.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -27,6 +27,8 @@ CONTACT_EDITABLE_FIELDS = frozenset({"email", "first_name", "last_name", "phone"
 class PurchaseResult:
     purchase: Purchase
     created: bool
+    # What happened to the purchase's coupon or referral code (campaigns.coupons.CodeOutcome).
+    code_outcome: str = ""
 
 
 def currency_rates() -> dict[str, Decimal]:
@@ -170,13 +172,16 @@ def purchase_record(
             if existing is None:
                 raise
             return PurchaseResult(existing, created=False)
-        from campaigns.coupons import purchase_codes_apply  # campaigns imports customers
+        # campaigns imports customers: imported here, not at the top.
+        from campaigns.coupons import purchase_codes_apply
+        from campaigns.triggers import purchase_recorded_after_commit
 
-        purchase_codes_apply(purchase)  # redeem a coupon or record a referral; never fails
+        outcome = purchase_codes_apply(purchase)  # redeem a coupon or record a referral
         contacts_refresh_stats([contact.pk])
         _refresh_scores_after_commit([contact.pk])
+        purchase_recorded_after_commit(contact.pk)  # event campaigns (first purchase, ...)
     contact.refresh_from_db()
-    return PurchaseResult(purchase, created=True)
+    return PurchaseResult(purchase, created=True, code_outcome=outcome)
 
 
 def purchase_update(*, purchase: Purchase, **changes) -> Purchase:

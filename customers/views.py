@@ -105,7 +105,7 @@ class PurchaseCreateView(PermissionRequiredMixin, FormView):
     def form_valid(self, form):
         stage_before = self.contact.get_stage_display()
         try:
-            services.purchase_record(
+            result = services.purchase_record(
                 contact=self.contact, recorded_by=self.request.user, source="manual",
                 **form.cleaned_data,
             )
@@ -113,6 +113,7 @@ class PurchaseCreateView(PermissionRequiredMixin, FormView):
             form.add_service_errors(error)
             return self.form_invalid(form)
         messages.success(self.request, _("Purchase recorded."))
+        self._report_code(result.code_outcome)
         if self.contact.get_stage_display() != stage_before:
             messages.info(
                 self.request,
@@ -120,6 +121,16 @@ class PurchaseCreateView(PermissionRequiredMixin, FormView):
                 % {"contact": self.contact, "stage": self.contact.get_stage_display()},
             )
         return HttpResponseRedirect(reverse("customers:contact_detail", args=[self.contact.pk]))
+
+    def _report_code(self, outcome: str) -> None:
+        """Say what happened to the code: the sale is recorded either way."""
+        from campaigns.coupons import CodeOutcome
+
+        if outcome in ("", CodeOutcome.NO_CODE):
+            return
+        level = (messages.info if outcome in (CodeOutcome.REDEEMED, CodeOutcome.REFERRAL_RECORDED)
+                 else messages.warning)
+        level(self.request, CodeOutcome(outcome).label)
 
 
 class _ContactActionView(PermissionRequiredMixin, FormView):

@@ -15,6 +15,8 @@ from customers.tests.factories import ContactFactory, record_purchase
 pytestmark = pytest.mark.django_db
 
 LOGIN_PAGES = {"/login/", "/admin/login/"}
+# Pages for customers, opened from an email: a signed token is their only key.
+PUBLIC_PAGES = {"/email/unsubscribe/1/"}
 
 
 # --- Walking every URL ----------------------------------------------------------------------
@@ -58,7 +60,8 @@ def test_example_path_reaches_its_own_view(path, pattern: URLPattern):
     assert resolve(path).func == pattern.callback
 
 
-@pytest.mark.parametrize("path", [path for path, _p in ALL_URLS if path not in LOGIN_PAGES])
+@pytest.mark.parametrize("path", [path for path, _p in ALL_URLS
+                                  if path not in LOGIN_PAGES | PUBLIC_PAGES])
 def test_anonymous_users_are_sent_to_log_in(client, path):
     ContactFactory(id=1)  # so nothing answers 404 before the login check could
     response = client.get(path)
@@ -66,6 +69,14 @@ def test_anonymous_users_are_sent_to_log_in(client, path):
     target = urlsplit(response["Location"])
     assert target.path in LOGIN_PAGES
     assert "next=" in target.query
+
+
+def test_the_only_public_pages_are_known_and_refuse_a_bad_token(client):
+    public = {path for path, _p in ALL_URLS} - LOGIN_PAGES
+    public = {path for path in public if client.get(path).status_code != 302}
+
+    assert public == PUBLIC_PAGES
+    assert client.get("/email/unsubscribe/1/").status_code == 400
 
 
 @pytest.mark.parametrize("path", sorted(LOGIN_PAGES))

@@ -29,3 +29,6 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+
+# Links in emails (unsubscribe, surveys) must point at the public site, over HTTPS.
+CRM_PUBLIC_URL = env.str("CRM_PUBLIC_URL", default=f"https://{ALLOWED_HOSTS[0]}")  # noqa: F405

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from crm.health import broker_check, heartbeat_check, worker_check
 from crm.models import Heartbeat
 from crm.tasks import heartbeat_task
-from crm.tests.workers import real_worker, wait_until  # noqa: F401 - a fixture
+from crm.tests.workers import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -2,7 +2,7 @@
 repeat client."""
 import pytest
 
-from crm.tests.browser import browser, log_in, page, screenshot  # noqa: F401 - fixtures
+from crm.tests.browser import log_in, screenshot
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -1,7 +1,7 @@
 """In real Chromium: the call list, a note and a follow-up on a contact, and the KPI charts."""
 import pytest
 
-from crm.tests.browser import browser, log_in, page, screenshot  # noqa: F401 - fixtures
+from crm.tests.browser import log_in, screenshot
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

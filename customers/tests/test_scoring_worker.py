@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from crm.tests.workers import real_worker, wait_until  # noqa: F401 - a fixture
+from crm.tests.workers import wait_until
 from customers.models import ContactScore, ScoringChunk, ScoringRun
 from customers.tasks import score_contacts_task
 from customers.tests.scoring_data import CDNOW_SAMPLE_BUYERS, load_cdnow_sample

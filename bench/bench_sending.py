@@ -1,0 +1,258 @@
+"""Sending benchmark: the real outbox code into a local SMTP server, against raw smtplib.
+
+    DATABASE_URL=postgres://... python bench/bench_sending.py [--messages 100000]
+        [--processes 2] [--batch 200] [--raw-messages 20000]
+
+Creates --messages contacts (emails on bench-sending.invalid, with consent), one SENDING run
+and its outbox rows; starts an aiosmtpd sink in its own process (it counts every Message-ID it
+accepts); then starts --processes sender processes that each loop
+campaigns.sending.send_due_messages(run_id=...) until nothing is left: claims, send-time
+checks, rendering, one SMTP connection per batch, a commit per message. Afterwards it checks
+the sink holds every Message-ID exactly once and every row is SENT. For scale, the same
+number of processes then push --raw-messages pre-built emails through plain smtplib into the
+same sink (no database, no rendering): the ceiling the sink and loopback allow.
+
+Deletes its own earlier data (the bench campaign and bench-sending.invalid contacts) only.
+"""
+import argparse
+import multiprocessing
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import setup_django  # noqa: E402
+
+CAMPAIGN = "bench-sending"
+DOMAIN = "bench-sending.invalid"
+TARGET_PER_SECOND = 500
+MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
+
+
+# --- The sink, in its own process -------------------------------------------------------------
+
+class CountingHandler:
+    def __init__(self) -> None:
+        self.ids: Counter = Counter()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
+        found = MESSAGE_ID.search(envelope.content)
+        self.ids[found.group(1).decode() if found else "?"] += 1
+        return "250 2.0.0 Accepted"
+
+
+def sink_main(port: int, commands) -> None:
+    import logging
+
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # it logs every command at INFO
+    handler = CountingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ready_timeout=10)
+    controller.start()
+    commands.send("ready")
+    while (command := commands.recv()) != "stop":
+        if command == "stats":
+            commands.send((sum(handler.ids.values()), len(handler.ids),
+                           sum(1 for n in handler.ids.values() if n > 1)))
+        elif command == "reset":
+            handler.ids.clear()
+            commands.send("ok")
+    controller.stop()
+
+
+class Sink:
+    def __init__(self) -> None:
+        from campaigns.tests.smtp import free_port
+
+        self.port = free_port()
+        self.pipe, child_end = multiprocessing.Pipe()
+        self.process = multiprocessing.Process(target=sink_main, args=(self.port, child_end))
+        self.process.start()
+        assert self.pipe.recv() == "ready"
+
+    def ask(self, command: str):
+        self.pipe.send(command)
+        return self.pipe.recv()
+
+    def stop(self) -> None:
+        self.pipe.send("stop")
+        self.process.join(10)
+
+
+# --- Data -------------------------------------------------------------------------------------
+
+def create_outbox(count: int) -> int:
+    from django.utils import timezone
+
+    from campaigns.models import Campaign, CampaignRun, EmailTemplate, Message
+    from campaigns.rendering import new_message_id
+    from customers.models import Contact
+
+    Campaign.objects.filter(name=CAMPAIGN).delete()
+    Contact.objects.filter(email__endswith="@" + DOMAIN).delete()
+    template, _ = EmailTemplate.objects.update_or_create(name=CAMPAIGN, defaults={
+        "subject": "{{ contact.first_name }}, a thank-you from us",
+        "body_text": ("Hi {{ contact.first_name }},\n\nThanks for shopping with us."
+                      "{% if coupon %} Your code: {{ coupon.code }}.{% endif %}\n\n"
+                      "Unsubscribe: {{ unsubscribe_url }}\n"),
+        "body_html": ("<p>Hi {{ contact.first_name }},</p><p>Thanks for shopping with us.</p>"
+                      "<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>"),
+    })
+    campaign = Campaign.objects.create(name=CAMPAIGN, template=template)
+    run = CampaignRun.objects.create(campaign=campaign, key="bench",
+                                     status=CampaignRun.Status.SENDING)
+    now = timezone.now()
+    Contact.objects.bulk_create(
+        [Contact(email=f"c{i}@{DOMAIN}", first_name=f"Name{i}", last_name="Bench",
+                 marketing_consent=True, consent_changed_at=now) for i in range(count)],
+        batch_size=5000)
+    contact_ids = Contact.objects.filter(email__endswith="@" + DOMAIN).values_list("id", flat=True)
+    Message.objects.bulk_create(
+        [Message(run=run, campaign=campaign, contact_id=cid, message_id=new_message_id())
+         for cid in contact_ids.iterator()], batch_size=5000)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE campaigns_message")
+        cursor.execute("VACUUM ANALYZE customers_contact")
+    return run.pk
+
+
+# --- Child processes --------------------------------------------------------------------------
+
+SENDER = """
+import sys, time
+sys.path.insert(0, {root!r})
+from bench.generate import setup_django
+setup_django()
+from django.conf import settings
+settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", {port}
+settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+from campaigns.sending import send_due_messages
+print("ready", flush=True); sys.stdin.readline()
+started, sent = time.time(), 0
+while (report := send_due_messages(run_id={run_id}, limit={batch})).claimed:
+    sent += report.sent
+print(started, time.time(), sent, flush=True)
+"""
+
+RAW = """
+import smtplib, sys, time
+data = open({path!r}, "rb").read()
+smtp = smtplib.SMTP("127.0.0.1", {port})
+print("ready", flush=True); sys.stdin.readline()
+started = time.time()
+for i in range({count}):
+    smtp.sendmail("news@shop.example", ["c%d@{domain}" % i],
+                  data.replace(b"<BENCH-ID>", b"<raw-%d-%d@shop.example>" % ({index}, i)))
+smtp.quit()
+print(started, time.time(), {count}, flush=True)
+"""
+
+
+def run_children(sources: list[str]) -> tuple[float, int, float]:
+    """Start the children, wait until all are ready, release them at once; (seconds, sent,
+    CPU seconds of the children)."""
+    environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+    children = [subprocess.Popen([sys.executable, "-c", source], cwd=ROOT, env=environ,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                for source in sources]
+    for child in children:
+        assert child.stdout.readline().strip() == "ready"
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    results, cpu = [], 0.0
+    for child in children:
+        results.append(child.stdout.readline().split())
+        _pid, status, usage = os.wait4(child.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit("a child failed")
+        cpu += usage.ru_utime + usage.ru_stime
+    started = min(float(r[0]) for r in results)
+    ended = max(float(r[1]) for r in results)
+    return ended - started, sum(int(r[2]) for r in results), cpu
+
+
+def sample_email(path: Path) -> None:
+    """One email as the sending code builds it, with a placeholder Message-ID, for raw smtplib."""
+    from django.core.mail import get_connection
+
+    from campaigns.models import Message
+    from campaigns.rendering import build_email
+
+    message = Message.objects.select_related("contact", "campaign__template").filter(
+        campaign__name=CAMPAIGN).first()
+    message.message_id = "<BENCH-ID>"
+    path.write_bytes(build_email(message, get_connection()).message().as_bytes(linesep="\r\n"))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--raw-messages", type=int, default=20_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/crm-bench"))
+    args = parser.parse_args(argv)
+    setup_django()
+    from django.db import connection
+    from django.db.models import Count
+
+    from campaigns.models import Message
+
+    if connection.vendor != "postgresql":
+        sys.exit("Run against PostgreSQL: set DATABASE_URL")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    print(f"creating {args.messages:,} contacts and outbox rows ...", flush=True)
+    run_id = create_outbox(args.messages)
+    connection.close()
+    sink = Sink()
+    try:
+        print(f"sending with {args.processes} processes ...", flush=True)
+        seconds, sent, cpu = run_children([
+            SENDER.format(root=str(ROOT), port=sink.port, run_id=run_id, batch=args.batch)
+            for _ in range(args.processes)])
+        received, distinct, duplicated = sink.ask("stats")
+        statuses = dict(Message.objects.filter(run_id=run_id).order_by().values("status")
+                        .annotate(n=Count("id")).values_list("status", "n"))
+        sample_email(args.workdir / "sample.eml")
+        sink.ask("reset")
+        per = args.raw_messages // args.processes
+        print(f"raw smtplib with {args.processes} processes ...", flush=True)
+        raw_seconds, raw_sent, raw_cpu = run_children([
+            RAW.format(path=str(args.workdir / "sample.eml"), port=sink.port, count=per,
+                       domain=DOMAIN, index=i) for i in range(args.processes)])
+        raw_received = sink.ask("stats")[0]
+    finally:
+        sink.stop()
+    rate, raw_rate = sent / seconds, raw_sent / raw_seconds
+    print(f"\noutbox statuses: {statuses}")
+    print(f"sink: {received:,} received, {distinct:,} distinct Message-IDs, "
+          f"{duplicated} duplicated; raw: {raw_received:,} received")
+    print("| path | emails | processes | seconds | emails/s | sender CPU s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| outbox (send_due_messages, batch {args.batch}) | {sent:,} | {args.processes} "
+          f"| {seconds:.1f} | {rate:,.0f} | {cpu:.1f} |")
+    print(f"| raw smtplib, same sink | {raw_sent:,} | {args.processes} | {raw_seconds:.1f} "
+          f"| {raw_rate:,.0f} | {raw_cpu:.1f} |")
+    print(f"ratio outbox / raw: {rate / raw_rate:.2f}; target {TARGET_PER_SECOND}/s: "
+          f"{'met' if rate >= TARGET_PER_SECOND else 'NOT met'}")
+    ok = (received == distinct == sent == args.messages and duplicated == 0
+          and statuses == {"sent": args.messages})
+    if not ok:
+        sys.exit("check failed: not every message arrived exactly once")
+    print("check: every Message-ID arrived exactly once, every row SENT")
+
+
+if __name__ == "__main__":
+    main()

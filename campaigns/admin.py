@@ -1,0 +1,236 @@
+"""Managers' campaign tools: templates with preview and test send, campaigns with a dry run of
+their audience, start, progress per run and measured uplift; the outbox and codes read-only."""
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from customers.models import Contact
+
+from .audience import AudienceCriteria, audience_sample, audience_size
+from .forms import CampaignForm, PreviewForm
+from .measurement import campaign_progress, campaign_uplift
+from .models import (
+    Campaign,
+    CampaignRun,
+    Coupon,
+    EmailTemplate,
+    Message,
+    Referral,
+    ReferralCode,
+    Suppression,
+)
+from .preview import template_preview, template_send_test
+from .services import campaign_run_start
+from .triggers import campaign_schedule_sync
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(EmailTemplate)
+class EmailTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "subject", "updated_at")
+    search_fields = ("name", "subject")
+    change_form_template = "admin/campaigns/emailtemplate/change_form.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/preview/", view(self.preview_view), name="campaigns_template_preview"),
+            path("<int:pk>/send-test/", view(self.send_test_view),
+                 name="campaigns_template_send_test"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest, pk: int):
+        template = get_object_or_404(EmailTemplate, pk=pk)
+        if not self.has_view_permission(request, template):
+            return HttpResponseRedirect(reverse("admin:index"))
+        form = PreviewForm(request.GET or None)
+        contact = rendered = error = None
+        if form.is_valid():
+            contact = Contact.objects.filter(email=form.cleaned_data["contact_email"]).first()
+            if contact is None:
+                form.add_error("contact_email", _("No contact has this email."))
+        else:
+            contact = Contact.objects.filter(purchase_count__gt=0).order_by("-id").first()
+        if contact is not None:
+            try:
+                rendered = template_preview(template, contact)
+            except ValidationError as problem:
+                error = " ".join(problem.messages)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "original": template, "form": form, "contact": contact,
+                   "rendered": rendered, "error": error,
+                   "title": _("Preview: %(name)s") % {"name": template.name}}
+        return TemplateResponse(request, "admin/campaigns/emailtemplate/preview.html", context)
+
+    def send_test_view(self, request: HttpRequest, pk: int):
+        template = get_object_or_404(EmailTemplate, pk=pk)
+        back = reverse("admin:campaigns_template_preview", args=[pk])
+        if request.method != "POST" or not self.has_view_permission(request, template):
+            return HttpResponseRedirect(back)
+        if not request.user.email:
+            self.message_user(request, _("Your account has no email address to send to."),
+                              messages.ERROR)
+            return HttpResponseRedirect(back)
+        contact = Contact.objects.filter(pk=request.POST.get("contact")).first()
+        try:
+            template_send_test(template, contact, to_email=request.user.email)
+        except (ValidationError, OSError) as problem:
+            self.message_user(request, _("The test was not sent: %(error)s") % {
+                "error": problem}, messages.ERROR)
+        else:
+            self.message_user(request, _("Test sent to %(email)s.") % {
+                "email": request.user.email}, messages.SUCCESS)
+        return HttpResponseRedirect(back)
+
+
+class CampaignRunInline(admin.TabularInline):
+    model = CampaignRun
+    extra = 0
+    can_delete = False
+    fields = ("started_at", "status", "key", "started_by", "progress", "finished_at", "error")
+    readonly_fields = fields
+    ordering = ["-started_at"]
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress(self, run: CampaignRun) -> str:
+        return _progress_text(campaign_progress(run))
+
+
+def _progress_text(counts: dict) -> str:
+    labels = dict(Message.Status.choices)
+    return ", ".join(f"{labels.get(status, status)}: {count}"
+                     for status, count in counts.items() if count) or "–"
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    list_display = ("name", "kind", "trigger", "is_active", "template", "updated_at")
+    list_filter = ("kind", "trigger", "is_active")
+    search_fields = ("name",)
+    inlines = [CampaignRunInline]
+    change_form_template = "admin/campaigns/campaign/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "template", "is_active"]}),
+        (gettext_lazy("Audience"), {"fields": list(CampaignForm.audience_fields)}),
+        (gettext_lazy("When"), {"fields": ["trigger", "event", "event_purchase_number",
+                                           "delay_days"]}),
+        (gettext_lazy("Offer"), {"fields": ["coupon_kind", "coupon_value",
+                                            "coupon_valid_days"]}),
+        (gettext_lazy("Measuring"), {"fields": ["holdout_percent", "uplift_window_days"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        campaign_schedule_sync(obj)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [path("<int:pk>/start/", view(self.start_view), name="campaigns_campaign_start"),
+                *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign = self.get_object(request, object_id)
+        extra = extra_context or {}
+        if campaign is not None:
+            extra.update(self._campaign_figures(campaign))
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def _campaign_figures(self, campaign: Campaign) -> dict:
+        try:
+            criteria = AudienceCriteria.from_json(campaign.audience)
+        except ValidationError as problem:
+            return {"audience_error": " ".join(problem.messages)}
+        return {
+            "audience_size": audience_size(criteria),
+            "audience_sample": audience_sample(criteria, size=15),
+            "uplift": campaign_uplift(campaign),
+            "progress": _progress_text(campaign_progress(campaign)),
+        }
+
+    def start_view(self, request: HttpRequest, pk: int):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        back = reverse("admin:campaigns_campaign_change", args=[pk])
+        if request.method != "POST" or not self.has_change_permission(request, campaign):
+            return HttpResponseRedirect(back)
+        run = campaign_run_start(campaign=campaign, started_by=request.user)
+        if run is None:
+            self.message_user(request, _("This run was started already."), messages.WARNING)
+        else:
+            queued = run.messages.filter(status=Message.Status.QUEUED).count()
+            held = run.messages.filter(status=Message.Status.HELD_OUT).count()
+            self.message_user(request, _("Started: %(queued)d emails queued, %(held)d contacts "
+                                         "held out to measure uplift.") % {
+                "queued": queued, "held": held}, messages.SUCCESS)
+        return HttpResponseRedirect(back)
+
+
+@admin.register(CampaignRun)
+class CampaignRunAdmin(ReadOnlyAdmin):
+    list_display = ("campaign", "started_at", "status", "progress", "finished_at")
+    list_filter = ("status", "campaign")
+    date_hierarchy = "started_at"
+    list_select_related = ("campaign",)
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress(self, run: CampaignRun) -> str:
+        return _progress_text(campaign_progress(run))
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "campaign", "to_email", "status", "attempts", "sent_at")
+    list_filter = ("status", "campaign")
+    search_fields = ("to_email", "message_id")
+    list_select_related = ("campaign",)
+    raw_id_fields = ("run", "contact", "coupon")
+    show_full_result_count = False
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    list_display = ("email", "reason", "created_at")
+    list_filter = ("reason",)
+    search_fields = ("email",)
+
+
+@admin.register(Coupon)
+class CouponAdmin(ReadOnlyAdmin):
+    list_display = ("code", "contact", "campaign", "purpose", "kind", "value", "expires_at",
+                    "redeemed_at")
+    list_filter = ("purpose", "kind", "campaign")
+    search_fields = ("code", "contact__email")
+    list_select_related = ("contact", "campaign")
+    raw_id_fields = ("contact", "redeemed_purchase")
+
+
+@admin.register(ReferralCode)
+class ReferralCodeAdmin(ReadOnlyAdmin):
+    list_display = ("code", "contact", "created_at")
+    search_fields = ("code", "contact__email")
+    list_select_related = ("contact",)
+
+
+@admin.register(Referral)
+class ReferralAdmin(ReadOnlyAdmin):
+    list_display = ("referrer", "referee", "purchase", "reward", "created_at")
+    list_select_related = ("referrer", "referee", "purchase", "reward")

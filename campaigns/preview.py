@@ -1,0 +1,27 @@
+"""Managers try a template before it goes out: render it for a real contact, send a test."""
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.utils.translation import gettext as _
+
+from customers.models import Contact
+
+from .models import EmailTemplate
+from .rendering import preview_context, render_email
+
+
+def template_preview(template: EmailTemplate, contact: Contact):
+    """The template as this contact would get it (a sample coupon code where it uses one)."""
+    return render_email(template, preview_context(contact))
+
+
+def template_send_test(template: EmailTemplate, contact: Contact | None, *, to_email: str) -> None:
+    """Send the rendered template to a staff address; the subject says it is a test."""
+    if contact is None:
+        contact = Contact(first_name=_("Ada"), last_name=_("Example"), email=to_email)
+    rendered = template_preview(template, contact)
+    email = EmailMultiAlternatives(
+        subject=_("[Test] %(subject)s") % {"subject": rendered.subject},
+        body=rendered.text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to_email])
+    if rendered.html:
+        email.attach_alternative(rendered.html, "text/html")
+    email.send()

@@ -1,0 +1,212 @@
+"""Turning an EmailTemplate and one contact into a subject, a plain text and an HTML body.
+
+Templates are written by staff in Django template syntax and compiled with an engine of our
+own, not the site's: it has no template loaders (so {% include %} and {% extends %} cannot read
+files), loads no app tag libraries beyond humanize and l10n, and is fed plain dicts of strings,
+numbers and dates, never model instances, so a template can only print what we chose to give
+it. HTML is autoescaped; plain text and the subject are not (there is nothing to escape in
+them), and the subject is folded onto one line so nothing in it can start a new header.
+"""
+import functools
+import uuid
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import OuterRef, Subquery
+from django.template import Context, Engine, Template, TemplateDoesNotExist, TemplateSyntaxError
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Contact, Purchase
+
+from .models import Coupon, EmailTemplate, Message, ReferralCode
+from .tokens import unsubscribe_token
+
+LIBRARIES = {
+    "humanize": "django.contrib.humanize.templatetags.humanize",
+    "l10n": "django.templatetags.l10n",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@functools.cache
+def _engine(autoescape: bool) -> Engine:
+    # debug=True makes syntax errors carry their line number (error.template_debug).
+    return Engine(loaders=[], libraries=LIBRARIES, autoescape=autoescape, debug=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(source: str, autoescape: bool) -> Template:
+    """Compiled once per distinct source: a batch renders one template hundreds of times."""
+    return _engine(autoescape).from_string(source)
+
+
+def _syntax_error(field: str, error: Exception) -> ValidationError:
+    line = getattr(error, "template_debug", {}).get("line")
+    if line is None:
+        message = _("Template error: %(error)s") % {"error": error}
+    else:
+        message = _("Line %(line)s: %(error)s") % {"line": line, "error": error}
+    return ValidationError({field: message}, code="template_syntax")
+
+
+def _render_part(field: str, source: str, context: dict, *, autoescape: bool) -> str:
+    if not source:
+        return ""
+    try:
+        return _compile(source, autoescape).render(Context(context, autoescape=autoescape))
+    except (TemplateSyntaxError, TemplateDoesNotExist) as error:
+        raise _syntax_error(field, error) from error
+
+
+def clean_subject(subject: str) -> str:
+    """One line: CR, LF, tabs and runs of spaces become single spaces (no header injection)."""
+    return " ".join(subject.split())
+
+
+def render_email(template: EmailTemplate, context: dict) -> Rendered:
+    """Render the three parts; a syntax error raises ValidationError naming the field and line."""
+    return Rendered(
+        subject=clean_subject(_render_part("subject", template.subject, context, autoescape=False)),
+        text=_render_part("body_text", template.body_text, context, autoescape=False),
+        html=_render_part("body_html", template.body_html, context, autoescape=True),
+    )
+
+
+def validate_template(template: EmailTemplate) -> None:
+    """For forms and the admin: compile every part, raising one ValidationError for all errors."""
+    errors: dict[str, list] = {}
+    for field, autoescape in (("subject", False), ("body_text", False), ("body_html", True)):
+        source = getattr(template, field)
+        try:
+            if source:
+                _compile(source, autoescape)
+        except TemplateSyntaxError as error:
+            errors.update(_syntax_error(field, error).error_dict)
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- Context ---------------------------------------------------------------------------------
+
+def unsubscribe_url(contact_id: int) -> str:
+    path = reverse("campaigns:unsubscribe", args=[unsubscribe_token(contact_id)])
+    return settings.CRM_PUBLIC_URL.rstrip("/") + path
+
+
+def _contact_data(contact: Contact) -> dict:
+    return {"first_name": contact.first_name, "last_name": contact.last_name,
+            "email": contact.email, "full_name": contact.full_name}
+
+
+def _coupon_data(coupon: Coupon | None) -> dict | None:
+    if coupon is None:
+        return None
+    return {"code": coupon.code, "value": coupon.value, "kind": coupon.kind,
+            "currency": coupon.currency, "expires_at": coupon.expires_at}
+
+
+def _purchase_data(purchase: Purchase | None) -> dict | None:
+    if purchase is None:
+        return None
+    return {"purchased_at": purchase.purchased_at, "amount": purchase.amount,
+            "currency": purchase.currency}
+
+
+def _context(contact: Contact, coupon: Coupon | None, referral_code: str,
+             last_purchase: Purchase | None) -> dict:
+    return {
+        "contact": _contact_data(contact),
+        "coupon": _coupon_data(coupon),
+        "referral_code": referral_code,
+        "last_purchase": _purchase_data(last_purchase),
+        "unsubscribe_url": unsubscribe_url(contact.pk),
+    }
+
+
+def _referral_codes(contact_ids: list[int]) -> dict[int, str]:
+    return dict(ReferralCode.objects.filter(contact_id__in=contact_ids)
+                .values_list("contact_id", "code"))
+
+
+def _last_purchases(contact_ids: list[int]) -> dict[int, Purchase]:
+    """Each contact's latest purchase that still counts (not refunded): two queries in all."""
+    latest = Purchase.objects.counted().filter(contact=OuterRef("pk")).order_by(
+        "-purchased_at", "-id").values("id")[:1]
+    purchase_ids = dict(Contact.objects.filter(id__in=contact_ids)
+                        .annotate(latest=Subquery(latest)).values_list("id", "latest"))
+    purchases = Purchase.objects.in_bulk([pid for pid in purchase_ids.values() if pid])
+    return {contact_id: purchases[pid] for contact_id, pid in purchase_ids.items() if pid}
+
+
+def message_contexts(messages: list[Message]) -> dict[int, dict]:
+    """Template contexts for many messages in three queries (load messages with
+    select_related("contact", "coupon"))."""
+    contact_ids = [message.contact_id for message in messages]
+    codes, purchases = _referral_codes(contact_ids), _last_purchases(contact_ids)
+    return {message.pk: _context(message.contact, message.coupon,
+                                 codes.get(message.contact_id, ""),
+                                 purchases.get(message.contact_id))
+            for message in messages}
+
+
+def message_context(message: Message) -> dict:
+    """The context one outbox row is rendered with: contact, coupon, referral_code,
+    last_purchase and unsubscribe_url."""
+    return message_contexts([message])[message.pk]
+
+
+def preview_context(contact: Contact, *, coupon: Coupon | None = None) -> dict:
+    """The same context for a contact before any message exists (admin previews)."""
+    codes, purchases = _referral_codes([contact.pk]), _last_purchases([contact.pk])
+    return _context(contact, coupon, codes.get(contact.pk, ""), purchases.get(contact.pk))
+
+
+# --- The email -------------------------------------------------------------------------------
+
+def new_message_id() -> str:
+    """A globally unique Message-ID for a new outbox row, on the sender's domain."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def _angle(message_id: str) -> str:
+    message_id = message_id.strip()
+    return message_id if message_id.startswith("<") else f"<{message_id}>"
+
+
+def build_email(message: Message, connection, *, context: dict | None = None,
+                rendered: Rendered | None = None) -> EmailMultiAlternatives:
+    """The email for one outbox row, to the contact's current address.
+
+    Only the bare address goes into To (never the contact's name), the subject is one line,
+    and Django refuses any header value containing CR or LF, so nothing a contact or a staff
+    member typed can add a header. Message-ID is the row's, so a resend is recognisable.
+    """
+    if context is None and rendered is None:
+        context = message_context(message)
+    if rendered is None:
+        rendered = render_email(message.campaign.template, context)
+    unsubscribe = context["unsubscribe_url"] if context else unsubscribe_url(message.contact_id)
+    email = EmailMultiAlternatives(
+        subject=rendered.subject, body=rendered.text, from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.contact.email], connection=connection,
+        headers={
+            "Message-ID": _angle(message.message_id),
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            # RFC 8058: mail clients offer a one-click button that POSTs this to the URL.
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    if rendered.html:
+        email.attach_alternative(rendered.html, "text/html")
+    return email

@@ -1,0 +1,564 @@
+"""Draining the outbox: claim rows, check them again at send time, send over SMTP, record.
+
+The guarantee (docs/email-delivery.md has the long form):
+
+* A row is sent only by the worker whose claim moved it QUEUED → SENDING (a conditional
+  UPDATE, committed before any SMTP traffic), so two workers, or one task delivered twice,
+  never send the same row.
+* Just before a row's email is handed to the SMTP server its `sent_at` is stamped (the
+  "hand-off" mark), in the same commit that records the previous row's result. A row still
+  SENDING after CRM_EMAIL_STUCK_AFTER_MINUTES therefore tells recovery what happened:
+  no hand-off mark → never offered to the server → back to QUEUED (nothing lost);
+  hand-off mark → the server may or may not have it → UNKNOWN, never resent automatically.
+  Only one row per connection carries the mark without a result, so a killed worker leaves
+  at most one UNKNOWN row per open connection.
+* SMTP replies are unambiguous and recorded as they come: 250 → SENT, 4xx or a connection
+  lost before the body went out → QUEUED again after a back-off, 5xx for the recipient →
+  BOUNCED and the address suppressed. A connection lost while the body was going out or the
+  final reply was awaited is the same ambiguity as a kill → UNKNOWN.
+
+Consent, suppression and the frequency cap are checked after the claim, at send time, so an
+unsubscribe that lands after the audience was built still wins.
+"""
+import datetime as dt
+import logging
+import smtplib
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
+from django.db import connection, transaction
+from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Contact
+from customers.services import contact_set_consent
+
+from .models import CampaignRun, Message, Suppression
+from .rendering import build_email, message_contexts, render_email
+
+logger = logging.getLogger(__name__)
+
+Status = Message.Status
+# Minutes to wait before the 2nd, 3rd, ... attempt after a temporary failure; then FAILED.
+BACKOFF_MINUTES = (1, 5, 30, 120, 360)
+MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
+
+# Machine-readable reasons stored in Message.last_error for rows that were not sent.
+NO_EMAIL, NO_CONSENT, FREQUENCY_CAP = "no_email", "no_consent", "frequency_cap"
+SUPPRESSED_PREFIX = "suppressed:"
+REASON_LABELS = {
+    NO_EMAIL: _("The contact has no email address."),
+    NO_CONSENT: _("The contact has not agreed to marketing email."),
+    FREQUENCY_CAP: _("The contact got a marketing email too recently."),
+    SUPPRESSED_PREFIX + Suppression.Reason.UNSUBSCRIBED: _("The address unsubscribed."),
+    SUPPRESSED_PREFIX + Suppression.Reason.BOUNCED: _("The address bounced before."),
+    SUPPRESSED_PREFIX + Suppression.Reason.COMPLAINED: _("The address marked us as spam."),
+    SUPPRESSED_PREFIX + Suppression.Reason.ERASED: _("The contact's data was erased."),
+}
+
+
+def reason_label(reason: str) -> str:
+    """A translated explanation of a stored reason code; other text (SMTP errors) as is."""
+    return str(REASON_LABELS.get(reason, reason))
+
+
+@dataclass
+class SendReport:
+    claimed: int = 0
+    sent: int = 0
+    suppressed: int = 0
+    capped: int = 0
+    deferred: int = 0
+    failed: int = 0
+    bounced: int = 0
+    unknown: int = 0
+    run_ids: set[int] = field(default_factory=set)
+
+
+# --- Suppression and unsubscribe --------------------------------------------------------------
+
+def address_suppress(*, email: str, reason: str, detail: str = "") -> Suppression:
+    """Never send marketing email to this address again; an existing entry keeps its reason."""
+    suppression, _created = Suppression.objects.get_or_create(
+        email=email.strip().lower(), defaults={"reason": reason, "detail": detail[:2000]})
+    return suppression
+
+
+@transaction.atomic
+def contact_unsubscribe(*, contact: Contact, source: str) -> None:
+    """Withdraw consent and suppress the address; doing it again changes nothing."""
+    contact_set_consent(contact=contact, consent=False, source=source)
+    address_suppress(email=contact.email, reason=Suppression.Reason.UNSUBSCRIBED,
+                     detail=source)
+
+
+# --- Claiming ---------------------------------------------------------------------------------
+
+def _due(run_id: int | None, now: dt.datetime):
+    # Only runs that are SENDING: a run still being built, or stopped, sends nothing.
+    due = Message.objects.filter(status=Status.QUEUED, not_before__lte=now,
+                                 run__status=CampaignRun.Status.SENDING)
+    if run_id is not None:
+        due = due.filter(run_id=run_id)
+    return due.order_by("not_before", "id")
+
+
+def _claim_fields(now: dt.datetime) -> dict:
+    return {"status": Status.SENDING, "claimed_at": now, "attempts": F("attempts") + 1,
+            "sent_at": None}
+
+
+def claim_batch(*, run_id: int | None = None, limit: int,
+                now: dt.datetime | None = None) -> tuple[list[int], dt.datetime]:
+    """Move up to `limit` due rows to SENDING, committed; returns their ids and the claim time.
+
+    PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED lets many workers claim disjoint batches
+    without waiting on each other. Elsewhere (SQLite) each row is claimed with a conditional
+    UPDATE, which only one writer can win.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            ids = list(_due(run_id, now).select_for_update(skip_locked=True, of=("self",))
+                       .values_list("id", flat=True)[:limit])
+            Message.objects.filter(id__in=ids).update(**_claim_fields(now))
+        else:
+            ids = [pk for pk in _due(run_id, now).values_list("id", flat=True)[:limit]
+                   if Message.objects.filter(id=pk, status=Status.QUEUED)
+                   .update(**_claim_fields(now))]
+    return ids, now
+
+
+# --- Recording results ------------------------------------------------------------------------
+
+def _record(message: Message, claimed_at: dt.datetime, **fields) -> bool:
+    """Write one row's outcome, only if our claim still holds (recovery may have moved a row
+    of a very slow batch to UNKNOWN meanwhile; our result is the better knowledge)."""
+    return bool(Message.objects.filter(
+        pk=message.pk, claimed_at=claimed_at, status__in=[Status.SENDING, Status.UNKNOWN],
+    ).update(**fields))
+
+
+def _mark_handoff(message: Message, claimed_at: dt.datetime) -> bool:
+    """Stamp the hand-off mark; False when the claim was lost (then the row must not be sent)."""
+    return bool(Message.objects.filter(pk=message.pk, claimed_at=claimed_at,
+                                       status=Status.SENDING).update(sent_at=timezone.now()))
+
+
+def _record_and_mark(previous: Message, fields: dict, message: Message,
+                     claimed_at: dt.datetime) -> tuple[bool, bool]:
+    """One UPDATE (one round trip, one commit) that records `previous` and stamps the hand-off
+    mark on `message`: the hot path, once per email. Returns (recorded, marked)."""
+    now = timezone.now()
+    values = {name: Case(When(pk=previous.pk, then=Value(value, output_field=_field(name))),
+                         default=F(name)) for name, value in fields.items() if name != "sent_at"}
+    previous_sent_at = (Value(fields["sent_at"], output_field=_field("sent_at"))
+                        if "sent_at" in fields else F("sent_at"))
+    values["sent_at"] = Case(When(pk=message.pk, then=Value(now)),
+                             When(pk=previous.pk, then=previous_sent_at), default=F("sent_at"))
+    updated = Message.objects.filter(
+        pk__in=[previous.pk, message.pk], claimed_at=claimed_at,
+        status__in=[Status.SENDING, Status.UNKNOWN]).update(**values)
+    if updated == 2:
+        return True, True
+    # A claim was lost (recovery ran on a very slow batch): find out which row is still ours.
+    marked = Message.objects.filter(pk=message.pk, claimed_at=claimed_at, status=Status.SENDING,
+                                    sent_at=now).exists()
+    return updated - marked == 1, marked
+
+
+def _field(name: str):
+    return Message._meta.get_field(name)
+
+
+def _retry_fields(message: Message, error: str, now: dt.datetime) -> dict:
+    if message.attempts >= MAX_ATTEMPTS:
+        return {"status": Status.FAILED, "last_error": error, "sent_at": None}
+    wait = dt.timedelta(minutes=BACKOFF_MINUTES[max(message.attempts, 1) - 1])
+    return {"status": Status.QUEUED, "not_before": now + wait, "last_error": error,
+            "sent_at": None}
+
+
+def _release(messages: list[Message], claimed_at: dt.datetime) -> None:
+    """Rows claimed but never offered to the server go back to the queue as they were."""
+    if messages:
+        Message.objects.filter(pk__in=[m.pk for m in messages], claimed_at=claimed_at,
+                               status=Status.SENDING, sent_at__isnull=True).update(
+            status=Status.QUEUED, attempts=F("attempts") - 1, claimed_at=None)
+
+
+# --- Send-time checks -------------------------------------------------------------------------
+
+def _blocked(messages: list[Message], now: dt.datetime) -> dict[int, tuple[str, str]]:
+    """Rows that must not be sent now: {id: (status, reason)}. Three queries for the batch."""
+    emails = {m.contact.email.lower() for m in messages if m.contact.email}
+    suppressed = dict(Suppression.objects.filter(email__in=emails).values_list("email", "reason"))
+    cutoff = now - dt.timedelta(days=settings.CRM_MARKETING_CAP_DAYS)
+    # UNKNOWN rows may have reached the contact, so they count towards the cap too.
+    recent = set(Message.objects.filter(
+        contact_id__in={m.contact_id for m in messages}, status__in=[Status.SENT, Status.UNKNOWN],
+        sent_at__gte=cutoff).exclude(pk__in=[m.pk for m in messages])
+        .values_list("contact_id", flat=True))
+    blocked = {}
+    for message in messages:
+        email = message.contact.email.lower()
+        if not email:
+            blocked[message.pk] = (Status.SUPPRESSED, NO_EMAIL)
+        elif email in suppressed:
+            blocked[message.pk] = (Status.SUPPRESSED, SUPPRESSED_PREFIX + suppressed[email])
+        elif not message.contact.marketing_consent:
+            blocked[message.pk] = (Status.SUPPRESSED, NO_CONSENT)
+        elif message.contact_id in recent:
+            blocked[message.pk] = (Status.CAPPED, FREQUENCY_CAP)
+    return blocked
+
+
+# --- SMTP -------------------------------------------------------------------------------------
+
+class Temporary(Exception):
+    """Nothing was accepted; try again later (4xx, or the connection failed before the body)."""
+
+
+class ConnectionLost(Temporary):
+    """The connection broke before the body went out: reconnecting may help at once."""
+
+
+class ServerUnavailable(Temporary):
+    """No connection could be opened: the rest of the batch waits too."""
+
+
+class Bounce(Exception):
+    """The server refused the recipient for good (5xx at RCPT)."""
+
+
+class Rejected(Exception):
+    """A permanent refusal that is not about the address (5xx at MAIL FROM or after DATA)."""
+
+
+class Ambiguous(Exception):
+    """The connection broke while the body was out: the server may or may not have the email."""
+
+
+def _response_error(code: int, text: str, *, recipient: bool) -> Exception:
+    detail = f"{code} {text}"
+    if 400 <= code < 500:
+        return Temporary(detail)
+    return Bounce(detail) if recipient else Rejected(detail)
+
+
+def _reply_text(reply) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _dot_stuff(data: bytes) -> bytes:
+    """RFC 5321 transparency: a line starting with '.' gets another '.'; end with CRLF.CRLF."""
+    data = data.replace(b"\r\n.", b"\r\n..")
+    if data.startswith(b"."):
+        data = b"." + data
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
+
+
+class Outbound:
+    """One SMTP connection for a batch, opened on first use and reopened after a failure.
+
+    For Django's SMTP backend it speaks MAIL/RCPT/DATA itself (smtplib's public commands), to
+    know whether a failure happened before the body went out (safe to retry) or after
+    (ambiguous). Other backends (locmem in tests, console) just get send_messages().
+    """
+
+    def __init__(self) -> None:
+        self.backend = get_connection(fail_silently=False)
+        self.is_smtp = isinstance(self.backend, SMTPBackend)
+        self.delivered_on_connection = 0
+
+    def close(self) -> None:
+        try:
+            self.backend.close()  # Django's SMTP backend forgets the connection even on errors
+        except Exception:  # noqa: BLE001 - closing a broken connection is best effort
+            logger.debug("Closing the SMTP connection failed", exc_info=True)
+
+    def send(self, email) -> None:
+        if not self.is_smtp:
+            self._send_other(email)
+            return
+        try:
+            self._send_smtp(email)
+        except ConnectionLost:
+            if not self.delivered_on_connection:
+                raise
+            # A server may close an idle or long-used connection: reconnect once, right away.
+            self.delivered_on_connection = 0
+            self._send_smtp(email)
+        self.delivered_on_connection += 1
+
+    def _send_other(self, email) -> None:
+        try:
+            self.backend.send_messages([email])
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = next(iter(error.recipients.values()))
+            raise _response_error(code, _reply_text(text), recipient=True) from error
+        except smtplib.SMTPResponseException as error:
+            raise _response_error(error.smtp_code, _reply_text(error.smtp_error),
+                                  recipient=False) from error
+        except OSError as error:
+            raise Temporary(str(error)) from error
+
+    def _open(self) -> smtplib.SMTP:
+        if self.backend.connection is None:
+            try:
+                self.backend.open()
+                self.backend.connection.ehlo_or_helo_if_needed()
+            except OSError as error:  # smtplib errors are OSErrors too
+                self.close()
+                raise ServerUnavailable(str(error)) from error
+            self.delivered_on_connection = 0
+        return self.backend.connection
+
+    def _envelope(self, smtp: smtplib.SMTP, sender: str, recipients: list[str]) -> None:
+        code, reply = smtp.mail(sender)
+        if code != 250:
+            raise _response_error(code, _reply_text(reply), recipient=False)
+        for recipient in recipients:
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                raise _response_error(code, _reply_text(reply), recipient=True)
+        code, reply = smtp.docmd("data")
+        if code != 354:
+            raise _response_error(code, _reply_text(reply), recipient=False)
+
+    def _send_smtp(self, email) -> None:
+        encoding = email.encoding or settings.DEFAULT_CHARSET
+        sender = sanitize_address(email.from_email, encoding)
+        recipients = [sanitize_address(address, encoding) for address in email.recipients()]
+        data = _dot_stuff(email.message().as_bytes(linesep="\r\n"))
+        smtp = self._open()
+        try:
+            self._envelope(smtp, sender, recipients)
+        except (Temporary, Bounce, Rejected):
+            self._reset(smtp)
+            raise
+        except OSError as error:
+            self.close()
+            raise ConnectionLost(str(error)) from error
+        # The body goes out: from here a broken connection leaves the outcome unknown.
+        try:
+            smtp.send(data)
+            code, reply = smtp.getreply()
+        except OSError as error:
+            self.close()
+            raise Ambiguous(str(error)) from error
+        if code != 250:
+            raise _response_error(code, _reply_text(reply), recipient=False)
+
+    def _reset(self, smtp: smtplib.SMTP) -> None:
+        try:
+            smtp.rset()
+        except OSError:
+            self.close()
+
+
+# --- The batch --------------------------------------------------------------------------------
+
+def _load(ids: list[int], claimed_at: dt.datetime) -> list[Message]:
+    return list(Message.objects.filter(pk__in=ids, claimed_at=claimed_at, status=Status.SENDING)
+                .select_related("contact", "coupon", "campaign__template").order_by("pk"))
+
+
+def _outcome_fields(message: Message, error: Exception | None, email: str,
+                    now: dt.datetime) -> tuple[str, dict]:
+    if error is None:
+        return "sent", {"status": Status.SENT, "sent_at": now, "to_email": email,
+                        "last_error": ""}
+    text = str(error)[:2000]
+    if isinstance(error, Temporary):
+        fields = _retry_fields(message, text, now)
+        return ("failed" if fields["status"] == Status.FAILED else "deferred"), fields
+    if isinstance(error, Bounce):
+        return "bounced", {"status": Status.BOUNCED, "to_email": email, "last_error": text,
+                           "sent_at": None}
+    if isinstance(error, Ambiguous):
+        return "unknown", {"status": Status.UNKNOWN, "to_email": email, "last_error": text}
+    return "failed", {"status": Status.FAILED, "to_email": email, "last_error": text,
+                      "sent_at": None}
+
+
+class _Batch:
+    """Sends the claimed rows one by one; each result is committed together with the next
+    row's hand-off mark, so at most one row is ever marked without a result."""
+
+    def __init__(self, claimed_at: dt.datetime, report: SendReport) -> None:
+        self.claimed_at, self.report = claimed_at, report
+        self.pending: tuple[Message, str, dict] | None = None
+        self.contacts_sent: set[int] = set()
+        self.stopped: Exception | None = None
+
+    def flush(self) -> None:
+        if self.pending is None:
+            return
+        message, counter, fields = self.pending
+        self.pending = None
+        self._recorded(counter, fields, _record(message, self.claimed_at, **fields))
+
+    def _recorded(self, counter: str, fields: dict, done: bool) -> None:
+        if done:
+            setattr(self.report, counter, getattr(self.report, counter) + 1)
+        if fields["status"] == Status.BOUNCED:
+            address_suppress(email=fields["to_email"], reason=Suppression.Reason.BOUNCED,
+                             detail=fields["last_error"])
+
+    def finish_now(self, message: Message, status: str, reason: str) -> None:
+        """A row decided without SMTP (blocked, or its template failed to render)."""
+        counter = {Status.SUPPRESSED: "suppressed", Status.CAPPED: "capped"}.get(status, "failed")
+        self.pending_then(message, counter, {"status": status, "last_error": reason,
+                                             "to_email": message.contact.email})
+        self.flush()
+
+    def pending_then(self, message: Message, counter: str, fields: dict) -> None:
+        self.flush()
+        self.pending = (message, counter, fields)
+
+    def handoff(self, message: Message) -> bool:
+        if self.pending is None:
+            return _mark_handoff(message, self.claimed_at)
+        previous, counter, fields = self.pending
+        self.pending = None
+        recorded, marked = _record_and_mark(previous, fields, message, self.claimed_at)
+        self._recorded(counter, fields, recorded)
+        return marked
+
+
+def _defer_all(messages: list[Message], claimed_at: dt.datetime, error: str,
+               report: SendReport) -> None:
+    """The server cannot be reached: the rest of the batch waits its back-off too, rather than
+    each row trying (and timing out) in turn, or going straight back to an eager queue."""
+    now = timezone.now()
+    for message in messages:
+        fields = _retry_fields(message, error, now)
+        if Message.objects.filter(pk=message.pk, claimed_at=claimed_at, status=Status.SENDING,
+                                  sent_at__isnull=True).update(**fields):
+            counter = "failed" if fields["status"] == Status.FAILED else "deferred"
+            setattr(report, counter, getattr(report, counter) + 1)
+
+
+def _settle_after_error(batch: _Batch, rest: list[Message], claimed_at: dt.datetime) -> None:
+    """After an unexpected error (a database error, a kill signal turned exception): write the
+    result we know, and put rows never offered to the server back in the queue. Whatever
+    cannot be written here, recovery settles later."""
+    try:
+        batch.flush()
+        _release(rest, claimed_at)
+    except Exception:  # noqa: BLE001 - recovery handles what is left; keep the first error
+        logger.exception("Could not settle the rest of a sending batch")
+
+
+def _send_one(batch: _Batch, outbound: Outbound, message: Message, context: dict) -> bool:
+    """Render, mark, send; True if the server took the email."""
+    batch.stopped = None
+    if message.contact_id in batch.contacts_sent:
+        batch.finish_now(message, Status.CAPPED, FREQUENCY_CAP)
+        return False
+    try:
+        email = build_email(message, outbound.backend, context=context,
+                            rendered=render_email(message.campaign.template, context))
+    except Exception as error:  # noqa: BLE001 - one broken row must not stop the batch
+        logger.warning("Message %s could not be rendered: %s", message.pk, error)
+        batch.finish_now(message, Status.FAILED, str(error)[:2000])
+        return False
+    if not batch.handoff(message):
+        return False
+    error = None
+    try:
+        outbound.send(email)
+    except (Temporary, Bounce, Rejected, Ambiguous) as failure:
+        error = failure
+    counter, fields = _outcome_fields(message, error, message.contact.email, timezone.now())
+    batch.pending = (message, counter, fields)
+    batch.stopped = error
+    if error is None:
+        batch.contacts_sent.add(message.contact_id)
+    return error is None
+
+
+def _send_claimed(ids: list[int], claimed_at: dt.datetime, report: SendReport) -> None:
+    messages = _load(ids, claimed_at)
+    report.run_ids.update(m.run_id for m in messages)
+    batch = _Batch(claimed_at, report)
+    blocked = _blocked(messages, timezone.now())
+    for message in messages:
+        if message.pk in blocked:
+            batch.finish_now(message, *blocked[message.pk])
+    to_send = [m for m in messages if m.pk not in blocked]
+    contexts = message_contexts(to_send)
+    outbound = Outbound()
+    done = 0
+    try:
+        for message in to_send:
+            done += 1
+            if not _send_one(batch, outbound, message, contexts[message.pk]) \
+                    and isinstance(batch.stopped, ServerUnavailable):
+                _defer_all(to_send[done:], claimed_at, str(batch.stopped), report)
+                break
+        batch.flush()
+    finally:
+        outbound.close()
+        _settle_after_error(batch, to_send[done - 1 if done else 0:], claimed_at)
+
+
+def send_due_messages(*, run_id: int | None = None, limit: int | None = None) -> SendReport:
+    """Claim one batch of due rows (of one run, or of all SENDING runs) and send it over one
+    SMTP connection. Safe to call from any number of workers at once."""
+    ids, claimed_at = claim_batch(run_id=run_id, limit=limit or settings.CRM_EMAIL_BATCH_SIZE)
+    report = SendReport(claimed=len(ids))
+    if ids:
+        _send_claimed(ids, claimed_at, report)
+    return report
+
+
+# --- Runs and recovery ------------------------------------------------------------------------
+
+def run_finish_if_drained(run_id: int) -> bool:
+    """Mark a SENDING run DONE once no row is QUEUED or SENDING; True if this call did it."""
+    pending = Message.objects.filter(run=OuterRef("pk"),
+                                     status__in=[Status.QUEUED, Status.SENDING])
+    return bool(CampaignRun.objects.filter(pk=run_id, status=CampaignRun.Status.SENDING)
+                .filter(~Exists(pending))
+                .update(status=CampaignRun.Status.DONE, finished_at=timezone.now()))
+
+
+@dataclass
+class RecoveryReport:
+    requeued: int = 0
+    unknown: int = 0
+    run_ids: set[int] = field(default_factory=set)
+
+
+def recover_stuck_messages(*, now: dt.datetime | None = None) -> RecoveryReport:
+    """Settle rows left SENDING by a worker that died (claimed longer ago than
+    CRM_EMAIL_STUCK_AFTER_MINUTES): never offered to the server → QUEUED again; offered (the
+    hand-off mark is set) → UNKNOWN, left for staff, never resent automatically."""
+    now = now or timezone.now()
+    stuck = Message.objects.filter(
+        status=Status.SENDING,
+        claimed_at__lt=now - dt.timedelta(minutes=settings.CRM_EMAIL_STUCK_AFTER_MINUTES))
+    run_ids = set(stuck.values_list("run_id", flat=True).distinct())
+    with transaction.atomic():
+        unknown = stuck.filter(sent_at__isnull=False).update(
+            status=Status.UNKNOWN,
+            last_error="worker stopped after handing this email to the SMTP server")
+        requeued = stuck.filter(sent_at__isnull=True).update(status=Status.QUEUED, claimed_at=None)
+    if unknown:
+        logger.warning("%d message(s) may or may not have been delivered (UNKNOWN)", unknown)
+    return RecoveryReport(requeued=requeued, unknown=unknown, run_ids=run_ids)
+
+
+def requeue_unknown_messages(message_ids: list[int]) -> int:
+    """Staff decided to resend UNKNOWN rows: they go out again with the same Message-ID, so a
+    receiver that kept the first copy can drop the second."""
+    return Message.objects.filter(pk__in=message_ids, status=Status.UNKNOWN).update(
+        status=Status.QUEUED, claimed_at=None, sent_at=None, not_before=timezone.now())
