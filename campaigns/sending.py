@@ -30,7 +30,7 @@ from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.db import connection, transaction
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -152,17 +152,38 @@ def _mark_handoff(message: Message, claimed_at: dt.datetime) -> bool:
 def _record_and_mark(previous: Message, fields: dict, message: Message,
                      claimed_at: dt.datetime) -> tuple[bool, bool]:
     """One UPDATE (one round trip, one commit) that records `previous` and stamps the hand-off
-    mark on `message`: the hot path, once per email. Returns (recorded, marked)."""
+    mark on `message`: the hot path, once per email. Returns (recorded, marked).
+
+    Plain SQL, not the ORM: building this CASE expression through the ORM cost about a third
+    of the sender's CPU per email (measured with cProfile).
+    """
     now = timezone.now()
-    values = {name: Case(When(pk=previous.pk, then=Value(value, output_field=_field(name))),
-                         default=F(name)) for name, value in fields.items() if name != "sent_at"}
-    previous_sent_at = (Value(fields["sent_at"], output_field=_field("sent_at"))
-                        if "sent_at" in fields else F("sent_at"))
-    values["sent_at"] = Case(When(pk=message.pk, then=Value(now)),
-                             When(pk=previous.pk, then=previous_sent_at), default=F("sent_at"))
-    updated = Message.objects.filter(
-        pk__in=[previous.pk, message.pk], claimed_at=claimed_at,
-        status__in=[Status.SENDING, Status.UNKNOWN]).update(**values)
+    table = connection.ops.quote_name(Message._meta.db_table)
+    sets, params = [], []
+    for name, value in fields.items():
+        if name == "sent_at":
+            continue
+        field = _field(name)
+        column = connection.ops.quote_name(field.column)
+        sets.append(f"{column} = CASE WHEN id = %s THEN %s ELSE {column} END")
+        params += [previous.pk, field.get_db_prep_value(value, connection)]
+    sent_at = connection.ops.quote_name(_field("sent_at").column)
+    prep = _field("sent_at").get_db_prep_value
+    if "sent_at" in fields:
+        sets.append(f"{sent_at} = CASE WHEN id = %s THEN %s WHEN id = %s THEN %s "
+                    f"ELSE {sent_at} END")
+        params += [message.pk, prep(now, connection), previous.pk,
+                   prep(fields["sent_at"], connection)]
+    else:
+        sets.append(f"{sent_at} = CASE WHEN id = %s THEN %s ELSE {sent_at} END")
+        params += [message.pk, prep(now, connection)]
+    claimed = connection.ops.quote_name(_field("claimed_at").column)
+    params += [previous.pk, message.pk, prep(claimed_at, connection), Status.SENDING,
+               Status.UNKNOWN]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE id IN (%s, %s) "
+                       f"AND {claimed} = %s AND status IN (%s, %s)", params)
+        updated = cursor.rowcount
     if updated == 2:
         return True, True
     # A claim was lost (recovery ran on a very slow batch): find out which row is still ours.
