@@ -25,6 +25,7 @@ from .models import (
     Suppression,
 )
 from .preview import template_preview, template_send_test
+from .sending import reason_label, requeue_unknown_messages
 from .services import campaign_run_start
 from .triggers import campaign_schedule_sync
 
@@ -198,12 +199,29 @@ class CampaignRunAdmin(ReadOnlyAdmin):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "campaign", "to_email", "status", "attempts", "sent_at")
+    list_display = ("created_at", "campaign", "to_email", "status", "attempts", "sent_at",
+                    "reason")
     list_filter = ("status", "campaign")
     search_fields = ("to_email", "message_id")
     list_select_related = ("campaign",)
     raw_id_fields = ("run", "contact", "coupon")
     show_full_result_count = False
+    actions = ["requeue_unknown"]
+
+    @admin.display(description=gettext_lazy("reason or server reply"))
+    def reason(self, message: Message) -> str:
+        return reason_label(message.last_error) if message.last_error else ""
+
+    @admin.action(description=gettext_lazy("Send again (only 'unknown' ones; same Message-ID)"),
+                  permissions=["view"])
+    def requeue_unknown(self, request: HttpRequest, queryset) -> None:
+        if not request.user.has_perm("campaigns.change_message"):
+            self.message_user(request, _("You may not resend messages."), messages.ERROR)
+            return
+        ids = list(queryset.filter(status=Message.Status.UNKNOWN).values_list("pk", flat=True))
+        count = requeue_unknown_messages(ids)
+        self.message_user(request, _("%(count)d messages queued again.") % {"count": count},
+                          messages.SUCCESS)
 
 
 @admin.register(Suppression)

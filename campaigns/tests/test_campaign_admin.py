@@ -130,3 +130,23 @@ def test_the_campaign_page_shows_uplift_of_emailed_against_held_out(client, mana
     assert "Bought within 30 days" in table
     assert "<td>9</td><td>3</td>" in table
     assert "<td>3 (33%)</td>" in table and "<td>0 (0%)</td>" in table
+
+
+def test_managers_send_unknown_messages_again_with_the_same_message_id(client, manager, campaign,
+                                                                       buyers):
+    from campaigns.services import campaign_run_start
+
+    run = campaign_run_start(campaign=campaign)
+    unknown = run.messages.filter(status=Message.Status.QUEUED).first()
+    Message.objects.filter(pk=unknown.pk).update(status=Message.Status.UNKNOWN,
+                                                 last_error="connection lost after DATA")
+    client.force_login(manager)
+
+    listing = client.get(reverse("admin:campaigns_message_changelist")).content.decode()
+    client.post(reverse("admin:campaigns_message_changelist"),
+                {"action": "requeue_unknown", "_selected_action": [unknown.pk]})
+
+    unknown_after = Message.objects.get(pk=unknown.pk)
+    assert "connection lost after DATA" in listing
+    assert unknown_after.status == Message.Status.QUEUED
+    assert unknown_after.message_id == unknown.message_id
