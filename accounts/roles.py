@@ -31,6 +31,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_followup",
         "customers.add_followup",
         "customers.change_followup",
+        "campaigns.view_message",
+        "campaigns.view_coupon",
+        "campaigns.view_campaign",
     ],
 }
 

@@ -1,4 +1,6 @@
 """Reads for screens: each returns exactly what its page shows, in a fixed number of queries."""
+import datetime as dt
+
 from django.db.models import QuerySet, Subquery, Sum
 from django.utils import timezone
 
@@ -81,3 +83,22 @@ def my_follow_ups(*, user, include_done: bool = False) -> QuerySet[FollowUp]:
     if not include_done:
         tasks = tasks.filter(done_at__isnull=True)
     return tasks.order_by("done_at", "due_on", "pk")
+
+
+def contact_emails(*, contact: Contact, limit: int = 50) -> list:
+    """Campaign emails to this contact, newest first, each with `bought_after`: a purchase
+    within the campaign's uplift window after it was sent (two queries in all)."""
+    from campaigns.models import Message
+
+    emails = list(Message.objects.filter(contact=contact).select_related("campaign")
+                  .order_by("-created_at", "-id")[:limit])
+    bought = list(contact.purchases.counted().values_list("purchased_at", flat=True))
+    for email in emails:
+        window = dt.timedelta(days=email.campaign.uplift_window_days)
+        email.bought_after = email.sent_at is not None and any(
+            email.sent_at <= when < email.sent_at + window for when in bought)
+    return emails
+
+
+def contact_coupons(*, contact: Contact) -> QuerySet:
+    return contact.coupons.select_related("campaign").order_by("-created_at")

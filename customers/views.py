@@ -61,6 +61,10 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
         if self.request.user.has_perm("customers.add_purchase"):
             context["purchase_form"] = PurchaseForm()
         context["notes"] = selectors.contact_notes(contact=self.object)[:50]
+        if self.request.user.has_perm("campaigns.view_message"):
+            context["emails"] = selectors.contact_emails(contact=self.object)
+        if self.request.user.has_perm("campaigns.view_coupon"):
+            context["coupons"] = selectors.contact_coupons(contact=self.object)
         context["follow_ups"] = selectors.contact_follow_ups(contact=self.object)[:50]
         if self.request.user.has_perm("customers.add_note"):
             context["note_form"] = NoteForm()

@@ -63,3 +63,28 @@ def test_a_first_purchase_queues_the_welcome_campaign(client, sales_user,
 
     message = Message.objects.get(campaign=campaign)
     assert message.contact == contact and message.status == Message.Status.QUEUED
+
+
+def test_the_contact_page_shows_emails_with_their_effect_and_coupons(client, sales_user):
+    from campaigns.services import campaign_run_start
+    from customers.tests.factories import record_purchase
+
+    template = EmailTemplate.objects.create(name="Hi", subject="Hi", body_text="Code")
+    campaign = Campaign.objects.create(name="Spring offer", template=template, holdout_percent=0,
+                                       audience={"stages": ["one_time"]},
+                                       coupon_kind="percent", coupon_value=Decimal("10"))
+    contact = ContactFactory()
+    record_purchase(contact, days_ago=40)
+    contact_set_consent(contact=contact, consent=True, source="test")
+    run = campaign_run_start(campaign=campaign)
+    run.messages.update(status=Message.Status.SENT,
+                        sent_at=timezone.now() - dt.timedelta(days=5))
+    record_purchase(contact, days_ago=2)
+    client.force_login(sales_user)
+
+    html = client.get(reverse("customers:contact_detail", args=[contact.pk])).content.decode()
+
+    emails = html[html.index('data-testid="emails"'):html.index('data-testid="coupons"')]
+    assert "Spring offer" in emails and "Yes" in emails
+    coupon = Coupon.objects.get(contact=contact)
+    assert coupon.code in html[html.index('data-testid="coupons"'):]
