@@ -48,3 +48,9 @@ def manager(db):
     from accounts.tests.factories import ManagerFactory
 
     return ManagerFactory(username="marta")
+
+
+@pytest.fixture
+def sales_client(client, sales_user):
+    client.force_login(sales_user)
+    return client

@@ -7,6 +7,7 @@ app_name = "customers"
 urlpatterns = [
     path("", views.ContactListView.as_view(), name="contact_list"),
     path("today/", views.TodayView.as_view(), name="today"),
+    path("export.csv", views.ContactExportView.as_view(), name="contact_export"),
     path("kpis/", views.KpiView.as_view(), name="kpis"),
     path("new/", views.ContactCreateView.as_view(), name="contact_create"),
     path("<int:pk>/", views.ContactDetailView.as_view(), name="contact_detail"),

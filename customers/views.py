@@ -9,11 +9,15 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
 from accounts.roles import is_manager
 
-from . import followups, selectors, services
+from crm.admin_tools import csv_response, csv_rows
+
+from . import contact_list, followups, selectors, services
+from .contact_list import ContactFilterForm
+from .scoring_export import EXPORT_COLUMNS
 from .forms import ContactForm, FollowUpForm, NoteForm, PurchaseForm
 from .kpi_charts import kpi_charts
 from .kpis import kpis_refresh
@@ -21,26 +25,41 @@ from .models import Contact, FollowUp, KpiSnapshot, Stage
 from .scoring_report import explanation
 
 
-class ContactListView(PermissionRequiredMixin, ListView):
+class ContactListView(PermissionRequiredMixin, TemplateView):
+    """Search, filter, sort; keyset pages (fast deep into a million rows)."""
+
     permission_required = "customers.view_contact"
     template_name = "customers/contact_list.html"
-    context_object_name = "contacts"
-    paginate_by = 50
 
-    def get_queryset(self):
-        return selectors.contact_list(
-            search=self.request.GET.get("q", "").strip()[:100],
-            stage=self.request.GET.get("stage", "") if self.request.GET.get("stage") in Stage.values else "",
-            owner=self.request.user if self.request.GET.get("mine") else None,
-        )
+    def get_template_names(self):
+        # Search as you type asks for the results only.
+        if self.request.GET.get("partial"):
+            return ["customers/_contact_results.html"]
+        return [self.template_name]
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(
-            q=self.request.GET.get("q", ""), stage=self.request.GET.get("stage", ""),
-            mine=bool(self.request.GET.get("mine")), stages=Stage.choices,
-        )
-        return context
+        form = ContactFilterForm(self.request.GET or None)
+        values = form.values()
+        page = contact_list.contact_page(values, user=self.request.user)
+        query = self.request.GET.copy()
+        for name in ("after", "partial"):
+            query.pop(name, None)
+        return super().get_context_data(form=form, page=page, contacts=page.contacts,
+                                        query=query.urlencode(), filtered=bool(query), **kwargs)
+
+
+class ContactExportView(PermissionRequiredMixin, View):
+    """The filtered list as CSV (formula-safe), streamed."""
+
+    permission_required = "customers.view_contact"
+
+    def get(self, request):
+        values = ContactFilterForm(request.GET or None).values()
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return csv_response(filename=f"contacts-{stamp}.csv",
+                            header=[column.header for column in EXPORT_COLUMNS],
+                            rows=csv_rows(contact_list.export_rows(values, user=request.user),
+                                          EXPORT_COLUMNS))
 
 
 class ContactDetailView(PermissionRequiredMixin, DetailView):

@@ -1,0 +1,162 @@
+"""The sales contact list: filters, sort orders and keyset pages that stay fast at 1M contacts.
+
+Pages are "after this contact" (keyset), not "page 4,000" (OFFSET): the database walks an
+index from the cursor instead of counting past every earlier row. Totals are the planner's
+estimate when nothing is filtered, otherwise an exact count up to COUNT_CAP.
+"""
+from dataclasses import dataclass
+
+from django import forms
+from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.admin_tools import estimated_row_count
+
+from .models import Contact, Stage
+from .scoring_runs import current_run
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+
+# name -> (label, keys): each key is (field, descending); "id" always ends the order.
+SORTS = {
+    "recent": (_("Last purchase"), [("last_purchase_at", True)]),
+    "spent": (_("Total spent"), [("total_spent", True)]),
+    "purchases": (_("Purchases"), [("purchase_count", True)]),
+    "name": (_("Name"), [("last_name", False), ("first_name", False)]),
+    "likely": (_("Likely to buy again"), [("current_score__p_buy_again", True)]),
+}
+SCORE_BANDS = {
+    "high": (_("60% or more"), 0.6, None),
+    "mid": (_("20% to 60%"), 0.2, 0.6),
+    "low": (_("under 20%"), None, 0.2),
+}
+LAST_PURCHASE = {
+    "30": _("in the last 30 days"),
+    "90": _("in the last 90 days"),
+    "365": _("in the last year"),
+    "older": _("more than a year ago"),
+}
+
+
+class ContactFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    stage = forms.ChoiceField(label=_("Stage"), required=False,
+                              choices=[("", _("All stages")), *Stage.choices])
+    mine = forms.BooleanField(label=_("My contacts"), required=False)
+    consent = forms.ChoiceField(label=_("Marketing consent"), required=False, choices=[
+        ("", _("Consent: any")), ("yes", _("Agreed to email")), ("no", _("No consent"))])
+    score = forms.ChoiceField(label=_("Likely to buy again"), required=False, choices=[
+        ("", _("Likelihood: any")), *[(k, v[0]) for k, v in SCORE_BANDS.items()],
+        ("none", _("Not scored"))])
+    last = forms.ChoiceField(label=_("Last purchase"), required=False, choices=[
+        ("", _("Last purchase: any time")), *LAST_PURCHASE.items()])
+    sort = forms.ChoiceField(label=_("Sort by"), required=False,
+                             choices=[(k, v[0]) for k, v in SORTS.items()])
+    after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def values(self) -> dict:
+        """Cleaned values, with anything invalid ignored (a list page never errors on a URL)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {name: data.get(name) for name in self.fields if name not in self.errors}
+
+
+@dataclass
+class ContactPage:
+    contacts: list
+    next_after: int | None
+    total: int | None
+    total_is_estimate: bool
+    total_capped: bool
+
+
+def _filtered(values: dict, user) -> QuerySet:
+    run = current_run()
+    contacts = Contact.objects.select_related("owner").annotate(
+        current_score=FilteredRelation("scores", condition=Q(scores__run=run)))
+    if values.get("q"):
+        contacts = contacts.search(values["q"].strip())
+    if values.get("stage"):
+        contacts = contacts.filter(stage=values["stage"])
+    if values.get("mine"):
+        contacts = contacts.owned_by(user)
+    if values.get("consent"):
+        contacts = contacts.filter(marketing_consent=values["consent"] == "yes")
+    contacts = _by_score(contacts, values.get("score"))
+    return _by_last_purchase(contacts, values.get("last"))
+
+
+def _by_score(contacts: QuerySet, band: str | None) -> QuerySet:
+    if band == "none":
+        return contacts.filter(current_score__isnull=True)
+    if band not in SCORE_BANDS:
+        return contacts
+    _label, low, high = SCORE_BANDS[band]
+    if low is not None:
+        contacts = contacts.filter(current_score__p_buy_again__gte=low)
+    if high is not None:
+        contacts = contacts.filter(current_score__p_buy_again__lt=high)
+    return contacts
+
+
+def _by_last_purchase(contacts: QuerySet, last: str | None) -> QuerySet:
+    if last not in LAST_PURCHASE:
+        return contacts
+    year_ago = timezone.now() - timezone.timedelta(days=365)
+    if last == "older":
+        return contacts.filter(last_purchase_at__lt=year_ago)
+    return contacts.filter(last_purchase_at__gte=timezone.now() - timezone.timedelta(days=int(last)))
+
+
+def _order(keys) -> list:
+    order = [F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+             for field, descending in keys]
+    return [*order, F("id").desc() if keys[0][1] else F("id").asc()]
+
+
+def _after(keys, cursor: dict) -> Q:
+    """Rows strictly after the cursor row in the order of `keys` (NULLs last, then id)."""
+    descending = keys[0][1]
+    condition = Q(id__lt=cursor["id"]) if descending else Q(id__gt=cursor["id"])
+    for field, desc in reversed(keys):
+        value = cursor[field]
+        if value is None:
+            # After a NULL only more NULLs (with a later id) can come.
+            condition = Q(**{f"{field}__isnull": True}) & condition
+            continue
+        beyond = Q(**{f"{field}__lt" if desc else f"{field}__gt": value})
+        condition = (beyond | Q(**{f"{field}__isnull": True})
+                     | (Q(**{field: value}) & condition))
+    return condition
+
+
+def contact_page(values: dict, *, user) -> ContactPage:
+    keys = SORTS.get(values.get("sort") or "recent", SORTS["recent"])[1]
+    contacts = _filtered(values, user)
+    total, estimate, capped = _total(contacts, values)
+    page = contacts.order_by(*_order(keys))
+    if values.get("after"):
+        cursor = page.filter(pk=values["after"]).values("id", *(f for f, _d in keys)).first()
+        if cursor is not None:
+            page = page.filter(_after(keys, cursor))
+    rows = list(page[:PAGE_SIZE + 1])
+    next_after = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
+    return ContactPage(rows[:PAGE_SIZE], next_after, total, estimate, capped)
+
+
+def _total(contacts: QuerySet, values: dict) -> tuple[int | None, bool, bool]:
+    filtered = any(values.get(name) for name in ("q", "stage", "mine", "consent", "score", "last"))
+    if not filtered:
+        estimate = estimated_row_count(Contact)
+        if estimate is not None and estimate > COUNT_CAP:
+            return estimate, True, False
+    count = contacts.order_by()[:COUNT_CAP + 1].count()
+    return min(count, COUNT_CAP), False, count > COUNT_CAP
+
+
+def export_rows(values: dict, *, user):
+    """Every contact the filters match, in the list's order, for the CSV export."""
+    keys = SORTS.get(values.get("sort") or "recent", SORTS["recent"])[1]
+    return _filtered(values, user).order_by(*_order(keys))

@@ -1,0 +1,111 @@
+"""The contact list: filters, sort orders, keyset pages and the CSV export of what is shown."""
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.contact_list import PAGE_SIZE, SORTS, _after, _filtered, _order, contact_page
+from customers.models import Contact, ContactScore, ScoringRun
+from customers.services import contact_set_consent
+from customers.tests.factories import ContactFactory, record_purchase
+
+pytestmark = pytest.mark.django_db
+LIST = reverse("customers:contact_list")
+
+
+def _walk(values: dict, user) -> list[int]:
+    """Every page, following the 'next' cursor, as the ids shown."""
+    seen, after = [], None
+    while True:
+        page = contact_page({**values, "after": after}, user=user)
+        seen += [contact.pk for contact in page.contacts]
+        if page.next_after is None:
+            return seen
+        after = page.next_after
+
+
+@pytest.mark.parametrize("sort", ["recent", "spent", "purchases", "name", "likely"])
+def test_keyset_pages_show_every_contact_once_in_order(sort, sales_user):
+    run = ScoringRun.objects.create(trigger="command", as_of=timezone.localdate(),
+                                    horizon_days=90, status="succeeded",
+                                    finished_at=timezone.now())
+    for index in range(PAGE_SIZE * 2 + 7):
+        contact = ContactFactory(last_name=["Kaya", "Demir", "Ak"][index % 3],
+                                 first_name=f"N{index % 5}")
+        if index % 4:  # ties and prospects (NULL last purchase) on purpose
+            record_purchase(contact, days_ago=index % 9, amount=f"{index % 6}.00")
+        if index % 3:
+            ContactScore.objects.create(
+                run=run, contact=contact, scored_at=timezone.now(),
+                p_buy_again=(index % 7) / 10, p_alive=1, expected_purchases=0,
+                expected_value=0, predicted_value_12m=0, frequency=0, recency_days=0,
+                age_days=0)
+
+    walked = _walk({"sort": sort}, sales_user)
+
+    one_query = _filtered({}, sales_user).order_by(*_order(SORTS[sort][1]))
+    assert walked == list(one_query.values_list("pk", flat=True))
+    assert sorted(walked) == sorted(Contact.objects.values_list("pk", flat=True))
+
+
+def test_after_a_null_only_nulls_follow():
+    condition = _after([("last_purchase_at", True)], {"id": 10, "last_purchase_at": None})
+
+    assert "last_purchase_at__isnull" in str(condition)
+
+
+def test_filters_combine(sales_client, sales_user):
+    agreed = ContactFactory(first_name="Agreed", owner=sales_user)
+    record_purchase(agreed, days_ago=10)
+    contact_set_consent(contact=agreed, consent=True, source="test")
+    silent = ContactFactory(first_name="Silent", owner=sales_user)
+    record_purchase(silent, days_ago=400)
+    ContactFactory(first_name="Prospect")
+
+    recent_with_consent = sales_client.get(LIST, {"consent": "yes", "last": "30"})
+    older = sales_client.get(LIST, {"last": "older"})
+    prospects = sales_client.get(LIST, {"stage": "prospect"})
+
+    assert [c.first_name for c in recent_with_consent.context["contacts"]] == ["Agreed"]
+    assert [c.first_name for c in older.context["contacts"]] == ["Silent"]
+    assert [c.first_name for c in prospects.context["contacts"]] == ["Prospect"]
+
+
+def test_nonsense_parameters_are_ignored_not_errors(sales_client):
+    ContactFactory()
+
+    response = sales_client.get(LIST, {"sort": "drop table", "after": "x", "score": "9",
+                                       "stage": "<b>"})
+
+    assert response.status_code == 200 and len(response.context["contacts"]) == 1
+
+
+def test_search_as_you_type_gets_the_results_only(sales_client):
+    ContactFactory(first_name="Zeynep", last_name="Aydın")
+
+    response = sales_client.get(LIST, {"q": "zey", "partial": "1"})
+
+    html = response.content.decode()
+    assert "Zeynep" in html and "<html" not in html
+
+
+def test_the_export_has_what_the_filters_show_and_is_formula_safe(sales_client):
+    shown = ContactFactory(first_name="=cmd|'/c calc'!A1", last_name="Kaya")
+    record_purchase(shown, days_ago=3, amount="12.50")
+    ContactFactory(first_name="Hidden")
+
+    response = sales_client.get(reverse("customers:contact_export"), {"stage": "one_time"})
+
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [row["last_name"] for row in rows] == ["Kaya"]
+    assert rows[0]["first_name"].startswith("'=")
+    assert rows[0]["total_spent"] == "12.500"
+
+
+def test_anonymous_users_cannot_export(client):
+    response = client.get(reverse("customers:contact_export"))
+
+    assert response.status_code == 302
