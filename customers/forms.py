@@ -82,3 +82,17 @@ class FollowUpForm(forms.Form):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("due_on", timezone.localdate() + dt.timedelta(days=1))
         super().__init__(*args, **kwargs)
+
+
+class OwnerForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("Owner"), required=False, queryset=None,
+                                   empty_label=_("Nobody"))
+
+    def __init__(self, *args, **kwargs):
+        from accounts.models import User
+        from accounts.roles import SALES_STAFF
+
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (User.objects.filter(groups__name=SALES_STAFF,
+                                                             is_active=True)
+                                         .order_by("first_name", "username"))

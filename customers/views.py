@@ -18,7 +18,7 @@ from crm.admin_tools import csv_response, csv_rows
 from . import contact_list, followups, selectors, services
 from .contact_list import ContactFilterForm
 from .scoring_export import EXPORT_COLUMNS
-from .forms import ContactForm, FollowUpForm, NoteForm, PurchaseForm
+from .forms import ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm
 from .kpi_charts import kpi_charts
 from .kpis import kpis_refresh
 from .models import Contact, FollowUp, KpiSnapshot, Stage
@@ -87,6 +87,8 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
         context["follow_ups"] = selectors.contact_follow_ups(contact=self.object)[:50]
         if self.request.user.has_perm("customers.add_note"):
             context["note_form"] = NoteForm()
+        if self.request.user.has_perm("customers.change_contact"):
+            context["owner_form"] = OwnerForm(initial={"owner": self.object.owner_id})
         if self.request.user.has_perm("customers.add_followup"):
             context["follow_up_form"] = FollowUpForm()
         return context
@@ -187,6 +189,19 @@ class NoteCreateView(_ContactActionView):
             messages.error(self.request, " ".join(error.messages))
             return self.back()
         messages.success(self.request, _("Note added."))
+        return self.back()
+
+
+class OwnerChangeView(_ContactActionView):
+    permission_required = "customers.change_contact"
+    form_class = OwnerForm
+
+    def form_valid(self, form):
+        owner = form.cleaned_data["owner"]
+        services.contacts_assign_owner(contacts=Contact.objects.filter(pk=self.contact.pk),
+                                       owner=owner)
+        messages.success(self.request, _("Owner changed to %(owner)s.") % {
+            "owner": owner.display_name if owner else _("nobody")})
         return self.back()
 
 

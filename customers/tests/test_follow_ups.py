@@ -105,3 +105,29 @@ def test_follow_up_actions_need_a_post(client, sales_user):
     client.force_login(sales_user)
 
     assert client.get(reverse("customers:note_create", args=[contact.pk])).status_code == 405
+
+
+def test_the_owner_is_changed_from_the_contact_page(client, sales_user):
+    contact = ContactFactory()
+    colleague = SalesStaffFactory(username="colleague", first_name="Col")
+    client.force_login(sales_user)
+
+    response = client.post(reverse("customers:owner_change", args=[contact.pk]),
+                           {"owner": colleague.pk}, follow=True)
+    contact.refresh_from_db()
+    cleared = client.post(reverse("customers:owner_change", args=[contact.pk]), {"owner": ""})
+
+    assert "Owner changed to" in response.content.decode()
+    assert contact.owner == colleague
+    contact.refresh_from_db()
+    assert cleared.status_code == 302 and contact.owner is None
+
+
+def test_only_sales_staff_can_own_contacts(client, sales_user, manager):
+    contact = ContactFactory()
+    client.force_login(sales_user)
+
+    client.post(reverse("customers:owner_change", args=[contact.pk]), {"owner": manager.pk})
+
+    contact.refresh_from_db()
+    assert contact.owner is None
