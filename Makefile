@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Translations: *.mo files are built here, with Babel (no GNU gettext), never committed.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
 .PHONY: run test install assets migrate demo check-deploy bench clean
 
@@ -18,7 +21,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+locale/%.mo: locale/%.po | $(VENV)/.installed
+	$(BIN)/python manage.py compile_translations
+
+install: $(VENV)/.installed node_modules/.installed $(MO_FILES)
 
 assets: node_modules/.installed
 
@@ -45,4 +51,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf var node_modules $(VENV)
+	rm -rf var node_modules $(VENV) $(MO_FILES)

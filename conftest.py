@@ -26,6 +26,22 @@ def _available(marker: str) -> bool:
     return True
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """A fresh clone has no .mo files (they are built at install time): build stale ones."""
+    from pathlib import Path
+
+    from django.utils.translation.reloader import translation_file_changed
+
+    from crm.translations import catalog_files, compile_catalog, is_stale
+
+    stale = [po for po in catalog_files(settings.LOCALE_PATHS) if is_stale(po)]
+    for po in stale:
+        compile_catalog(po)
+    if stale:  # forget catalogs loaded before (as runserver's autoreloader does)
+        translation_file_changed(sender=None, file_path=Path("django.mo"))
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for marker in ("postgres", "redis", "browser"):

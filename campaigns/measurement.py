@@ -31,6 +31,8 @@ from .uplift import GroupStats, UpliftResult, UpliftStatus, uplift
 Status = Message.Status
 
 STATUS_TEXT = {
+    # Not a format string ("95% c" only looks like one to xgettext).
+    # xgettext:no-python-format
     UpliftStatus.OK: _("Emailed against held-out contacts, with 95% confidence intervals."),
     UpliftStatus.NO_EMAILED: _("Nothing has been sent yet."),
     UpliftStatus.NO_HOLDOUT: _("Nobody was held out, so there is nothing to compare with."),

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import views as accounts_views
+
 from . import views
 
 urlpatterns = [
@@ -10,6 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("status/", views.status, name="status"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("account/language/", accounts_views.language_update, name="language_update"),
     path("contacts/", include("customers.urls")),
     path("email/", include("campaigns.urls")),
     path("admin/", admin.site.urls),

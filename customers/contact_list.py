@@ -7,7 +7,9 @@ estimate when nothing is filtered, otherwise an exact count up to COUNT_CAP.
 from dataclasses import dataclass
 
 from django import forms
-from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, F, FilteredRelation, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +18,7 @@ from crm.admin_tools import estimated_row_count
 from .models import Contact, Stage
 from .scoring_runs import current_run
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # a screenful on a laptop; renders in half the time of 50
 COUNT_CAP = 10_000
 
 # name -> (label, keys): each key is (field, descending); "id" always ends the order.
@@ -28,6 +30,8 @@ SORTS = {
     "likely": (_("Likely to buy again"), [("current_score__p_buy_again", True)]),
 }
 SCORE_BANDS = {
+    # Not a format string ("% o" only looks like one to xgettext).
+    # xgettext:no-python-format
     "high": (_("60% or more"), 0.6, None),
     "mid": (_("20% to 60%"), 0.2, 0.6),
     "low": (_("under 20%"), None, 0.2),
@@ -137,13 +141,42 @@ def contact_page(values: dict, *, user) -> ContactPage:
     contacts = _filtered(values, user)
     total, estimate, capped = _total(contacts, values)
     page = contacts.order_by(*_order(keys))
+    cursor = None
     if values.get("after"):
         cursor = page.filter(pk=values["after"]).values("id", *(f for f, _d in keys)).first()
-        if cursor is not None:
-            page = page.filter(_after(keys, cursor))
-    rows = list(page[:PAGE_SIZE + 1])
+    if cursor is None:
+        rows = list(page[:PAGE_SIZE + 1])
+    elif _indexed(keys):
+        rows = _rows_after_indexed(page, keys[0][0], cursor)
+    else:
+        rows = list(page.filter(_after(keys, cursor))[:PAGE_SIZE + 1])
     next_after = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
     return ContactPage(rows[:PAGE_SIZE], next_after, total, estimate, capped)
+
+
+def _indexed(keys) -> bool:
+    """One descending column of the contact table (an index reads it top-down with id)."""
+    return len(keys) == 1 and keys[0][1] and "__" not in keys[0][0]
+
+
+def _rows_after_indexed(page: QuerySet, field: str, cursor: dict) -> list:
+    """Rows after the cursor as a row comparison the index can start from, not an OR the
+    database must filter row by row (a page half-way down 1M contacts: 250 ms -> a few ms).
+    NULLs sort last, so they follow once the non-NULL rows run out."""
+    model_field = Contact._meta.get_field(field)
+    rows = []
+    if cursor[field] is not None:
+        value = model_field.get_db_prep_value(cursor[field], connection)
+        table = Contact._meta.db_table
+        after = RawSQL(f"({table}.{model_field.column}, {table}.id) < (%s, %s)",
+                       (value, cursor["id"]), output_field=BooleanField())
+        rows = list(page.alias(after_cursor=after).filter(after_cursor=True)[:PAGE_SIZE + 1])
+        nulls = page.filter(**{f"{field}__isnull": True})
+    else:
+        nulls = page.filter(**{f"{field}__isnull": True, "id__lt": cursor["id"]})
+    if len(rows) <= PAGE_SIZE:
+        rows += list(nulls[:PAGE_SIZE + 1 - len(rows)])
+    return rows
 
 
 def _total(contacts: QuerySet, values: dict) -> tuple[int | None, bool, bool]:
