@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +78,9 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["stage", "last_purchase_at"], name="contact_stage_last_idx"),
             models.Index(fields=["last_purchase_at"], name="contact_last_purchase_idx"),
+            # The contact list's "total spent" order, read top-down (keyset). Its default order
+            # (last purchase, NULLs last) has a PostgreSQL-only index: migration 0007.
+            models.Index(F("total_spent").desc(), F("id").desc(), name="contact_spent_idx"),
             models.Index(fields=["owner", "stage"], name="contact_owner_stage_idx"),
         ]
 

@@ -1,0 +1,167 @@
+"""The sales pages under load, on PostgreSQL with 1M contacts / 10M purchases, through gunicorn.
+
+    DATABASE_URL=postgres://... python bench/bench_dashboard.py [--contacts 1000000]
+        [--samples 200] [--seconds 15]
+
+Loads the data if the tables do not hold it (bench.generate), makes sure a scoring run and a
+KPI snapshot exist, then starts gunicorn with production settings (5 sync workers, as the
+shipped gunicorn.conf.py would pick on 2 cores) and measures:
+  1. latency: p50/p95/p99 of the server time (X-Response-Time... measured at the client on
+     loopback, so it includes one local round trip) for each page, `--samples` requests each:
+     contact list, a deep keyset page, search, contact page, today, KPIs;
+  2. throughput: wrk with 20 connections for `--seconds` on the contact list.
+Aims from the issue: list, contact page and search p95 <= 50 ms; dashboard p95 <= 100 ms;
+>= 150 requests/s on the list with 20 concurrent clients, zero errors.
+"""
+import argparse
+import os
+import random
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_import import machine  # noqa: E402
+from bench.bench_scoring_job import ensure_data  # noqa: E402
+from bench.generate import setup_django  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare() -> str:
+    """A sales user's session cookie, a current scoring run and a KPI snapshot."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from accounts.roles import SALES_STAFF
+    from customers.kpis import kpis_refresh
+    from customers.models import KpiSnapshot
+    from customers.scoring_runs import current_run
+
+    if current_run() is None:
+        print("scoring (no current run) ...", flush=True)
+        call_command("score_contacts")
+    if not KpiSnapshot.objects.exists():
+        kpis_refresh()
+    user, _ = User.objects.get_or_create(username="bench-sales")
+    user.groups.add(*__import__("django.contrib.auth.models", fromlist=["Group"])
+                    .Group.objects.filter(name=SALES_STAFF))
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return session.session_key
+
+
+def start_gunicorn(port: int, env: dict) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "crm.wsgi:application", "--bind",
+         f"127.0.0.1:{port}", "--workers", "5", "--log-level", "warning"],
+        cwd=ROOT, env=env)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    sys.exit("gunicorn did not start")
+
+
+def timed(url: str, cookie: str) -> float:
+    request = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}",
+                                                   "X-Forwarded-Proto": "https"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+        # urllib follows redirects: a login page instead of the page asked for is an error.
+        if response.status != 200 or response.geturl() != url:
+            raise RuntimeError(f"{url}: {response.status} at {response.geturl()}")
+    return (time.perf_counter() - started) * 1000
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(values, n=100)
+    return statistics.median(values), cuts[94], cuts[98]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=15)
+    args = parser.parse_args(argv)
+    # One secret for this process (which creates the session) and gunicorn (which reads it).
+    os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(40)
+    setup_django()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("bench_dashboard.py measures PostgreSQL only: set DATABASE_URL=postgres://...")
+    ensure_data(args.contacts, 10 * args.contacts)
+    cookie = prepare()
+    from customers.models import Contact
+
+    ids = list(Contact.objects.order_by("?").values_list("pk", flat=True)[:args.samples])
+    deep = Contact.objects.order_by("-last_purchase_at", "-id").values_list(
+        "pk", flat=True)[args.contacts // 2]
+    connection.close()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings.production",
+           "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+           "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+           "DJANGO_SECURE_SSL_REDIRECT": "False"}
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+                   cwd=ROOT, env=env, check=True)
+    port = _free_port()
+    server = start_gunicorn(port, env)
+    base = f"http://127.0.0.1:{port}"
+    pages = {
+        "contact list": lambda i: f"{base}/contacts/",
+        "contact list, page after 500,000": lambda i: f"{base}/contacts/?after={deep}",
+        "search (a name)": lambda i: f"{base}/contacts/?q={random.choice(['kaya', 'ayse', 'smith', 'rossi'])}",
+        "contact page": lambda i: f"{base}/contacts/{ids[i % len(ids)]}/",
+        "today (call list)": lambda i: f"{base}/contacts/today/?mine=0",
+        "KPIs and charts": lambda i: f"{base}/contacts/kpis/",
+    }
+    try:
+        print(machine())
+        print("| page | p50 | p95 | p99 |\n|---|---:|---:|---:|")
+        for name, url in pages.items():
+            for i in range(5):
+                timed(url(i), cookie)  # warm the worker processes
+            values = [timed(url(i), cookie) for i in range(args.samples)]
+            p50, p95, p99 = percentiles(values)
+            print(f"| {name} | {p50:.1f} ms | {p95:.1f} ms | {p99:.1f} ms |", flush=True)
+        result = subprocess.run(
+            ["wrk", "-t2", "-c20", f"-d{args.seconds}s", "-H", f"Cookie: sessionid={cookie}",
+             "-H", "X-Forwarded-Proto: https", f"{base}/contacts/"],
+            capture_output=True, text=True, check=True).stdout
+        print(result)
+        # wrk counts redirects as fine: check that the list itself was served, not the login.
+        timed(f"{base}/contacts/", cookie)
+        rate = re.search(r"Requests/sec:\s+([\d.]+)", result)
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
+        print(f"contact list under wrk -c20: {float(rate.group(1)):.0f} requests/s, "
+              f"{errors.group(1) if errors else 0} errors")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
