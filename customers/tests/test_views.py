@@ -132,3 +132,19 @@ def test_duplicate_contact_email_is_refused_on_the_form(sales_client):
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
     assert Contact.objects.count() == 1
+
+
+def test_contact_page_query_count_does_not_grow_with_its_history(sales_client,
+                                                                django_assert_max_num_queries):
+    contact = ContactFactory()
+    for days_ago in range(20):
+        record_purchase(contact, days_ago=days_ago + 1)
+    url = reverse("customers:contact_detail", args=[contact.pk])
+    sales_client.get(url)
+
+    # session, user, permissions, the contact, purchases, scores, notes, follow-ups, emails,
+    # coupons, owners for the owner form, ...: fixed, whatever the history length
+    with django_assert_max_num_queries(15):
+        response = sales_client.get(url)
+
+    assert len(response.context["purchases"]) == 20
