@@ -16,6 +16,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.*",
         "campaigns.*",
         "django_celery_beat.*",
+        "feedback.*",
+        "authtoken.*",
         "auth.view_group",
     ],
     SALES_STAFF: [

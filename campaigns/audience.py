@@ -240,8 +240,10 @@ def _not_suppressed() -> Q:
 
 def audience_filter(criteria: AudienceCriteria, *, now: dt.datetime | None = None) -> Q:
     """The criteria as one Q on Contact (for callers that combine it with their own filters)."""
+    from feedback.selectors import promotion_pause_q  # feedback builds on campaigns
+
     now = now or timezone.now()
-    q = _not_suppressed()
+    q = _not_suppressed() & promotion_pause_q(now)  # unhappy lately: no promotions for now
     if criteria.consent_required:
         q &= Q(marketing_consent=True)
     if criteria.stages is not None:

@@ -151,11 +151,15 @@ def _last_purchases(contact_ids: list[int]) -> dict[int, Purchase]:
 def message_contexts(messages: list[Message]) -> dict[int, dict]:
     """Template contexts for many messages in three queries (load messages with
     select_related("contact", "coupon"))."""
+    from feedback.emails import survey_contexts  # feedback builds on campaigns
+
     contact_ids = [message.contact_id for message in messages]
     codes, purchases = _referral_codes(contact_ids), _last_purchases(contact_ids)
-    return {message.pk: _context(message.contact, message.coupon,
-                                 codes.get(message.contact_id, ""),
-                                 purchases.get(message.contact_id))
+    surveys = survey_contexts(messages)
+    return {message.pk: {**_context(message.contact, message.coupon,
+                                    codes.get(message.contact_id, ""),
+                                    purchases.get(message.contact_id)),
+                         "survey": surveys.get(message.pk)}
             for message in messages}
 
 
@@ -168,7 +172,8 @@ def message_context(message: Message) -> dict:
 def preview_context(contact: Contact, *, coupon: Coupon | None = None) -> dict:
     """The same context for a contact before any message exists (admin previews)."""
     codes, purchases = _referral_codes([contact.pk]), _last_purchases([contact.pk])
-    return _context(contact, coupon, codes.get(contact.pk, ""), purchases.get(contact.pk))
+    return {**_context(contact, coupon, codes.get(contact.pk, ""), purchases.get(contact.pk)),
+            "survey": None}
 
 
 # --- The email -------------------------------------------------------------------------------

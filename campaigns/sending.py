@@ -58,6 +58,7 @@ REASON_LABELS = {
     SUPPRESSED_PREFIX + Suppression.Reason.BOUNCED: _("The address bounced before."),
     SUPPRESSED_PREFIX + Suppression.Reason.COMPLAINED: _("The address marked us as spam."),
     SUPPRESSED_PREFIX + Suppression.Reason.ERASED: _("The contact's data was erased."),
+    "paused:detractor": _("The contact gave an unhappy survey answer recently."),
 }
 
 
@@ -235,6 +236,10 @@ def _blocked(messages: list[Message], now: dt.datetime) -> dict[int, tuple[str, 
             blocked[message.pk] = (Status.SUPPRESSED, NO_CONSENT)
         elif message.contact_id in recent:
             blocked[message.pk] = (Status.CAPPED, FREQUENCY_CAP)
+    # Promotions pause after an unhappy survey answer (feedback builds on campaigns).
+    from feedback.selectors import promotions_paused
+
+    blocked.update(promotions_paused(messages, now=now, already=blocked))
     return blocked
 
 

@@ -24,6 +24,8 @@ DEFAULT_SCHEDULES = [
     DefaultSchedule("Campaign events: clients falling at risk", "campaigns.detect_at_risk",
                     crontab=("15", "6")),
     DefaultSchedule("Refresh dashboard KPIs", "customers.refresh_kpis", every_minutes=15),
+    # Satisfaction surveys: CRM_SURVEY_DELAY_DAYS after a purchase (feedback app).
+    DefaultSchedule("Queue satisfaction surveys", "feedback.queue_surveys", crontab=("0", "10")),
 ]
 
 

@@ -15,5 +15,7 @@ urlpatterns = [
     path("account/language/", accounts_views.language_update, name="language_update"),
     path("contacts/", include("customers.urls")),
     path("email/", include("campaigns.urls")),
+    path("feedback/", include("feedback.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -81,6 +81,8 @@ class Contact(models.Model):
             # The contact list's "total spent" order, read top-down (keyset). Its default order
             # (last purchase, NULLs last) has a PostgreSQL-only index: migration 0007.
             models.Index(F("total_spent").desc(), F("id").desc(), name="contact_spent_idx"),
+            # The API's "changed since" feed for integrations.
+            models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
             models.Index(fields=["owner", "stage"], name="contact_owner_stage_idx"),
         ]
 

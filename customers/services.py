@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import Channel, Contact, CurrencyRate, Purchase
 from .money import normalise_currency, to_base, validate_amount
@@ -44,7 +45,7 @@ def contact_create(
     email = normalise_email(email)
     if Contact.objects.filter(email=email).exists():
         raise ValidationError({"email": ValidationError(
-            "A contact with this email already exists.", code="unique")})
+            gettext("A contact with this email already exists."), code="unique")})
     contact = Contact(
         email=email, first_name=first_name.strip(), last_name=last_name.strip(),
         phone=phone.strip(), owner=owner,

@@ -84,6 +84,9 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
             context["emails"] = selectors.contact_emails(contact=self.object)
         if self.request.user.has_perm("campaigns.view_coupon"):
             context["coupons"] = selectors.contact_coupons(contact=self.object)
+        from feedback.selectors import contact_feedback  # feedback builds on customers
+
+        context["contact_feedback"] = contact_feedback(self.object)
         context["follow_ups"] = selectors.contact_follow_ups(contact=self.object)[:50]
         if self.request.user.has_perm("customers.add_note"):
             context["note_form"] = NoteForm()

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 LOGIN_PAGES = {"/login/", "/admin/login/"}
 # Pages for customers, opened from an email: a signed token is their only key.
-PUBLIC_PAGES = {"/email/unsubscribe/1/"}
+PUBLIC_PAGES = {"/email/unsubscribe/1/", "/feedback/1/"}
 
 
 # --- Walking every URL ----------------------------------------------------------------------
@@ -60,8 +60,12 @@ def test_example_path_reaches_its_own_view(path, pattern: URLPattern):
     assert resolve(path).func == pattern.callback
 
 
+API_PATHS = {path for path, _p in ALL_URLS
+             if path.startswith("/api/") and path != "/api/docs/"}
+
+
 @pytest.mark.parametrize("path", [path for path, _p in ALL_URLS
-                                  if path not in LOGIN_PAGES | PUBLIC_PAGES])
+                                  if path not in LOGIN_PAGES | PUBLIC_PAGES | API_PATHS])
 def test_anonymous_users_are_sent_to_log_in(client, path):
     ContactFactory(id=1)  # so nothing answers 404 before the login check could
     response = client.get(path)
@@ -72,11 +76,18 @@ def test_anonymous_users_are_sent_to_log_in(client, path):
 
 
 def test_the_only_public_pages_are_known_and_refuse_a_bad_token(client):
-    public = {path for path, _p in ALL_URLS} - LOGIN_PAGES
+    public = {path for path, _p in ALL_URLS} - LOGIN_PAGES - API_PATHS
     public = {path for path in public if client.get(path).status_code != 302}
 
     assert public == PUBLIC_PAGES
     assert client.get("/email/unsubscribe/1/").status_code == 400
+    assert client.get("/feedback/1/").status_code == 400
+
+
+@pytest.mark.parametrize("path", sorted(API_PATHS))
+def test_anonymous_api_requests_get_401(client, path):
+    ContactFactory(id=1)
+    assert client.get(path).status_code == 401
 
 
 @pytest.mark.parametrize("path", sorted(LOGIN_PAGES))

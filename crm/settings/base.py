@@ -30,10 +30,16 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_celery_beat",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crm.apps.CRMConfig",
     "accounts",
     "customers",
     "campaigns",
+    "api",
+    "feedback",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +147,9 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # One cache for every process (API throttle counters, ...), not one per gunicorn worker.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL, "KEY_PREFIX": "crm-cache"}}
 else:
     # Embedded broker: messages are files under var/broker, so `make run` needs no server.
     _broker_dir = VAR_DIR / "broker"
@@ -185,8 +194,50 @@ CRM_EMAIL_BATCH_SIZE = env.int("CRM_EMAIL_BATCH_SIZE", default=200)
 CRM_EMAIL_STUCK_AFTER_MINUTES = env.int("CRM_EMAIL_STUCK_AFTER_MINUTES", default=15)
 # Links in emails (unsubscribe) need the public address of the site.
 CRM_PUBLIC_URL = env.str("CRM_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Satisfaction surveys (feedback app): ask this many days after a purchase, at most once per
+# gap per contact; survey links close after CRM_SURVEY_LINK_MAX_AGE_DAYS; a detractor (0-6)
+# gets no promotional email for CRM_DETRACTOR_PAUSE_DAYS.
+CRM_SURVEY_DELAY_DAYS = env.int("CRM_SURVEY_DELAY_DAYS", default=7)
+CRM_SURVEY_MIN_GAP_DAYS = env.int("CRM_SURVEY_MIN_GAP_DAYS", default=90)
+CRM_SURVEY_LINK_MAX_AGE_DAYS = env.int("CRM_SURVEY_LINK_MAX_AGE_DAYS", default=60)
+CRM_DETRACTOR_PAUSE_DAYS = env.int("CRM_DETRACTOR_PAUSE_DAYS", default=30)
 # A run still "running" after this long lost its worker; the next run takes over.
 CRM_SCORING_STALE_AFTER_MINUTES = env.int("CRM_SCORING_STALE_AFTER_MINUTES", default=180)
+
+# --- REST API (api/) ------------------------------------------------------------------------
+# Integrations send a token (managers create them in the admin); the browser uses its session,
+# with CSRF enforced. Rates are per user (or per address when anonymous) and per period.
+CRM_API_THROTTLE_USER = env.str("CRM_API_THROTTLE_USER", default="1200/minute")
+CRM_API_THROTTLE_ANON = env.str("CRM_API_THROTTLE_ANON", default="60/minute")
+# Request bodies larger than this are refused before they are parsed.
+CRM_API_MAX_BODY_BYTES = env.int("CRM_API_MAX_BODY_BYTES", default=64 * 1024)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasRolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.UserThrottle", "api.throttling.AnonThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRM API",
+    "DESCRIPTION": "Contacts, purchases and scores for integrations (shop, POS, marketplace).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar's static files: no CDN requests, and no call to
+    # swagger.io's online validator (its default).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
 
 LOGGING = {
     "version": 1,

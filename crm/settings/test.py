@@ -14,6 +14,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Each test process its own cache: counters (API throttling) must not leak between tests.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 if not REDIS_URL:  # noqa: F405
     # Keep test messages away from a `make run` worker that may be using var/broker.

@@ -1,0 +1,199 @@
+"""What the API reads and writes. Validation that the services own stays in the services:
+the serializers check types and shapes, then call the same cleaning functions (customers.money,
+customers.normalise, services.purchase_clean) so every error comes back in one 400."""
+import datetime as dt
+from collections.abc import Mapping
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User
+from accounts.roles import SALES_STAFF
+from campaigns.coupons import CodeOutcome
+from customers.models import Channel, Contact, ContactScore, Purchase, Stage
+from customers.money import parse_amount
+from customers.normalise import normalise_email, parse_purchase_time, shop_timezone
+from customers.services import purchase_clean
+
+
+class StrictFieldsMixin:
+    """Refuse fields the serializer does not write: a typo ("ammount") must not pass silently."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [_("Unknown or read-only field.")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+def _owners():
+    return User.objects.filter(groups__name=SALES_STAFF, is_active=True)
+
+
+class ContactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    email = serializers.CharField(max_length=254, help_text=_("Stored trimmed and lower-case."))
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=_owners(), required=False, allow_null=True,
+        help_text=_("An active member of the sales staff, or null."))
+    stage = serializers.ChoiceField(choices=Stage.choices, read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id", "email", "first_name", "last_name", "phone", "marketing_consent",
+            "consent_changed_at", "consent_source", "owner", "stage", "purchase_count",
+            "first_purchase_at", "last_purchase_at", "total_spent", "created_at", "updated_at",
+        ]
+        read_only_fields = [
+            "id", "consent_changed_at", "purchase_count", "first_purchase_at",
+            "last_purchase_at", "total_spent", "created_at", "updated_at",
+        ]
+
+    def validate_email(self, value: str) -> str:
+        return normalise_email(value)
+
+
+class ContactFilterSerializer(serializers.Serializer):
+    """Query parameters of the contact list; an invalid one is a 400, not an ignored filter."""
+
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    email = serializers.CharField(max_length=254, required=False,
+                                  help_text=_("Exact address, any capitalisation."))
+    q = serializers.CharField(max_length=100, required=False,
+                              help_text=_("Words found in the email or name."))
+    updated_since = serializers.DateTimeField(
+        required=False,
+        help_text=_("ISO 8601 date-time; without an offset it is in the shop's time zone."))
+
+
+
+class PurchaseFilterSerializer(serializers.Serializer):
+    contact = serializers.IntegerField(min_value=1, required=False)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PurchaseTimeField(serializers.Field):
+    """ISO 8601 date-time with an offset, or a date (midnight in the shop's time zone)."""
+
+    default_error_messages = {
+        "invalid": _("Give an ISO 8601 date (2024-05-31) or date-time with offset "
+                     "(2024-05-31T14:30:00+03:00)."),
+        "naive": _("This date-time has no time zone offset: add one, such as +03:00 or Z."),
+    }
+
+    def to_internal_value(self, data) -> dt.datetime:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        text = data.strip()
+        if len(text) == 10:
+            return parse_purchase_time(text)
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            self.fail("invalid")
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return value
+
+    def to_representation(self, value: dt.datetime) -> str:
+        # In the shop's zone, as stored values read back: a retry answers like the first call.
+        return value.astimezone(shop_timezone()).isoformat()
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class AmountField(serializers.Field):
+    """A decimal string ("19.90"): JSON numbers are floats and would lose cents."""
+
+    default_error_messages = {
+        "not_string": _('Send the amount as a decimal string, such as "19.90".'),
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_string")
+        return parse_amount(data)
+
+    def to_representation(self, value) -> str:
+        return str(value)
+
+
+class PurchaseInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.all(), required=False,
+        help_text=_("The contact's id; or give email instead."))
+    email = serializers.CharField(
+        max_length=254, required=False,
+        help_text=_("The contact's email; a new contact is created when none has it."))
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True,
+                                       help_text=_("Used only when a contact is created."))
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True,
+                                      help_text=_("Used only when a contact is created."))
+    purchased_at = PurchaseTimeField()
+    amount = AmountField()
+    currency = serializers.CharField(max_length=3, help_text=_("ISO 4217 code, such as EUR."))
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.ONLINE)
+    source = serializers.CharField(max_length=32, default="api")
+    external_id = serializers.CharField(
+        max_length=128, required=False, allow_null=True, allow_blank=True,
+        help_text=_("The order's id in the source system: a retry with the same source and "
+                    "external_id returns the purchase already recorded."))
+    code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+    def validate_email(self, value: str) -> str:
+        return normalise_email(value)
+
+    def validate(self, attrs: dict) -> dict:
+        if ("contact" in attrs) == ("email" in attrs):
+            raise serializers.ValidationError(
+                {"contact": [_("Give either contact (an id) or email, not both.")]})
+        cleaned = purchase_clean(purchased_at=attrs["purchased_at"], amount=attrs["amount"],
+                                 currency=attrs["currency"])
+        return {**attrs, "currency": cleaned["currency"]}
+
+
+class PurchaseSerializer(serializers.ModelSerializer):
+    purchased_at = PurchaseTimeField(read_only=True)
+
+    class Meta:
+        model = Purchase
+        fields = [
+            "id", "contact", "purchased_at", "amount", "currency", "amount_base", "quantity",
+            "channel", "source", "external_id", "code", "refunded_at", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PurchaseRecordedSerializer(PurchaseSerializer):
+    """The answer to a POST: the purchase, whether this request created it, and the code."""
+
+    created = serializers.BooleanField(
+        read_only=True,
+        help_text=_("False when (source, external_id) was recorded before: nothing changed."))
+    code_outcome = serializers.ChoiceField(
+        read_only=True, choices=[("", _("Not applied by this request")), *CodeOutcome.choices])
+
+    class Meta(PurchaseSerializer.Meta):
+        fields = [*PurchaseSerializer.Meta.fields, "created", "code_outcome"]
+        read_only_fields = fields
+
+
+class ContactScoreSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="run.chosen_model",
+                                  help_text=_("The model that produced the scores."))
+    run = serializers.IntegerField(source="run_id")
+    horizon_days = serializers.IntegerField(source="run.horizon_days")
+
+    class Meta:
+        model = ContactScore
+        fields = [
+            "contact", "p_buy_again", "p_alive", "expected_purchases", "expected_value",
+            "predicted_value_12m", "scored_at", "model", "run", "horizon_days",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,27 @@
+"""/api/: DRF authenticates these views itself, so they skip the site's LoginRequiredMiddleware
+and answer 401/403 instead of redirecting to the login page.
+
+The schema is open to token clients (SERVE_PERMISSIONS still requires a signed-in user); the
+Swagger UI page sends anonymous browsers to the login page. Redoc is not served: its template
+loads Google Fonts.
+"""
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("contacts/", login_not_required(views.ContactListCreate.as_view()), name="contacts"),
+    path("contacts/<int:pk>/", login_not_required(views.ContactDetail.as_view()),
+         name="contact"),
+    path("contacts/<int:pk>/score/", login_not_required(views.ContactScoreView.as_view()),
+         name="contact_score"),
+    path("purchases/", login_not_required(views.PurchaseListCreate.as_view()), name="purchases"),
+    path("schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
+    # A browser page: anonymous visitors go to the site's login page first.
+    path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")),
+         name="docs"),
+]

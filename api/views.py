@@ -1,0 +1,179 @@
+"""API endpoints: parse, check permissions, call the same services as the dashboard and admin.
+
+Every view is marked login_not_required in api/urls.py: DRF authenticates (token or session)
+and answers 401/403 itself instead of the site's redirect to the login page.
+"""
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from customers import services
+from customers.models import Contact, ContactScore, Purchase
+from customers.scoring_runs import current_run
+
+from .serializers import (
+    ContactFilterSerializer, ContactScoreSerializer, ContactSerializer, PurchaseFilterSerializer,
+    PurchaseInputSerializer, PurchaseRecordedSerializer, PurchaseSerializer,
+)
+from .throttling import CountRefusalsMixin
+
+
+def _duplicate_email() -> ValidationError:
+    return ValidationError({"email": [_("A contact with this email already exists.")]})
+
+
+def contacts_filter(contacts: QuerySet, filters: dict) -> QuerySet:
+    if filters.get("stage"):
+        contacts = contacts.filter(stage=filters["stage"])
+    if filters.get("email"):
+        contacts = contacts.filter(email=filters["email"].strip().lower())
+    if filters.get("q"):
+        contacts = contacts.search(filters["q"].strip())
+    if filters.get("updated_since"):
+        contacts = contacts.filter(updated_at__gte=filters["updated_since"])
+    return contacts
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[ContactFilterSerializer], summary=_("List contacts")),
+    post=extend_schema(summary=_("Create a contact"), responses={201: ContactSerializer}),
+)
+class ContactListCreate(CountRefusalsMixin, generics.ListCreateAPIView):
+    serializer_class = ContactSerializer
+    required_permissions = {"GET": "customers.view_contact", "POST": "customers.add_contact"}
+
+    def get_queryset(self) -> QuerySet:
+        contacts = Contact.objects.all()
+        if self.request.method != "GET":
+            return contacts
+        filters = ContactFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return contacts_filter(contacts, filters.validated_data)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if Contact.objects.filter(email=data["email"]).exists():
+            raise _duplicate_email()
+        if "marketing_consent" in data and not data.get("consent_source"):
+            data["consent_source"] = "api"
+        try:
+            with transaction.atomic():
+                contact = services.contact_create(**data)
+        except IntegrityError:  # created by a concurrent request since the check above
+            raise _duplicate_email() from None
+        return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(summary=_("Read a contact")),
+    patch=extend_schema(summary=_("Change a contact (personal fields, owner, consent)")),
+)
+class ContactDetail(CountRefusalsMixin, generics.RetrieveUpdateAPIView):
+    serializer_class = ContactSerializer
+    queryset = Contact.objects.all()
+    http_method_names = ["get", "patch", "head", "options"]
+    required_permissions = {"GET": "customers.view_contact", "PATCH": "customers.change_contact"}
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        contact = self.get_object()
+        serializer = self.get_serializer(contact, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if "email" in changes and Contact.objects.filter(email=changes["email"]).exclude(
+                pk=contact.pk).exists():
+            raise _duplicate_email()
+        try:
+            with transaction.atomic():
+                contact = _contact_change(contact, changes)
+        except IntegrityError:
+            raise _duplicate_email() from None
+        return Response(ContactSerializer(contact).data)
+
+
+def _contact_change(contact: Contact, changes: dict) -> Contact:
+    consent = changes.pop("marketing_consent", None)
+    source = changes.pop("consent_source", None) or "api"
+    if changes:
+        contact = services.contact_update(contact=contact, **changes)
+    if consent is not None:
+        contact = services.contact_set_consent(contact=contact, consent=consent, source=source)
+    return contact
+
+
+class ContactScoreView(CountRefusalsMixin, generics.GenericAPIView):
+    serializer_class = ContactScoreSerializer
+    required_permissions = {"GET": "customers.view_contactscore"}
+
+    @extend_schema(summary=_("A contact's current scores"), responses={
+        200: ContactScoreSerializer,
+        404: OpenApiResponse(description=_("No such contact, or not scored yet.")),
+    })
+    def get(self, request: Request, pk: int) -> Response:
+        if not Contact.objects.filter(pk=pk).exists():
+            raise NotFound(_("No contact with this id."))
+        run = current_run()
+        score = (ContactScore.objects.select_related("run").filter(contact_id=pk, run=run).first()
+                 if run else None)
+        if score is None:
+            raise NotFound(_("This contact has no score yet: contacts are scored after the "
+                             "scoring run (nightly) that follows their first purchase."))
+        return Response(self.get_serializer(score).data)
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[PurchaseFilterSerializer], summary=_("List purchases")),
+)
+class PurchaseListCreate(CountRefusalsMixin, generics.ListCreateAPIView):
+    serializer_class = PurchaseSerializer
+    required_permissions = {"GET": "customers.view_purchase", "POST": "customers.add_purchase"}
+
+    def get_queryset(self) -> QuerySet:
+        purchases = Purchase.objects.all()
+        filters = PurchaseFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        if filters.validated_data.get("contact"):
+            purchases = purchases.filter(contact_id=filters.validated_data["contact"])
+        return purchases
+
+    @extend_schema(
+        summary=_("Record a purchase (idempotent on source and external_id)"),
+        request=PurchaseInputSerializer,
+        responses={201: PurchaseRecordedSerializer,
+                   200: OpenApiResponse(PurchaseRecordedSerializer,
+                                        description=_("Recorded before: the existing purchase."))},
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        serializer = PurchaseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _check_may_create_contact(request, serializer.validated_data)
+        result = purchase_record_from_api(serializer.validated_data, user=request.user)
+        purchase = result.purchase
+        purchase.created, purchase.code_outcome = result.created, result.code_outcome
+        return Response(PurchaseRecordedSerializer(purchase).data,
+                        status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+def _check_may_create_contact(request: Request, data: dict) -> None:
+    """A purchase by email creates the contact when it is new: that needs add_contact too."""
+    if "email" in data and not request.user.has_perm("customers.add_contact") and not (
+            Contact.objects.filter(email=data["email"]).exists()):
+        raise PermissionDenied(_("You may record purchases of known contacts only: give the id "
+                                 "or email of an existing contact."))
+
+
+def purchase_record_from_api(data: dict, *, user) -> services.PurchaseResult:
+    """The contact (found, or created by email) and the purchase in one transaction, so a
+    purchase the service refuses leaves no new contact behind."""
+    data = dict(data)
+    first_name, last_name = data.pop("first_name", ""), data.pop("last_name", "")
+    with transaction.atomic():
+        contact = data.pop("contact", None) or services.contact_get_or_create(
+            email=data.pop("email"), first_name=first_name, last_name=last_name)
+        return services.purchase_record(contact=contact, recorded_by=user, **data)

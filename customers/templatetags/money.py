@@ -1,0 +1,39 @@
+"""Money as people in the active language expect it: symbol, placement, separators, decimals
+per currency (CLDR data through Babel): "$1,234.50" in English, "1.234,50 $" in Turkish,
+"¥1,500" for yen."""
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import format_currency
+from django import template
+from django.utils.translation import get_language, to_locale
+
+register = template.Library()
+
+
+def _locale() -> str:
+    return to_locale(get_language() or "en")
+
+
+@register.filter
+def money(value, currency: str) -> str:
+    """{{ amount|money:"USD" }}"""
+    if value in (None, ""):
+        return "—"
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return format_currency(amount, currency, locale=_locale())
+
+
+@register.filter
+def money_whole(value, currency: str) -> str:
+    """{{ amount|money_whole:"USD" }}: rounded to whole units, for badges and charts."""
+    if value in (None, ""):
+        return "—"
+    try:
+        amount = Decimal(str(value)).quantize(Decimal(1))
+    except InvalidOperation:
+        return str(value)
+    return format_currency(amount, currency, locale=_locale(), format="¤#,##0",
+                           currency_digits=False)

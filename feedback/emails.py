@@ -1,0 +1,33 @@
+"""What a survey email needs beyond the campaigns context: the eleven signed score links.
+
+campaigns.rendering builds every outbox row's context; for survey rows it should add
+`"survey": survey_contexts(messages).get(message.pk)` (see the hook in feedback/README.md).
+"""
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Message
+
+from .models import SurveyInvite
+from .nps import SCORES
+from .tokens import survey_token, survey_token_max_age
+
+
+def survey_url(invite_id: int, score: int) -> str:
+    path = reverse("feedback:answer", args=[survey_token(invite_id, score)])
+    return settings.CRM_PUBLIC_URL.rstrip("/") + path
+
+
+def survey_context(invite: SurveyInvite) -> dict:
+    """Plain data for the template: links 0..10 and the day the links stop working."""
+    return {
+        "links": [{"score": score, "url": survey_url(invite.pk, score)} for score in SCORES],
+        "closes_on": timezone.localdate(invite.created_at + survey_token_max_age()),
+    }
+
+
+def survey_contexts(messages: list[Message]) -> dict[int, dict]:
+    """{message id: survey context} for the survey rows among `messages`, in one query."""
+    invites = SurveyInvite.objects.filter(message_id__in=[m.pk for m in messages])
+    return {invite.message_id: survey_context(invite) for invite in invites}
