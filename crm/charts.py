@@ -33,11 +33,11 @@ def _scale_max(series: Sequence[Series], stacked: bool) -> float:
     return float(peak) or 1.0
 
 
-def _axis(peak: float, fmt) -> SafeString:
+def _axis(peak: float, fmt, low: float = 0.0) -> SafeString:
     inner_h = HEIGHT - PAD_TOP - PAD_BOTTOM
     ticks = []
     for step in range(5):
-        value = peak * step / 4
+        value = low + (peak - low) * step / 4
         y = PAD_TOP + inner_h - inner_h * step / 4
         ticks.append((PAD_LEFT, _n(y), WIDTH - PAD_RIGHT, _n(y), PAD_LEFT - 4, _n(y + 4),
                       fmt(value)))
@@ -103,11 +103,15 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *,
     if not labels or not series:
         return SafeString("")
     peak = _scale_max(series, stacked=False)
+    # Lines may go below zero (NPS runs from -100 to 100): the axis starts at the lowest value.
+    low = min(0.0, min((float(v) for one in series for v in one.values), default=0.0))
+    peak = max(peak, low + 1)
     inner_w, inner_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
     slot = inner_w / len(labels)
     lines = []
     for k, one in enumerate(series):
-        points = [(PAD_LEFT + slot * (i + 0.5), PAD_TOP + inner_h - inner_h * float(v) / peak,
+        points = [(PAD_LEFT + slot * (i + 0.5),
+                   PAD_TOP + inner_h - inner_h * (float(v) - low) / (peak - low),
                    f"{labels[i]} · {one.name}: {fmt(float(v))}")
                   for i, v in enumerate(one.values)]
         colour = COLOURS[k % len(COLOURS)]
@@ -117,7 +121,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *,
             format_html_join("", '<circle cx="{}" cy="{}" r="3" fill="{}">'
                                  '<title>{}</title></circle>',
                              ((_n(x), _n(y), colour, tip) for x, y, tip in points))))
-    body = format_html("{}{}{}{}", _axis(peak, fmt), format_html_join("", "{}", ((l,) for l in lines)),
+    body = format_html("{}{}{}{}", _axis(peak, fmt, low), format_html_join("", "{}", ((l,) for l in lines)),
                        _labels(labels, slot), _legend(series))
     return _frame(title, body)
 

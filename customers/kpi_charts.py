@@ -31,6 +31,8 @@ def kpi_charts(data: dict, *, months: int) -> list[Chart]:
     if labels:
         charts += [_revenue(labels, last), _repeat_rate(labels, last), _cohorts(labels, last)]
     charts.append(_likelihood(data))
+    if labels and any(value is not None for value in last("nps")):
+        charts.append(_nps(labels, last("nps")))
     calibration = _calibration(data)
     if calibration:
         charts.append(calibration)
@@ -81,6 +83,16 @@ def _likelihood(data: dict) -> Chart:
     return Chart("likelihood", title,
                  bar_chart(title, labels, [Series(_("Contacts"), counts)]),
                  [(label, f"{n:,}") for label, n in zip(labels, counts)])
+
+
+def _nps(labels, values) -> Chart:
+    title = _("Net Promoter Score by month (promoters minus detractors)")
+    # Months without answers are drawn at 0 and marked in the table.
+    shown = [value or 0.0 for value in values]
+    return Chart("nps", title, line_chart(title, labels, [Series(_("NPS"), shown)],
+                                          fmt=lambda v: f"{v:.0f}"),
+                 [(label, "–" if value is None else f"{value:.0f}")
+                  for label, value in zip(labels, values)])
 
 
 def _calibration(data: dict) -> Chart | None:

@@ -109,7 +109,18 @@ def kpis_compute(*, today: dt.date | None = None) -> dict:
         "p_buy_histogram": [buckets.get(b, 0) + (buckets.get(10, 0) if b == 9 else 0)
                             for b in range(10)],
         "scoring_run_id": run.pk if run else None,
+        "nps": _nps_by_month(months),
     }
+
+
+def _nps_by_month(months: np.ndarray) -> list[float | None]:
+    """NPS per month of the snapshot (None where nobody answered)."""
+    from feedback.selectors import nps_by_month  # feedback builds on customers
+
+    start = months[0].astype("datetime64[D]").astype(dt.date)
+    by_month = {f"{row.month:%Y-%m}": row.counts.nps
+                for row in nps_by_month(start=start, end=timezone.localdate())}
+    return [by_month.get(str(month)) for month in months]
 
 
 def kpis_refresh() -> KpiSnapshot:

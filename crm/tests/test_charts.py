@@ -31,3 +31,11 @@ def test_labels_and_tooltips_are_escaped():
 
 def test_no_data_draws_nothing():
     assert bar_chart("t", [], [Series("x", [])]) == ""
+
+
+def test_lines_may_go_below_zero():
+    svg = line_chart("NPS", ["a", "b"], [Series("nps", [-50, 50])])
+
+    ys = [float(y) for y in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', svg)]
+    assert ys[0] > ys[1]  # -50 is drawn lower than +50
+    assert ">-50<" in svg.replace(",", "")

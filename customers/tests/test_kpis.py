@@ -113,3 +113,20 @@ def test_only_the_last_snapshots_are_kept():
         kpis_refresh()
 
     assert KpiSnapshot.objects.count() == 5
+
+
+def test_nps_by_month_is_charted_when_customers_have_answered(client, sales_user):
+    from feedback.models import SurveyResponse
+    from feedback.tests.factories import SurveyInviteFactory
+
+    for score in (10, 9, 9, 3):  # 3 promoters, 1 detractor of 4: NPS 50
+        invite = SurveyInviteFactory()
+        SurveyResponse.objects.create(invite=invite, contact=invite.contact, score=score)
+
+    data = kpis_compute()
+    kpis_refresh()
+    client.force_login(sales_user)
+    html = client.get(reverse("customers:kpis")).content.decode()
+
+    assert data["nps"][-1] == 50
+    assert 'data-testid="chart-nps"' in html
