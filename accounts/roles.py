@@ -17,6 +17,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "campaigns.*",
         "django_celery_beat.*",
         "feedback.*",
+        "support.*",
+        "privacy.*",
         "authtoken.*",
         "auth.view_group",
     ],
@@ -36,6 +38,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "campaigns.view_message",
         "campaigns.view_coupon",
         "campaigns.view_campaign",
+        "support.view_case",
+        "support.add_case",
+        "support.change_case",
     ],
 }
 

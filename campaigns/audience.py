@@ -41,6 +41,7 @@ class AudienceCriteria:
 
     stages: tuple[str, ...] | None = None
     at_risk: bool | None = None  # True: only at-risk repeat clients; False: leave them out
+    nps_promoter: bool | None = None  # True: only contacts whose latest survey answer is 9-10
     p_buy_again_min: float | None = None
     p_buy_again_max: float | None = None
     p_alive_min: float | None = None
@@ -162,6 +163,7 @@ _PARSERS = {
        for end in ("min", "max")},
     "total_spent_min": _parse_money, "total_spent_max": _parse_money,
     "at_risk": _parse_bool,
+    "nps_promoter": _parse_bool,
 }
 _KNOWN = frozenset(field.name for field in dataclasses.fields(AudienceCriteria))
 
@@ -260,6 +262,10 @@ def audience_filter(criteria: AudienceCriteria, *, now: dt.datetime | None = Non
     q &= _range("purchase_count", criteria.purchase_count_min, criteria.purchase_count_max)
     if criteria.owner_ids is not None:
         q &= Q(owner_id__in=criteria.owner_ids)
+    if criteria.nps_promoter:
+        from feedback.selectors import promoters_q
+
+        q &= promoters_q()
     if criteria.uses_scores:
         q &= _score_filter(criteria)
     return q
@@ -288,6 +294,8 @@ def _days_ago(days: int) -> str:
 def _reasons(contact: Contact, criteria: AudienceCriteria, now: dt.datetime) -> list[str]:
     """Short phrases for the criteria that picked this contact, most telling first."""
     reasons = [contact.get_stage_display().lower()] if contact.stage else []
+    if criteria.nps_promoter:
+        reasons.append(_("would recommend us (survey)"))
     if criteria.at_risk and contact.last_purchase_at:
         days = (now - contact.last_purchase_at).days
         reasons.append(ngettext("at risk: silent for %(days)d day",

@@ -74,6 +74,12 @@ CAMPAIGNS = [
         "coupon_kind": "percent", "coupon_value": "15", "coupon_valid_days": 30,
     },
     {
+        # Satisfied customers (9-10 in their latest survey) are the ones to ask.
+        "name": "Ask promoters for a referral", "kind": "referral",
+        "template": "Tell a friend", "trigger": "schedule",
+        "audience": {"nps_promoter": True},
+    },
+    {
         "name": "Ask new repeat clients for a referral", "kind": "referral",
         "template": "Tell a friend", "trigger": "event", "event": "became_repeat",
         "delay_days": 3, "audience": {"stages": ["repeat"]},

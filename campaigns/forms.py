@@ -26,6 +26,8 @@ class CampaignForm(forms.ModelForm):
     stages = forms.MultipleChoiceField(label=_("Lifecycle stages"), choices=Stage.choices,
                                        required=False, widget=forms.CheckboxSelectMultiple)
     at_risk = forms.BooleanField(label=_("Only repeat clients at risk"), required=False)
+    nps_promoter = forms.BooleanField(
+        label=_("Only promoters (answered 9 or 10 in their latest survey)"), required=False)
     p_buy_again_min = _percent(_("Likelihood to buy again at least (%)"))
     p_buy_again_max = _percent(_("Likelihood to buy again at most (%)"))
     p_alive_min = _percent(_("Still active at least (%)"))
@@ -56,7 +58,7 @@ class CampaignForm(forms.ModelForm):
                   "event_purchase_number", "delay_days", "holdout_percent",
                   "uplift_window_days", "coupon_kind", "coupon_value", "coupon_valid_days"]
 
-    audience_fields = ("stages", "at_risk", *_PERCENT_FIELDS, *_NUMBER_FIELDS, *_MONEY_FIELDS,
+    audience_fields = ("stages", "at_risk", "nps_promoter", *_PERCENT_FIELDS, *_NUMBER_FIELDS, *_MONEY_FIELDS,
                        "owners")
 
     def __init__(self, *args, **kwargs):
@@ -91,6 +93,8 @@ class CampaignForm(forms.ModelForm):
             audience["stages"] = list(data["stages"])
         if data.get("at_risk"):
             audience["at_risk"] = True
+        if data.get("nps_promoter"):
+            audience["nps_promoter"] = True
         for name in _PERCENT_FIELDS:
             if data.get(name) is not None:
                 audience[name] = float(data[name]) / 100

@@ -16,6 +16,8 @@ urlpatterns = [
     path("contacts/", include("customers.urls")),
     path("email/", include("campaigns.urls")),
     path("feedback/", include("feedback.urls")),
+    path("cases/", include("support.urls")),
+    path("privacy/", include("privacy.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -30,6 +30,8 @@ from crm.admin_tools import (
     local_datetime,
 )
 
+from privacy.admin_actions import privacy_contact_actions
+
 from . import services
 from .models import Contact, CurrencyRate, Purchase, Stage
 from .money import base_currency, normalise_currency
@@ -229,7 +231,7 @@ class ContactAdmin(FastCountAdminMixin, CSVExportMixin, admin.ModelAdmin):
                        "first_purchase_at", "last_purchase_at", "total_spent", "all_purchases",
                        "created_at", "updated_at")
     inlines = (PurchaseInline,)
-    actions = ("assign_owner", "export_csv")
+    actions = ("assign_owner", "export_csv", *privacy_contact_actions())
 
     csv_filename_prefix = "contacts"
     csv_columns = (

@@ -87,6 +87,12 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
         from feedback.selectors import contact_feedback  # feedback builds on customers
 
         context["contact_feedback"] = contact_feedback(self.object)
+        if self.request.user.has_perm("support.view_case"):
+            from support.models import Case, Priority
+            from support.selectors import contact_cases
+
+            context.update(contact_cases=contact_cases(contact=self.object)[:20],
+                           case_channels=Case.Channel.choices, case_priorities=Priority.choices)
         context["follow_ups"] = selectors.contact_follow_ups(contact=self.object)[:50]
         if self.request.user.has_perm("customers.add_note"):
             context["note_form"] = NoteForm()
@@ -258,6 +264,10 @@ class TodayView(PermissionRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         mine = self.request.GET.get("mine", "1" if not is_manager(self.request.user) else "") == "1"
         lists = selectors.call_list(user=self.request.user, mine=mine)
+        from support.selectors import overdue_cases  # support builds on customers
+
+        lists["overdue_cases"] = list(overdue_cases(
+            owner=self.request.user if mine or not is_manager(self.request.user) else None)[:20])
         for key in ("convert", "slipping"):
             lists[key] = [(score, explanation(score)) for score in lists[key]]
         return super().get_context_data(mine=mine, today=timezone.localdate(), **lists,

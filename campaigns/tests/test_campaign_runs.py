@@ -164,5 +164,20 @@ def test_event_campaigns_respect_their_audience():
 def test_the_shipped_campaigns_are_there_and_switched_off():
     shipped = Campaign.objects.filter(kind__in=["convert", "thank", "win_back", "referral"])
 
-    assert shipped.count() == 4
+    assert shipped.count() == 5
     assert not shipped.filter(is_active=True).exists()
+
+
+def test_a_referral_ask_can_go_to_promoters_only():
+    from feedback.services import survey_answer
+    from feedback.tests.factories import SurveyInviteFactory
+
+    happy, unhappy, silent = _buyers(3, purchases=2)
+    survey_answer(invite=SurveyInviteFactory(contact=happy), score=10)
+    survey_answer(invite=SurveyInviteFactory(contact=unhappy), score=4)
+    campaign = _campaign(kind=Campaign.Kind.REFERRAL, holdout_percent=0,
+                         audience={"stages": ["repeat"], "nps_promoter": True})
+
+    run = campaign_run_start(campaign=campaign)
+
+    assert list(run.messages.values_list("contact_id", flat=True)) == [happy.pk]

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "campaigns",
     "api",
     "feedback",
+    "support",
+    "privacy",
 ]
 
 MIDDLEWARE = [

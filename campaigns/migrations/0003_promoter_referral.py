@@ -1,0 +1,15 @@
+from django.db import migrations
+
+from campaigns.defaults import create_defaults
+
+
+def create(apps, schema_editor):
+    # Adds the campaigns this release ships (by name); existing ones and managers' edits stay.
+    create_defaults(apps.get_model("campaigns", "EmailTemplate"),
+                    apps.get_model("campaigns", "Campaign"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("campaigns", "0002_default_campaigns")]
+
+    operations = [migrations.RunPython(create, migrations.RunPython.noop)]

@@ -1,0 +1,28 @@
+import datetime as dt
+
+from django.db.models import Case as When_, DateTimeField, F, QuerySet, When
+from django.utils import timezone
+
+from .models import Case
+
+
+def _with_next_deadline(cases: QuerySet) -> QuerySet:
+    return cases.annotate(next_due=When_(
+        When(first_response_at__isnull=True, then=F("first_response_due")),
+        default=F("resolution_due"), output_field=DateTimeField()))
+
+
+def open_cases(*, owner=None) -> QuerySet[Case]:
+    """Open cases, overdue first, then the soonest deadline."""
+    cases = Case.objects.exclude(status=Case.Status.SOLVED).select_related("contact", "owner")
+    if owner is not None:
+        cases = cases.filter(owner=owner)
+    return _with_next_deadline(cases).order_by("next_due", "id")
+
+
+def overdue_cases(*, owner=None, now: dt.datetime | None = None) -> QuerySet[Case]:
+    return open_cases(owner=owner).filter(next_due__lt=now or timezone.now())
+
+
+def contact_cases(*, contact) -> QuerySet[Case]:
+    return contact.cases.select_related("owner").order_by("-created_at", "-id")

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "support"
+
+urlpatterns = [
+    path("", views.MyCasesView.as_view(), name="my_cases"),
+    path("contacts/<int:contact_id>/new/", views.case_create, name="case_create"),
+    path("<int:pk>/status/", views.case_status, name="case_status"),
+]
