@@ -6,7 +6,6 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
@@ -14,6 +13,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView, V
 from accounts.roles import is_manager
 
 from crm.admin_tools import csv_response, csv_rows
+from crm.http import redirect_back
 
 from . import contact_list, followups, selectors, services
 from .contact_list import ContactFilterForm
@@ -238,10 +238,8 @@ def follow_up_toggle(request, pk: int):
     done = request.POST.get("done") == "1"
     followups.follow_up_set_done(follow_up=follow_up, done=done)
     messages.success(request, _("Marked done.") if done else _("Marked not done."))
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("customers:contact_detail", args=[follow_up.contact_id])
-    return HttpResponseRedirect(next_url)
+    return redirect_back(request, field="next", fallback=reverse(
+        "customers:contact_detail", args=[follow_up.contact_id]))
 
 
 class MyFollowUpsView(PermissionRequiredMixin, ListView):

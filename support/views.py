@@ -6,12 +6,12 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
 from accounts.roles import is_manager
+from crm.http import redirect_back
 from customers.models import Contact
 
 from . import selectors, services
@@ -53,10 +53,7 @@ def case_status(request, pk: int):
     else:
         messages.success(request, _("Case is now: %(status)s.") % {
             "status": case.get_status_display()})
-    back = request.POST.get("back", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = reverse("support:my_cases")
-    return HttpResponseRedirect(back)
+    return redirect_back(request, field="back", fallback=reverse("support:my_cases"))
 
 
 class MyCasesView(PermissionRequiredMixin, ListView):
