@@ -70,3 +70,13 @@ def manager(db):
 def sales_client(client, sales_user):
     client.force_login(sales_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request in Turkish leaves Turkish active in the thread: start every test in English."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -42,6 +42,8 @@ class AudienceCriteria:
     stages: tuple[str, ...] | None = None
     at_risk: bool | None = None  # True: only at-risk repeat clients; False: leave them out
     nps_promoter: bool | None = None  # True: only contacts whose latest survey answer is 9-10
+    nps_detractor: bool | None = None  # True: only latest answer 0-6; False: leave them out
+    open_case: bool | None = None  # True: only contacts with an open support case; False: none
     p_buy_again_min: float | None = None
     p_buy_again_max: float | None = None
     p_alive_min: float | None = None
@@ -164,6 +166,8 @@ _PARSERS = {
     "total_spent_min": _parse_money, "total_spent_max": _parse_money,
     "at_risk": _parse_bool,
     "nps_promoter": _parse_bool,
+    "nps_detractor": _parse_bool,
+    "open_case": _parse_bool,
 }
 _KNOWN = frozenset(field.name for field in dataclasses.fields(AudienceCriteria))
 
@@ -262,12 +266,24 @@ def audience_filter(criteria: AudienceCriteria, *, now: dt.datetime | None = Non
     q &= _range("purchase_count", criteria.purchase_count_min, criteria.purchase_count_max)
     if criteria.owner_ids is not None:
         q &= Q(owner_id__in=criteria.owner_ids)
-    if criteria.nps_promoter:
-        from feedback.selectors import promoters_q
-
-        q &= promoters_q()
+    q &= _feedback_q(criteria)
     if criteria.uses_scores:
         q &= _score_filter(criteria)
+    return q
+
+
+def _feedback_q(criteria: AudienceCriteria) -> Q:
+    """Survey answers and support cases (those apps build on campaigns: imported here)."""
+    from feedback.selectors import detractors_q, promoters_q
+    from support.selectors import open_case_q
+
+    q = Q()
+    if criteria.nps_promoter:
+        q &= promoters_q()
+    if criteria.nps_detractor is not None:
+        q &= detractors_q() if criteria.nps_detractor else ~detractors_q()
+    if criteria.open_case is not None:
+        q &= open_case_q() if criteria.open_case else ~open_case_q()
     return q
 
 

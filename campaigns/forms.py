@@ -28,6 +28,12 @@ class CampaignForm(forms.ModelForm):
     at_risk = forms.BooleanField(label=_("Only repeat clients at risk"), required=False)
     nps_promoter = forms.BooleanField(
         label=_("Only promoters (answered 9 or 10 in their latest survey)"), required=False)
+    nps_detractor = forms.ChoiceField(label=_("Unhappy survey answer (0-6)"), required=False,
+                                      choices=[("", _("Any")), ("yes", _("Only them")),
+                                               ("no", _("Leave them out"))])
+    open_case = forms.ChoiceField(label=_("Open support case"), required=False,
+                                  choices=[("", _("Any")), ("yes", _("Only them")),
+                                           ("no", _("Leave them out"))])
     p_buy_again_min = _percent(_("Likelihood to buy again at least (%)"))
     p_buy_again_max = _percent(_("Likelihood to buy again at most (%)"))
     p_alive_min = _percent(_("Still active at least (%)"))
@@ -58,7 +64,8 @@ class CampaignForm(forms.ModelForm):
                   "event_purchase_number", "delay_days", "holdout_percent",
                   "uplift_window_days", "coupon_kind", "coupon_value", "coupon_valid_days"]
 
-    audience_fields = ("stages", "at_risk", "nps_promoter", *_PERCENT_FIELDS, *_NUMBER_FIELDS, *_MONEY_FIELDS,
+    audience_fields = ("stages", "at_risk", "nps_promoter", "nps_detractor", "open_case",
+                       *_PERCENT_FIELDS, *_NUMBER_FIELDS, *_MONEY_FIELDS,
                        "owners")
 
     def __init__(self, *args, **kwargs):
@@ -72,6 +79,8 @@ class CampaignForm(forms.ModelForm):
             if key not in audience or audience[key] is None:
                 continue
             value = audience[key]
+            if name in ("nps_detractor", "open_case"):
+                value = "yes" if value else "no"
             if name in _PERCENT_FIELDS:
                 value = round(float(value) * 100, 1)
             self.initial[name] = value
@@ -95,6 +104,9 @@ class CampaignForm(forms.ModelForm):
             audience["at_risk"] = True
         if data.get("nps_promoter"):
             audience["nps_promoter"] = True
+        for name in ("nps_detractor", "open_case"):
+            if data.get(name):
+                audience[name] = data[name] == "yes"
         for name in _PERCENT_FIELDS:
             if data.get(name) is not None:
                 audience[name] = float(data[name]) / 100

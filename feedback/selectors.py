@@ -169,3 +169,11 @@ def promoters_q(*, within_days: int | None = None, now: dt.datetime | None = Non
         promoted = promoted.filter(created_at__gte=(now or timezone.now())
                                    - dt.timedelta(days=within_days))
     return Q(Exists(promoted))
+
+
+def detractors_q() -> Q:
+    """Contacts whose latest answer is 0 to 6."""
+    later = SurveyResponse.objects.filter(contact=OuterRef("contact"),
+                                          created_at__gt=OuterRef("created_at"))
+    return Q(Exists(SurveyResponse.objects.filter(contact=OuterRef("pk"), score__lte=6)
+                    .filter(~Exists(later))))

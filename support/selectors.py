@@ -1,6 +1,6 @@
 import datetime as dt
 
-from django.db.models import Case as When_, DateTimeField, F, QuerySet, When
+from django.db.models import Case as When_, DateTimeField, Exists, F, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
 from .models import Case
@@ -26,3 +26,8 @@ def overdue_cases(*, owner=None, now: dt.datetime | None = None) -> QuerySet[Cas
 
 def contact_cases(*, contact) -> QuerySet[Case]:
     return contact.cases.select_related("owner").order_by("-created_at", "-id")
+
+
+def open_case_q() -> Q:
+    """Contacts with at least one case not solved yet (an audience filter)."""
+    return Q(Exists(Case.objects.filter(contact=OuterRef("pk")).exclude(status=Case.Status.SOLVED)))

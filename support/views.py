@@ -1,9 +1,9 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,10 +13,12 @@ from django.views.generic import ListView
 from accounts.roles import is_manager
 from crm.http import redirect_back
 from customers.models import Contact
+from customers.services import contact_get_or_create
 
 from . import selectors, services
 from .forms import CaseForm
 from .models import Case
+from .public import PublicCaseForm, rate_limited
 
 
 def _contact_page(contact_id: int) -> HttpResponseRedirect:
@@ -71,3 +73,24 @@ class MyCasesView(PermissionRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(now=timezone.now(), statuses=Case.Status.choices,
                                         **kwargs)
+
+
+@login_not_required
+def public_case(request):
+    """Customers write to us without an account; the case lands on their contact."""
+    form = PublicCaseForm(request.POST or None)
+    if request.method == "POST":
+        if rate_limited(request.META.get("REMOTE_ADDR", "")):
+            return render(request, "support/public_form.html", {"form": form, "limited": True},
+                          status=429)
+        if form.is_valid():
+            data = form.cleaned_data
+            first, _space, last = data["name"].strip().partition(" ")
+            contact = contact_get_or_create(email=data["email"], first_name=first,
+                                            last_name=last)
+            services.case_open(contact=contact, subject=data["subject"],
+                               description=data["message"], channel=Case.Channel.WEB,
+                               owner=contact.owner)
+            return render(request, "support/public_thanks.html")
+    return render(request, "support/public_form.html", {"form": form},
+                  status=400 if form.is_bound else 200)

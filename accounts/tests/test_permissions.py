@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 LOGIN_PAGES = {"/login/", "/admin/login/"}
 # Pages for customers, opened from an email: a signed token is their only key.
-PUBLIC_PAGES = {"/email/unsubscribe/1/", "/feedback/1/"}
+PUBLIC_PAGES = {"/email/unsubscribe/1/", "/feedback/1/", "/cases/contact-us/"}
 
 
 # --- Walking every URL ----------------------------------------------------------------------

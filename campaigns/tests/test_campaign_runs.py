@@ -181,3 +181,25 @@ def test_a_referral_ask_can_go_to_promoters_only():
     run = campaign_run_start(campaign=campaign)
 
     assert list(run.messages.values_list("contact_id", flat=True)) == [happy.pk]
+
+
+def test_audiences_can_take_or_leave_unhappy_customers_and_open_cases():
+    from campaigns.audience import AudienceCriteria, audience_contacts
+    from feedback.models import SurveyResponse
+    from feedback.tests.factories import SurveyInviteFactory
+    from support.services import case_open
+
+    unhappy, with_case, plain = _buyers(3)
+    invite = SurveyInviteFactory(contact=unhappy)
+    # Recorded directly: the service would also pause promotions, which hides them anyway.
+    SurveyResponse.objects.create(invite=invite, contact=unhappy, score=3)
+    case_open(contact=with_case, subject="Late parcel", channel="phone")
+
+    def chosen(**criteria):
+        return set(audience_contacts(AudienceCriteria.from_json(
+            {"stages": ["one_time"], **criteria})).values_list("pk", flat=True))
+
+    assert chosen(nps_detractor=True) == {unhappy.pk}
+    assert chosen(nps_detractor=False) == {with_case.pk, plain.pk}
+    assert chosen(open_case=True) == {with_case.pk}
+    assert chosen(open_case=False) == {unhappy.pk, plain.pk}
