@@ -33,6 +33,8 @@ def kpi_charts(data: dict, *, months: int) -> list[Chart]:
     charts.append(_likelihood(data))
     if labels and any(value is not None for value in last("nps")):
         charts.append(_nps(labels, last("nps")))
+    if any(band["contacts"] for band in data.get("bands", [])):
+        charts.append(_bands(data["bands"]))
     calibration = _calibration(data)
     if calibration:
         charts.append(calibration)
@@ -93,6 +95,20 @@ def _nps(labels, values) -> Chart:
                                           fmt=lambda v: f"{v:.0f}"),
                  [(label, "–" if value is None else f"{value:.0f}")
                   for label, value in zip(labels, values)])
+
+
+def _bands(bands: list[dict]) -> Chart:
+    step = 100 // len(bands)
+    labels = [f"{step * i}–{step * (i + 1)}%" for i in range(len(bands))]
+    repeat = [100 * _share(b["repeat"], b["contacts"]) for b in bands]
+    cases = [100 * _share(b["open_cases"], b["contacts"]) for b in bands]
+    nps = [100 * _share(b["promoters"] - b["detractors"], b["answered"]) for b in bands]
+    title = _("By likelihood to buy again: repeat clients, open cases and NPS")
+    return Chart("bands", title, line_chart(title, labels, [
+        Series(_("Repeat clients (%)"), repeat), Series(_("With an open case (%)"), cases),
+        Series(_("NPS"), nps)], fmt=lambda v: f"{v:.0f}"),
+        [(label, f"{r:.0f}% · {c:.0f}% · {n:.0f}") for label, r, c, n in
+         zip(labels, repeat, cases, nps)])
 
 
 def _calibration(data: dict) -> Chart | None:

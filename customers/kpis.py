@@ -110,7 +110,40 @@ def kpis_compute(*, today: dt.date | None = None) -> dict:
                             for b in range(10)],
         "scoring_run_id": run.pk if run else None,
         "nps": _nps_by_month(months),
+        "bands": _by_score_band(run),
     }
+
+
+SCORE_BANDS = 5
+
+
+def _by_score_band(run) -> list[dict]:
+    """Per band of the likelihood to buy again: contacts, repeat clients, open support cases,
+    survey promoters and detractors (latest answers) — how listening relates to buying."""
+    if run is None:
+        return []
+    from django.db.models import FilteredRelation, FloatField, Q, Value
+    from django.db.models.functions import Least
+
+    from feedback.selectors import answered_q, detractors_q, promoters_q
+    from support.selectors import open_case_q
+
+    rows = (Contact.objects
+            .annotate(score=FilteredRelation("scores", condition=Q(scores__run=run)))
+            .filter(score__isnull=False)
+            .annotate(band=Least(Floor(F("score__p_buy_again") * SCORE_BANDS),
+                                 Value(float(SCORE_BANDS - 1)), output_field=FloatField()))
+            .values("band")
+            .annotate(contacts=Count("id"), repeat=Count("id", filter=Q(stage="repeat")),
+                      open_cases=Count("id", filter=open_case_q()),
+                      answered=Count("id", filter=answered_q()),
+                      promoters=Count("id", filter=promoters_q()),
+                      detractors=Count("id", filter=detractors_q()))
+            .order_by("band"))
+    by_band = {int(row.pop("band")): row for row in rows}
+    empty = {"contacts": 0, "repeat": 0, "open_cases": 0, "answered": 0, "promoters": 0,
+             "detractors": 0}
+    return [by_band.get(band, empty) for band in range(SCORE_BANDS)]
 
 
 def _nps_by_month(months: np.ndarray) -> list[float | None]:

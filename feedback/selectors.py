@@ -177,3 +177,8 @@ def detractors_q() -> Q:
                                           created_at__gt=OuterRef("created_at"))
     return Q(Exists(SurveyResponse.objects.filter(contact=OuterRef("pk"), score__lte=6)
                     .filter(~Exists(later))))
+
+
+def answered_q() -> Q:
+    """Contacts who answered at least one survey."""
+    return Q(Exists(SurveyResponse.objects.filter(contact=OuterRef("pk"))))

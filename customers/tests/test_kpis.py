@@ -130,3 +130,37 @@ def test_nps_by_month_is_charted_when_customers_have_answered(client, sales_user
 
     assert data["nps"][-1] == 50
     assert 'data-testid="chart-nps"' in html
+
+
+def test_score_bands_relate_listening_to_buying(client, sales_user):
+    from django.utils import timezone as tz
+
+    from customers.models import ContactScore, ScoringRun
+    from feedback.models import SurveyResponse
+    from feedback.tests.factories import SurveyInviteFactory
+    from support.services import case_open
+
+    run = ScoringRun.objects.create(trigger="command", as_of=tz.localdate(), horizon_days=90,
+                                    status="succeeded", finished_at=tz.now())
+    likely, unlikely = ContactFactory(), ContactFactory()
+    for days_ago in (40, 20):
+        record_purchase(likely, days_ago=days_ago)
+    record_purchase(unlikely, days_ago=300)
+    for contact, p in ((likely, 0.9), (unlikely, 0.05)):
+        ContactScore.objects.create(run=run, contact=contact, scored_at=tz.now(), p_buy_again=p,
+                                    p_alive=p, expected_purchases=0, expected_value=0,
+                                    predicted_value_12m=0, frequency=0, recency_days=0,
+                                    age_days=0)
+    SurveyResponse.objects.create(invite=SurveyInviteFactory(contact=likely), contact=likely,
+                                  score=10)
+    case_open(contact=unlikely, subject="Refund?", channel="phone")
+
+    bands = kpis_compute()["bands"]
+
+    assert bands[4] == {"contacts": 1, "repeat": 1, "open_cases": 0, "answered": 1,
+                        "promoters": 1, "detractors": 0}
+    assert bands[0] == {"contacts": 1, "repeat": 0, "open_cases": 1, "answered": 0,
+                        "promoters": 0, "detractors": 0}
+    kpis_refresh()
+    client.force_login(sales_user)
+    assert 'data-testid="chart-bands"' in client.get(reverse("customers:kpis")).content.decode()
