@@ -1,7 +1,8 @@
 """Reads for screens: each returns exactly what its page shows, in a fixed number of queries."""
 import datetime as dt
 
-from django.db.models import QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.roles import is_manager
@@ -53,7 +54,8 @@ def call_list(*, user, mine: bool, limit: int = 20) -> dict[str, list]:
     from .scoring_runs import current_run
 
     run = current_run()
-    scores = ContactScore.objects.filter(run=run).select_related("contact", "contact__owner")
+    scores = _with_listening(
+        ContactScore.objects.filter(run=run).select_related("contact", "contact__owner"))
     if mine:
         scores = scores.filter(contact__owner=user)
     convert = scores.filter(contact__stage="one_time", p_buy_again__gte=NUDGE_BAND[0],
@@ -68,6 +70,20 @@ def call_list(*, user, mine: bool, limit: int = 20) -> dict[str, list]:
     return {"convert": list(convert[:limit]) if run else [],
             "slipping": list(slipping[:limit]) if run else [],
             "follow_ups": list(follow_ups[:limit])}
+
+
+def _with_listening(scores: QuerySet) -> QuerySet:
+    """Each row's latest survey score and open support cases, beside the scores."""
+    from feedback.models import SurveyResponse  # feedback and support build on customers
+    from support.models import Case
+
+    latest = SurveyResponse.objects.filter(contact=OuterRef("contact")).order_by(
+        "-created_at", "-id").values("score")[:1]
+    open_cases = (Case.objects.filter(contact=OuterRef("contact"))
+                  .exclude(status=Case.Status.SOLVED).order_by().values("contact")
+                  .annotate(n=Count("id")).values("n"))
+    return scores.annotate(latest_survey=Subquery(latest),
+                           open_cases=Coalesce(Subquery(open_cases), 0))
 
 
 def contact_notes(*, contact: Contact) -> QuerySet[Note]:

@@ -95,3 +95,21 @@ def test_anonymous_users_go_to_login(client):
     response = client.get(TODAY)
 
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_survey_answers_and_open_cases_show_beside_the_scores(client, sales_user):
+    from feedback.models import SurveyResponse
+    from feedback.tests.factories import SurveyInviteFactory
+    from support.services import case_open
+
+    contact = ContactFactory(first_name="Listened", owner=sales_user)
+    record_purchase(contact, days_ago=20)
+    _scored(contact, p_buy=0.5, p_alive=1.0)
+    SurveyResponse.objects.create(invite=SurveyInviteFactory(contact=contact), contact=contact,
+                                  score=4)
+    case_open(contact=contact, subject="Late parcel", channel="phone")
+    client.force_login(sales_user)
+
+    html = client.get(TODAY).content.decode()
+
+    assert "survey 4/10" in html and "1 open case" in html

@@ -1,0 +1,20 @@
+import sys
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from support.inbound import case_from_email
+
+
+class Command(BaseCommand):
+    help = _("Read one email message on standard input and open a support case from it.")
+
+    def handle(self, *args, **options):
+        raw = sys.stdin.buffer.read()
+        try:
+            case = case_from_email(raw)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
+        self.stdout.write(_("Case %(id)d opened for %(email)s.") % {
+            "id": case.pk, "email": case.contact.email})
