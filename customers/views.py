@@ -285,6 +285,11 @@ class KpiView(PermissionRequiredMixin, TemplateView):
         chosen = self.request.GET.get("months", "12")
         months = RANGES.get(chosen, 12)
         snapshot = KpiSnapshot.objects.first() or kpis_refresh()
+        from feedback.selectors import latest_comments, nps_summary  # small tables: live
+
+        today = timezone.localdate()
         return super().get_context_data(
             snapshot=snapshot, charts=kpi_charts(snapshot.data, months=months),
-            months=months, ranges=list(RANGES), **kwargs)
+            months=months, ranges=list(RANGES),
+            nps=nps_summary(start=today - timezone.timedelta(days=90), end=today),
+            comments=latest_comments(limit=5), **kwargs)

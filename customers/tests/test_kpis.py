@@ -102,7 +102,8 @@ def test_the_kpi_page_reads_one_snapshot_and_scans_no_purchases(
     kpis_refresh()
     client.force_login(sales_user)
 
-    with django_assert_max_num_queries(8) as captured:
+    # one snapshot, plus the survey summary and latest comments (small tables, read live)
+    with django_assert_max_num_queries(12) as captured:
         client.get(reverse("customers:kpis"))
 
     assert not any("customers_purchase" in query["sql"] for query in captured.captured_queries)
@@ -164,3 +165,19 @@ def test_score_bands_relate_listening_to_buying(client, sales_user):
     kpis_refresh()
     client.force_login(sales_user)
     assert 'data-testid="chart-bands"' in client.get(reverse("customers:kpis")).content.decode()
+
+
+def test_the_kpi_page_shows_nps_response_rate_and_latest_comments(client, sales_user):
+    from feedback.models import SurveyResponse
+    from feedback.tests.factories import SurveyInviteFactory
+
+    for score, comment in ((10, "Lovely service"), (2, "Parcel was late")):
+        invite = SurveyInviteFactory()
+        SurveyResponse.objects.create(invite=invite, contact=invite.contact, score=score,
+                                      comment=comment)
+    client.force_login(sales_user)
+
+    html = client.get(reverse("customers:kpis")).content.decode()
+
+    summary = html[html.index('data-testid="nps-summary"'):]
+    assert "NPS 0" in summary and "Parcel was late" in summary and "Lovely service" in summary
