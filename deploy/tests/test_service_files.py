@@ -335,6 +335,8 @@ def test_nginx_sets_forwarded_proto_for_django():
 
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in directives
     assert "proxy_set_header Host $host;" in directives
+    # One address, not an appended list a client could spoof (the login lock-out counts it).
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in directives
 
 
 def test_nginx_drops_client_scheme_headers_gunicorn_would_reject():
