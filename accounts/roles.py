@@ -19,6 +19,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "feedback.*",
         "support.*",
         "privacy.*",
+        "webhooks.*",
+        "activity.*",
         "authtoken.*",
         "auth.view_group",
     ],
@@ -38,9 +40,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "campaigns.view_message",
         "campaigns.view_coupon",
         "campaigns.view_campaign",
+        "feedback.view_surveyresponse",
         "support.view_case",
         "support.add_case",
         "support.change_case",
+        "activity.view_websiteevent",
+        # The consent history on the contact page: why someone may or may not be emailed.
+        "privacy.view_consentrecord",
+        "privacy.view_consentwording",
     ],
 }
 

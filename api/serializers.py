@@ -42,12 +42,22 @@ class ContactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         queryset=_owners(), required=False, allow_null=True,
         help_text=_("An active member of the sales staff, or null."))
     stage = serializers.ChoiceField(choices=Stage.choices, read_only=True)
+    # Written to the consent ledger with marketing_consent: true (privacy.consent).
+    consent_wording = serializers.CharField(
+        max_length=32, required=False, write_only=True,
+        help_text=_("Version of the consent wording the person agreed to, in the contact's "
+                    "language; default: the current wording."))
+    consent_evidence = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, write_only=True,
+        help_text=_("How consent was given, e.g. checkbox on the checkout page, order 1234. "
+                    "No personal data."))
 
     class Meta:
         model = Contact
         fields = [
-            "id", "email", "first_name", "last_name", "phone", "marketing_consent",
-            "consent_changed_at", "consent_source", "owner", "stage", "purchase_count",
+            "id", "email", "first_name", "last_name", "phone", "language", "marketing_consent",
+            "consent_changed_at", "consent_source", "consent_wording", "consent_evidence",
+            "owner", "stage", "purchase_count",
             "first_purchase_at", "last_purchase_at", "total_spent", "created_at", "updated_at",
         ]
         read_only_fields = [

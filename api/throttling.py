@@ -4,12 +4,44 @@ from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Pe
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
-class UserThrottle(UserRateThrottle):
+class FixedWindowMixin:
+    """One counter per caller and time window (an atomic INCR in Redis): the same small cost
+    per request whatever the rate.
+
+    DRF's own throttles keep a timestamp per request in one cached list that is read, trimmed
+    and written back on every request: at an integration's rate (thousands a minute) that is
+    tens of kilobytes pickled both ways per call. A fixed window may let up to twice the rate
+    through across a window's edge; for protecting the service that is fine.
+    """
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        window = int(self.timer() // self.duration)
+        self.window_ends_at = (window + 1) * self.duration
+        return self._count(f"{self.key}:{window}") <= self.num_requests
+
+    def _count(self, key: str) -> int:
+        try:
+            return self.cache.incr(key)
+        except ValueError:  # the window's first request (or its counter just expired)
+            if self.cache.add(key, 1, self.duration + 1):
+                return 1
+            return self.cache.incr(key)  # another request created it meanwhile
+
+    def wait(self) -> float:
+        return max(0.0, self.window_ends_at - self.timer())
+
+
+class UserThrottle(FixedWindowMixin, UserRateThrottle):
     def get_rate(self) -> str:
         return settings.CRM_API_THROTTLE_USER
 
 
-class AnonThrottle(AnonRateThrottle):
+class AnonThrottle(FixedWindowMixin, AnonRateThrottle):
     def get_rate(self) -> str:
         return settings.CRM_API_THROTTLE_ANON
 

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import campaigns, events, listening, views
 
 app_name = "api"
 
@@ -20,6 +20,15 @@ urlpatterns = [
     path("contacts/<int:pk>/score/", login_not_required(views.ContactScoreView.as_view()),
          name="contact_score"),
     path("purchases/", login_not_required(views.PurchaseListCreate.as_view()), name="purchases"),
+    path("events/", login_not_required(events.EventListCreate.as_view()), name="events"),
+    path("campaigns/", login_not_required(campaigns.CampaignList.as_view()), name="campaigns"),
+    path("campaigns/<int:pk>/", login_not_required(campaigns.CampaignDetail.as_view()),
+         name="campaign"),
+    path("campaigns/<int:pk>/runs/", login_not_required(campaigns.CampaignRunListStart.as_view()),
+         name="campaign_runs"),
+    path("surveys/", login_not_required(listening.SurveyResponseList.as_view()), name="surveys"),
+    path("cases/", login_not_required(listening.CaseList.as_view()), name="cases"),
+    path("cases/<int:pk>/", login_not_required(listening.CaseDetail.as_view()), name="case"),
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
     # A browser page: anonymous visitors go to the site's login page first.
     path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")),

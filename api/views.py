@@ -15,6 +15,8 @@ from rest_framework.response import Response
 from customers import services
 from customers.models import Contact, ContactScore, Purchase
 from customers.scoring_runs import current_run
+from privacy.consent import consent_language, consent_wording_for
+from privacy.models import ConsentMethod
 
 from .serializers import (
     ContactFilterSerializer, ContactScoreSerializer, ContactSerializer, PurchaseFilterSerializer,
@@ -63,9 +65,10 @@ class ContactListCreate(CountRefusalsMixin, generics.ListCreateAPIView):
             raise _duplicate_email()
         if "marketing_consent" in data and not data.get("consent_source"):
             data["consent_source"] = "api"
+        consent = _consent_details(request, data, data.get("language", ""))
         try:
             with transaction.atomic():
-                contact = services.contact_create(**data)
+                contact = services.contact_create(**data, **consent)
         except IntegrityError:  # created by a concurrent request since the check above
             raise _duplicate_email() from None
         return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
@@ -91,19 +94,43 @@ class ContactDetail(CountRefusalsMixin, generics.RetrieveUpdateAPIView):
             raise _duplicate_email()
         try:
             with transaction.atomic():
-                contact = _contact_change(contact, changes)
+                contact = _contact_change(request, contact, changes)
         except IntegrityError:
             raise _duplicate_email() from None
         return Response(ContactSerializer(contact).data)
 
 
-def _contact_change(contact: Contact, changes: dict) -> Contact:
-    consent = changes.pop("marketing_consent", None)
+def _consent_details(request: Request, data: dict, contact_language: str) -> dict:
+    """Pop consent_wording/consent_evidence; return contact_create's consent arguments.
+
+    The wording is the named version (else the current one) in the contact's language, else
+    the request's (Accept-Language), else the shop's. An unknown version is a 400 before
+    anything is stored.
+    """
+    version = data.pop("consent_wording", "")
+    evidence = data.pop("consent_evidence", "")
+    if not data.get("marketing_consent"):
+        if version or evidence:
+            raise ValidationError({"consent_wording": [
+                _("A consent wording or evidence needs marketing_consent: true.")]})
+        return {}
+    language = consent_language(None, contact_language or getattr(request, "LANGUAGE_CODE", ""))
+    return {"consent_method": ConsentMethod.API, "consent_evidence": evidence,
+            "consent_wording": consent_wording_for(language=language, version=version),
+            "recorded_by": request.user}
+
+
+def _contact_change(request: Request, contact: Contact, changes: dict) -> Contact:
+    consent = _consent_details(request, changes, changes.get("language") or contact.language)
+    given = changes.pop("marketing_consent", None)
     source = changes.pop("consent_source", None) or "api"
     if changes:
         contact = services.contact_update(contact=contact, **changes)
-    if consent is not None:
-        contact = services.contact_set_consent(contact=contact, consent=consent, source=source)
+    if given is not None:
+        contact = services.contact_set_consent(
+            contact=contact, consent=given, source=source, method=ConsentMethod.API,
+            wording=consent.get("consent_wording"), evidence=consent.get("consent_evidence", ""),
+            recorded_by=request.user)
     return contact
 
 

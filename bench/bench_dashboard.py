@@ -71,7 +71,8 @@ def prepare() -> str:
 def start_gunicorn(port: int, env: dict) -> subprocess.Popen:
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "crm.wsgi:application", "--bind",
-         f"127.0.0.1:{port}", "--workers", "5", "--log-level", "warning"],
+         f"127.0.0.1:{port}", "--workers", env.get("WEB_CONCURRENCY", "5"),
+         "--log-level", "warning"],
         cwd=ROOT, env=env)
     for _ in range(100):
         try:

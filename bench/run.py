@@ -23,6 +23,7 @@ FULL = {
     "scoring_job": ["bench/bench_scoring_job.py", "--contacts", "1000000"],
     "audience": ["bench/bench_audience.py"],
     "sending": ["bench/bench_sending.py", "--messages", "100000", "--processes", "2"],
+    "api": ["bench/bench_api.py", "--contacts", "1000000", "--seconds", "30"],
 }
 QUICK = {
     "scoring_math": ["bench/bench_scoring_math.py", "--customers", "100000", "--lifetimes", "0"],
@@ -31,6 +32,7 @@ QUICK = {
     "scoring_job": ["bench/bench_scoring_job.py", "--contacts", "100000", "--runs", "1"],
     "audience": ["bench/bench_audience.py", "--contacts", "100000"],
     "sending": ["bench/bench_sending.py", "--messages", "5000", "--processes", "2"],
+    "api": ["bench/bench_api.py", "--contacts", "100000", "--seconds", "5"],
 }
 
 

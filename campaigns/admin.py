@@ -1,7 +1,10 @@
 """Managers' campaign tools: templates with preview and test send, campaigns with a dry run of
 their audience, start, progress per run and measured uplift; the outbox and codes read-only."""
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models.fields import BLANK_CHOICE_DASH
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -19,12 +22,14 @@ from .models import (
     CampaignRun,
     Coupon,
     EmailTemplate,
+    EmailTemplateTranslation,
     Message,
     Referral,
     ReferralCode,
     Suppression,
 )
 from .preview import template_preview, template_send_test
+from .rendering import validate_template
 from .sending import reason_label, requeue_unknown_messages
 from .services import campaign_run_start
 from .triggers import campaign_schedule_sync
@@ -38,10 +43,43 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class TranslationForm(forms.ModelForm):
+    class Meta:
+        model = EmailTemplateTranslation
+        fields = ("language", "subject", "body_text", "body_html")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The template itself is the default language: offer only the others.
+        self.fields["language"].choices = [
+            *BLANK_CHOICE_DASH,
+            *[(code, name) for code, name in settings.LANGUAGES
+              if code != settings.LANGUAGE_CODE]]
+
+    def clean(self):
+        data = super().clean()
+        # Same syntax check as sending would hit, before a broken translation is saved.
+        validate_template(EmailTemplateTranslation(**{
+            field: data.get(field) or "" for field in ("subject", "body_text", "body_html")}))
+        return data
+
+
+class EmailTemplateTranslationInline(admin.StackedInline):
+    model = EmailTemplateTranslation
+    form = TranslationForm
+    extra = 0
+
+
+def _language_choice(value: str | None) -> str | None:
+    """A language the shop offers, from a preview request; None = the contact's own."""
+    return value if value in dict(settings.LANGUAGES) else None
+
+
 @admin.register(EmailTemplate)
 class EmailTemplateAdmin(admin.ModelAdmin):
     list_display = ("name", "subject", "updated_at")
     search_fields = ("name", "subject")
+    inlines = [EmailTemplateTranslationInline]
     change_form_template = "admin/campaigns/emailtemplate/change_form.html"
 
     def get_urls(self):
@@ -58,6 +96,7 @@ class EmailTemplateAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, template):
             return HttpResponseRedirect(reverse("admin:index"))
         form = PreviewForm(request.GET or None)
+        language = _language_choice(request.GET.get("language"))
         contact = rendered = error = None
         if form.is_valid():
             contact = Contact.objects.filter(email=form.cleaned_data["contact_email"]).first()
@@ -67,12 +106,12 @@ class EmailTemplateAdmin(admin.ModelAdmin):
             contact = Contact.objects.filter(purchase_count__gt=0).order_by("-id").first()
         if contact is not None:
             try:
-                rendered = template_preview(template, contact)
+                rendered = template_preview(template, contact, language=language)
             except ValidationError as problem:
                 error = " ".join(problem.messages)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta,
                    "original": template, "form": form, "contact": contact,
-                   "rendered": rendered, "error": error,
+                   "rendered": rendered, "error": error, "language": language or "",
                    "title": _("Preview: %(name)s") % {"name": template.name}}
         return TemplateResponse(request, "admin/campaigns/emailtemplate/preview.html", context)
 
@@ -87,7 +126,8 @@ class EmailTemplateAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(back)
         contact = Contact.objects.filter(pk=request.POST.get("contact")).first()
         try:
-            template_send_test(template, contact, to_email=request.user.email)
+            template_send_test(template, contact, to_email=request.user.email,
+                               language=_language_choice(request.POST.get("language")))
         except (ValidationError, OSError) as problem:
             self.message_user(request, _("The test was not sent: %(error)s") % {
                 "error": problem}, messages.ERROR)
@@ -132,7 +172,7 @@ class CampaignAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "kind", "template", "is_active"]}),
         (gettext_lazy("Audience"), {"fields": list(CampaignForm.audience_fields)}),
         (gettext_lazy("When"), {"fields": ["trigger", "event", "event_purchase_number",
-                                           "delay_days"]}),
+                                           "event_kind", "delay_days"]}),
         (gettext_lazy("Offer"), {"fields": ["coupon_kind", "coupon_value",
                                             "coupon_valid_days"]}),
         (gettext_lazy("Measuring"), {"fields": ["holdout_percent", "uplift_window_days"]}),

@@ -9,7 +9,9 @@ consent, and an address in Suppression is never in an audience, whatever the cri
 Criteria on purchase history (days since first or last purchase, total spent, purchase count)
 leave prospects out when they need a purchase date. Score bands read the current scoring run
 (customers.scoring_runs.current_run); a contact without a score there is left out when a band
-is set, and with no current run at all nobody matches.
+is set, and with no current run at all nobody matches. A website action (activity.WebsiteEvent
+of one kind) within the last N days is an EXISTS subquery; "and no purchase since" nests a
+second one on counted purchases at or after that event.
 """
 import dataclasses
 import datetime as dt
@@ -25,7 +27,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from customers.models import Contact, ContactScore, Stage
+from activity.models import EventKind, WebsiteEvent
+from customers.models import Contact, ContactScore, Purchase, Stage
 from customers.scoring_runs import current_run
 
 from .models import Suppression
@@ -33,6 +36,7 @@ from .models import Suppression
 _PROBABILITIES = ("p_buy_again", "p_alive")
 _DAY_COUNTS = ("days_since_first", "days_since_last")
 _RANGES = (*_PROBABILITIES, *_DAY_COUNTS, "total_spent", "purchase_count")
+WEBSITE_ACTION_MAX_DAYS = 730  # events are kept (and accepted) for two years
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ class AudienceCriteria:
     purchase_count_min: int | None = None
     purchase_count_max: int | None = None
     owner_ids: tuple[int, ...] | None = None
+    website_action: str | None = None  # an EventKind: did it within website_action_days
+    website_action_days: int | None = None
+    website_action_no_purchase_since: bool | None = None  # True: no purchase after the action
     consent_required: bool = True
 
     @classmethod
@@ -152,6 +159,33 @@ def _parse_owner_ids(value: object, errors: _Errors) -> tuple[int, ...] | None:
     return tuple(dict.fromkeys(value))
 
 
+def _parse_website_action(name: str, value: object, errors: _Errors) -> str | None:
+    if value not in EventKind.values:
+        errors.add(name, _("Unknown website action. Choose from %(choices)s.") % {
+            "choices": ", ".join(EventKind.values)}, "unknown_website_action")
+        return None
+    return value
+
+
+def _parse_window(name: str, value: object, errors: _Errors) -> int | None:
+    days = _parse_count(name, value, errors)
+    if days is not None and not 1 <= days <= WEBSITE_ACTION_MAX_DAYS:
+        errors.add(name, _("Enter a number of days from 1 to %(max)d.") % {
+            "max": WEBSITE_ACTION_MAX_DAYS}, "invalid_window")
+        return None
+    return days
+
+
+def _check_website_action(data: dict, errors: _Errors) -> None:
+    """The window and "no purchase since" belong to an action; an action needs its window."""
+    if data.get("website_action") is None:
+        for name in ("website_action_days", "website_action_no_purchase_since"):
+            if data.get(name) is not None:
+                errors.add(name, _("Choose the website action too."), "needs_website_action")
+    elif data.get("website_action_days") is None:
+        errors.add("website_action_days", _("Enter within how many days."), "required")
+
+
 def _parse_consent(value: object, errors: _Errors) -> bool:
     if value is not True:
         errors.add("consent_required", _("Marketing email always requires consent; this "
@@ -168,6 +202,9 @@ _PARSERS = {
     "nps_promoter": _parse_bool,
     "nps_detractor": _parse_bool,
     "open_case": _parse_bool,
+    "website_action": _parse_website_action,
+    "website_action_days": _parse_window,
+    "website_action_no_purchase_since": _parse_bool,
 }
 _KNOWN = frozenset(field.name for field in dataclasses.fields(AudienceCriteria))
 
@@ -195,6 +232,7 @@ def _parse(data: object) -> AudienceCriteria:
         if low is not None and high is not None and low > high:
             errors.add(f"{name}_min", _("The minimum must not be above the maximum."),
                        "min_above_max")
+    _check_website_action(data, errors)
     if errors:
         raise ValidationError(dict(errors))
     return AudienceCriteria(**values)
@@ -267,9 +305,24 @@ def audience_filter(criteria: AudienceCriteria, *, now: dt.datetime | None = Non
     if criteria.owner_ids is not None:
         q &= Q(owner_id__in=criteria.owner_ids)
     q &= _feedback_q(criteria)
+    if criteria.website_action is not None:
+        q &= Q(Exists(_website_actions(criteria, now)))
     if criteria.uses_scores:
         q &= _score_filter(criteria)
     return q
+
+
+def _website_actions(criteria: AudienceCriteria, now: dt.datetime) -> QuerySet:
+    """The contact's events of the chosen kind in the window (and, when asked, with no counted
+    purchase at or after them), correlated on the outer contact."""
+    events = WebsiteEvent.objects.filter(
+        contact=OuterRef("pk"), kind=criteria.website_action,
+        occurred_at__gte=now - dt.timedelta(days=criteria.website_action_days))
+    if criteria.website_action_no_purchase_since:
+        later = Purchase.objects.counted().filter(contact=OuterRef(OuterRef("pk")),
+                                                  purchased_at__gte=OuterRef("occurred_at"))
+        events = events.filter(~Exists(later))
+    return events
 
 
 def _feedback_q(criteria: AudienceCriteria) -> Q:
@@ -339,7 +392,21 @@ def _reasons(contact: Contact, criteria: AudienceCriteria, now: dt.datetime) -> 
             "currency": settings.CRM_BASE_CURRENCY})
     if criteria.owner_ids is not None and contact.owner_id:
         reasons.append(_("owned by %(owner)s") % {"owner": contact.owner})
+    if criteria.website_action is not None and contact.website_action_at:
+        reasons.append(_("website action: %(action)s, %(ago)s") % {
+            "action": EventKind(criteria.website_action).label,
+            "ago": _days_ago((now - contact.website_action_at).days)})
+        if criteria.website_action_no_purchase_since:
+            reasons.append(_("no purchase since"))
     return reasons
+
+
+def _with_website_action(contacts: QuerySet[Contact], criteria: AudienceCriteria,
+                         now: dt.datetime) -> QuerySet[Contact]:
+    """The latest matching action's time on each contact, for the reasons."""
+    latest = (_website_actions(criteria, now).order_by("-occurred_at")
+              .values("occurred_at")[:1])
+    return contacts.annotate(website_action_at=Subquery(latest))
 
 
 def _with_scores(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
@@ -358,4 +425,6 @@ def audience_sample(criteria: AudienceCriteria, *, size: int = 20,
     contacts = audience_contacts(criteria, now=now).select_related("owner").order_by("?")
     if criteria.uses_scores:
         contacts = _with_scores(contacts)
+    if criteria.website_action is not None:
+        contacts = _with_website_action(contacts, criteria, now)
     return [(contact, _reasons(contact, criteria, now)) for contact in contacts[:size]]

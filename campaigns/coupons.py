@@ -170,8 +170,12 @@ def coupon_redeem(purchase: Purchase, coupon_id: int) -> CodeOutcome:
     if problem:
         return problem
     # The purchase's own time: an order imported days later still used the coupon then.
-    Coupon.objects.filter(pk=coupon.pk, redeemed_at__isnull=True).update(
+    redeemed = Coupon.objects.filter(pk=coupon.pk, redeemed_at__isnull=True).update(
         redeemed_at=purchase.purchased_at, redeemed_purchase=purchase)
+    if redeemed:
+        from webhooks.services import coupon_redeemed_emit  # webhooks imports customers
+
+        coupon_redeemed_emit(coupon=coupon, purchase=purchase)
     return CodeOutcome.REDEEMED
 
 

@@ -1,10 +1,12 @@
 """The campaign form: audience criteria as plain fields, stored as Campaign.audience JSON."""
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import SALES_STAFF
 from accounts.models import User
+from activity.models import EventKind
 from customers.models import Stage
 
 from .audience import AudienceCriteria
@@ -54,6 +56,13 @@ class CampaignForm(forms.ModelForm):
                                             min_value=0)
     purchase_count_max = forms.IntegerField(label=_("Purchases at most"), required=False,
                                             min_value=0)
+    website_action = forms.ChoiceField(
+        label=_("Did this on the website"), required=False,
+        choices=[("", _("Any")), *EventKind.choices])
+    website_action_days = forms.IntegerField(label=_("... within the last (days)"),
+                                             required=False, min_value=1, max_value=730)
+    website_action_no_purchase_since = forms.BooleanField(
+        label=_("... and has not purchased since"), required=False)
     owners = forms.ModelMultipleChoiceField(
         label=_("Owners"), required=False,
         queryset=User.objects.filter(groups__name=SALES_STAFF).order_by("username"))
@@ -61,12 +70,13 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = ["name", "kind", "template", "is_active", "trigger", "event",
-                  "event_purchase_number", "delay_days", "holdout_percent",
+                  "event_purchase_number", "event_kind", "delay_days", "holdout_percent",
                   "uplift_window_days", "coupon_kind", "coupon_value", "coupon_valid_days"]
 
     audience_fields = ("stages", "at_risk", "nps_promoter", "nps_detractor", "open_case",
                        *_PERCENT_FIELDS, *_NUMBER_FIELDS, *_MONEY_FIELDS,
-                       "owners")
+                       "website_action", "website_action_days",
+                       "website_action_no_purchase_since", "owners")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,6 +126,12 @@ class CampaignForm(forms.ModelForm):
         for name in _MONEY_FIELDS:
             if data.get(name) is not None:
                 audience[name] = str(data[name])
+        if data.get("website_action"):
+            audience["website_action"] = data["website_action"]
+        if data.get("website_action_days") is not None:
+            audience["website_action_days"] = int(data["website_action_days"])
+        if data.get("website_action_no_purchase_since"):
+            audience["website_action_no_purchase_since"] = True
         if data.get("owners"):
             audience["owner_ids"] = [user.pk for user in data["owners"]]
         return audience
@@ -134,6 +150,9 @@ class CampaignForm(forms.ModelForm):
         if (data.get("event") == Campaign.Event.NTH_PURCHASE
                 and not data.get("event_purchase_number")):
             self.add_error("event_purchase_number", _("Which purchase? For example 5."))
+        if data.get("event") == Campaign.Event.WEBSITE_EVENT and not data.get("event_kind"):
+            self.add_error("event_kind", _("Choose the website action that starts this "
+                                           "campaign."))
 
     def _check_coupon(self, data: dict) -> None:
         kind, value = data.get("coupon_kind"), data.get("coupon_value")
@@ -149,3 +168,6 @@ class CampaignForm(forms.ModelForm):
 
 class PreviewForm(forms.Form):
     contact_email = forms.EmailField(label=_("Preview for the contact with this email"))
+    language = forms.ChoiceField(
+        label=_("Language"), required=False,
+        choices=[("", _("The contact's language")), *settings.LANGUAGES])

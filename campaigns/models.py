@@ -5,11 +5,13 @@ constraint, before anything is sent; workers claim rows and record each result. 
 contacts get a row too (status HELD_OUT, never sent) so uplift compares like with like.
 """
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from activity.models import EventKind
 from customers.models import Contact, Purchase
 
 
@@ -32,6 +34,41 @@ class EmailTemplate(models.Model):
         return self.name
 
 
+class EmailTemplateTranslation(models.Model):
+    """The template's subject and bodies in one more language. The template itself is the
+    shop's default language (settings.LANGUAGE_CODE); a contact whose language has no
+    translation gets the template itself (campaigns.rendering.localized)."""
+
+    # The unique constraint below leads with template, so it serves the FK's lookups too.
+    template = models.ForeignKey(EmailTemplate, verbose_name=_("template"),
+                                 on_delete=models.CASCADE, related_name="translations",
+                                 db_index=False)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=200)
+    body_text = models.TextField(_("plain text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("translation")
+        verbose_name_plural = _("translations")
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "language"],
+                                    name="email_template_translation_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}:{self.language}"
+
+    def clean(self) -> None:
+        # The default language is the template itself; a second copy would never be used.
+        if self.language == settings.LANGUAGE_CODE:
+            raise ValidationError({"language": _(
+                "The template itself is in the default language: choose another language.")},
+                code="default_language")
+
+
 class Campaign(models.Model):
     class Kind(models.TextChoices):
         CONVERT = "convert", _("Convert one-time buyers")
@@ -50,6 +87,7 @@ class Campaign(models.Model):
         BECAME_REPEAT = "became_repeat", _("Became a repeat client")
         NTH_PURCHASE = "nth_purchase", _("Reached the Nth purchase")
         FELL_AT_RISK = "fell_at_risk", _("Fell at risk")
+        WEBSITE_EVENT = "website_event", _("After a website action")
 
     class CouponKind(models.TextChoices):
         NONE = "", _("No coupon")
@@ -71,6 +109,9 @@ class Campaign(models.Model):
     event_purchase_number = models.PositiveSmallIntegerField(
         _("purchase number"), null=True, blank=True,
         help_text=_("For 'Reached the Nth purchase': which purchase (e.g. 5)."))
+    event_kind = models.CharField(
+        _("website action"), max_length=24, choices=EventKind.choices, blank=True,
+        help_text=_("For 'After a website action': which action, such as an abandoned cart."))
     delay_days = models.PositiveSmallIntegerField(
         _("delay (days)"), default=0, help_text=_("For events: send this many days after it."))
     schedule = models.OneToOneField(

@@ -2,10 +2,15 @@
 
 Templates are written by staff in Django template syntax and compiled with an engine of our
 own, not the site's: it has no template loaders (so {% include %} and {% extends %} cannot read
-files), loads no app tag libraries beyond humanize and l10n, and is fed plain dicts of strings,
-numbers and dates, never model instances, so a template can only print what we chose to give
-it. HTML is autoescaped; plain text and the subject are not (there is nothing to escape in
-them), and the subject is folded onto one line so nothing in it can start a new header.
+files), loads no tag libraries beyond humanize, i18n, l10n and money (customers), and is fed
+plain dicts of strings, numbers and dates, never model instances, so a template can only print
+what we chose to give it. HTML is autoescaped; plain text and the subject are not (there is
+nothing to escape in them), and the subject is folded onto one line so nothing in it can start
+a new header.
+
+Each contact gets the template's translation into their language (Contact.language, blank =
+the shop's default, which the template itself is written in), rendered with that language
+active; a language without a translation falls back to the template itself.
 """
 import functools
 import uuid
@@ -18,17 +23,24 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import OuterRef, Subquery
 from django.template import Context, Engine, Template, TemplateDoesNotExist, TemplateSyntaxError
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from customers.language import contact_language
 from customers.models import Contact, Purchase
 
-from .models import Coupon, EmailTemplate, Message, ReferralCode
+from .models import Coupon, EmailTemplate, EmailTemplateTranslation, Message, ReferralCode
 from .tokens import unsubscribe_token
 
 LIBRARIES = {
     "humanize": "django.contrib.humanize.templatetags.humanize",
+    "i18n": "django.templatetags.i18n",
     "l10n": "django.templatetags.l10n",
+    "money": "customers.templatetags.money",
 }
+
+# {(template id, language): translation}, loaded once for a batch (template_translations).
+Translations = dict[tuple[int, str], EmailTemplateTranslation]
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,7 @@ class Rendered:
     subject: str
     text: str
     html: str
+    language: str = ""  # the language it was rendered in; "" = whatever was active
 
 
 @functools.cache
@@ -73,16 +86,51 @@ def clean_subject(subject: str) -> str:
     return " ".join(subject.split())
 
 
-def render_email(template: EmailTemplate, context: dict) -> Rendered:
-    """Render the three parts; a syntax error raises ValidationError naming the field and line."""
-    return Rendered(
-        subject=clean_subject(_render_part("subject", template.subject, context, autoescape=False)),
-        text=_render_part("body_text", template.body_text, context, autoescape=False),
-        html=_render_part("body_html", template.body_html, context, autoescape=True),
-    )
+def template_translations(template_ids) -> Translations:
+    """Every translation of these templates in one query, for a whole batch of messages."""
+    rows = EmailTemplateTranslation.objects.filter(template_id__in=set(template_ids))
+    return {(row.template_id, row.language): row for row in rows}
 
 
-def validate_template(template: EmailTemplate) -> None:
+def localized(template: EmailTemplate, language: str,
+              translations: Translations | None = None) -> EmailTemplate | EmailTemplateTranslation:
+    """The template's text in `language`: its translation, else the template itself (which is
+    written in the default language). Without preloaded `translations` this costs a query."""
+    if language == settings.LANGUAGE_CODE:
+        return template
+    if translations is None:
+        found = template.translations.filter(language=language).first()
+    else:
+        found = translations.get((template.pk, language))
+    return found or template
+
+
+def _render_parts(source, context: dict) -> tuple[str, str, str]:
+    return (clean_subject(_render_part("subject", source.subject, context, autoescape=False)),
+            _render_part("body_text", source.body_text, context, autoescape=False),
+            _render_part("body_html", source.body_html, context, autoescape=True))
+
+
+def render_email(template: EmailTemplate, context: dict, *, language: str | None = None,
+                 translations: Translations | None = None) -> Rendered:
+    """Render the three parts; a syntax error raises ValidationError naming the field and line.
+
+    With a `language`, the template's translation into it is used and the language is active
+    while rendering, so dates, numbers, money and {% translate %} come out in it too. With no
+    translation the template itself is rendered in the default language, its own, rather than
+    English text with Turkish dates. The previously active language is restored afterwards.
+    Without a `language`, the template is rendered as it is, in whatever language is active.
+    """
+    if language is None:
+        return Rendered(*_render_parts(template, context))
+    source = localized(template, language, translations)
+    if source is template:
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        return Rendered(*_render_parts(source, context), language=language)
+
+
+def validate_template(template: EmailTemplate | EmailTemplateTranslation) -> None:
     """For forms and the admin: compile every part, raising one ValidationError for all errors."""
     errors: dict[str, list] = {}
     for field, autoescape in (("subject", False), ("body_text", False), ("body_html", True)):
@@ -200,17 +248,20 @@ def build_email(message: Message, connection, *, context: dict | None = None,
     if context is None and rendered is None:
         context = message_context(message)
     if rendered is None:
-        rendered = render_email(message.campaign.template, context)
+        rendered = render_email(message.campaign.template, context,
+                                language=contact_language(message.contact))
     unsubscribe = context["unsubscribe_url"] if context else unsubscribe_url(message.contact_id)
+    headers = {
+        "Message-ID": _angle(message.message_id),
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        # RFC 8058: mail clients offer a one-click button that POSTs this to the URL.
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    if rendered.language:
+        headers["Content-Language"] = rendered.language  # RFC 3282
     email = EmailMultiAlternatives(
         subject=rendered.subject, body=rendered.text, from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.contact.email], connection=connection,
-        headers={
-            "Message-ID": _angle(message.message_id),
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            # RFC 8058: mail clients offer a one-click button that POSTs this to the URL.
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        to=[message.contact.email], connection=connection, headers=headers,
     )
     if rendered.html:
         email.attach_alternative(rendered.html, "text/html")

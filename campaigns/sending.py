@@ -34,11 +34,13 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Contact
+from customers.language import contact_language
+from customers.models import Contact, Purchase
 from customers.services import contact_set_consent
+from privacy.models import ConsentMethod
 
 from .models import CampaignRun, Message, Suppression
-from .rendering import build_email, message_contexts, render_email
+from .rendering import build_email, message_contexts, render_email, template_translations
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +51,13 @@ MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
 
 # Machine-readable reasons stored in Message.last_error for rows that were not sent.
 NO_EMAIL, NO_CONSENT, FREQUENCY_CAP = "no_email", "no_consent", "frequency_cap"
+BOUGHT_SINCE = "bought_since"
 SUPPRESSED_PREFIX = "suppressed:"
 REASON_LABELS = {
     NO_EMAIL: _("The contact has no email address."),
     NO_CONSENT: _("The contact has not agreed to marketing email."),
     FREQUENCY_CAP: _("The contact got a marketing email too recently."),
+    BOUGHT_SINCE: _("The contact has bought since the email was queued."),
     SUPPRESSED_PREFIX + Suppression.Reason.UNSUBSCRIBED: _("The address unsubscribed."),
     SUPPRESSED_PREFIX + Suppression.Reason.BOUNCED: _("The address bounced before."),
     SUPPRESSED_PREFIX + Suppression.Reason.COMPLAINED: _("The address marked us as spam."),
@@ -90,9 +94,11 @@ def address_suppress(*, email: str, reason: str, detail: str = "") -> Suppressio
 
 
 @transaction.atomic
-def contact_unsubscribe(*, contact: Contact, source: str) -> None:
-    """Withdraw consent and suppress the address; doing it again changes nothing."""
-    contact_set_consent(contact=contact, consent=False, source=source)
+def contact_unsubscribe(*, contact: Contact, source: str,
+                        method: str = ConsentMethod.UNSUBSCRIBE_LINK) -> None:
+    """Withdraw consent (a ledger record) and suppress the address; doing it again changes
+    nothing."""
+    contact_set_consent(contact=contact, consent=False, source=source, method=method)
     address_suppress(email=contact.email, reason=Suppression.Reason.UNSUBSCRIBED,
                      detail=source)
 
@@ -236,11 +242,30 @@ def _blocked(messages: list[Message], now: dt.datetime) -> dict[int, tuple[str, 
             blocked[message.pk] = (Status.SUPPRESSED, NO_CONSENT)
         elif message.contact_id in recent:
             blocked[message.pk] = (Status.CAPPED, FREQUENCY_CAP)
+    blocked.update(_bought_since_queued(messages, already=blocked))
     # Promotions pause after an unhappy survey answer (feedback builds on campaigns).
     from feedback.selectors import promotions_paused
 
     blocked.update(promotions_paused(messages, now=now, already=blocked))
     return blocked
+
+
+def _bought_since_queued(messages: list[Message], *, already: dict) -> dict:
+    """A delayed "you left something in your cart" reminder is pointless, even annoying, once
+    the contact has bought: campaigns whose audience asks for "no purchase since the action"
+    check it again at send time. No query for batches without such campaigns."""
+    waiting = [m for m in messages if m.pk not in already
+               and (m.campaign.audience or {}).get("website_action_no_purchase_since")]
+    if not waiting:
+        return {}
+    purchases = Purchase.objects.counted().filter(
+        contact_id__in={m.contact_id for m in waiting},
+        purchased_at__gte=min(m.created_at for m in waiting))
+    latest: dict[int, dt.datetime] = {}
+    for contact_id, purchased_at in purchases.values_list("contact_id", "purchased_at"):
+        latest[contact_id] = max(purchased_at, latest.get(contact_id, purchased_at))
+    return {m.pk: (Status.SUPPRESSED, BOUGHT_SINCE) for m in waiting
+            if m.contact_id in latest and latest[m.contact_id] >= m.created_at}
 
 
 # --- SMTP -------------------------------------------------------------------------------------
@@ -420,6 +445,7 @@ class _Batch:
 
     def __init__(self, claimed_at: dt.datetime, report: SendReport) -> None:
         self.claimed_at, self.report = claimed_at, report
+        self.translations: dict = {}  # rendering.Translations of the batch's templates
         self.pending: tuple[Message, str, dict] | None = None
         self.contacts_sent: set[int] = set()
         self.stopped: Exception | None = None
@@ -483,6 +509,14 @@ def _settle_after_error(batch: _Batch, rest: list[Message], claimed_at: dt.datet
         logger.exception("Could not settle the rest of a sending batch")
 
 
+def _batch_translations(messages: list[Message]) -> dict:
+    """The translations a batch needs, in one query, and none when every contact gets the
+    default language (the template itself)."""
+    if all(contact_language(m.contact) == settings.LANGUAGE_CODE for m in messages):
+        return {}
+    return template_translations(m.campaign.template_id for m in messages)
+
+
 def _send_one(batch: _Batch, outbound: Outbound, message: Message, context: dict) -> bool:
     """Render, mark, send; True if the server took the email."""
     batch.stopped = None
@@ -490,8 +524,10 @@ def _send_one(batch: _Batch, outbound: Outbound, message: Message, context: dict
         batch.finish_now(message, Status.CAPPED, FREQUENCY_CAP)
         return False
     try:
-        email = build_email(message, outbound.backend, context=context,
-                            rendered=render_email(message.campaign.template, context))
+        rendered = render_email(message.campaign.template, context,
+                                language=contact_language(message.contact),
+                                translations=batch.translations)
+        email = build_email(message, outbound.backend, context=context, rendered=rendered)
     except Exception as error:  # noqa: BLE001 - one broken row must not stop the batch
         logger.warning("Message %s could not be rendered: %s", message.pk, error)
         batch.finish_now(message, Status.FAILED, str(error)[:2000])
@@ -521,6 +557,7 @@ def _send_claimed(ids: list[int], claimed_at: dt.datetime, report: SendReport) -
             batch.finish_now(message, *blocked[message.pk])
     to_send = [m for m in messages if m.pk not in blocked]
     contexts = message_contexts(to_send)
+    batch.translations = _batch_translations(to_send)
     outbound = Outbound()
     done = 0
     try:

@@ -13,6 +13,7 @@ import secrets
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -80,8 +81,11 @@ def _messages_create(run: CampaignRun, contacts, *, held_out: int, not_before: d
                      now: dt.datetime) -> int:
     """One INSERT ... SELECT: every audience contact a row, `held_out` of them (drawn at
     random) as HELD_OUT."""
-    audience_sql, audience_params = (contacts.order_by().values("id", "email")
-                                     .query.sql_with_params())
+    try:
+        audience_sql, audience_params = (contacts.order_by().values("id", "email")
+                                         .query.sql_with_params())
+    except EmptyResultSet:  # criteria no contact can meet (e.g. an empty list of stages)
+        return 0
     message_id = "'<' || %s || CAST(a.id AS TEXT) || %s"
     table = Message._meta.db_table
     sql = f"""
@@ -102,8 +106,10 @@ def _messages_create(run: CampaignRun, contacts, *, held_out: int, not_before: d
         return cursor.rowcount
 
 
-def campaign_event(*, contact_id: int, event: str, now: dt.datetime | None = None) -> int:
-    """A contact did something (first purchase, ...): queue the matching event campaigns.
+def campaign_event(*, contact_id: int, event: str, event_kind: str = "",
+                   now: dt.datetime | None = None) -> int:
+    """A contact did something (first purchase, a website action of `event_kind`, ...): queue
+    the matching event campaigns.
 
     Event messages of one campaign and day share a run; a contact gets a campaign's event
     email once, ever. Returns the number of messages written (held-out rows included).
@@ -117,6 +123,8 @@ def campaign_event(*, contact_id: int, event: str, now: dt.datetime | None = Non
                                         event=event)
     if event == Campaign.Event.NTH_PURCHASE:
         campaigns = campaigns.filter(event_purchase_number=purchase_count)
+    if event == Campaign.Event.WEBSITE_EVENT:
+        campaigns = campaigns.filter(event_kind=event_kind)
     return sum(_event_message(campaign, contact_id, now) for campaign in campaigns)
 
 

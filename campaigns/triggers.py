@@ -1,4 +1,5 @@
-"""What starts campaigns: schedules (django-celery-beat), purchases and the daily at-risk check.
+"""What starts campaigns: schedules (django-celery-beat), purchases, website events (activity)
+and the daily at-risk check.
 
 Tasks take ids and are safe to run twice: a scheduled run is keyed by its day, an event
 message by (campaign, contact) once ever.
@@ -35,23 +36,35 @@ def run_campaign_task(campaign_id: int) -> None:
 
 @shared_task(name="campaigns.purchase_recorded", ignore_result=True)
 def purchase_recorded_task(contact_id: int) -> None:
+    """Event campaigns after a purchase; customers.purchase_recorded calls it once the contact
+    is re-scored (kept as a task for messages queued by earlier releases)."""
     for event in purchase_events(contact_id=contact_id):
         campaign_event(contact_id=contact_id, event=event)
 
 
 @shared_task(name="campaigns.detect_at_risk", ignore_result=True)
 def detect_at_risk_task() -> None:
-    for contact_id in contacts_fallen_at_risk():
+    from webhooks.services import contacts_at_risk_emit  # webhooks imports customers
+
+    fallen = contacts_fallen_at_risk()
+    for contact_id in fallen:
         campaign_event(contact_id=contact_id, event=Campaign.Event.FELL_AT_RISK)
+    contacts_at_risk_emit(fallen)  # contact.at_risk webhooks, once per contact and silence
 
 
-def purchase_recorded_after_commit(contact_id: int) -> None:
-    """Called by customers.services after a purchase: event campaigns react once it commits."""
+@shared_task(name="campaigns.website_event", ignore_result=True)
+def website_event_task(contact_id: int, kind: str) -> None:
+    campaign_event(contact_id=contact_id, event=Campaign.Event.WEBSITE_EVENT, event_kind=kind)
+
+
+def website_event_after_commit(contact_id: int, kind: str) -> None:
+    """Called by activity.services for a new, recent website event of this kind."""
     def enqueue() -> None:
         try:
-            purchase_recorded_task.delay(contact_id)
-        except Exception:  # the broker is down: the event is missed, the purchase is not
-            logger.exception("Could not queue campaign events for contact %s", contact_id)
+            website_event_task.delay(contact_id, kind)
+        except Exception:  # the broker is down: the campaign is missed, the event is not
+            logger.exception("Could not queue website event campaigns for contact %s",
+                             contact_id)
 
     transaction.on_commit(enqueue)
 

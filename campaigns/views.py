@@ -7,7 +7,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from customers.language import activate_contact_language
 from customers.models import Contact
+from privacy.models import ConsentMethod
 
 from .sending import contact_unsubscribe
 from .tokens import unsubscribe_token_contact_id
@@ -36,7 +38,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     contact = _contact_for(token)
     if contact is None:
         return render(request, "campaigns/unsubscribe_invalid.html", status=400)
+    activate_contact_language(request, contact)
     if request.method == "POST":
-        contact_unsubscribe(contact=contact, source="unsubscribe-link")
+        # RFC 8058: a mail client's one-click POST carries this body; the page's button does not.
+        one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+        contact_unsubscribe(contact=contact, source="unsubscribe-link",
+                            method=ConsentMethod.ONE_CLICK if one_click
+                            else ConsentMethod.UNSUBSCRIBE_LINK)
         return render(request, "campaigns/unsubscribe_done.html", {"email": contact.email})
     return render(request, "campaigns/unsubscribe_confirm.html", {"email": contact.email})

@@ -8,10 +8,14 @@ import csv
 import datetime as dt
 import functools
 import itertools
+from decimal import Decimal
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import babel
+import babel.numbers
+from django.conf import settings
 from django.contrib import admin
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -21,6 +25,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .csv_safe import csv_safe_row
@@ -201,13 +206,45 @@ class _Echo:
         return value
 
 
-def csv_lines(header: Sequence[object], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+@dataclass(frozen=True)
+class CSVNumberFormat:
+    """How numbers and fields are separated in a CSV file meant for a spreadsheet."""
+
+    delimiter: str = ","
+    decimal: str = "."
+
+
+MACHINE_CSV = CSVNumberFormat()
+
+
+def csv_format_for_language(language: str | None = None) -> CSVNumberFormat:
+    """The format a spreadsheet opened in `language` (default: the active one) reads as numbers.
+
+    Spreadsheets parse CSV with the reader's locale: where the decimal separator is a comma
+    (Turkish, German, French...), "12.50" is text and the list separator is a semicolon.
+    """
+    locale = babel.Locale.parse(translation.to_locale(
+        language or translation.get_language() or settings.LANGUAGE_CODE))
+    decimal = babel.numbers.get_decimal_symbol(locale)
+    return CSVNumberFormat(delimiter=";" if decimal == "," else ",", decimal=decimal)
+
+
+def _localised_numbers(row: Sequence[object], decimal: str) -> list[object]:
+    return [str(value).replace(".", decimal)
+            if isinstance(value, (Decimal, float)) else value for value in row]
+
+
+def csv_lines(header: Sequence[object], rows: Iterable[Sequence[object]],
+              number_format: CSVNumberFormat = MACHINE_CSV) -> Iterator[str]:
     """UTF-8 BOM (so Excel detects the encoding), then safe CSV rows in batches."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), delimiter=number_format.delimiter)
     yield BOM + writer.writerow(csv_safe_row(header))
     batch: list[str] = []
     for row in rows:
-        batch.append(writer.writerow(csv_safe_row(row)))
+        row = csv_safe_row(row)  # numbers pass unescaped, so localise them after
+        if number_format.decimal != ".":
+            row = _localised_numbers(row, number_format.decimal)
+        batch.append(writer.writerow(row))
         if len(batch) >= _ROWS_PER_WRITE:
             yield "".join(batch)
             batch = []
@@ -216,10 +253,14 @@ def csv_lines(header: Sequence[object], rows: Iterable[Sequence[object]]) -> Ite
 
 
 def csv_response(
-    *, filename: str, header: Sequence[object], rows: Iterable[Sequence[object]]
+    *, filename: str, header: Sequence[object], rows: Iterable[Sequence[object]],
+    number_format: CSVNumberFormat | None = None,
 ) -> StreamingHttpResponse:
+    """A download for people: numbers as the reader's spreadsheet expects them (their
+    language) unless `number_format` says otherwise."""
+    number_format = number_format or csv_format_for_language()
     response = StreamingHttpResponse(
-        csv_lines(header, rows), content_type="text/csv; charset=utf-8"
+        csv_lines(header, rows, number_format), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

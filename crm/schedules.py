@@ -26,6 +26,10 @@ DEFAULT_SCHEDULES = [
     DefaultSchedule("Refresh dashboard KPIs", "customers.refresh_kpis", every_minutes=15),
     # Satisfaction surveys: CRM_SURVEY_DELAY_DAYS after a purchase (feedback app).
     DefaultSchedule("Queue satisfaction surveys", "feedback.queue_surveys", crontab=("0", "10")),
+    # Webhooks: pending deliveries whose queued task was lost (webhooks app).
+    DefaultSchedule("Send due webhooks", "webhooks.send_due", every_minutes=1),
+    # Browser CSV imports: reports of rejected rows are kept CRM_IMPORT_KEEP_DAYS.
+    DefaultSchedule("Delete old import files", "customers.import_purge", crontab=("40", "3")),
 ]
 
 

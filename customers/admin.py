@@ -33,9 +33,10 @@ from crm.admin_tools import (
 from privacy.admin_actions import privacy_contact_actions
 
 from . import services
-from .models import Contact, CurrencyRate, Purchase, Stage
+from .models import Contact, CurrencyRate, ImportJob, Purchase, Stage
 from .money import base_currency, normalise_currency
 from .normalise import normalise_email
+from .search import SearchFold, fold
 
 # Recorded as the consent source when a manager changes consent here.
 ADMIN_CONSENT_SOURCE = "admin"
@@ -86,16 +87,21 @@ def _contact_term(term: str) -> Q:
         return Q(email__endswith=lowered)
     if "@" in lowered:
         return Q(email__startswith=lowered)
+    folded = fold(term)
     return (
         Q(email__startswith=lowered)
-        | Q(first_name__icontains=term)
-        | Q(last_name__icontains=term)
+        | Q(first_folded__contains=folded)
+        | Q(last_folded__contains=folded)
     )
 
 
 def contact_search(queryset: QuerySet, search_term: str) -> QuerySet:
     """Every word must match: an email prefix, "@domain" for an email ending, or part of a name."""
-    for term in _search_terms(search_term):
+    terms = _search_terms(search_term)
+    if terms:
+        queryset = queryset.alias(first_folded=SearchFold("first_name"),
+                                  last_folded=SearchFold("last_name"))
+    for term in terms:
         queryset = queryset.filter(_contact_term(term))
     return queryset
 
@@ -152,7 +158,8 @@ class RefundedFilter(admin.SimpleListFilter):
 class ContactAdminForm(forms.ModelForm):
     class Meta:
         model = Contact
-        fields = ("email", "first_name", "last_name", "phone", "owner", "marketing_consent")
+        fields = ("email", "first_name", "last_name", "phone", "language", "owner",
+                  "marketing_consent")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -219,7 +226,7 @@ class ContactAdmin(FastCountAdminMixin, CSVExportMixin, admin.ModelAdmin):
         "Start of an email, “@domain.com” for an email ending, or part of a name."
     )
     fieldsets = (
-        (None, {"fields": ("email", "first_name", "last_name", "phone", "owner")}),
+        (None, {"fields": ("email", "first_name", "last_name", "phone", "language", "owner")}),
         (gettext_lazy("Marketing consent"),
          {"fields": ("marketing_consent", "consent_changed_at", "consent_source")}),
         (gettext_lazy("Purchases"),
@@ -281,13 +288,14 @@ class ContactAdmin(FastCountAdminMixin, CSVExportMixin, admin.ModelAdmin):
                 services.contact_update(contact=contact, **changes)
             if "marketing_consent" in form.changed_data:
                 services.contact_set_consent(
-                    contact=contact, consent=data["marketing_consent"], source=ADMIN_CONSENT_SOURCE
-                )
+                    contact=contact, consent=data["marketing_consent"],
+                    source=ADMIN_CONSENT_SOURCE, recorded_by=request.user)
         else:
             contact = services.contact_create(
                 email=data["email"], first_name=data["first_name"], last_name=data["last_name"],
-                phone=data["phone"], owner=data["owner"],
+                phone=data["phone"], owner=data["owner"], language=data["language"],
                 marketing_consent=data["marketing_consent"], consent_source=ADMIN_CONSENT_SOURCE,
+                recorded_by=request.user,
             )
         _adopt(obj, contact.pk)
 
@@ -493,4 +501,28 @@ class CurrencyRateAdmin(admin.ModelAdmin):
     list_display = ("currency", "rate", "updated_at")
     search_fields = ("currency",)
     readonly_fields = ("updated_at",)
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Who imported what, and how it went: a record, read-only (imports start in the dashboard,
+    where the preview and the progress are)."""
+
+    list_display = ("created_at", "kind", "original_name", "uploaded_by", "status",
+                    "count_created", "count_updated", "count_rejected", "dashboard_link")
+    list_filter = ("kind", "status")
+    list_select_related = ("uploaded_by",)
+    date_hierarchy = "created_at"
+    exclude = ("upload_path", "report_path", "preview")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=gettext_lazy("details"))
+    def dashboard_link(self, job: ImportJob) -> str:
+        return format_html('<a href="{}">{}</a>',
+                           reverse("customers:import_progress", args=[job.pk]), _("Open"))
+
+
 from . import admin_scoring  # noqa: E402,F401 - registers the scoring admin

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.admin_tools import estimated_row_count
 
 from .models import Contact, Stage
+from .search import collated
 from .scoring_runs import current_run
 
 PAGE_SIZE = 25  # a screenful on a laptop; renders in half the time of 50
@@ -26,7 +27,8 @@ SORTS = {
     "recent": (_("Last purchase"), [("last_purchase_at", True)]),
     "spent": (_("Total spent"), [("total_spent", True)]),
     "purchases": (_("Purchases"), [("purchase_count", True)]),
-    "name": (_("Name"), [("last_name", False), ("first_name", False)]),
+    # Collated per language (customers.search): annotated by _sortable().
+    "name": (_("Name"), [("last_name_sorted", False), ("first_name_sorted", False)]),
     "likely": (_("Likely to buy again"), [("current_score__p_buy_again", True)]),
 }
 SCORE_BANDS = {
@@ -136,9 +138,16 @@ def _after(keys, cursor: dict) -> Q:
     return condition
 
 
+def _sortable(contacts: QuerySet, keys) -> QuerySet:
+    if keys is SORTS["name"][1]:
+        return contacts.annotate(last_name_sorted=collated("last_name"),
+                                 first_name_sorted=collated("first_name"))
+    return contacts
+
+
 def contact_page(values: dict, *, user) -> ContactPage:
     keys = SORTS.get(values.get("sort") or "recent", SORTS["recent"])[1]
-    contacts = _filtered(values, user)
+    contacts = _sortable(_filtered(values, user), keys)
     total, estimate, capped = _total(contacts, values)
     page = contacts.order_by(*_order(keys))
     cursor = None
@@ -192,4 +201,4 @@ def _total(contacts: QuerySet, values: dict) -> tuple[int | None, bool, bool]:
 def export_rows(values: dict, *, user):
     """Every contact the filters match, in the list's order, for the CSV export."""
     keys = SORTS.get(values.get("sort") or "recent", SORTS["recent"])[1]
-    return _filtered(values, user).order_by(*_order(keys))
+    return _sortable(_filtered(values, user), keys).order_by(*_order(keys))

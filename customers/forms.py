@@ -8,7 +8,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from privacy.models import ConsentMethod
+
 from .models import Channel, Contact
+
+# What staff can record consent as: what they witnessed, or what reached them.
+STAFF_CONSENT_METHODS = (ConsentMethod.STAFF_FORM, ConsentMethod.PUBLIC_FORM,
+                         ConsentMethod.REQUEST)
 from .normalise import normalise_email
 
 
@@ -16,10 +22,20 @@ class ContactForm(forms.ModelForm):
     marketing_consent = forms.BooleanField(
         label=_("Agrees to receive marketing email"), required=False
     )
+    # Consent needs evidence (GDPR art. 7(1), KVKK): how it was given, and a short note.
+    # The wording recorded is the current one in the contact's language.
+    consent_method = forms.ChoiceField(
+        label=_("How was consent given?"), required=False,
+        choices=[("", "---------"), *[(m.value, m.label) for m in STAFF_CONSENT_METHODS]],
+    )
+    consent_evidence = forms.CharField(
+        label=_("Evidence"), required=False, max_length=200,
+        help_text=_("E.g. checkbox on the checkout page, order 1234. No personal data."),
+    )
 
     class Meta:
         model = Contact
-        fields = ["email", "first_name", "last_name", "phone"]
+        fields = ["email", "first_name", "last_name", "phone", "language"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -28,6 +44,12 @@ class ContactForm(forms.ModelForm):
 
     def clean_email(self) -> str:
         return normalise_email(self.cleaned_data["email"])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("marketing_consent") and not cleaned.get("consent_method"):
+            self.add_error("consent_method", _("Say how the contact gave consent."))
+        return cleaned
 
     def _post_clean(self) -> None:
         # Uniqueness and constraints are checked by the service; skip the model's checks here.

@@ -35,7 +35,7 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -103,6 +103,7 @@ class ImportResult:
     contacts_created: int = 0
     errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS_KEPT
     imported: bool = False
+    dry_run: bool = False  # counts say what an import would do; nothing was written
 
     @property
     def errors_truncated(self) -> bool:
@@ -114,16 +115,16 @@ class ImportResult:
 def purchases_import_csv(
     *, file: TextIO | BinaryIO | str | os.PathLike, source: str = "csv",
     skip_invalid: bool = False, errors_file: TextIO | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, dry_run: bool = False,
 ) -> ImportResult:
     """Import a purchases CSV (a path, or a binary or text file object). See the module doc.
 
     progress(rows_read) is called after every batch, inside the import's transaction: it must
     not write through the default database connection (that would join the transaction).
+    dry_run runs everything, merge included, then rolls back: the counts are the true ones.
     """
     with _opened(file) as stream:
-        reader = csv.reader(_text_lines(stream), strict=True)
-        records = _numbered(reader)
+        records, layout = csv_records(stream)
         try:
             _line, header = next(records)
         except StopIteration:
@@ -131,13 +132,14 @@ def purchases_import_csv(
                                   "(email, purchased_at, amount, currency).")) from None
         columns = _columns(header)
         return _import(columns, records, source=source, skip_invalid=skip_invalid,
-                       errors_file=errors_file, progress=progress)
+                       errors_file=errors_file, progress=progress, dry_run=dry_run,
+                       decimal_comma=layout.decimal_comma)
 
 
 def purchases_import_rows(
     *, rows: Iterable[Mapping[str, str]], source: str, skip_invalid: bool = False,
     errors_file: TextIO | None = None, progress: Callable[[int], None] | None = None,
-    first_line: int = 1,
+    first_line: int = 1, dry_run: bool = False,
 ) -> ImportResult:
     """Import rows given as dicts keyed by the CSV column names (all rows with the same keys).
 
@@ -154,7 +156,7 @@ def purchases_import_rows(
         for line, row in enumerate(chain([first], iterator), start=first_line)
     )
     return _import(columns, records, source=source, skip_invalid=skip_invalid,
-                   errors_file=errors_file, progress=progress)
+                   errors_file=errors_file, progress=progress, dry_run=dry_run)
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -166,6 +168,28 @@ def _opened(file) -> Iterator:
             yield stream
     else:
         yield file  # the caller's file: the caller closes it
+
+
+@dataclass(frozen=True)
+class CSVLayout:
+    """How a file separates fields and writes decimals: spreadsheets saving CSV in a locale
+    whose decimal separator is a comma (Turkish, German...) separate fields with ";" and
+    write 1.234,50."""
+
+    delimiter: str = ","
+    decimal_comma: bool = False
+
+
+def csv_records(stream) -> tuple[Iterator[tuple[int, list[str]]], CSVLayout]:
+    """Numbered records of a CSV stream, and its layout, told by the header line: a header
+    with more semicolons than commas is a semicolon file with decimal commas."""
+    lines = _text_lines(stream)
+    first = next(lines, "")
+    layout = (CSVLayout(";", decimal_comma=True) if first.count(";") > first.count(",")
+              else CSVLayout())
+    reader = csv.reader(chain([first] if first else [], lines), delimiter=layout.delimiter,
+                        strict=True)
+    return _numbered(reader), layout
 
 
 def _text_lines(stream) -> Iterator[str]:
@@ -227,14 +251,21 @@ def _numbered(reader) -> Iterator[tuple[int, list[str]]]:
 
 def _columns(header: list[str]) -> list[str]:
     """Normalised column names; refuse missing, unknown, unnamed or repeated columns."""
+    return header_columns(header, required=REQUIRED_COLUMNS, allowed=COLUMNS)
+
+
+def header_columns(header: list[str], *, required: Sequence[str],
+                   allowed: Sequence[str]) -> list[str]:
+    """A header line's column names, trimmed and lower-cased; any missing, unknown, unnamed
+    or repeated column refuses the file, naming every problem at once."""
     names = [str(name).strip().lower() for name in header]
     if names:
         names[0] = names[0].lstrip("\ufeff").strip()
     problems = []
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    missing = [name for name in required if name not in names]
     if missing:
         problems.append(_("missing required columns: %(names)s") % {"names": ", ".join(missing)})
-    unknown = [name for name in names if name and name not in COLUMNS]
+    unknown = [name for name in names if name and name not in allowed]
     if unknown:
         problems.append(_("unknown columns: %(names)s") % {"names": ", ".join(unknown)})
     if "" in names:
@@ -246,7 +277,7 @@ def _columns(header: list[str]) -> list[str]:
         raise ImportRefused(
             _("The header line is not right (%(problems)s). Allowed columns: %(allowed)s. "
               "Nothing was imported.")
-            % {"problems": "; ".join(problems), "allowed": ", ".join(COLUMNS)}
+            % {"problems": "; ".join(problems), "allowed": ", ".join(allowed)}
         )
     return names
 
@@ -267,8 +298,9 @@ class _RowChecker:
     word the errors.
     """
 
-    def __init__(self, columns: list[str], *, aware_times: bool):
+    def __init__(self, columns: list[str], *, aware_times: bool, decimal_comma: bool = False):
         self.width = len(columns)
+        self.decimal_comma = decimal_comma
         self.email_at = columns.index("email")
         # Absent optional columns read the "" appended to every row at index `width`.
         self.fields = itemgetter(*(columns.index(name) if name in columns else self.width
@@ -350,6 +382,10 @@ class _RowChecker:
     def _money(self, amount_text: str, currency_text: str, reasons: list[str]):
         """(amount, currency, amount in base currency) as Decimals, or None."""
         currency = self._currency(currency_text, reasons)
+        if self.decimal_comma:
+            amount_text = _from_decimal_comma(amount_text, reasons)
+            if amount_text is None:
+                return None
         plain = self._plain_amounts.get(currency)
         if plain is not None and plain.fullmatch(amount_text):
             amount = Decimal(amount_text)
@@ -417,6 +453,22 @@ class _RowChecker:
                                % {"column": name, "limit": _TEXT_LIMITS[name]})
             if "\x00" in text:
                 reasons.append(_("%(column)s contains a NUL character.") % {"column": name})
+
+
+_DECIMAL_COMMA_AMOUNT = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d+)?")
+
+
+def _from_decimal_comma(text: str, reasons: list[str]) -> str | None:
+    """"1.234,50" -> "1234.50" (dots group thousands); anything else is refused clearly."""
+    cleaned = text.strip()
+    if not cleaned:
+        return cleaned  # "Amount is required." from the shared check
+    if not _DECIMAL_COMMA_AMOUNT.fullmatch(cleaned) or not cleaned.strip("-"):
+        reasons.append(_("Amount %(value)s is not a number: this file separates fields with "
+                         "semicolons, so write amounts like 1234,50 or 1.234,50.")
+                       % {"value": cleaned[:30]})
+        return None
+    return cleaned.replace(".", "").replace(",", ".")
 
 
 def _derived_id(email: str, instant: str, amount: Decimal, currency: str) -> str:
@@ -750,10 +802,11 @@ def _adopt_concurrent_contacts(cursor, tables: dict, now) -> None:
 # --- The run --------------------------------------------------------------------------------
 
 def _import(columns: list[str], records: Iterable[tuple[int, list[str]]], *, source: str,
-            skip_invalid: bool, errors_file: TextIO | None, progress) -> ImportResult:
+            skip_invalid: bool, errors_file: TextIO | None, progress,
+            dry_run: bool = False, decimal_comma: bool = False) -> ImportResult:
     source = _checked_source(source)
     postgres = connection.vendor == "postgresql"
-    checker = _RowChecker(columns, aware_times=postgres)
+    checker = _RowChecker(columns, aware_times=postgres, decimal_comma=decimal_comma)
     report = _ErrorReport(errors_file)
     with transaction.atomic(), connection.cursor() as cursor:
         staging = _Staging(cursor)
@@ -771,12 +824,15 @@ def _import(columns: list[str], records: Iterable[tuple[int, list[str]]], *, sou
             merge = _merge_postgres if postgres else _merge_sqlite
             contacts_created, purchases_created = merge(cursor, source, now)
             staging.drop()
+            if dry_run:
+                transaction.set_rollback(True)  # true counts, nothing kept
             counts = {"contacts_created": contacts_created,
                       "purchases_created": purchases_created, "rows_duplicate": duplicates,
                       "purchases_existing": staged - duplicates - purchases_created}
     return ImportResult(
         rows_read=read, rows_valid=read - report.count, rows_invalid=report.count,
-        errors=sorted(report.kept), imported=imported, **counts,
+        errors=sorted(report.kept), imported=imported and not dry_run, dry_run=dry_run,
+        **counts,
     )
 
 

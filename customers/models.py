@@ -29,6 +29,13 @@ class Contact(models.Model):
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # Emails and the public pages (unsubscribe, survey) use it; blank = the shop's default.
+    # db_default: the raw-SQL inserts (imports, bench data) that do not name it still work.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default="",
+        db_default="",
+        help_text=_("For emails and public pages; empty means the shop's default language."),
+    )
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
     consent_changed_at = models.DateTimeField(_("consent changed at"), null=True, blank=True)
     consent_source = models.CharField(
@@ -354,3 +361,65 @@ class KpiSnapshot(models.Model):
         verbose_name_plural = _("KPI snapshots")
         ordering = ["-computed_at", "-id"]
         get_latest_by = "computed_at"
+
+
+class ImportJob(models.Model):
+    """One CSV upload from the dashboard: preview (a dry run), then the import, as Celery tasks.
+
+    The uploaded file lives under CRM_IMPORT_DIR (never served) until the job ends; the report
+    of rejected rows stays until import_jobs_purge removes old jobs' files.
+    """
+
+    class Kind(models.TextChoices):
+        CONTACTS = "contacts", _("Contacts")
+        PURCHASES = "purchases", _("Purchases")
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        PREVIEWING = "previewing", _("Checking")
+        PREVIEWED = "previewed", _("Previewed")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    original_name = models.CharField(_("file name"), max_length=255)
+    upload_path = models.CharField(_("stored upload"), max_length=500, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.UPLOADED)
+    source = models.CharField(_("source"), max_length=32, default="csv")
+    skip_invalid = models.BooleanField(_("import valid rows when some rows have errors"),
+                                       default=True)
+    size_bytes = models.BigIntegerField(_("size in bytes"), default=0)
+    bytes_read = models.BigIntegerField(_("bytes read"), default=0)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    count_created = models.PositiveIntegerField(_("created"), default=0)
+    count_updated = models.PositiveIntegerField(_("updated"), default=0)
+    count_unchanged = models.PositiveIntegerField(_("unchanged or already recorded"), default=0)
+    count_duplicates = models.PositiveIntegerField(_("duplicate rows"), default=0)
+    count_rejected = models.PositiveIntegerField(_("rejected rows"), default=0)
+    contacts_created = models.PositiveIntegerField(_("new contacts"), default=0)
+    # The dry run: first rows, column mapping, counts, first errors (customers.import_jobs).
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
+    report_path = models.CharField(_("rejected rows report"), max_length=500, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -25,12 +25,19 @@ class ContactQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
     def search(self, text: str):
-        """Contacts whose email or name contains every word of `text`."""
-        query = self
-        for word in text.split():
+        """Contacts whose email or name contains every word of `text`, Turkish letters folded
+        (customers.search: "istanbul" finds "İstanbul", "sahin" finds "Şahin")."""
+        from .search import SearchFold, fold
+
+        words = [fold(word) for word in text.split()]
+        if not words:
+            return self
+        query = self.alias(email_folded=SearchFold("email"), first_folded=SearchFold("first_name"),
+                           last_folded=SearchFold("last_name"))
+        for word in words:
             query = query.filter(
-                Q(email__icontains=word) | Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
+                Q(email_folded__contains=word) | Q(first_folded__contains=word)
+                | Q(last_folded__contains=word)
             )
         return query
 

@@ -14,14 +14,18 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from privacy.consent import consent_record
+from privacy.models import ConsentMethod
+
 from .models import Channel, Contact, CurrencyRate, Purchase
-from .money import normalise_currency, to_base, validate_amount
+from .money import base_currency, normalise_currency, to_base, validate_amount
 from .normalise import normalise_email, shop_day, validate_purchase_time
 from .stats import contacts_refresh_stats, contacts_with_drift
 
 logger = logging.getLogger(__name__)
 
-CONTACT_EDITABLE_FIELDS = frozenset({"email", "first_name", "last_name", "phone", "owner"})
+CONTACT_EDITABLE_FIELDS = frozenset({"email", "first_name", "last_name", "phone", "owner",
+                                     "language"})
 
 
 @dataclass(frozen=True)
@@ -40,26 +44,36 @@ def currency_rates() -> dict[str, Decimal]:
 
 def contact_create(
     *, email: str, first_name: str = "", last_name: str = "", phone: str = "",
-    owner=None, marketing_consent: bool = False, consent_source: str = "",
+    owner=None, marketing_consent: bool = False, consent_source: str = "", language: str = "",
+    consent_method: str = ConsentMethod.STAFF_FORM, consent_wording=None,
+    consent_evidence: str = "", recorded_by=None,
 ) -> Contact:
+    """A new contact; with marketing_consent, its consent is recorded in the ledger too."""
     email = normalise_email(email)
     if Contact.objects.filter(email=email).exists():
         raise ValidationError({"email": ValidationError(
             gettext("A contact with this email already exists."), code="unique")})
     contact = Contact(
         email=email, first_name=first_name.strip(), last_name=last_name.strip(),
-        phone=phone.strip(), owner=owner,
+        phone=phone.strip(), owner=owner, language=language,
     )
-    _apply_consent(contact, marketing_consent, consent_source)
     contact.full_clean()
-    contact.save()
+    with transaction.atomic():
+        contact.save()
+        if marketing_consent:
+            consent_record(contact=contact, given=True, method=consent_method,
+                           source=consent_source, wording=consent_wording,
+                           evidence=consent_evidence, recorded_by=recorded_by)
     return contact
 
 
-def contact_get_or_create(*, email: str, first_name: str = "", last_name: str = "") -> Contact:
+def contact_get_or_create(*, email: str, first_name: str = "", last_name: str = "",
+                          language: str = "") -> Contact:
+    """The contact with this email; the names and language are stored only on a new one."""
     email = normalise_email(email)
     contact, _created = Contact.objects.get_or_create(
-        email=email, defaults={"first_name": first_name.strip(), "last_name": last_name.strip()}
+        email=email, defaults={"first_name": first_name.strip(), "last_name": last_name.strip(),
+                               "language": language}
     )
     return contact
 
@@ -76,17 +90,14 @@ def contact_update(*, contact: Contact, **changes) -> Contact:
     return contact
 
 
-def _apply_consent(contact: Contact, consent: bool, source: str) -> None:
-    if contact.marketing_consent != consent or contact.consent_changed_at is None:
-        contact.marketing_consent = consent
-        contact.consent_changed_at = timezone.now()
-        contact.consent_source = source[:64]
-
-
-def contact_set_consent(*, contact: Contact, consent: bool, source: str) -> Contact:
-    _apply_consent(contact, consent, source)
-    contact.save(update_fields=["marketing_consent", "consent_changed_at", "consent_source",
-                                "updated_at"])
+def contact_set_consent(
+    *, contact: Contact, consent: bool, source: str, method: str = ConsentMethod.STAFF_FORM,
+    wording=None, evidence: str = "", recorded_by=None, language: str = "",
+) -> Contact:
+    """Give or withdraw consent: privacy.consent.consent_record holds the rule and the ledger."""
+    consent_record(contact=contact, given=consent, method=method, source=source,
+                   wording=wording, evidence=evidence, recorded_by=recorded_by,
+                   language=language)
     return contact
 
 
@@ -114,7 +125,8 @@ def purchase_clean(
     except ValidationError as error:
         errors["currency" if "currency" not in cleaned else "amount"] = error
     else:
-        rates = currency_rates() if rates is None else rates
+        if rates is None:  # the base currency needs no rate: no query for most shops' orders
+            rates = {} if cleaned["currency"] == base_currency() else currency_rates()
         try:
             cleaned["amount_base"] = to_base(cleaned["amount"], cleaned["currency"], rates)
         except ValidationError as error:
@@ -142,6 +154,19 @@ def _refresh_scores_after_commit(contact_ids) -> None:
                 refresh_contact_score_task.delay(contact_id)
             except Exception:  # the broker is down: the nightly run re-scores everyone anyway
                 logger.exception("Could not queue a score refresh for contact %s", contact_id)
+
+    transaction.on_commit(enqueue)
+
+
+def _purchase_recorded_after_commit(contact_id: int) -> None:
+    from .tasks import purchase_recorded_task
+
+    def enqueue() -> None:
+        try:
+            purchase_recorded_task.delay(contact_id)
+        except Exception:  # the broker is down: the nightly run re-scores; the event is missed
+            logger.exception("Could not queue the after-purchase task for contact %s",
+                             contact_id)
 
     transaction.on_commit(enqueue)
 
@@ -175,12 +200,10 @@ def purchase_record(
             return PurchaseResult(existing, created=False)
         # campaigns imports customers: imported here, not at the top.
         from campaigns.coupons import purchase_codes_apply
-        from campaigns.triggers import purchase_recorded_after_commit
 
         outcome = purchase_codes_apply(purchase)  # redeem a coupon or record a referral
         contacts_refresh_stats([contact.pk])
-        _refresh_scores_after_commit([contact.pk])
-        purchase_recorded_after_commit(contact.pk)  # event campaigns (first purchase, ...)
+        _purchase_recorded_after_commit(contact.pk)  # re-score, then event campaigns
     contact.refresh_from_db()
     return PurchaseResult(purchase, created=True, code_outcome=outcome)
 

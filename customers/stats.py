@@ -3,12 +3,15 @@
 One definition serves every writer (dashboard, admin, import, API) and the drift check, so the
 stored figures and a fresh re-derivation can never disagree by construction.
 """
+import functools
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from itertools import islice
 
+from django.db import connection
 from django.db.models import Count, DecimalField, F, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.db.models.sql import UpdateQuery
 
 from .models import Contact, Purchase
 
@@ -44,8 +47,39 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 
 def contacts_refresh_stats(contact_ids: Iterable[int]) -> None:
     """Recompute purchase count, first/last purchase and total spent for these contacts."""
+    from webhooks.services import stage_changes_watch  # webhooks imports customers
+
+    watcher = stage_changes_watch()  # no reads at all unless a webhook wants stage changes
     for chunk in _chunks(contact_ids):
-        Contact.objects.filter(pk__in=chunk).update(**stat_expressions())
+        watcher.before(chunk)
+        if len(chunk) == 1:
+            _refresh_one(chunk[0])
+        else:
+            Contact.objects.filter(pk__in=chunk).update(**stat_expressions())
+        watcher.after(chunk)  # contact.stage_changed for those whose stage moved
+
+
+# Stands in for the contact id in the cached statement; never a real id (ids are positive).
+_SENTINEL_ID = -7_340_033
+
+
+def _refresh_one(contact_id: int) -> None:
+    """The same UPDATE for one contact (every recorded purchase), compiled once per process:
+    building the four correlated subqueries costs more than the database spends running them."""
+    sql, params, at = _one_contact_update(connection.alias, connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params[:at], contact_id, *params[at + 1:]])
+
+
+@functools.cache
+def _one_contact_update(alias: str, vendor: str) -> tuple[str, list, int]:
+    query = Contact.objects.filter(pk=_SENTINEL_ID).query.chain(UpdateQuery)
+    query.add_update_values(stat_expressions())
+    sql, params = query.get_compiler(alias).as_sql()
+    params = list(params)
+    if params.count(_SENTINEL_ID) != 1:
+        raise RuntimeError("The contact id must appear once in the stats UPDATE")
+    return sql, params, params.index(_SENTINEL_ID)
 
 
 def _differs(field: str) -> Q:

@@ -47,6 +47,43 @@ def refresh_contact_score_task(contact_id: int) -> None:
     contact_scores_refresh(contact_id)
 
 
+@shared_task(name="customers.purchase_recorded", ignore_result=True)
+def purchase_recorded_task(contact_id: int) -> None:
+    """After a purchase commits: re-score the contact, then let event campaigns react (their
+    audiences see the fresh score). One message, not two, on the API's busiest path."""
+    try:
+        contact_scores_refresh(contact_id)
+    except Exception:  # the nightly run re-scores everyone: campaigns must not wait for it
+        logger.exception("Could not re-score contact %s after a purchase", contact_id)
+    from campaigns.triggers import purchase_recorded_task as campaign_events  # builds on us
+
+    campaign_events(contact_id)
+
+
 @shared_task(name="customers.refresh_kpis", ignore_result=True)
 def refresh_kpis_task() -> None:
     kpis_refresh()
+
+
+@shared_task(name="customers.import_preview", ignore_result=True)
+def import_preview_task(job_id: int) -> None:
+    """Dry run of an uploaded CSV; a job past this step is left alone."""
+    from .import_jobs import import_job_preview
+
+    import_job_preview(job_id)
+
+
+@shared_task(name="customers.import_run", ignore_result=True)
+def import_run_task(job_id: int) -> None:
+    """The import itself; the job is claimed first, so it never runs twice."""
+    from .import_jobs import import_job_run
+
+    import_job_run(job_id)
+
+
+@shared_task(name="customers.import_purge", ignore_result=True)
+def import_purge_task() -> None:
+    """Daily: delete old import jobs' files (reports, uploads never started)."""
+    from .import_jobs import import_jobs_purge
+
+    import_jobs_purge()

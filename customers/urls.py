@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "customers"
 
@@ -17,4 +17,13 @@ urlpatterns = [
     path("<int:pk>/follow-ups/new/", views.FollowUpCreateView.as_view(), name="follow_up_create"),
     path("follow-ups/", views.MyFollowUpsView.as_view(), name="my_follow_ups"),
     path("follow-ups/<int:pk>/done/", views.follow_up_toggle, name="follow_up_toggle"),
+    path("imports/", import_views.ImportUploadView.as_view(), name="import_list"),
+    path("imports/<int:pk>/", import_views.ImportPreviewView.as_view(), name="import_preview"),
+    path("imports/<int:pk>/start/", import_views.ImportStartView.as_view(), name="import_start"),
+    path("imports/<int:pk>/progress/", import_views.ImportProgressView.as_view(),
+         name="import_progress"),
+    path("imports/<int:pk>/status.json", import_views.ImportStatusView.as_view(),
+         name="import_status"),
+    path("imports/<int:pk>/rejected.csv", import_views.ImportReportView.as_view(),
+         name="import_report"),
 ]

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
 from accounts.roles import is_manager
+from privacy.models import ConsentMethod
+from privacy.selectors import contact_consent_history
 
 from crm.admin_tools import csv_response, csv_rows
 from crm.http import redirect_back
@@ -87,12 +89,18 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
         from feedback.selectors import contact_feedback  # feedback builds on customers
 
         context["contact_feedback"] = contact_feedback(self.object)
+        if self.request.user.has_perm("activity.view_websiteevent"):
+            from activity.selectors import contact_events_section  # activity builds on customers
+
+            context.update(contact_events_section(contact=self.object))
         if self.request.user.has_perm("support.view_case"):
             from support.models import Case, Priority
             from support.selectors import contact_cases
 
             context.update(contact_cases=contact_cases(contact=self.object)[:20],
                            case_channels=Case.Channel.choices, case_priorities=Priority.choices)
+        if self.request.user.has_perm("privacy.view_consentrecord"):
+            context["consent_history"] = contact_consent_history(contact=self.object)
         context["follow_ups"] = selectors.contact_follow_ups(contact=self.object)[:50]
         if self.request.user.has_perm("customers.add_note"):
             context["note_form"] = NoteForm()
@@ -111,10 +119,14 @@ class ContactCreateView(PermissionRequiredMixin, FormView):
     def form_valid(self, form):
         try:
             contact = services.contact_create(
-                **{f: form.cleaned_data[f] for f in ("email", "first_name", "last_name", "phone")},
+                **{f: form.cleaned_data[f]
+                   for f in ("email", "first_name", "last_name", "phone", "language")},
                 owner=self.request.user,
                 marketing_consent=form.cleaned_data["marketing_consent"],
                 consent_source="staff",
+                consent_method=form.cleaned_data["consent_method"] or ConsentMethod.STAFF_FORM,
+                consent_evidence=form.cleaned_data["consent_evidence"],
+                recorded_by=self.request.user,
             )
         except ValidationError as error:
             for field, errors in error.message_dict.items():

@@ -19,6 +19,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from customers.language import activate_contact_language
+
 from .models import SurveyInvite, SurveyResponse
 from .nps import SCORES
 from .services import survey_answer
@@ -45,9 +47,10 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "feedback/survey_closed.html", status=410)
     except signing.BadSignature:
         return render(request, "feedback/survey_invalid.html", status=400)
-    invite = SurveyInvite.objects.filter(pk=invite_id).first()
+    invite = SurveyInvite.objects.filter(pk=invite_id).select_related("contact").first()
     if invite is None:  # the contact was erased since
         return render(request, "feedback/survey_closed.html", status=410)
+    activate_contact_language(request, invite.contact)
     if request.method == "POST":
         return _record(request, invite, score)
     previous = SurveyResponse.objects.filter(invite=invite).first()

@@ -10,6 +10,7 @@ column that identifies the person is emptied or replaced by a placeholder.
 import csv
 import datetime as dt
 import io
+import json
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,21 +21,23 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from activity.models import WebsiteEvent
 from campaigns.models import Coupon, Message, Referral, ReferralCode, Suppression
 from campaigns.sending import address_suppress
 from customers.models import Contact, FollowUp, Note, Purchase
 from customers.selectors import contact_current_score
-from customers.services import contact_set_consent
 from feedback.models import PromotionPause, SurveyResponse
+from webhooks.services import contact_deliveries_delete
 
-from .models import PrivacyLog
+from .consent import consent_record, consent_records_bulk  # noqa: F401 - the public names
+from .models import ConsentMethod, ConsentRecord, PrivacyLog
 
 EXPORT_FORMAT = "crm-personal-data/1"
 ERASED_DOMAIN = "erased.invalid"  # .invalid is reserved (RFC 2606): never deliverable
 ERASURE_SOURCE = "erasure"
 
 CONTACT_FIELDS = (
-    "id", "email", "first_name", "last_name", "phone", "marketing_consent",
+    "id", "email", "first_name", "last_name", "phone", "language", "marketing_consent",
     "consent_changed_at", "consent_source", "created_at", "updated_at", "purchase_count",
     "first_purchase_at", "last_purchase_at", "total_spent", "stage",
 )
@@ -68,6 +71,15 @@ LIST_SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
                          ("updated_at", "updated_at")),
     "promotion_pause": (("paused_until", "paused_until"), ("created_at", "created_at")),
     "suppression": (("email", "email"), ("reason", "reason"), ("created_at", "created_at")),
+    "website_events": (("id", "id"), ("kind", "kind"), ("name", "name"),
+                       ("properties", "properties"), ("occurred_at", "occurred_at"),
+                       ("source", "source"), ("external_id", "external_id")),
+    # The ledger with the exact wording agreed to: what the person saw is theirs to see.
+    "consent_records": (("id", "id"), ("given", "given"), ("purpose", "purpose"),
+                        ("occurred_at", "occurred_at"), ("method", "method"),
+                        ("source", "source"), ("language", "language"),
+                        ("wording_version", "wording__version"),
+                        ("wording_text", "wording__text"), ("evidence", "evidence")),
 }
 
 
@@ -96,6 +108,10 @@ def _section_querysets(contact: Contact) -> dict:
             "created_at", "id"),
         "promotion_pause": PromotionPause.objects.filter(contact=contact),
         "suppression": Suppression.objects.filter(email__iexact=contact.email),
+        "consent_records": ConsentRecord.objects.filter(contact=contact).order_by(
+            "occurred_at", "id"),
+        "website_events": WebsiteEvent.objects.filter(contact=contact).order_by(
+            "occurred_at", "id"),
     }
 
 
@@ -125,12 +141,19 @@ def contact_export(contact: Contact) -> dict:
     return data
 
 
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):  # a website event's properties
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
 def _csv_text(header: list[str], rows: list[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows({key: "" if value is None else value for key, value in row.items()}
-                     for row in rows)
+    writer.writerows({key: _csv_cell(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()
 
 
@@ -221,6 +244,12 @@ def _erase_related(contact: Contact, old_email: str) -> dict[str, int]:
             comment="").update(comment=""),
         "referral_codes_deleted": ReferralCode.objects.filter(contact=contact).delete()[0],
         "suppressions_deleted": suppressions.delete()[0],
+        "webhook_deliveries_deleted": contact_deliveries_delete(contact.pk),
+        # What they looked at and searched for on the shop's site is about them: all of it.
+        "website_events_deleted": WebsiteEvent.objects.filter(contact=contact).delete()[0],
+        # The ledger stays (it proves consent was honoured); a free-text note might name them.
+        "consent_evidence_blanked": ConsentRecord.objects.filter(contact=contact).exclude(
+            evidence="").update(evidence=""),
     }
     return counts
 
@@ -240,9 +269,11 @@ def contact_erase(contact: Contact, *, by) -> ErasureResult:
     already = is_erased(contact)
     counts = _erase_related(contact, contact.email)
     contact.email = erased_email(contact.pk)
-    contact.first_name = contact.last_name = contact.phone = ""
-    contact.save(update_fields=["email", "first_name", "last_name", "phone", "updated_at"])
-    contact_set_consent(contact=contact, consent=False, source=ERASURE_SOURCE)
+    contact.first_name = contact.last_name = contact.phone = contact.language = ""
+    contact.save(update_fields=["email", "first_name", "last_name", "phone", "language",
+                                "updated_at"])
+    consent_record(contact=contact, given=False, method=ConsentMethod.ERASURE,
+                   source=ERASURE_SOURCE, recorded_by=by)
     address_suppress(email=contact.email, reason=Suppression.Reason.ERASED)
     privacy_log_record(contact_id=contact.pk, action=PrivacyLog.Action.ERASE, by=by,
                        counts=counts)

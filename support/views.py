@@ -12,6 +12,7 @@ from django.views.generic import ListView
 
 from accounts.roles import is_manager
 from crm.http import redirect_back
+from customers.language import supported_language
 from customers.models import Contact
 from customers.services import contact_get_or_create
 
@@ -86,8 +87,10 @@ def public_case(request):
         if form.is_valid():
             data = form.cleaned_data
             first, _space, last = data["name"].strip().partition(" ")
-            contact = contact_get_or_create(email=data["email"], first_name=first,
-                                            last_name=last)
+            # A new contact keeps the language the form was shown in (Accept-Language).
+            contact = contact_get_or_create(
+                email=data["email"], first_name=first, last_name=last,
+                language=supported_language(getattr(request, "LANGUAGE_CODE", "")))
             services.case_open(contact=contact, subject=data["subject"],
                                description=data["message"], channel=Case.Channel.WEB,
                                owner=contact.owner)

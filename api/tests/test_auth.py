@@ -20,8 +20,10 @@ ENDPOINTS = sorted("/api/" + re.sub(r"<(?:\w+:)?\w+>", "1", str(pattern.pattern)
 
 
 def test_every_endpoint_is_walked():
-    assert ENDPOINTS == ["/api/contacts/", "/api/contacts/1/", "/api/contacts/1/score/",
-                         "/api/purchases/", "/api/schema/"]
+    assert ENDPOINTS == ["/api/campaigns/", "/api/campaigns/1/", "/api/campaigns/1/runs/",
+                         "/api/cases/", "/api/cases/1/", "/api/contacts/", "/api/contacts/1/",
+                         "/api/contacts/1/score/", "/api/events/", "/api/purchases/",
+                         "/api/schema/", "/api/surveys/"]
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)

@@ -110,3 +110,20 @@ def test_purchase_by_new_email_needs_add_contact(db):
     assert accepted.status_code == 201
     assert list(Contact.objects.values_list("email", flat=True)) == ["known@example.com"]
     assert Purchase.objects.count() == 1
+
+
+def test_permissions_load_in_one_query_and_match_the_model_backend(
+        sales_user, django_assert_num_queries):
+    from django.contrib.auth.models import Permission
+
+    from accounts.models import User
+    from api.permissions import load_permissions
+
+    sales_user.user_permissions.add(Permission.objects.get(codename="delete_note"))
+    fresh = User.objects.get(pk=sales_user.pk)
+    with django_assert_num_queries(1):
+        load_permissions(fresh)
+    reference = User.objects.get(pk=sales_user.pk)
+    assert fresh.get_all_permissions() == reference.get_all_permissions()
+    assert "customers.delete_note" in fresh.get_all_permissions()
+    assert "customers.add_purchase" in fresh.get_all_permissions()

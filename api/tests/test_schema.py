@@ -7,7 +7,9 @@ from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
 
-PATHS = {"/api/contacts/", "/api/contacts/{id}/", "/api/contacts/{id}/score/", "/api/purchases/"}
+PATHS = {"/api/contacts/", "/api/contacts/{id}/", "/api/contacts/{id}/score/", "/api/purchases/",
+         "/api/events/", "/api/campaigns/", "/api/campaigns/{id}/", "/api/campaigns/{id}/runs/",
+         "/api/surveys/", "/api/cases/", "/api/cases/{id}/"}
 
 
 def test_schema_validates_without_warnings(tmp_path):

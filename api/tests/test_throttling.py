@@ -45,3 +45,18 @@ def test_refused_requests_of_a_user_count_too(no_role_api, settings):
     statuses = [no_role_api.get("/api/contacts/").status_code for _ in range(2)]
 
     assert statuses == [403, 429]
+
+
+def test_a_new_window_lets_the_caller_in_again(sales_api, settings, monkeypatch):
+    from api.throttling import UserThrottle
+
+    settings.CRM_API_THROTTLE_USER = "1/minute"
+    now = [60.0 * 16_666]  # the start of a minute
+    monkeypatch.setattr(UserThrottle, "timer", lambda self: now[0])
+
+    first, second = (sales_api.get("/api/contacts/") for _ in range(2))
+    now[0] += 60
+    third = sales_api.get("/api/contacts/")
+
+    assert [first.status_code, second.status_code, third.status_code] == [200, 429, 200]
+    assert second["Retry-After"] == "60"

@@ -203,3 +203,13 @@ def test_audiences_can_take_or_leave_unhappy_customers_and_open_cases():
     assert chosen(nps_detractor=False) == {with_case.pk, plain.pk}
     assert chosen(open_case=True) == {with_case.pk}
     assert chosen(open_case=False) == {unhappy.pk, plain.pk}
+
+
+def test_a_score_based_campaign_started_before_any_scoring_run_emails_nobody():
+    ContactFactory(marketing_consent=True)
+    convert = Campaign.objects.get(name="Convert one-time buyers")  # needs scores
+
+    run = campaign_run_start(campaign=convert)
+
+    assert run is not None
+    assert run.messages.count() == 0

@@ -164,6 +164,6 @@ def test_names_and_subjects_cannot_inject_headers():
 
     assert sorted(parsed.keys()) == sorted([
         "Content-Type", "MIME-Version", "Subject", "From", "To", "Date", "Message-ID",
-        "List-Unsubscribe", "List-Unsubscribe-Post"])
+        "List-Unsubscribe", "List-Unsubscribe-Post", "Content-Language"])
     assert parsed["Subject"] == "Hi Eve Bcc: x@evil.example Bcc: y@evil.example"
     assert parsed["To"] == message.contact.email

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "feedback",
     "support",
     "privacy",
+    "webhooks",
+    "activity",
     "axes",
 ]
 
@@ -196,6 +198,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CRM_BASE_CURRENCY = env.str("CRM_BASE_CURRENCY", default="USD").upper()
 # A purchase dated further than this into the future is rejected as a typo.
 CRM_FUTURE_TOLERANCE_HOURS = env.int("CRM_FUTURE_TOLERANCE_HOURS", default=24)
+# CSV imports from the dashboard: uploads and rejected-row reports live here (never served).
+CRM_IMPORT_DIR = Path(env.str("CRM_IMPORT_DIR", default=str(VAR_DIR / "imports")))
+CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
+# Files up to this size are checked while uploading; bigger ones by a background task.
+CRM_IMPORT_SYNC_PREVIEW_BYTES = env.int("CRM_IMPORT_SYNC_PREVIEW_BYTES", default=2 * 1024 * 1024)
+CRM_IMPORT_KEEP_DAYS = env.int("CRM_IMPORT_KEEP_DAYS", default=7)
 # A repeat client is "at risk" when silent for longer than both this and twice their usual gap.
 CRM_AT_RISK_MIN_DAYS = env.int("CRM_AT_RISK_MIN_DAYS", default=90)
 # Scoring: how far ahead "buys again" looks, how many contacts one task scores, and how many
@@ -257,6 +265,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Several models have a "kind" or "channel" with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignKindEnum": "campaigns.models.Campaign.Kind",
+        "PurchaseChannelEnum": "customers.models.Channel",
+        "CaseChannelEnum": "support.models.Case.Channel",
+        "WebsiteEventKindEnum": "activity.models.EventKind",
+    },
 }
 
 LOGGING = {

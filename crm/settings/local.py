@@ -8,3 +8,5 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 from .base import *  # noqa: E402,F403
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns otherwise
+# Webhooks may go to a plain-http receiver on this machine (production: https only).
+WEBHOOKS_ALLOW_HTTP = True

@@ -13,6 +13,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests that need a real worker and broker start one themselves (see crm/tests).
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Webhook tests post to a plain-http receiver on 127.0.0.1 (production: https only).
+WEBHOOKS_ALLOW_HTTP = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Each test process its own cache: counters (API throttling) must not leak between tests.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -145,3 +145,21 @@ def test_probing_dates_of_nothing():
 
 def test_probing_queryset_keeps_the_models_methods():
     assert with_probing_dates(Purchase.objects.all()).counted().model is Purchase
+
+
+def test_csv_for_turkish_readers_uses_decimal_commas_and_semicolons():
+    from crm.admin_tools import csv_format_for_language
+
+    turkish = csv_format_for_language("tr")
+    lines = "".join(csv_lines(["ad", "tutar", "olasılık", "adet"],
+                              [["Ayşe; Kaya", Decimal("-1234.50"), 0.25, 3]], turkish))
+    # A negative number stays a number (not escaped); text with the delimiter is quoted.
+    assert lines == '\ufeffad;tutar;olasılık;adet\r\n"Ayşe; Kaya";-1234,50;0,25;3\r\n'
+
+
+def test_csv_for_english_readers_keeps_dots_and_commas():
+    from crm.admin_tools import csv_format_for_language
+
+    english = csv_format_for_language("en")
+    lines = "".join(csv_lines(["name", "amount"], [["Kaya, Ayşe", Decimal("12.50")]], english))
+    assert lines == '\ufeffname,amount\r\n"Kaya, Ayşe",12.50\r\n'

@@ -6,7 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.contact_list import PAGE_SIZE, SORTS, _after, _filtered, _order, contact_page
+from customers.contact_list import (
+    PAGE_SIZE, SORTS, _after, _filtered, _order, _sortable, contact_page,
+)
 from customers.models import Contact, ContactScore, ScoringRun
 from customers.services import contact_set_consent
 from customers.tests.factories import ContactFactory, record_purchase
@@ -45,7 +47,8 @@ def test_keyset_pages_show_every_contact_once_in_order(sort, sales_user):
 
     walked = _walk({"sort": sort}, sales_user)
 
-    one_query = _filtered({}, sales_user).order_by(*_order(SORTS[sort][1]))
+    one_query = _sortable(_filtered({}, sales_user), SORTS[sort][1]).order_by(
+        *_order(SORTS[sort][1]))
     assert walked == list(one_query.values_list("pk", flat=True))
     assert sorted(walked) == sorted(Contact.objects.values_list("pk", flat=True))
 
@@ -103,6 +106,19 @@ def test_the_export_has_what_the_filters_show_and_is_formula_safe(sales_client):
     assert [row["last_name"] for row in rows] == ["Kaya"]
     assert rows[0]["first_name"].startswith("'=")
     assert rows[0]["total_spent"] == "12.500"
+
+
+def test_turkish_staff_get_an_export_their_spreadsheet_reads_as_numbers(sales_client, sales_user):
+    record_purchase(ContactFactory(last_name="Öztürk"), days_ago=3, amount="1234.50")
+    sales_user.language = "tr"
+    sales_user.save(update_fields=["language"])
+
+    response = sales_client.get(reverse("customers:contact_export"))
+
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body), delimiter=";"))
+    assert rows[0]["last_name"] == "Öztürk"
+    assert rows[0]["total_spent"] == "1234,500"
 
 
 def test_anonymous_users_cannot_export(client):

@@ -15,6 +15,10 @@ from customers.models import Contact, ContactScore, FollowUp, Note, ScoringRun
 from customers.tests.factories import ContactFactory, record_purchase
 from feedback.models import PromotionPause, SurveyResponse
 from feedback.tests.factories import SurveyInviteFactory
+from privacy.models import ConsentMethod
+from privacy.services import consent_record
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from activity.models import WebsiteEvent
 
 EMAIL = "zeynep.yildirimqz@example.com"
 FIRST = "Zeynepqx"
@@ -60,10 +64,23 @@ def _referral(contact: Contact) -> Referral:
                                    reward=reward)
 
 
+def _webhook_delivery(contact: Contact) -> WebhookDelivery:
+    endpoint = WebhookEndpoint.objects.create(name="Shop", url="https://shop.example.com/hook",
+                                              events=["contact.at_risk"])
+    data = {"contact_id": contact.pk, "email": EMAIL, "stage": contact.stage}
+    return WebhookDelivery.objects.create(
+        endpoint=endpoint, event_type="contact.at_risk", contact_id=contact.pk,
+        payload={"id": "e1", "type": "contact.at_risk", "data": data},
+        last_error=f"HTTP 500 for {EMAIL}")
+
+
 @pytest.fixture
 def rich_contact(privacy_manager) -> Contact:
     contact = ContactFactory(email=EMAIL, first_name=FIRST, last_name=LAST, phone=PHONE,
                              marketing_consent=True, consent_source="checkout")
+    # The ledger row stays after erasure; its free-text note (here naming the person) is blanked.
+    consent_record(contact=contact, given=True, method=ConsentMethod.PUBLIC_FORM,
+                   source="checkout", evidence=f"checkbox ticked by {FIRST} {LAST} at checkout")
     record_purchase(contact, days_ago=40, amount="30.00")
     record_purchase(contact, days_ago=5, amount="12.50")
     Note.objects.create(contact=contact, author=privacy_manager,
@@ -81,6 +98,13 @@ def rich_contact(privacy_manager) -> Contact:
     _score(contact)
     Suppression.objects.create(email=EMAIL, reason=Suppression.Reason.BOUNCED,
                                detail=f"550 {EMAIL} unknown")
+    _webhook_delivery(contact)
+    # What they searched for on the shop's site can name them.
+    WebsiteEvent.objects.create(contact=contact, kind="searched", name=f"gift for {FIRST}",
+                                properties={"query": f"{FIRST} {LAST}"},
+                                occurred_at=timezone.now(), source="shop")
+    contact.language = "tr"
+    contact.save(update_fields=["language"])
     LogEntry.objects.log_actions(user_id=privacy_manager.pk, queryset=[contact],
                                  action_flag=CHANGE, change_message="[]", single_object=True)
     assert LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Contact),

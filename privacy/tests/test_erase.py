@@ -66,8 +66,8 @@ def test_erasure_empties_the_contact_and_withdraws_consent(rich_contact, privacy
     contact_erase(rich_contact, by=privacy_manager)
 
     contact = Contact.objects.get(pk=rich_contact.pk)
-    assert (contact.email, contact.first_name, contact.last_name, contact.phone) == (
-        f"erased-{contact.pk}@erased.invalid", "", "", "")
+    assert (contact.email, contact.first_name, contact.last_name, contact.phone,
+            contact.language) == (f"erased-{contact.pk}@erased.invalid", "", "", "", "")
     assert contact.marketing_consent is False
     assert contact.consent_source == "erasure"
     assert rich_contact.email == contact.email  # the caller's instance is refreshed
@@ -148,3 +148,12 @@ def test_a_returning_address_is_a_new_contact_without_consent(rich_contact, priv
 
     assert again.pk != rich_contact.pk
     assert again.marketing_consent is False
+
+
+def test_erasure_deletes_the_website_events(rich_contact, privacy_manager):
+    from activity.models import WebsiteEvent
+
+    result = contact_erase(rich_contact, by=privacy_manager)
+
+    assert result.counts["website_events_deleted"] == 1
+    assert not WebsiteEvent.objects.filter(contact=rich_contact).exists()

@@ -7,7 +7,7 @@ import pytest
 
 from privacy.services import LIST_SECTIONS, contact_export, export_as_csv_zip
 
-from .conftest import EMAIL, FIRST, PHONE
+from .conftest import EMAIL, FIRST, LAST, PHONE
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,8 @@ def test_export_holds_every_section_of_the_person(rich_contact):
     assert data["current_score"]["p_buy_again"] == 0.5
     assert data["suppression"][0]["reason"] == "bounced"
     assert len(data["promotion_pause"]) == 1
+    assert data["website_events"][0]["properties"] == {"query": f"{FIRST} {LAST}"}
+    assert data["contact"]["language"] == "tr"
 
 
 def test_export_never_names_the_other_person_of_a_referral(rich_contact):

@@ -13,6 +13,8 @@ from customers.demo import DEMO_SOURCE, cdnow_rows
 from customers.importing import purchases_import_rows
 from customers.models import Contact
 from customers.services import contacts_assign_owner
+from privacy.consent import consent_records_bulk
+from privacy.models import ConsentMethod
 
 DEMO_USERS = [
     ("manager", "Maria", "Manager", MANAGERS),
@@ -66,6 +68,9 @@ class Command(BaseCommand):
         for index, seller in enumerate(sellers):
             share = unowned.alias(slot=F("id") % len(sellers)).filter(slot=index)
             contacts_assign_owner(contacts=share, owner=seller)
-        Contact.objects.filter(consent_changed_at__isnull=True, email__endswith="@example.com").alias(
-            slot=F("id") % 10).filter(slot__lt=7).update(
-            marketing_consent=True, consent_source="demo", consent_changed_at=F("created_at"))
+        agreeing = Contact.objects.filter(
+            consent_changed_at__isnull=True, email__endswith="@example.com").alias(
+            slot=F("id") % 10).filter(slot__lt=7)
+        # Through the ledger, as a real import would: each has the wording they agreed to.
+        consent_records_bulk(agreeing, given=True, method=ConsentMethod.CSV_IMPORT,
+                             source="demo")

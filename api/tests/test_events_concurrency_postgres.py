@@ -1,0 +1,69 @@
+"""Concurrent retries of one website event (and of one batch) record it once (PostgreSQL)."""
+import threading
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from activity.models import WebsiteEvent
+from api.tests.helpers import token_client
+from customers.models import Contact
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 8
+
+
+def _event(external_id: str) -> dict:
+    from django.utils import timezone
+
+    return {"email": "ann@example.com", "kind": "abandoned_cart",
+            "occurred_at": timezone.now().isoformat(), "source": "shop",
+            "external_id": external_id}
+
+
+def _post_in_threads(user, payload) -> tuple[list[int], list[BaseException]]:
+    barrier = threading.Barrier(THREADS)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
+            barrier.wait()
+            statuses.append(client.post("/api/events/", payload, format="json").status_code)
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses, errors
+
+
+def test_concurrent_retries_record_one_event_and_one_contact(manager):
+    token_client(manager)  # creates the token once, before the threads start
+
+    statuses, errors = _post_in_threads(manager, _event("cart-42"))
+
+    assert errors == []
+    assert sorted(statuses) == [200] * (THREADS - 1) + [201]
+    assert WebsiteEvent.objects.count() == 1
+    assert Contact.objects.count() == 1
+
+
+def test_concurrent_retries_of_a_batch_record_each_event_once(manager):
+    token_client(manager)
+    batch = [_event(f"e-{index}") for index in range(20)]
+
+    statuses, errors = _post_in_threads(manager, batch)
+
+    assert errors == []
+    assert sorted(statuses) == [200] * (THREADS - 1) + [201]
+    assert WebsiteEvent.objects.count() == 20
+    assert Contact.objects.count() == 1

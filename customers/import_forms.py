@@ -1,0 +1,19 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import ImportJob, Purchase
+
+
+class ImportUploadForm(forms.Form):
+    """The upload: the checks on the file itself are customers.import_jobs'."""
+
+    kind = forms.ChoiceField(label=_("What the file contains"), choices=ImportJob.Kind.choices)
+    file = forms.FileField(label=_("CSV file (UTF-8)"))
+    source = forms.CharField(
+        label=_("Source"), initial="csv", required=False,
+        max_length=Purchase._meta.get_field("source").max_length,
+        help_text=_("Purchases only: recorded as the purchases' source. Re-importing a file "
+                    "with the same source adds nothing."))
+    skip_invalid = forms.BooleanField(
+        label=_("Import the valid rows even if some rows have errors"), required=False,
+        initial=True)

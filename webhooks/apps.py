@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WebhooksConfig(AppConfig):
+    """Outgoing webhooks: signed HTTP POSTs to integrations when something happens to a contact."""
+
+    name = "webhooks"
+    verbose_name = _("Webhooks")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import WebhookEndpoint
+        from .selectors import forget_endpoints
+
+        post_save.connect(forget_endpoints, sender=WebhookEndpoint,
+                          dispatch_uid="webhooks-forget-endpoints-save")
+        post_delete.connect(forget_endpoints, sender=WebhookEndpoint,
+                            dispatch_uid="webhooks-forget-endpoints-delete")
