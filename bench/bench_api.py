@@ -94,6 +94,19 @@ def verify(label: str, result: dict[str, float]) -> list[str]:
     return problems
 
 
+def clean_up(label: str) -> None:
+    """Remove what the run added, so the next run measures the same data set (ensure_data
+    reloads everything when the counts differ)."""
+    from customers.models import Contact, Purchase
+    from customers.stats import contacts_refresh_stats
+
+    added = Purchase.objects.filter(source__startswith="bench-")
+    touched = set(added.values_list("contact_id", flat=True))
+    added.delete()
+    Contact.objects.filter(email__startswith="new-", email__endswith="@bench.example.com").delete()
+    contacts_refresh_stats(Contact.objects.filter(pk__in=touched).values_list("pk", flat=True))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
@@ -137,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = verify(label, result)
     for problem in problems:
         print(f"  PROBLEM: {problem}")
+    clean_up(label)
     return 1 if problems else 0
 
 

@@ -274,6 +274,12 @@ class ContactScore(models.Model):
         ]
         indexes = [
             models.Index(fields=["run", "-p_buy_again"], name="score_run_probability_idx"),
+            # The call list's one-time buyers by likelihood (frequency 0: no repeat purchase),
+            # read top-down instead of walking every likelier repeat client first.
+            models.Index(fields=["run", "frequency", "-p_buy_again"],
+                         name="score_run_freq_prob_idx"),
+            # ... and its slipping clients (P(alive) below a threshold).
+            models.Index(fields=["run", "p_alive"], name="score_run_alive_idx"),
         ]
 
     def __str__(self) -> str:

@@ -58,7 +58,10 @@ def call_list(*, user, mine: bool, limit: int = 20) -> dict[str, list]:
         ContactScore.objects.filter(run=run).select_related("contact", "contact__owner"))
     if mine:
         scores = scores.filter(contact__owner=user)
-    convert = scores.filter(contact__stage="one_time", p_buy_again__gte=NUDGE_BAND[0],
+    # frequency=0 (no repeat purchase when scored; a purchase re-scores the contact) lets
+    # score_run_freq_prob_idx serve the order; the stage keeps the list exact regardless.
+    convert = scores.filter(frequency=0, contact__stage="one_time",
+                            p_buy_again__gte=NUDGE_BAND[0],
                             p_buy_again__lte=NUDGE_BAND[1]).order_by("-p_buy_again", "pk")
     slipping = scores.filter(contact__stage="repeat", p_alive__lt=SLIPPING_BELOW).order_by(
         "-contact__total_spent", "pk")

@@ -175,8 +175,12 @@ def purchase_record(
     *, contact: Contact, purchased_at: dt.datetime, amount: Decimal, currency: str,
     channel: str = Channel.ONLINE, quantity: int = 1, source: str = "manual",
     external_id: str | None = None, code: str = "", recorded_by=None,
+    refresh_contact: bool = True,
 ) -> PurchaseResult:
-    """Record a purchase once; a known (source, external_id) returns the existing one."""
+    """Record a purchase once; a known (source, external_id) returns the existing one.
+
+    `contact` shows its new figures afterwards unless refresh_contact is False (one query
+    fewer for callers that do not look, such as the API)."""
     values = purchase_clean(purchased_at=purchased_at, amount=amount, currency=currency)
     external_id = (external_id or "").strip() or None
     with transaction.atomic():
@@ -204,7 +208,8 @@ def purchase_record(
         outcome = purchase_codes_apply(purchase)  # redeem a coupon or record a referral
         contacts_refresh_stats([contact.pk])
         _purchase_recorded_after_commit(contact.pk)  # re-score, then event campaigns
-    contact.refresh_from_db()
+    if refresh_contact:
+        contact.refresh_from_db()
     return PurchaseResult(purchase, created=True, code_outcome=outcome)
 
 

@@ -25,6 +25,7 @@ from .kpi_charts import kpi_charts
 from .kpis import kpis_refresh
 from .models import Contact, FollowUp, KpiSnapshot, Stage
 from .scoring_report import explanation
+from .timeline import contact_timeline
 
 
 class ContactListView(PermissionRequiredMixin, TemplateView):
@@ -108,6 +109,7 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
             context["owner_form"] = OwnerForm(initial={"owner": self.object.owner_id})
         if self.request.user.has_perm("customers.add_followup"):
             context["follow_up_form"] = FollowUpForm()
+        context["timeline"] = contact_timeline(context)
         return context
 
 

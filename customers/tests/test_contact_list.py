@@ -125,3 +125,37 @@ def test_anonymous_users_cannot_export(client):
     response = client.get(reverse("customers:contact_export"))
 
     assert response.status_code == 302
+
+
+def test_search_counts_stop_at_the_match_cap(sales_client, monkeypatch):
+    from customers import contact_list
+
+    monkeypatch.setattr(contact_list, "SEARCH_MATCH_CAP", 3)
+    for index in range(5):
+        ContactFactory(last_name=f"Kaya{index}")
+    ContactFactory(last_name="Other")
+
+    searched = sales_client.get(reverse("customers:contact_list"), {"q": "kaya"})
+    filtered = sales_client.get(reverse("customers:contact_list"))
+
+    assert "More than 3 contacts" in searched.content.decode()
+    assert "6 contacts" in filtered.content.decode()
+
+
+@pytest.mark.parametrize("cap", [3, 100])
+def test_search_pages_are_the_same_whether_matches_are_few_or_many(sales_user, monkeypatch, cap):
+    from customers import contact_list
+
+    monkeypatch.setattr(contact_list, "SEARCH_MATCH_CAP", cap)
+    for index in range(PAGE_SIZE + 4):
+        contact = ContactFactory(last_name=f"Kaya{index}", first_name=f"N{index % 3}")
+        if index % 2:
+            record_purchase(contact, days_ago=index % 7)
+    ContactFactory(last_name="Other")
+
+    walked = _walk({"q": "kaya", "sort": "recent"}, sales_user)
+
+    expected = _sortable(_filtered({"q": "kaya"}, sales_user), SORTS["recent"][1]).order_by(
+        *_order(SORTS["recent"][1]))
+    assert walked == list(expected.values_list("pk", flat=True))
+    assert len(walked) == PAGE_SIZE + 4
