@@ -158,6 +158,14 @@ def _refresh_scores_after_commit(contact_ids) -> None:
     transaction.on_commit(enqueue)
 
 
+def purchase_known(*, source: str, external_id: str | None) -> Purchase | None:
+    """The purchase recorded before under this (source, external_id), if any."""
+    external_id = (external_id or "").strip() or None
+    if external_id is None:
+        return None
+    return Purchase.objects.filter(source=source, external_id=external_id).first()
+
+
 def _purchase_recorded_after_commit(contact_id: int) -> None:
     from .tasks import purchase_recorded_task
 
@@ -185,10 +193,9 @@ def purchase_record(
     external_id = (external_id or "").strip() or None
     with transaction.atomic():
         _lock_contact(contact.pk)
-        if external_id:
-            existing = Purchase.objects.filter(source=source, external_id=external_id).first()
-            if existing:
-                return PurchaseResult(existing, created=False)
+        existing = purchase_known(source=source, external_id=external_id)
+        if existing:
+            return PurchaseResult(existing, created=False)
         try:
             with transaction.atomic():
                 purchase = Purchase.objects.create(

@@ -47,6 +47,15 @@ def test_retry_answers_200_with_the_existing_purchase(sales_api):
     assert Contact.objects.get().purchase_count == 1
 
 
+def test_a_retry_naming_another_email_leaves_no_stray_contact(sales_api):
+    sales_api.post("/api/purchases/", _order(), format="json")
+
+    retry = sales_api.post("/api/purchases/", _order(email="typo@example.com"), format="json")
+
+    assert retry.status_code == 200
+    assert list(Contact.objects.values_list("email", flat=True)) == ["ann@example.com"]
+
+
 def test_same_external_id_from_another_source_is_another_purchase(sales_api):
     sales_api.post("/api/purchases/", _order(), format="json")
 
