@@ -204,6 +204,11 @@ CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=100 * 1024 * 1024
 # Files up to this size are checked while uploading; bigger ones by a background task.
 CRM_IMPORT_SYNC_PREVIEW_BYTES = env.int("CRM_IMPORT_SYNC_PREVIEW_BYTES", default=2 * 1024 * 1024)
 CRM_IMPORT_KEEP_DAYS = env.int("CRM_IMPORT_KEEP_DAYS", default=7)
+# Outgoing webhooks (webhooks.conf reads these; receivers must use https:// except in tests).
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=8)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+WEBHOOKS_BACKOFF_BASE_SECONDS = env.int("WEBHOOKS_BACKOFF_BASE_SECONDS", default=30)
+WEBHOOKS_BACKOFF_CAP_SECONDS = env.int("WEBHOOKS_BACKOFF_CAP_SECONDS", default=3600)
 # A repeat client is "at risk" when silent for longer than both this and twice their usual gap.
 CRM_AT_RISK_MIN_DAYS = env.int("CRM_AT_RISK_MIN_DAYS", default=90)
 # Scoring: how far ahead "buys again" looks, how many contacts one task scores, and how many
