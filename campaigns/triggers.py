@@ -5,12 +5,12 @@ Tasks take ids and are safe to run twice: a scheduled run is keyed by its day, a
 message by (campaign, contact) once ever.
 """
 import json
-import logging
 
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from crm.tasks import queue_after_commit
 
 from .models import Campaign
 from .services import (
@@ -20,7 +20,6 @@ from .services import (
     purchase_events,
 )
 
-logger = logging.getLogger(__name__)
 DEFAULT_CRONTAB = {"minute": "0", "hour": "10", "day_of_week": "1"}  # Mondays 10:00
 
 
@@ -59,14 +58,8 @@ def website_event_task(contact_id: int, kind: str) -> None:
 
 def website_event_after_commit(contact_id: int, kind: str) -> None:
     """Called by activity.services for a new, recent website event of this kind."""
-    def enqueue() -> None:
-        try:
-            website_event_task.delay(contact_id, kind)
-        except Exception:  # the broker is down: the campaign is missed, the event is not
-            logger.exception("Could not queue website event campaigns for contact %s",
-                             contact_id)
-
-    transaction.on_commit(enqueue)
+    queue_after_commit(website_event_task, contact_id, kind,
+                       consequence="the campaign is missed, the event is not")
 
 
 def campaign_schedule_sync(campaign: Campaign) -> None:

@@ -10,8 +10,8 @@ the same as customers.importing where they can be:
   number. All or nothing unless skip_invalid. Non-UTF-8 or malformed CSV refuses the file.
 - An empty cell leaves the contact's value as it is: an import never clears data.
 - marketing_consent is yes/no/true/false/1/0 (any case); anything else rejects the row. A
-  consent change is stamped (consent_changed_at, consent_source) and recorded in the consent
-  ledger (privacy.services.consent_records_bulk) when that exists.
+  consent change goes through the consent ledger (privacy.consent.consent_records_bulk), which
+  records it and stamps consent_changed_at and consent_source.
 - Idempotent: a second run of the same file changes nothing. An email given twice in one file
   is an error on the later lines.
 
@@ -199,7 +199,7 @@ def _changes(contact: Contact, row: dict) -> list[str]:
                 name == "marketing_consent" and contact.consent_changed_at is None))]
 
 
-def _write_batch(rows: list[dict], counts: _Counts, *, source: str, now) -> None:
+def _write_batch(rows: list[dict], counts: _Counts, *, now) -> None:
     # Locked in id order (as customers.services does): a concurrent edit is not lost.
     existing = {contact.email: contact for contact in Contact.objects.select_for_update()
                 .filter(email__in=[row["email"] for row in rows]).order_by("pk")}
@@ -207,10 +207,7 @@ def _write_batch(rows: list[dict], counts: _Counts, *, source: str, now) -> None
     for row in rows:
         contact = existing.get(row["email"])
         if contact is None:
-            contact = Contact(**{**row, "created_at": now, "updated_at": now})
-            if "marketing_consent" in row:
-                contact.consent_changed_at, contact.consent_source = now, source[:64]
-            new.append(contact)
+            new.append(Contact(**{**row, "created_at": now, "updated_at": now}))
             continue
         names = _changes(contact, row)
         if not names:
@@ -218,17 +215,15 @@ def _write_batch(rows: list[dict], counts: _Counts, *, source: str, now) -> None
             continue
         for name in names:
             setattr(contact, name, row[name])
-        if "marketing_consent" in names:
-            contact.consent_changed_at, contact.consent_source = now, source[:64]
-            names += ["consent_changed_at", "consent_source"]
+        if "marketing_consent" in names:  # stamped by the ledger (_record_consent)
             _count_consent(counts, contact)
         contact.updated_at = now
         fields.update(names, ["updated_at"])
         changed.append(contact)
     Contact.objects.bulk_create(new, batch_size=500)
     counts.created += len(new)
-    for contact in new:  # ids are set on PostgreSQL and SQLite
-        if contact.consent_changed_at is not None:
+    for contact, row in zip(new, (row for row in rows if row["email"] not in existing)):
+        if "marketing_consent" in row:  # ids are set on PostgreSQL and SQLite
             _count_consent(counts, contact)
     if changed:
         Contact.objects.bulk_update(changed, sorted(fields), batch_size=500)
@@ -240,17 +235,16 @@ def _count_consent(counts: _Counts, contact: Contact) -> None:
     target.append((contact.pk, getattr(contact, "language", "")))
 
 
-def _record_consent(counts: _Counts, *, source: str, recorded_by) -> bool:
-    """Record every consent change in privacy's consent ledger, if it exists. True if it did.
+def _record_consent(counts: _Counts, *, source: str, recorded_by) -> None:
+    """Every consent change through privacy's consent ledger, which also stamps the contacts'
+    consent columns (one rule for every writer).
 
     Consent given is recorded under the wording published in the contact's language; with
     none published the import is refused: consent must not be granted without one.
     """
-    try:
-        from privacy.consent import consent_language, consent_records_bulk
-        from privacy.models import ConsentMethod
-    except ImportError:
-        return False
+    from privacy.consent import consent_language, consent_records_bulk  # privacy builds on us
+    from privacy.models import ConsentMethod
+
     for given, changed in ((True, counts.consent_given), (False, counts.consent_withdrawn)):
         by_language: dict[str, list[int]] = {}
         for pk, language in changed:
@@ -264,7 +258,6 @@ def _record_consent(counts: _Counts, *, source: str, recorded_by) -> bool:
                     _("The file gives marketing consent, but %(problem)s Publish the consent "
                       "wording first, or leave marketing_consent empty. Nothing was imported.")
                     % {"problem": " ".join(error.messages)}) from None
-    return True
 
 
 # --- The run --------------------------------------------------------------------------------
@@ -297,22 +290,21 @@ def _import(columns: list[str], records, *, skip_invalid: bool, errors_file, pro
     read = [0]
     counts = _Counts()
     now = timezone.now()
-    ledger = False
     with transaction.atomic():
         batch: list[dict] = []
         for row in _valid_rows(records, checker, report, read):
             batch.append(row)
             if len(batch) == BATCH_ROWS:
-                _write_batch(batch, counts, source=source, now=now)
+                _write_batch(batch, counts, now=now)
                 batch = []
                 if progress:
                     progress(read[0])
-        _write_batch(batch, counts, source=source, now=now)
+        _write_batch(batch, counts, now=now)
         if progress:
             progress(read[0])
         imported = skip_invalid or not report.count
         if imported:  # also in a dry run: a missing consent wording shows in the preview
-            ledger = _record_consent(counts, source=source, recorded_by=recorded_by)
+            _record_consent(counts, source=source, recorded_by=recorded_by)
         if dry_run or not imported:
             transaction.set_rollback(True)
     if not imported:
@@ -323,5 +315,5 @@ def _import(columns: list[str], records, *, skip_invalid: bool, errors_file, pro
         contacts_unchanged=counts.unchanged,
         consent_changed=len(counts.consent_given) + len(counts.consent_withdrawn),
         errors=sorted(report.kept)[:MAX_ERRORS_KEPT], imported=imported and not dry_run,
-        dry_run=dry_run, consent_ledger=ledger,
+        dry_run=dry_run, consent_ledger=imported,
     )

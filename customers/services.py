@@ -4,7 +4,6 @@ Each purchase write locks its contact row first, so concurrent writers for one c
 serialised and the derived figures (customers.stats) are recomputed from committed data.
 """
 import datetime as dt
-import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from crm.tasks import queue_after_commit
 from privacy.consent import consent_record
 from privacy.models import ConsentMethod
 
@@ -22,7 +22,6 @@ from .money import base_currency, normalise_currency, to_base, validate_amount
 from .normalise import normalise_email, shop_day, validate_purchase_time
 from .stats import contacts_refresh_stats, contacts_with_drift
 
-logger = logging.getLogger(__name__)
 
 CONTACT_EDITABLE_FIELDS = frozenset({"email", "first_name", "last_name", "phone", "owner",
                                      "language"})
@@ -148,14 +147,9 @@ def _refresh_scores_after_commit(contact_ids) -> None:
     """Re-score these contacts from the last fitted models within seconds of the change."""
     from .tasks import refresh_contact_score_task
 
-    def enqueue() -> None:
-        for contact_id in sorted(contact_ids)[:_SCORE_REFRESH_LIMIT]:
-            try:
-                refresh_contact_score_task.delay(contact_id)
-            except Exception:  # the broker is down: the nightly run re-scores everyone anyway
-                logger.exception("Could not queue a score refresh for contact %s", contact_id)
-
-    transaction.on_commit(enqueue)
+    for contact_id in sorted(contact_ids)[:_SCORE_REFRESH_LIMIT]:
+        queue_after_commit(refresh_contact_score_task, contact_id,
+                           consequence="the nightly run re-scores everyone anyway")
 
 
 def purchase_known(*, source: str, external_id: str | None) -> Purchase | None:
@@ -169,14 +163,8 @@ def purchase_known(*, source: str, external_id: str | None) -> Purchase | None:
 def _purchase_recorded_after_commit(contact_id: int) -> None:
     from .tasks import purchase_recorded_task
 
-    def enqueue() -> None:
-        try:
-            purchase_recorded_task.delay(contact_id)
-        except Exception:  # the broker is down: the nightly run re-scores; the event is missed
-            logger.exception("Could not queue the after-purchase task for contact %s",
-                             contact_id)
-
-    transaction.on_commit(enqueue)
+    queue_after_commit(purchase_recorded_task, contact_id,
+                       consequence="the nightly run re-scores; event campaigns miss it")
 
 
 def purchase_record(

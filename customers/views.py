@@ -23,7 +23,7 @@ from .scoring_export import EXPORT_COLUMNS
 from .forms import ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm
 from .kpi_charts import kpi_charts
 from .kpis import kpis_refresh
-from .models import Contact, FollowUp, KpiSnapshot, Stage
+from .models import Contact, FollowUp, KpiSnapshot
 from .scoring_report import explanation
 from .timeline import contact_timeline
 
