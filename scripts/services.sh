@@ -40,8 +40,12 @@ max_connections = 200
 CONF
   fi
   # Already running (a second `start` on the same directory) is fine.
-  as_pg "$(pg_bin pg_ctl)" -D "$dir/pg" status >/dev/null 2>&1 \
-    || as_pg "$(pg_bin pg_ctl)" -D "$dir/pg" -l "$dir/pg.log" -w start >/dev/null
+  if ! as_pg "$(pg_bin pg_ctl)" -D "$dir/pg" status >/dev/null 2>&1 \
+     && ! as_pg "$(pg_bin pg_ctl)" -D "$dir/pg" -l "$dir/pg.log" -w start >/dev/null; then
+    echo "PostgreSQL did not start on port $pg_port; its log says:" >&2
+    tail -n 20 "$dir/pg.log" >&2 || true
+    exit 1
+  fi
   as_pg "$(pg_bin psql)" -h 127.0.0.1 -p "$pg_port" -U crm -d postgres -qtAc \
     "SELECT 1 FROM pg_database WHERE datname='crm'" | grep -q 1 \
     || as_pg "$(pg_bin createdb)" -h 127.0.0.1 -p "$pg_port" -U crm crm
@@ -51,11 +55,16 @@ CONF
   redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
     --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
   for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+    echo "Redis did not start on port $redis_port; its log says:" >&2
+    tail -n 20 "$dir/redis.log" >&2 || true
+    exit 1
+  fi
   echo "export DATABASE_URL=postgres://crm@127.0.0.1:$pg_port/crm"
   echo "export REDIS_URL=redis://127.0.0.1:$redis_port/0"
   ;;
 stop)
   [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
-  [ -f "$dir/pg/PG_VERSION" ] && as_pg "$(pg_bin pg_ctl)" -D "$dir/pg" -m fast stop >/dev/null || true
+  [ -f "$dir/pg/postmaster.pid" ] && as_pg "$(pg_bin pg_ctl)" -D "$dir/pg" -m fast stop >/dev/null || true
   ;;
 esac
