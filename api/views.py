@@ -206,15 +206,8 @@ def _check_may_create_contact(request: Request, data: dict) -> None:
 
 
 def purchase_record_from_api(data: dict, *, user) -> services.PurchaseResult:
-    """The contact (found, or created by email) and the purchase in one transaction, so a
-    purchase the service refuses leaves no new contact behind."""
-    known = services.purchase_known(source=data["source"], external_id=data.get("external_id"))
-    if known is not None:  # a retry: answer with the order recorded before, lock nothing
-        return services.PurchaseResult(known, created=False)
     data = dict(data)
-    first_name, last_name = data.pop("first_name", ""), data.pop("last_name", "")
-    with transaction.atomic():
-        contact = data.pop("contact", None) or services.contact_get_or_create(
-            email=data.pop("email"), first_name=first_name, last_name=last_name)
-        return services.purchase_record(contact=contact, recorded_by=user,
-                                        refresh_contact=False, **data)
+    if "contact" in data:
+        data.pop("first_name", None), data.pop("last_name", None)
+        return services.purchase_record(recorded_by=user, refresh_contact=False, **data)
+    return services.purchase_record_by_email(recorded_by=user, **data)

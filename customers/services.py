@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connections, router, transaction
 from django.db.models import QuerySet
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from crm.prepared import PreparedLookup
 from crm.tasks import queue_after_commit
 from privacy.consent import consent_record
 from privacy.models import ConsentMethod
@@ -139,6 +142,47 @@ def _lock_contact(contact_id: int) -> None:
     list(Contact.objects.select_for_update().filter(pk=contact_id).values_list("pk"))
 
 
+def _contact_lock_or_create(*, email: str, first_name: str, last_name: str) -> Contact:
+    """The contact with this email, locked until the transaction ends; created when new (a
+    row this transaction inserted is as good as locked: nobody else sees it before commit)."""
+    email = normalise_email(email)
+    contact = _CONTACT_BY_EMAIL_LOCKED.first(email=email)
+    if contact is not None:
+        return contact
+    contact = Contact(email=email, first_name=first_name.strip(), last_name=last_name.strip())
+    if _insert_unless_conflict(contact):
+        return contact
+    # Created by a concurrent writer since the first look: wait for it, then use it.
+    return _CONTACT_BY_EMAIL_LOCKED.first(email=email)
+
+
+_CONTACT_BY_EMAIL_LOCKED = PreparedLookup(
+    lambda email: Contact.objects.select_for_update().filter(email=email),
+    email="prepared-email",
+)
+
+
+def _insert_unless_conflict(instance) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: one statement, where create() inside a
+    savepoint takes three. False (and nothing written) when a unique constraint already holds
+    the values; on PostgreSQL a conflicting row still uncommitted is waited for first."""
+    model = instance._meta.model
+    query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
+    query.insert_values([field for field in model._meta.local_concrete_fields
+                         if not (field.primary_key or field.generated)], [instance])
+    connection = connections[router.db_for_write(model)]
+    sql, params = query.get_compiler(connection=connection).as_sql()[0]
+    pk = model._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(pk.column)}", params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    instance.pk = row[0]
+    instance._state.adding, instance._state.db = False, connection.alias
+    return True
+
+
 # Bulk changes beyond this many contacts wait for the nightly run instead of one task each.
 _SCORE_REFRESH_LIMIT = 100
 
@@ -157,7 +201,14 @@ def purchase_known(*, source: str, external_id: str | None) -> Purchase | None:
     external_id = (external_id or "").strip() or None
     if external_id is None:
         return None
-    return Purchase.objects.filter(source=source, external_id=external_id).first()
+    return _PURCHASE_BY_ORDER.first(source=source, external_id=external_id)
+
+
+# Asked of every purchase the API receives (retries included): compiled once per process.
+_PURCHASE_BY_ORDER = PreparedLookup(
+    lambda source, external_id: Purchase.objects.filter(source=source, external_id=external_id),
+    source="prepared-source", external_id="prepared-external-id",
+)
 
 
 def _purchase_recorded_after_commit(contact_id: int) -> None:
@@ -176,35 +227,58 @@ def purchase_record(
     """Record a purchase once; a known (source, external_id) returns the existing one.
 
     `contact` shows its new figures afterwards unless refresh_contact is False (one query
-    fewer for callers that do not look, such as the API)."""
+    fewer for callers that do not look)."""
+    known = purchase_known(source=source, external_id=external_id)
+    if known is not None:  # a retry: answer with the order recorded before, lock nothing
+        return PurchaseResult(known, created=False)
     values = purchase_clean(purchased_at=purchased_at, amount=amount, currency=currency)
-    external_id = (external_id or "").strip() or None
     with transaction.atomic():
         _lock_contact(contact.pk)
-        existing = purchase_known(source=source, external_id=external_id)
-        if existing:
-            return PurchaseResult(existing, created=False)
-        try:
-            with transaction.atomic():
-                purchase = Purchase.objects.create(
-                    contact=contact, channel=channel, quantity=quantity, source=source,
-                    external_id=external_id, code=code.strip(), recorded_by=recorded_by,
-                    **values,
-                )
-        except IntegrityError:
-            # Another writer recorded the same order for another contact in the meantime.
-            existing = Purchase.objects.filter(source=source, external_id=external_id).first()
-            if existing is None:
-                raise
-            return PurchaseResult(existing, created=False)
-        # campaigns imports customers: imported here, not at the top.
-        from campaigns.coupons import purchase_codes_apply
-
-        outcome = purchase_codes_apply(purchase)  # redeem a coupon or record a referral
-        contacts_refresh_stats([contact.pk])
-        _purchase_recorded_after_commit(contact.pk)  # re-score, then event campaigns
-    if refresh_contact:
+        result = _purchase_insert(
+            contact=contact, channel=channel, quantity=quantity, source=source,
+            external_id=external_id, code=code, recorded_by=recorded_by, **values)
+    if refresh_contact and result.created:
         contact.refresh_from_db()
+    return result
+
+
+def purchase_record_by_email(
+    *, email: str, first_name: str = "", last_name: str = "", purchased_at: dt.datetime,
+    amount: Decimal, currency: str, channel: str = Channel.ONLINE, quantity: int = 1,
+    source: str = "manual", external_id: str | None = None, code: str = "", recorded_by=None,
+) -> PurchaseResult:
+    """A shop's order by the buyer's email: the contact (created when new, names only then)
+    and the purchase in one transaction, so a refused purchase leaves no new contact behind.
+    A known (source, external_id) returns the existing purchase."""
+    known = purchase_known(source=source, external_id=external_id)
+    if known is not None:
+        return PurchaseResult(known, created=False)
+    values = purchase_clean(purchased_at=purchased_at, amount=amount, currency=currency)
+    with transaction.atomic():
+        contact = _contact_lock_or_create(email=email, first_name=first_name,
+                                          last_name=last_name)
+        return _purchase_insert(
+            contact=contact, channel=channel, quantity=quantity, source=source,
+            external_id=external_id, code=code, recorded_by=recorded_by, **values)
+
+
+def _purchase_insert(*, contact: Contact, source: str, external_id: str | None, code: str,
+                     **fields) -> PurchaseResult:
+    """The purchase, its code and its contact's figures, with the contact already locked."""
+    external_id = (external_id or "").strip() or None
+    purchase = Purchase(contact=contact, source=source, external_id=external_id,
+                        code=code.strip(), **fields)
+    if not _insert_unless_conflict(purchase):
+        # Recorded before (perhaps a moment ago by a concurrent retry, perhaps for another
+        # contact): the first record stands.
+        return PurchaseResult(Purchase.objects.get(source=source, external_id=external_id),
+                              created=False)
+    # campaigns imports customers: imported here, not at the top.
+    from campaigns.coupons import purchase_codes_apply
+
+    outcome = purchase_codes_apply(purchase)  # redeem a coupon or record a referral
+    contacts_refresh_stats([contact.pk])
+    _purchase_recorded_after_commit(contact.pk)  # re-score, then event campaigns
     return PurchaseResult(purchase, created=True, code_outcome=outcome)
 
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from customers.models import Contact, Stage
-from customers.services import purchase_record
+from customers.services import purchase_record, purchase_record_by_email
 from customers.tests.factories import ContactFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -68,3 +68,17 @@ def test_concurrent_retries_of_one_order_create_one_purchase():
     assert sum(result.created for result in results) == 1
     assert contact.purchases.count() == 1
     assert contact.total_spent == Decimal("30")
+
+
+def test_concurrent_orders_of_a_new_buyer_make_one_contact_and_count_every_order():
+    start = timezone.now() - dt.timedelta(days=100)
+
+    errors = _run_in_threads(lambda i: purchase_record_by_email(
+        email="New.Buyer@Example.com", purchased_at=start + dt.timedelta(days=i),
+        amount=Decimal("2"), currency="USD", source="shop", external_id=f"order-{i}"))
+
+    assert errors == []
+    contact = Contact.objects.get()
+    assert contact.email == "new.buyer@example.com"
+    assert contact.purchase_count == THREADS
+    assert contact.total_spent == Decimal("2") * THREADS
