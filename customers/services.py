@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
@@ -271,8 +271,10 @@ def _purchase_insert(*, contact: Contact, source: str, external_id: str | None, 
     if not _insert_unless_conflict(purchase):
         # Recorded before (perhaps a moment ago by a concurrent retry, perhaps for another
         # contact): the first record stands.
-        return PurchaseResult(Purchase.objects.get(source=source, external_id=external_id),
-                              created=False)
+        existing = purchase_known(source=source, external_id=external_id)
+        if existing is None:  # SQLite's INSERT OR IGNORE also skips a failed CHECK
+            raise IntegrityError("The database refused the purchase.")
+        return PurchaseResult(existing, created=False)
     # campaigns imports customers: imported here, not at the top.
     from campaigns.coupons import purchase_codes_apply
 

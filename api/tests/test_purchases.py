@@ -1,8 +1,11 @@
 """POST /api/purchases/ (idempotent on source and external_id) and the purchase list."""
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Contact, Purchase
@@ -156,3 +159,41 @@ def test_list_query_count_does_not_grow_with_rows(sales_api, django_assert_num_q
         response = sales_api.get(f"/api/purchases/?contact={contact.pk}")
 
     assert len(response.json()["results"]) == 30
+
+
+def _statements(captured) -> list[str]:
+    """The request's own statements, by kind and table, until its transaction ends (Celery runs
+    eagerly in tests: the queued task's reads come after)."""
+    statements = []
+    for query in captured.captured_queries:
+        sql = query["sql"]
+        if sql.startswith(("COMMIT", "RELEASE SAVEPOINT")):
+            break
+        if not sql.startswith(("BEGIN", "SAVEPOINT")):
+            verb = sql.split()[0]
+            table = re.match(r'(?:SELECT|INSERT OR IGNORE INTO|INSERT INTO|UPDATE) "(\w+)"',
+                             sql).group(1)
+            statements.append(f"{verb} {table}")
+    return statements
+
+
+def test_a_new_order_and_its_retry_take_a_few_statements(sales_api):
+    """The ingestion path's statements (the benchmark depends on them staying few)."""
+    ContactFactory(email="known@example.com")
+    order = _order(email="known@example.com")
+    # Warm: "does any webhook want stage changes?" is asked once per few seconds, not per order.
+    sales_api.post("/api/purchases/", _order(external_id="earlier"), format="json")
+
+    with CaptureQueriesContext(connection) as new_order:
+        assert sales_api.post("/api/purchases/", order, format="json").status_code == 201
+    with CaptureQueriesContext(connection) as retry:
+        assert sales_api.post("/api/purchases/", order, format="json").status_code == 200
+
+    assert _statements(new_order) == [
+        "SELECT authtoken_token",  # token, user and permissions
+        "SELECT customers_purchase",  # known order?
+        "SELECT customers_contact",  # the buyer, locked
+        "INSERT customers_purchase",
+        "UPDATE customers_contact",  # the buyer's figures
+    ]
+    assert _statements(retry) == ["SELECT authtoken_token", "SELECT customers_purchase"]
