@@ -24,6 +24,7 @@ from django.utils import timezone
 from activity.models import WebsiteEvent
 from campaigns.models import Coupon, Message, Referral, ReferralCode, Suppression
 from campaigns.sending import address_suppress
+from customers.import_jobs import import_jobs_forget
 from customers.models import Contact, FollowUp, Note, Purchase
 from customers.selectors import contact_current_score
 from feedback.models import PromotionPause, SurveyResponse
@@ -250,6 +251,9 @@ def _erase_related(contact: Contact, old_email: str) -> dict[str, int]:
         # The ledger stays (it proves consent was honoured); a free-text note might name them.
         "consent_evidence_blanked": ConsentRecord.objects.filter(contact=contact).exclude(
             evidence="").update(evidence=""),
+
+        # Dashboard imports keep the file's first rows (preview) and its rejected rows (report).
+        "import_rows_deleted": import_jobs_forget(old_email),
     }
     return counts
 

@@ -369,10 +369,17 @@ def test_old_jobs_files_are_purged(manager_client, known_data,
     job = run_import(manager_client, ImportJob.objects.get(), django_capture_on_commit_callbacks)
     report = import_jobs.Path(job.report_path)
 
+    assert job.preview["rows"] and job.preview["errors"]
+
     assert import_jobs.import_jobs_purge(days=0) == 1
 
     job.refresh_from_db()
     assert (job.report_path, report.exists()) == ("", False)
+    # The file's own rows go too; what was counted and how columns mapped stays.
+    assert "rows" not in job.preview and "errors" not in job.preview
+    assert job.preview["counts"] and job.preview["mapping"]
+    assert job.count_rejected > 0
+    assert import_jobs.import_jobs_purge(days=0) == 0
 
 
 def test_managers_see_the_imports_in_the_admin_read_only(client, manager):

@@ -157,3 +157,29 @@ def test_erasure_deletes_the_website_events(rich_contact, privacy_manager):
 
     assert result.counts["website_events_deleted"] == 1
     assert not WebsiteEvent.objects.filter(contact=rich_contact).exists()
+
+
+def test_erasure_removes_the_person_from_import_previews_and_reports(
+        rich_contact, privacy_manager, tmp_path):
+    from customers.models import ImportJob
+
+    report = tmp_path / "orders-rejected.csv"
+    report.write_text(f"line,email,reasons\n2,{EMAIL.upper()},Amount is not a number\n"
+                      "3,other@example.com,Amount is not a number\n", encoding="utf-8")
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.PURCHASES, original_name="orders.csv", report_path=str(report),
+        preview={"header": ["email", "amount"], "counts": {"count_rejected": 2},
+                 "rows": [[EMAIL, "x"], ["other@example.com", "y"]],
+                 "errors": [[2, EMAIL, ["Amount is not a number"]],
+                            [3, "other@example.com", ["Amount is not a number"]]]})
+
+    result = contact_erase(rich_contact, by=privacy_manager)
+
+    job.refresh_from_db()
+    assert result.counts["import_rows_deleted"] == 3
+    assert report.read_text(encoding="utf-8").splitlines() == [
+        "line,email,reasons", "3,other@example.com,Amount is not a number"]
+    assert job.preview["rows"] == [["other@example.com", "y"]]
+    assert job.preview["errors"] == [[3, "other@example.com", ["Amount is not a number"]]]
+    assert job.preview["counts"] == {"count_rejected": 2}
+    assert _tables_with(EMAIL) == []
