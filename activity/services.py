@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Contact
+from customers.normalise import normalise_email
 from customers.services import contact_get_or_create
 
 from .models import EventKind, WebsiteEvent
@@ -196,8 +197,29 @@ def events_record(*, events: Sequence[dict], now: dt.datetime | None = None
                            for field, problems in error.error_dict.items()})
     if errors:
         raise ValidationError(errors)
+    items = [{"contact": None, "email": None, "external_id": None, **item} for item in events]
     with transaction.atomic():
-        results = [_event_write(**{"contact": None, "email": None, "external_id": None, **item},
-                                now=now) for item in events]
+        _contacts_resolve(items)
+        # Rows are written in one order whatever the batch's order: two batches sharing events
+        # (a shop re-sending, reordered) then wait for each other instead of deadlocking.
+        results: list[EventResult | None] = [None] * len(items)
+        for index in sorted(range(len(items)), key=lambda i: _write_order(items[i])):
+            results[index] = _event_write(**items[index], now=now)
         _start_campaigns(results, now)
     return results
+
+
+def _write_order(item: dict) -> tuple[str, str]:
+    return (item.get("source") or "api").strip(), (item["external_id"] or "").strip()
+
+
+def _contacts_resolve(items: list[dict]) -> None:
+    """Find or create the contacts the batch names by email, in email order (the same
+    deadlock reason), skipping events already recorded: a retry creates no contact."""
+    emails = sorted({normalise_email(item["email"]) for item in items
+                     if item["contact"] is None and item["email"]
+                     and not _known(*_write_order(item))})
+    contacts = {email: contact_get_or_create(email=email) for email in emails}
+    for item in items:
+        if item["contact"] is None and item["email"]:
+            item["contact"] = contacts.get(normalise_email(item["email"]))

@@ -14,31 +14,34 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 8
 
 
-def _event(external_id: str) -> dict:
+def _event(external_id: str, email: str = "ann@example.com") -> dict:
     from django.utils import timezone
 
-    return {"email": "ann@example.com", "kind": "abandoned_cart",
+    return {"email": email, "kind": "abandoned_cart",
             "occurred_at": timezone.now().isoformat(), "source": "shop",
             "external_id": external_id}
 
 
 def _post_in_threads(user, payload) -> tuple[list[int], list[BaseException]]:
+    """The payload, or a list of payloads: one per thread."""
+    payloads = payload if isinstance(payload, tuple) else (payload,) * THREADS
     barrier = threading.Barrier(THREADS)
     statuses: list[int] = []
     errors: list[BaseException] = []
 
-    def target() -> None:
+    def target(index: int) -> None:
         try:
             client = APIClient()
             client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
             barrier.wait()
-            statuses.append(client.post("/api/events/", payload, format="json").status_code)
+            statuses.append(
+                client.post("/api/events/", payloads[index], format="json").status_code)
         except BaseException as error:  # noqa: BLE001 - reported by the test
             errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=target) for _ in range(THREADS)]
+    threads = [threading.Thread(target=target, args=(index,)) for index in range(THREADS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -67,3 +70,18 @@ def test_concurrent_retries_of_a_batch_record_each_event_once(manager):
     assert sorted(statuses) == [200] * (THREADS - 1) + [201]
     assert WebsiteEvent.objects.count() == 20
     assert Contact.objects.count() == 1
+
+
+def test_the_same_events_in_different_orders_do_not_deadlock(manager):
+    token_client(manager)
+    events = [_event(f"e-{index}", email=f"buyer{index % 5}@example.com") for index in range(30)]
+    batches = tuple(events[shift:] + events[:shift] if thread % 2 else
+                    list(reversed(events[shift:] + events[:shift]))
+                    for thread, shift in enumerate(range(0, 30, 4)))
+
+    statuses, errors = _post_in_threads(manager, batches)
+
+    assert errors == []
+    assert sorted(statuses) == [200] * (THREADS - 1) + [201]
+    assert WebsiteEvent.objects.count() == 30
+    assert Contact.objects.count() == 5
