@@ -14,6 +14,8 @@ the same as customers.importing where they can be:
   records it and stamps consent_changed_at and consent_source.
 - Idempotent: a second run of the same file changes nothing. An email given twice in one file
   is an error on the later lines.
+- A contact created elsewhere (the shop's API, a colleague) while the import runs is updated
+  from its row, as if it had been there before: the batch is redone, the import goes on.
 
 Rows are checked in Python without ORM objects, then written per batch: one query reads the
 batch's existing contacts, bulk_create adds the new ones and bulk_update changes only the
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -188,6 +190,13 @@ class _Counts:
     consent_given: list[int] = field(default_factory=list)
     consent_withdrawn: list[int] = field(default_factory=list)
 
+    def add(self, other: "_Counts") -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.consent_given += other.consent_given
+        self.consent_withdrawn += other.consent_withdrawn
+
 
 def _changes(contact: Contact, row: dict) -> list[str]:
     """The fields this row really changes; an empty cell is not in `row`, so changes nothing.
@@ -228,6 +237,28 @@ def _write_batch(rows: list[dict], counts: _Counts, *, now) -> None:
     if changed:
         Contact.objects.bulk_update(changed, sorted(fields), batch_size=500)
     counts.updated += len(changed)
+
+
+# A batch meets a contact created elsewhere at most this often before the import gives up.
+_BATCH_ATTEMPTS = 3
+
+
+def _write_batch_adopting(rows: list[dict], counts: _Counts, *, now) -> None:
+    """_write_batch, redone when a contact with one of the batch's emails was created elsewhere
+    (the shop's API, a colleague) after the batch read the existing ones: the insert then
+    breaks the unique email, and on the next attempt that contact is updated, as if it had
+    been there all along, instead of failing the whole import."""
+    for attempt in range(1, _BATCH_ATTEMPTS + 1):
+        batch_counts = _Counts()
+        try:
+            with transaction.atomic():
+                _write_batch(rows, batch_counts, now=now)
+        except IntegrityError:
+            if attempt == _BATCH_ATTEMPTS:
+                raise
+            continue
+        counts.add(batch_counts)
+        return
 
 
 def _count_consent(counts: _Counts, contact: Contact) -> None:
@@ -295,11 +326,11 @@ def _import(columns: list[str], records, *, skip_invalid: bool, errors_file, pro
         for row in _valid_rows(records, checker, report, read):
             batch.append(row)
             if len(batch) == BATCH_ROWS:
-                _write_batch(batch, counts, now=now)
+                _write_batch_adopting(batch, counts, now=now)
                 batch = []
                 if progress:
                     progress(read[0])
-        _write_batch(batch, counts, now=now)
+        _write_batch_adopting(batch, counts, now=now)
         if progress:
             progress(read[0])
         imported = skip_invalid or not report.count

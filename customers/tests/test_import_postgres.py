@@ -167,3 +167,33 @@ def test_new_contacts_get_ids_in_file_order(tmp_path):
     purchases_import_csv(file=path)
 
     assert list(Contact.objects.order_by("id").values_list("email", flat=True)) == emails
+
+
+def test_contacts_import_adopts_a_contact_created_meanwhile(tmp_path):
+    from customers.contact_importing import contacts_import_csv
+
+    path = tmp_path / "contacts.csv"
+    path.write_text("email,first_name,phone\nnew@example.com,Nur,555 0101\n"
+                    "other@example.com,Ece,\n", encoding="utf-8")
+    holding, release, results = threading.Event(), threading.Event(), []
+
+    def shop_api():  # creates the same contact, committing only once the import waits on it
+        with transaction.atomic():
+            Contact.objects.create(email="new@example.com", first_name="From the shop")
+            holding.set()
+            release.wait(10)
+
+    shop = in_thread(shop_api)
+    assert holding.wait(10)
+    importer = in_thread(lambda: results.append(contacts_import_csv(file=path)))
+    wait_for_lock_waiters(1)  # the import's insert waits for the shop's uncommitted row
+    release.set()
+    shop.join(10)
+    importer.join(10)
+
+    result, = results
+    assert result.imported
+    assert (result.contacts_created, result.contacts_updated) == (1, 1)
+    adopted = Contact.objects.get(email="new@example.com")
+    assert (adopted.first_name, adopted.phone) == ("Nur", "555 0101")
+    assert Contact.objects.count() == 2
