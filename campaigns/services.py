@@ -17,6 +17,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from crm.models import Heartbeat
 from customers.models import Contact
 
 from .audience import AudienceCriteria, audience_contacts
@@ -164,10 +165,29 @@ def purchase_events(*, contact_id: int) -> list[str]:
     return events
 
 
-def contacts_fallen_at_risk(*, now: dt.datetime | None = None) -> list[int]:
-    """Repeat clients who crossed the at-risk line in the last day (CRM_AT_RISK_MIN_DAYS)."""
+# A missed daily at-risk check (a worker down over a weekend) is caught up by the next one, up
+# to this far back; the first check ever looks back one day.
+AT_RISK_CATCH_UP = dt.timedelta(days=30)
+_AT_RISK_CHECK = "at-risk-check"  # its Heartbeat: when the last check completed
+
+
+def contacts_fallen_at_risk(*, now: dt.datetime | None = None,
+                            since: dt.datetime | None = None) -> list[int]:
+    """Repeat clients who crossed the at-risk line (CRM_AT_RISK_MIN_DAYS of silence) after
+    `since` (default: a day ago), looking back at most AT_RISK_CATCH_UP."""
     now = now or timezone.now()
-    line = now - dt.timedelta(days=settings.CRM_AT_RISK_MIN_DAYS)
+    since = max(since or now - dt.timedelta(days=1), now - AT_RISK_CATCH_UP)
+    silence = dt.timedelta(days=settings.CRM_AT_RISK_MIN_DAYS)
     return list(Contact.objects.repeat_clients()
-                .filter(last_purchase_at__lte=line, last_purchase_at__gt=line - dt.timedelta(days=1))
+                .filter(last_purchase_at__lte=now - silence, last_purchase_at__gt=since - silence)
                 .values_list("pk", flat=True))
+
+
+def at_risk_check_last() -> dt.datetime | None:
+    """When the daily at-risk check last completed (None before the first)."""
+    return Heartbeat.objects.filter(name=_AT_RISK_CHECK).values_list(
+        "beaten_at", flat=True).first()
+
+
+def at_risk_check_done(at: dt.datetime) -> None:
+    Heartbeat.objects.update_or_create(name=_AT_RISK_CHECK, defaults={"beaten_at": at})

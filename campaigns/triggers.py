@@ -14,6 +14,8 @@ from crm.tasks import queue_after_commit
 
 from .models import Campaign
 from .services import (
+    at_risk_check_done,
+    at_risk_check_last,
     campaign_event,
     campaign_run_start,
     contacts_fallen_at_risk,
@@ -45,10 +47,14 @@ def purchase_recorded_task(contact_id: int) -> None:
 def detect_at_risk_task() -> None:
     from webhooks.services import contacts_at_risk_emit  # webhooks imports customers
 
-    fallen = contacts_fallen_at_risk()
+    # Everyone who crossed the line since the last completed check: a missed day is caught up.
+    # Campaigns (once per contact) and webhooks (once per silence) never send anyone twice.
+    now = timezone.now()
+    fallen = contacts_fallen_at_risk(now=now, since=at_risk_check_last())
     for contact_id in fallen:
-        campaign_event(contact_id=contact_id, event=Campaign.Event.FELL_AT_RISK)
+        campaign_event(contact_id=contact_id, event=Campaign.Event.FELL_AT_RISK, now=now)
     contacts_at_risk_emit(fallen)  # contact.at_risk webhooks, once per contact and silence
+    at_risk_check_done(now)
 
 
 @shared_task(name="campaigns.website_event", ignore_result=True)
