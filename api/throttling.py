@@ -1,5 +1,6 @@
 """Request rates, read from settings on every check so an environment (or a test) sets them."""
 from django.conf import settings
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
@@ -25,12 +26,28 @@ class FixedWindowMixin:
         return self._count(f"{self.key}:{window}") <= self.num_requests
 
     def _count(self, key: str) -> int:
+        if isinstance(self.cache, RedisCache):
+            return self._count_in_redis(key)
         try:
             return self.cache.incr(key)
         except ValueError:  # the window's first request (or its counter just expired)
             if self.cache.add(key, 1, self.duration + 1):
                 return 1
             return self.cache.incr(key)  # another request created it meanwhile
+
+    def _count_in_redis(self, key: str) -> int:
+        """INCR and EXPIREAT in one round trip; the cache API's incr() takes two (EXISTS, then
+        INCRBY) and add() a third for a window's first request. The window's end is a fixed
+        instant, so setting it on every request changes nothing."""
+        key = self.cache.make_and_validate_key(key)
+        # Django's RedisCache keeps its redis-py client private; this is the documented way
+        # to reach the server behind a key (RedisCacheClient.get_client).
+        client = self.cache._cache.get_client(key, write=True)
+        pipeline = client.pipeline(transaction=False)
+        pipeline.incr(key)
+        pipeline.expireat(key, int(self.window_ends_at) + 1)
+        count, _expiry_set = pipeline.execute()
+        return count
 
     def wait(self) -> float:
         return max(0.0, self.window_ends_at - self.timer())

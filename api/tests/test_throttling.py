@@ -60,3 +60,30 @@ def test_a_new_window_lets_the_caller_in_again(sales_api, settings, monkeypatch)
 
     assert [first.status_code, second.status_code, third.status_code] == [200, 429, 200]
     assert second["Retry-After"] == "60"
+
+
+@pytest.fixture
+def redis_throttle(settings, monkeypatch):
+    """The user throttle counting in a real Redis (the suite's cache is in-process memory)."""
+    from django.core.cache.backends.redis import RedisCache
+
+    from api.throttling import UserThrottle
+
+    redis_cache = RedisCache(settings.REDIS_URL, {"KEY_PREFIX": "throttle-test"})
+    redis_cache.clear()
+    monkeypatch.setattr(UserThrottle, "cache", redis_cache)
+    yield redis_cache._cache.get_client(write=True)
+    redis_cache.clear()
+
+
+@pytest.mark.redis
+def test_redis_counts_the_rate_in_one_key_that_expires_with_its_window(
+        sales_api, settings, redis_throttle):
+    settings.CRM_API_THROTTLE_USER = "2/minute"
+
+    statuses = [sales_api.get("/api/contacts/").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    [key] = list(redis_throttle.scan_iter(match="throttle-test:*throttle_user*"))
+    assert int(redis_throttle.get(key)) == 3
+    assert 0 < redis_throttle.ttl(key) <= 61
