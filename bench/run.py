@@ -24,6 +24,7 @@ FULL = {
     "audience": ["bench/bench_audience.py"],
     "sending": ["bench/bench_sending.py", "--messages", "100000", "--processes", "2"],
     "api": ["bench/bench_api.py", "--contacts", "1000000", "--seconds", "30"],
+    "rederive": ["bench/bench_rederive.py", "--contacts", "1000000"],
 }
 QUICK = {
     "scoring_math": ["bench/bench_scoring_math.py", "--customers", "100000", "--lifetimes", "0"],
@@ -33,6 +34,7 @@ QUICK = {
     "audience": ["bench/bench_audience.py", "--contacts", "100000"],
     "sending": ["bench/bench_sending.py", "--messages", "5000", "--processes", "2"],
     "api": ["bench/bench_api.py", "--contacts", "100000", "--seconds", "5"],
+    "rederive": ["bench/bench_rederive.py", "--contacts", "100000", "--drift", "100"],
 }
 
 

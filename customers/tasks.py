@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 @shared_task(name="customers.rederive_stats", ignore_result=True)
 def rederive_stats_task() -> None:
     report = contacts_rederive_stats()
+    if report.days_corrected:
+        logger.warning("Moved %d purchases to their day in the shop's time zone",
+                       report.days_corrected)
     if report.drifted:
         logger.warning("Fixed drifted purchase figures on %d contacts", report.drifted)
 
