@@ -744,10 +744,26 @@ def _merge_postgres(cursor, source: str, now) -> tuple[int, int]:
     cursor.execute("SELECT COALESCE(SUM(purchases), 0) FROM crm_import_affected")
     purchases_created = int(cursor.fetchone()[0])
     contacts_created = _insert_new_contacts(cursor, tables, now)
+    _announce_new_contacts()
     _refresh_stats("SELECT DISTINCT n.existing_id FROM crm_import_contacts n "
                    "JOIN crm_import_affected a ON a.contact_id = n.id "
                    "WHERE n.existing_id IS NOT NULL ORDER BY n.existing_id")
     return contacts_created, purchases_created
+
+
+def _announce_new_contacts() -> None:
+    """contact.stage_changed for the contacts this import created (prospect -> buyer), as
+    the other writers emit it; nothing is read unless a webhook subscribes."""
+    from webhooks.services import stage_changes_watch  # webhooks imports customers
+
+    watcher = stage_changes_watch()
+    if not watcher.watching:
+        return
+    with connection.chunked_cursor() as reader:
+        reader.execute("SELECT id FROM crm_import_contacts WHERE existing_id IS NULL "
+                       "ORDER BY id")
+        while rows := reader.fetchmany(2000):
+            watcher.created([row[0] for row in rows])
 
 
 def _lock_existing(cursor, tables: dict) -> None:

@@ -19,7 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Contact
+from customers.models import Contact, Stage
 
 from . import conf
 from .models import TEST_EVENT, EventType, WebhookDelivery, WebhookEndpoint, secret_generate
@@ -118,6 +118,18 @@ class StageWatcher:
         ]
         event_emit(EventType.STAGE_CHANGED, payloads, endpoint_ids=self.endpoint_ids)
         self._before = {}
+
+
+    def created(self, contact_ids: list[int]) -> None:
+        """Contacts inserted with their figures already counted (the PostgreSQL purchase
+        import): announced as leaving "prospect", as a contact created, then refreshed, is."""
+        if self.endpoint_ids:
+            self._before = dict.fromkeys(contact_ids, Stage.PROSPECT.value)
+            self.after(contact_ids)
+
+    @property
+    def watching(self) -> bool:
+        return bool(self.endpoint_ids)
 
 
 def stage_changes_watch() -> StageWatcher:

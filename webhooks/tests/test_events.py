@@ -107,6 +107,29 @@ def test_an_emitted_event_is_sent_once_the_transaction_commits(
     assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.DELIVERED
 
 
+def test_a_purchase_import_announces_new_and_existing_buyers(tmp_path):
+    """Both import paths (PostgreSQL's set-based one and the plain one) emit like the others."""
+    from customers.importing import purchases_import_csv
+
+    known = ContactFactory(email="known@example.com")
+    WebhookEndpointFactory(events=[EventType.STAGE_CHANGED])
+    path = tmp_path / "orders.csv"
+    path.write_text("email,purchased_at,amount,currency,external_id\n"
+                    "new@example.com,2025-03-01,10,USD,A-1\n"
+                    "new@example.com,2025-04-01,10,USD,A-2\n"
+                    "known@example.com,2025-03-05,10,USD,A-3\n", encoding="utf-8")
+
+    purchases_import_csv(file=path)
+
+    changes = {payload["data"]["email"]: (payload["data"]["old_stage"],
+                                          payload["data"]["new_stage"])
+               for payload in _payloads(EventType.STAGE_CHANGED)}
+    assert changes == {"new@example.com": ("prospect", "repeat"),
+                       "known@example.com": ("prospect", "one_time")}
+    assert WebhookDelivery.objects.get(payload__data__email="known@example.com"
+                                       ).contact_id == known.pk
+
+
 # --- contact.at_risk --------------------------------------------------------------------------
 
 def _fallen_at_risk(settings, email: str):
