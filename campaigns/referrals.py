@@ -106,3 +106,11 @@ def referral_apply(purchase: Purchase, referral_code: ReferralCode) -> CodeOutco
     referral.reward = _reward(referral_code.contact_id, timezone.now())
     referral.save(update_fields=["reward"])
     return CodeOutcome.REFERRAL_RECORDED
+
+
+def referral_reward_withdraw(purchase: Purchase, *, at: dt.datetime) -> int:
+    """The referred first purchase was refunded: an unused reward ends now (the referral stays
+    on record; a reward already spent stays spent). Returns rewards withdrawn (0 or 1)."""
+    rewards = Referral.objects.filter(purchase=purchase, reward__isnull=False).values("reward")
+    return Coupon.objects.filter(pk__in=rewards, redeemed_at__isnull=True,
+                                 expires_at__gt=at).update(expires_at=at)

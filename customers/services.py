@@ -306,11 +306,15 @@ def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
 
 def purchase_refund(*, purchase: Purchase, refunded_at: dt.datetime | None = None) -> Purchase:
     """Mark a purchase refunded: it stays on record and stops counting."""
+    from campaigns.referrals import referral_reward_withdraw  # campaigns imports customers
+
+    refunded_at = refunded_at or timezone.now()
     with transaction.atomic():
         _lock_contact(purchase.contact_id)
-        Purchase.objects.filter(pk=purchase.pk, refunded_at__isnull=True).update(
-            refunded_at=refunded_at or timezone.now()
-        )
+        refunded = Purchase.objects.filter(pk=purchase.pk, refunded_at__isnull=True).update(
+            refunded_at=refunded_at)
+        if refunded:
+            referral_reward_withdraw(purchase, at=refunded_at)
         contacts_refresh_stats([purchase.contact_id])
         _refresh_scores_after_commit([purchase.contact_id])
     purchase.refresh_from_db()

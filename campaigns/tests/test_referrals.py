@@ -9,7 +9,7 @@ from django.utils import timezone
 from campaigns.coupons import CodeOutcome, purchase_codes_apply
 from campaigns.models import Coupon, Referral, ReferralCode
 from campaigns.referrals import referral_code_for, referral_codes_ensure
-from customers.services import purchase_refund
+from customers.services import purchase_record, purchase_refund
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db
@@ -129,12 +129,29 @@ def test_a_refunded_earlier_purchase_does_not_stop_the_first_live_one_counting()
     assert Referral.objects.get().purchase == purchase
 
 
-def test_refunding_the_referred_purchase_keeps_the_referral_and_reward():
+def test_refunding_the_referred_purchase_withdraws_the_unused_reward():
     referrer = ContactFactory()
     purchase = record_purchase(ContactFactory(), code=referral_code_for(referrer).code)
+    reward = Referral.objects.get().reward
+
+    purchase_refund(purchase=purchase)
+    attempt = purchase_record(contact=referrer, purchased_at=timezone.now(),
+                              amount=Decimal("30"), currency="USD", code=reward.code)
+
+    referral = Referral.objects.get()
+    reward.refresh_from_db()
+    assert referral.purchase == purchase  # the referral stays on record
+    assert attempt.code_outcome == CodeOutcome.EXPIRED
+    assert reward.redeemed_at is None
+
+
+def test_a_reward_already_spent_stays_spent_after_the_refund():
+    referrer = ContactFactory()
+    purchase = record_purchase(ContactFactory(), code=referral_code_for(referrer).code)
+    reward = Referral.objects.get().reward
+    record_purchase(referrer, code=reward.code)
 
     purchase_refund(purchase=purchase)
 
-    referral = Referral.objects.get()
-    assert referral.purchase == purchase
-    assert referral.reward.redeemed_at is None
+    reward.refresh_from_db()
+    assert reward.redeemed_purchase is not None
