@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_dashboard import _free_port, start_gunicorn  # noqa: E402
 from bench.bench_import import machine  # noqa: E402
+from bench.cpu import CpuMeter  # noqa: E402
 from bench.bench_scoring_job import ensure_data  # noqa: E402
 from bench.generate import setup_django  # noqa: E402
 
@@ -135,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         print(machine())
         run_wrk(base, token, f"warm{label}", contacts=args.contacts, new_share=args.new_share,
                 seconds=3)
-        result = run_wrk(base, token, label, contacts=args.contacts,
-                         new_share=args.new_share, seconds=args.seconds)
+        with CpuMeter() as cpu:
+            result = run_wrk(base, token, label, contacts=args.contacts,
+                             new_share=args.new_share, seconds=args.seconds)
     finally:
         server.terminate()
         server.wait()
@@ -147,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{result['p90']:.1f} ms, p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms")
     print(f"  answers: {result['created']:.0f} created (201), {result['known']:.0f} already "
           f"known (200), {result['failed']:.0f} errors")
+    print(f"  {cpu.summary(int(result['requests']))}")
     problems = verify(label, result)
     for problem in problems:
         print(f"  PROBLEM: {problem}")

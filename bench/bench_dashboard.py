@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_import import machine  # noqa: E402
+from bench.cpu import CpuMeter  # noqa: E402
 from bench.bench_scoring_job import ensure_data  # noqa: E402
 from bench.generate import setup_django  # noqa: E402
 
@@ -62,7 +63,7 @@ def prepare() -> str:
                     .Group.objects.filter(name=SALES_STAFF))
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     return session.session_key
@@ -148,11 +149,14 @@ def main(argv: list[str] | None = None) -> None:
             values = [timed(url(i), cookie) for i in range(args.samples)]
             p50, p95, p99 = percentiles(values)
             print(f"| {name} | {p50:.1f} ms | {p95:.1f} ms | {p99:.1f} ms |", flush=True)
-        result = subprocess.run(
-            ["wrk", "-t2", "-c20", f"-d{args.seconds}s", "-H", f"Cookie: sessionid={cookie}",
-             "-H", "X-Forwarded-Proto: https", f"{base}/contacts/"],
-            capture_output=True, text=True, check=True).stdout
+        with CpuMeter() as cpu:
+            result = subprocess.run(
+                ["wrk", "-t2", "-c20", f"-d{args.seconds}s", "-H", f"Cookie: sessionid={cookie}",
+                 "-H", "X-Forwarded-Proto: https", f"{base}/contacts/"],
+                capture_output=True, text=True, check=True).stdout
         print(result)
+        served = re.search(r"(\d+) requests in", result)
+        print(cpu.summary(int(served.group(1))))
         # wrk counts redirects as fine: check that the list itself was served, not the login.
         timed(f"{base}/contacts/", cookie)
         rate = re.search(r"Requests/sec:\s+([\d.]+)", result)

@@ -245,3 +245,17 @@ def test_purchase_post_with_csrf_token_is_accepted(csrf_client):
     response = csrf_client.post(url, {**PURCHASE_POST, "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert Purchase.objects.get().contact == contact
+
+
+def test_a_page_reads_the_users_permissions_in_one_query(sales_user, django_assert_num_queries):
+    from django.contrib.auth.backends import ModelBackend
+
+    from accounts.models import User
+
+    fresh = User.objects.get(pk=sales_user.pk)
+    with django_assert_num_queries(1):
+        assert fresh.has_perm("customers.view_contact")
+        assert fresh.has_perm("customers.add_purchase")
+        assert not fresh.has_perm("customers.delete_contact")
+    reference = ModelBackend().get_all_permissions(User.objects.get(pk=sales_user.pk))
+    assert fresh.get_all_permissions() == reference  # Django's own backend agrees

@@ -117,7 +117,7 @@ def test_permissions_load_in_one_query_and_match_the_model_backend(
     from django.contrib.auth.models import Permission
 
     from accounts.models import User
-    from api.permissions import load_permissions
+    from accounts.backends import load_permissions
 
     sales_user.user_permissions.add(Permission.objects.get(codename="delete_note"))
     fresh = User.objects.get(pk=sales_user.pk)
