@@ -158,9 +158,9 @@ class TestContactList:
         owners = [SalesStaffFactory() for _ in range(3)]
         for number in range(30):
             buy(ContactFactory(owner=owners[number % 3]))
-        # session, user, manager group, user perms, group perms, owner filter, count, rows;
+        # session, user, manager group, permissions (one query), owner filter, count, rows;
         # PostgreSQL first asks the planner's estimate (too small here, so it counts).
-        with django_assert_num_queries(9 if connection.vendor == "postgresql" else 8):
+        with django_assert_num_queries(8 if connection.vendor == "postgresql" else 7):
             response = admin_client.get(CONTACTS)
         assert len(response.context["cl"].result_list) == 30
 
