@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -211,12 +211,52 @@ def _retry_fields(message: Message, error: str, now: dt.datetime) -> dict:
             "sent_at": None}
 
 
-def _release(messages: list[Message], claimed_at: dt.datetime) -> None:
-    """Rows claimed but never offered to the server go back to the queue as they were."""
-    if messages:
-        Message.objects.filter(pk__in=[m.pk for m in messages], claimed_at=claimed_at,
-                               status=Status.SENDING, sent_at__isnull=True).update(
-            status=Status.QUEUED, attempts=F("attempts") - 1, claimed_at=None)
+def _release(messages: list[Message], claimed_at: dt.datetime,
+             not_before: dt.datetime | None = None) -> int:
+    """Rows claimed but never offered to the server go back to the queue as they were (due
+    again at `not_before` if given). Returns how many."""
+    if not messages:
+        return 0
+    back = {"status": Status.QUEUED, "attempts": F("attempts") - 1, "claimed_at": None}
+    if not_before is not None:
+        back["not_before"] = not_before
+    return Message.objects.filter(pk__in=[m.pk for m in messages], claimed_at=claimed_at,
+                                  status=Status.SENDING, sent_at__isnull=True).update(**back)
+
+
+# --- One sender per contact at a time (PostgreSQL) --------------------------------------------
+
+# Advisory locks are one namespace per database: this first key says "a contact being sent to".
+_SENDING_LOCK_SPACE = 0x43524D  # "CRM"
+# A row whose contact another worker is sending to waits this long, then is due again.
+CONTACT_BUSY_WAIT = dt.timedelta(minutes=1)
+
+
+def _contacts_lock(contact_ids: set[int]) -> set[int]:
+    """Take the sending lock of these contacts (session-level, released by _contacts_unlock or
+    when the connection ends); returns the ids that another worker holds right now.
+
+    The frequency cap is checked after this: two workers never check, then both send, to one
+    contact, whatever campaigns their batches come from."""
+    if connection.vendor != "postgresql" or not contact_ids:
+        return set()  # SQLite: one writer at a time, and one worker in development
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT c FROM unnest(%s::bigint[]) AS c "
+                       "WHERE NOT pg_try_advisory_lock(%s, mod(c, 2147483647)::int)",
+                       [sorted(contact_ids), _SENDING_LOCK_SPACE])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _contacts_unlock(contact_ids: set[int]) -> None:
+    if connection.vendor != "postgresql" or not contact_ids:
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, mod(c, 2147483647)::int) "
+                           "FROM unnest(%s::bigint[]) AS c",
+                           [_SENDING_LOCK_SPACE, sorted(contact_ids)])
+    except DatabaseError:  # the session is gone, and its locks with it; keep the first error
+        logger.warning("Could not release the sending locks of %d contacts", len(contact_ids))
 
 
 # --- Send-time checks -------------------------------------------------------------------------
@@ -226,9 +266,11 @@ def _blocked(messages: list[Message], now: dt.datetime) -> dict[int, tuple[str, 
     emails = {m.contact.email.lower() for m in messages if m.contact.email}
     suppressed = dict(Suppression.objects.filter(email__in=emails).values_list("email", "reason"))
     cutoff = now - dt.timedelta(days=settings.CRM_MARKETING_CAP_DAYS)
-    # UNKNOWN rows may have reached the contact, so they count towards the cap too.
+    # UNKNOWN rows, and rows handed to the server whose result is not written yet, may have
+    # reached the contact, so they count towards the cap too.
     recent = set(Message.objects.filter(
-        contact_id__in={m.contact_id for m in messages}, status__in=[Status.SENT, Status.UNKNOWN],
+        contact_id__in={m.contact_id for m in messages},
+        status__in=[Status.SENT, Status.UNKNOWN, Status.SENDING],
         sent_at__gte=cutoff).exclude(pk__in=[m.pk for m in messages])
         .values_list("contact_id", flat=True))
     blocked = {}
@@ -550,6 +592,21 @@ def _send_one(batch: _Batch, outbound: Outbound, message: Message, context: dict
 def _send_claimed(ids: list[int], claimed_at: dt.datetime, report: SendReport) -> None:
     messages = _load(ids, claimed_at)
     report.run_ids.update(m.run_id for m in messages)
+    locked = {m.contact_id for m in messages}
+    busy = _contacts_lock(locked)
+    locked -= busy
+    try:
+        if busy:  # another worker is sending to them: theirs first, the cap then decides
+            waiting = [m for m in messages if m.contact_id in busy]
+            report.deferred += _release(waiting, claimed_at,
+                                        not_before=timezone.now() + CONTACT_BUSY_WAIT)
+            messages = [m for m in messages if m.contact_id not in busy]
+        _send_locked(messages, claimed_at, report)
+    finally:
+        _contacts_unlock(locked)
+
+
+def _send_locked(messages: list[Message], claimed_at: dt.datetime, report: SendReport) -> None:
     batch = _Batch(claimed_at, report)
     blocked = _blocked(messages, timezone.now())
     for message in messages:
