@@ -232,7 +232,7 @@ def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
-def _angle(message_id: str) -> str:
+def angled_message_id(message_id: str) -> str:
     message_id = message_id.strip()
     return message_id if message_id.startswith("<") else f"<{message_id}>"
 
@@ -252,7 +252,7 @@ def build_email(message: Message, connection, *, context: dict | None = None,
                                 language=contact_language(message.contact))
     unsubscribe = context["unsubscribe_url"] if context else unsubscribe_url(message.contact_id)
     headers = {
-        "Message-ID": _angle(message.message_id),
+        "Message-ID": angled_message_id(message.message_id),
         "List-Unsubscribe": f"<{unsubscribe}>",
         # RFC 8058: mail clients offer a one-click button that POSTs this to the URL.
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -1,0 +1,120 @@
+"""Bounces that arrive later, as a delivery status notification (DSN, RFC 3464).
+
+A receiving server may accept an email (250) and only later find it cannot deliver it; it
+then mails a report to the envelope sender. Such a report names our Message-ID (in the
+returned message or its headers) and, per recipient, an Action and a Status: "failed" with a
+5.x.x status is a permanent bounce, like a 5xx reply during sending: the row becomes BOUNCED
+and the address is suppressed. Delays (4.x.x, "delayed") change nothing.
+
+Only reports about a Message-ID we sent are acted on: our ids are random, so a forged report
+cannot suppress an address at will.
+"""
+import email
+import email.policy
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import Message, Suppression
+from .rendering import angled_message_id
+from .sending import address_suppress
+
+MAX_DIAGNOSTIC = 2000
+
+
+@dataclass(frozen=True)
+class BounceReport:
+    """What a delivery report said and did."""
+    message_ids: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()  # recipients permanently refused
+    bounced: int = 0  # our outbox rows marked BOUNCED by it
+    suppressed: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if not self.message_ids:
+            return _("Not a delivery report about one of our emails: nothing changed.")
+        if not self.suppressed:
+            return _("A delivery report without a permanent failure (a delay, or not about "
+                     "our recipient): nothing changed.")
+        return _("Bounce recorded for %(addresses)s.") % {
+            "addresses": ", ".join(self.suppressed)}
+
+
+def is_delivery_report(message: EmailMessage) -> bool:
+    return (message.get_content_type() == "multipart/report"
+            and message.get_param("report-type", "").lower() == "delivery-status")
+
+
+def parse(raw: bytes) -> EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def _recipient_fields(message: EmailMessage) -> list[dict[str, str]]:
+    """The per-recipient field groups of the message/delivery-status part."""
+    for part in message.walk():
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        groups = part.get_payload()  # the per-message group, then one per recipient
+        if not isinstance(groups, list):
+            return []
+        return [{key.lower(): " ".join(str(value).split()) for key, value in group.items()}
+                for group in groups[1:]]
+    return []
+
+
+def _returned_message_ids(message: EmailMessage) -> tuple[str, ...]:
+    ids = []
+    for part in message.walk():
+        if part.get_content_type() == "message/rfc822":
+            returned = part.get_payload()
+            returned = returned[0] if isinstance(returned, list) else returned
+            ids.append(returned.get("Message-ID", ""))
+        elif part.get_content_type() == "text/rfc822-headers":
+            ids.append(parse(part.get_content().encode()).get("Message-ID", ""))
+    return tuple(angled_message_id(str(value)) for value in ids if value and str(value).strip())
+
+
+def _address(field: str) -> str:
+    """'rfc822; Ann@Example.com' -> 'ann@example.com'."""
+    return field.partition(";")[2].strip().strip("<>").lower() if ";" in field else (
+        field.strip().strip("<>").lower())
+
+
+def _permanent_failures(groups: list[dict[str, str]]) -> dict[str, str]:
+    """{recipient: diagnostic} for recipients the report says failed for good."""
+    failed = {}
+    for group in groups:
+        recipient = _address(group.get("final-recipient") or group.get("original-recipient", ""))
+        if (recipient and group.get("action", "").lower() == "failed"
+                and group.get("status", "").startswith("5")):
+            failed[recipient] = (group.get("diagnostic-code") or group["status"])[:MAX_DIAGNOSTIC]
+    return failed
+
+
+@transaction.atomic
+def bounce_record(raw: bytes) -> BounceReport:
+    """Act on one delivery report (raw RFC 5322 bytes); a report about nothing we sent, or
+    only about delays, changes nothing."""
+    message = parse(raw)
+    if not is_delivery_report(message):
+        return BounceReport()
+    ids = _returned_message_ids(message)
+    failed = _permanent_failures(_recipient_fields(message))
+    ours = list(Message.objects.select_for_update().filter(message_id__in=ids)
+                .select_related("contact"))
+    bounced, suppressed = 0, []
+    for row in ours:
+        address = (row.to_email or row.contact.email).lower()
+        if address not in failed:
+            continue
+        if row.status in (Message.Status.SENT, Message.Status.UNKNOWN):
+            row.status, row.last_error = Message.Status.BOUNCED, failed[address]
+            row.save(update_fields=["status", "last_error"])
+            bounced += 1
+        address_suppress(email=address, reason=Suppression.Reason.BOUNCED,
+                         detail=failed[address])
+        suppressed.append(address)
+    return BounceReport(message_ids=ids, failed=tuple(failed), bounced=bounced,
+                        suppressed=tuple(suppressed))
