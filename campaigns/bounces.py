@@ -1,10 +1,14 @@
-"""Bounces that arrive later, as a delivery status notification (DSN, RFC 3464).
+"""Reports that arrive by email after sending: bounces (delivery status notifications, RFC
+3464) and spam complaints (feedback reports from mailbox providers, ARF, RFC 5965).
 
 A receiving server may accept an email (250) and only later find it cannot deliver it; it
 then mails a report to the envelope sender. Such a report names our Message-ID (in the
 returned message or its headers) and, per recipient, an Action and a Status: "failed" with a
 5.x.x status is a permanent bounce, like a 5xx reply during sending: the row becomes BOUNCED
 and the address is suppressed. Delays (4.x.x, "delayed") change nothing.
+
+A complaint ("this is spam", Feedback-Type: abuse) about one of our emails withdraws the
+contact's marketing consent (a ledger record) and suppresses the address as complained.
 
 Only reports about a Message-ID we sent are acted on: our ids are random, so a forged report
 cannot suppress an address at will.
@@ -31,20 +35,38 @@ class BounceReport:
     failed: tuple[str, ...] = ()  # recipients permanently refused
     bounced: int = 0  # our outbox rows marked BOUNCED by it
     suppressed: tuple[str, ...] = ()
+    complaint: bool = False
 
     def describe(self) -> str:
         if not self.message_ids:
-            return _("Not a delivery report about one of our emails: nothing changed.")
+            return _("Not a report about one of our emails: nothing changed.")
         if not self.suppressed:
-            return _("A delivery report without a permanent failure (a delay, or not about "
-                     "our recipient): nothing changed.")
+            return _("A report without a permanent failure or a spam complaint (a delay, or "
+                     "not about our recipient): nothing changed.")
+        if self.complaint:
+            return _("Spam complaint recorded for %(addresses)s: consent withdrawn, never "
+                     "emailed again.") % {"addresses": ", ".join(self.suppressed)}
         return _("Bounce recorded for %(addresses)s.") % {
             "addresses": ", ".join(self.suppressed)}
 
 
+def _report_type(message: EmailMessage) -> str:
+    if message.get_content_type() != "multipart/report":
+        return ""
+    return str(message.get_param("report-type", "")).lower()
+
+
 def is_delivery_report(message: EmailMessage) -> bool:
-    return (message.get_content_type() == "multipart/report"
-            and message.get_param("report-type", "").lower() == "delivery-status")
+    return _report_type(message) == "delivery-status"
+
+
+def is_feedback_report(message: EmailMessage) -> bool:
+    return _report_type(message) == "feedback-report"
+
+
+def is_report(message: EmailMessage) -> bool:
+    """A bounce or a complaint: never a customer writing to support."""
+    return is_delivery_report(message) or is_feedback_report(message)
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -118,3 +140,45 @@ def bounce_record(raw: bytes) -> BounceReport:
         suppressed.append(address)
     return BounceReport(message_ids=ids, failed=tuple(failed), bounced=bounced,
                         suppressed=tuple(suppressed))
+
+
+@transaction.atomic
+def complaint_record(raw: bytes) -> BounceReport:
+    """Act on one feedback report: an abuse complaint about an email we sent to a contact
+    withdraws their consent and suppresses the address."""
+    from customers.services import contact_set_consent  # customers builds on campaigns' models
+    from privacy.models import ConsentMethod
+
+    message = parse(raw)
+    if not is_feedback_report(message):
+        return BounceReport()
+    ids = _returned_message_ids(message)
+    if _feedback_type(message) != "abuse":
+        return BounceReport(message_ids=ids)
+    suppressed = []
+    for row in Message.objects.filter(message_id__in=ids).select_related("contact"):
+        address = (row.to_email or row.contact.email).lower()
+        address_suppress(email=address, reason=Suppression.Reason.COMPLAINED,
+                         detail=_("Spam complaint about %(id)s") % {"id": row.message_id})
+        if row.contact.email.lower() == address and row.contact.marketing_consent:
+            contact_set_consent(contact=row.contact, consent=False, source="spam complaint",
+                                method=ConsentMethod.SPAM_COMPLAINT)
+        suppressed.append(address)
+    return BounceReport(message_ids=ids, failed=tuple(suppressed),
+                        suppressed=tuple(suppressed), complaint=True)
+
+
+def report_record(raw: bytes) -> BounceReport:
+    """A bounce or a complaint, whichever the report is."""
+    message = parse(raw)
+    return complaint_record(raw) if is_feedback_report(message) else bounce_record(raw)
+
+
+def _feedback_type(message: EmailMessage) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "message/feedback-report":
+            payload = part.get_payload()
+            fields = (payload[0] if isinstance(payload, list) and payload
+                      else email.message_from_string(str(payload).lstrip()))
+            return str(fields.get("Feedback-Type", "")).strip().lower()
+    return ""

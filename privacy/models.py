@@ -123,6 +123,7 @@ class ConsentMethod(models.TextChoices):
     PUBLIC_FORM = "public_form", _("Form on the website or at checkout")
     UNSUBSCRIBE_LINK = "unsubscribe_link", _("Unsubscribe link")
     ONE_CLICK = "one_click", _("One-click unsubscribe (mail client)")
+    SPAM_COMPLAINT = "spam_complaint", _("Marked as spam (mailbox provider's report)")
     REQUEST = "request", _("Request by email, phone or support")
     ERASURE = "erasure", _("Erasure of personal data")
 

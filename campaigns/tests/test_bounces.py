@@ -125,3 +125,64 @@ def test_the_bounce_command_reads_a_report(monkeypatch):
     message.refresh_from_db()
     assert message.status == Status.BOUNCED
     assert out.getvalue().strip() == "Bounce recorded for ann@example.com."
+
+
+# --- Spam complaints (ARF feedback reports) ---------------------------------------------------
+
+def _complaint(message_id: str, recipient: str = "ann@example.com",
+               feedback_type: str = "abuse") -> bytes:
+    """A feedback loop report as mailbox providers send them (RFC 5965)."""
+    return (
+        "From: feedback@provider.example\r\nTo: crm@shop.example\r\n"
+        "Subject: Complaint about message from shop.example\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=feedback-report; boundary="F"\r\n\r\n'
+        "--F\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n"
+        "--F\r\nContent-Type: message/feedback-report\r\n\r\n"
+        f"Feedback-Type: {feedback_type}\r\nUser-Agent: ProviderFBL/1.0\r\nVersion: 1\r\n"
+        f"Original-Rcpt-To: {recipient}\r\n\r\n"
+        "--F\r\nContent-Type: message/rfc822\r\n\r\n"
+        f"From: Shop <crm@shop.example>\r\nTo: {recipient}\r\nMessage-ID: {message_id}\r\n"
+        "Subject: We miss you\r\n\r\nHello again\r\n--F--\r\n").encode()
+
+
+def test_a_spam_complaint_withdraws_consent_and_suppresses_the_address(monkeypatch):
+    from privacy.models import ConsentMethod, ConsentRecord
+
+    message = _sent()
+    _stdin(monkeypatch, _complaint(message.message_id))
+    out = io.StringIO()
+
+    call_command("receive_bounce", stdout=out)
+
+    message.refresh_from_db()
+    message.contact.refresh_from_db()
+    assert message.status == Status.SENT  # it was delivered; the person did not want it
+    assert message.contact.marketing_consent is False
+    assert ConsentRecord.objects.filter(contact=message.contact, given=False).get().method == (
+        ConsentMethod.SPAM_COMPLAINT)
+    assert Suppression.objects.get(email="ann@example.com").reason == (
+        Suppression.Reason.COMPLAINED)
+    assert "Spam complaint recorded for ann@example.com" in out.getvalue()
+
+
+def test_a_complaint_reaching_the_support_address_opens_no_case(monkeypatch):
+    message = _sent()
+    _stdin(monkeypatch, _complaint(message.message_id))
+
+    call_command("receive_email", stdout=io.StringIO())
+
+    assert not Case.objects.exists()
+    assert Suppression.objects.get().reason == Suppression.Reason.COMPLAINED
+
+
+def test_other_feedback_and_forged_complaints_change_nothing():
+    from campaigns.bounces import complaint_record
+
+    message = _sent()
+
+    complaint_record(_complaint(message.message_id, feedback_type="not-spam"))
+    complaint_record(_complaint("<forged@elsewhere.example>"))
+
+    message.contact.refresh_from_db()
+    assert not Suppression.objects.exists()
+    assert message.contact.marketing_consent is True

@@ -3,13 +3,14 @@ import sys
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from campaigns.bounces import bounce_record
+from campaigns.bounces import report_record
 
 
 class Command(BaseCommand):
-    help = _("Read one delivery status notification (a bounce report) on standard input and "
-             "record the bounce: the email is marked bounced and the address suppressed.")
+    help = _("Read one report on standard input, a bounce (delivery status notification) or "
+             "a spam complaint (feedback report), and record it: the address is never emailed "
+             "again.")
 
     def handle(self, *args, **options):
-        report = bounce_record(sys.stdin.buffer.read())
+        report = report_record(sys.stdin.buffer.read())
         self.stdout.write(report.describe())

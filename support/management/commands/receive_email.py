@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from campaigns.bounces import bounce_record, is_delivery_report, parse
+from campaigns.bounces import is_report, parse, report_record
 from support.inbound import case_from_email
 
 
@@ -13,8 +13,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         raw = sys.stdin.buffer.read()
-        if is_delivery_report(parse(raw)):  # a bounce of one of our emails, not a customer
-            self.stdout.write(bounce_record(raw).describe())
+        if is_report(parse(raw)):  # a bounce or a spam complaint, not a customer writing
+            self.stdout.write(report_record(raw).describe())
             return
         try:
             case = case_from_email(raw)
