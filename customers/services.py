@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import QuerySet
-from django.db.models.functions import TruncDate
 from django.db.models.constants import OnConflict
+from django.db.models.functions import TruncDate
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext
