@@ -209,3 +209,18 @@ def purchase_codes_apply(purchase: Purchase) -> CodeOutcome:
     except Exception:  # never lose a sale over a code
         logger.exception("Could not apply code %r of purchase %s", purchase.code, purchase.pk)
         return CodeOutcome.ERROR
+
+
+def purchase_codes_reapply(purchase: Purchase) -> CodeOutcome:
+    """A purchase's code was corrected: undo what the old code did for it (a coupon it
+    redeemed is free again; a referral it recorded is removed and its unused reward
+    withdrawn), then apply the new code as for a new purchase."""
+    from .models import Referral
+    from .referrals import referral_reward_withdraw  # referrals imports this module
+
+    Coupon.objects.filter(redeemed_purchase=purchase).update(redeemed_at=None,
+                                                             redeemed_purchase=None)
+    if Referral.objects.filter(purchase=purchase).exists():
+        referral_reward_withdraw(purchase, at=timezone.now())
+        Referral.objects.filter(purchase=purchase).delete()
+    return purchase_codes_apply(purchase)

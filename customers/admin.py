@@ -433,7 +433,11 @@ class PurchaseAdmin(
             purchase = Purchase.objects.get(pk=obj.pk)
             changes = {f: data[f] for f in form.changed_data if f in PURCHASE_UPDATABLE_FIELDS}
             if changes:
-                services.purchase_update(purchase=purchase, **changes)
+                purchase = services.purchase_update(purchase=purchase, **changes)
+                if purchase.code_outcome:
+                    from campaigns.coupons import CodeOutcome  # campaigns imports customers
+
+                    self.message_user(request, CodeOutcome(purchase.code_outcome).label)
         else:
             result = services.purchase_record(
                 contact=data["contact"], purchased_at=data["purchased_at"], amount=data["amount"],

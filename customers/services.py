@@ -286,8 +286,13 @@ def _purchase_insert(*, contact: Contact, source: str, external_id: str | None, 
 
 
 def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
-    """Correct a purchase (amount, currency, time, channel, items, code, contact)."""
-    old_contact_id = purchase.contact_id
+    """Correct a purchase (amount, currency, time, channel, items, code, contact).
+
+    A changed code is applied again (campaigns.coupons.purchase_codes_reapply); what it did
+    is on `purchase.code_outcome` ("" when the code did not change)."""
+    old_contact_id, old_code = purchase.contact_id, purchase.code
+    if "code" in changes:
+        changes["code"] = (changes["code"] or "").strip()
     for field, value in changes.items():
         setattr(purchase, field, value)
     values = purchase_clean(
@@ -299,6 +304,11 @@ def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
         for field, value in values.items():
             setattr(purchase, field, value)
         purchase.save()
+        purchase.code_outcome = ""
+        if purchase.code != old_code:
+            from campaigns.coupons import purchase_codes_reapply  # campaigns imports customers
+
+            purchase.code_outcome = purchase_codes_reapply(purchase)
         contacts_refresh_stats({old_contact_id, purchase.contact_id})
         _refresh_scores_after_commit({old_contact_id, purchase.contact_id})
     return purchase
