@@ -175,7 +175,8 @@ class PurchaseSerializer(serializers.ModelSerializer):
         model = Purchase
         fields = [
             "id", "contact", "purchased_at", "amount", "currency", "amount_base", "quantity",
-            "channel", "source", "external_id", "code", "refunded_at", "created_at",
+            "channel", "source", "external_id", "code", "refunded_at", "refunded_amount",
+            "created_at",
         ]
         read_only_fields = fields
 

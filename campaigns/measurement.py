@@ -25,6 +25,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.querysets import net_amount_base
+
 from .models import Campaign, CampaignRun, Message
 from .uplift import GroupStats, UpliftResult, UpliftStatus, uplift
 
@@ -67,7 +69,7 @@ def _window_rows(campaign: Campaign, status: str, window: dt.timedelta):
             .exclude(**{f"{anchor}__isnull": True})
             .annotate(window_end=F(anchor) + Value(window))
             .annotate(bought=Count("contact__purchases", filter=in_window),
-                      revenue=Coalesce(Sum("contact__purchases__amount_base", filter=in_window),
+                      revenue=Coalesce(Sum(net_amount_base("contact__purchases__"), filter=in_window),
                                        Value(0), output_field=money)))
 
 

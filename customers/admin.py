@@ -335,10 +335,28 @@ class ContactAdmin(FastCountAdminMixin, CSVExportMixin, admin.ModelAdmin):
 # --- Purchases ------------------------------------------------------------------------------
 
 class PurchaseAdminForm(forms.ModelForm):
+    refund_amount = forms.DecimalField(
+        label=gettext_lazy("Refund now"), required=False, max_digits=14, decimal_places=3,
+        help_text=gettext_lazy("An amount in the purchase's currency, refunded when you save. "
+                               "Refunds add up; refunding the whole amount refunds the "
+                               "purchase in full (it then stops counting)."))
+
     class Meta:
         model = Purchase
         fields = ("contact", "purchased_at", "amount", "currency", "quantity", "channel", "code",
                   "source", "external_id")
+
+    def clean_refund_amount(self):
+        amount = self.cleaned_data.get("refund_amount")
+        if amount is None or not self.instance.pk:
+            return None
+        stored = Purchase.objects.get(pk=self.instance.pk)
+        if stored.is_refunded:
+            raise ValidationError(_("This purchase is refunded in full already."))
+        try:
+            return services.refund_amount_check(stored, amount)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["amount"]) from None
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -384,7 +402,8 @@ class PurchaseAdmin(
     autocomplete_fields = ("contact",)
     search_fields = ("external_id", "code", "contact__email")
     search_help_text = gettext_lazy("Exact external id or code, or the start of an email.")
-    readonly_fields = ("purchased_on", "amount_base", "refunded_at", "recorded_by", "created_at")
+    readonly_fields = ("purchased_on", "amount_base", "refunded_at", "refunded_amount",
+                       "recorded_by", "created_at")
     fieldsets = (
         (None, {"fields": ("contact", "purchased_at", "amount", "currency", "quantity",
                            "channel", "code")}),
@@ -392,6 +411,7 @@ class PurchaseAdmin(
         (gettext_lazy("Derived"),
          {"fields": ("purchased_on", "amount_base", "refunded_at", "created_at")}),
     )
+    refund_fieldset = (gettext_lazy("Refund"), {"fields": ("refunded_amount", "refund_amount")})
     actions = ("refund", "delete_selected", "export_csv")
 
     csv_filename_prefix = "purchases"
@@ -408,11 +428,16 @@ class PurchaseAdmin(
         CSVColumn(gettext_lazy("external id"), "external_id"),
         CSVColumn(gettext_lazy("code"), "code"),
         CSVColumn(gettext_lazy("refunded at"), "refunded_at", local_datetime),
+        CSVColumn(gettext_lazy("amount refunded"), "refunded_amount"),
     )
 
     @admin.display(description=gettext_lazy("refunded"), boolean=True, ordering="refunded_at")
     def refunded(self, obj: Purchase) -> bool:
         return obj.is_refunded
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return (*fieldsets, self.refund_fieldset) if obj else fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
@@ -438,6 +463,9 @@ class PurchaseAdmin(
                     from campaigns.coupons import CodeOutcome  # campaigns imports customers
 
                     self.message_user(request, CodeOutcome(purchase.code_outcome).label)
+            if data.get("refund_amount"):
+                purchase = services.purchase_refund(purchase=purchase,
+                                                    amount=data["refund_amount"])
         else:
             result = services.purchase_record(
                 contact=data["contact"], purchased_at=data["purchased_at"], amount=data["amount"],

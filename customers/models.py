@@ -142,6 +142,14 @@ class Purchase(models.Model):
         _("coupon or referral code"), max_length=64, blank=True
     )
     refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True, editable=False)
+    # Partly refunded orders still count as a purchase; only their value is reduced. A refund of
+    # the whole amount sets refunded_at as well.
+    refunded_amount = models.DecimalField(
+        _("amount refunded"), max_digits=14, decimal_places=3, default=0, db_default=0,
+        editable=False)
+    refunded_amount_base = models.DecimalField(
+        _("amount refunded in base currency"), max_digits=18, decimal_places=3, default=0,
+        db_default=0, editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
@@ -165,6 +173,9 @@ class Purchase(models.Model):
             models.CheckConstraint(
                 condition=Q(amount_base__gte=0), name="purchase_amount_base_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0, refunded_amount__lte=F("amount")),
+                name="purchase_refund_within_amount"),
         ]
         indexes = [
             models.Index(fields=["contact", "purchased_at"], name="purchase_contact_date_idx"),

@@ -42,6 +42,12 @@ class ContactQuerySet(models.QuerySet):
         return query
 
 
+def net_amount_base(prefix: str = "") -> models.Expression:
+    """What a purchase is worth in the base currency after partial refunds (`prefix` reaches
+    it through a relation, e.g. "purchases__")."""
+    return models.F(f"{prefix}amount_base") - models.F(f"{prefix}refunded_amount_base")
+
+
 class PurchaseQuerySet(models.QuerySet):
     def counted(self):
         """Purchases that count: refunded ones never do."""

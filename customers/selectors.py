@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.roles import is_manager
 
 from .models import Contact, ContactScore, FollowUp, Note, Purchase
+from .querysets import net_amount_base
 
 
 def contact_list(*, search: str = "", stage: str = "", owner=None) -> QuerySet[Contact]:
@@ -39,7 +40,7 @@ def contact_first_day_spend(*, contact: Contact) -> float:
     """What the contact spent on their first purchase day (base currency)."""
     first = contact.purchases.counted().order_by("purchased_on").values("purchased_on")[:1]
     total = contact.purchases.counted().filter(purchased_on=Subquery(first)).aggregate(
-        total=Sum("amount_base"))["total"]
+        total=Sum(net_amount_base()))["total"]
     return float(total or 0)
 
 

@@ -314,21 +314,51 @@ def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
     return purchase
 
 
-def purchase_refund(*, purchase: Purchase, refunded_at: dt.datetime | None = None) -> Purchase:
-    """Mark a purchase refunded: it stays on record and stops counting."""
+def purchase_refund(*, purchase: Purchase, amount: Decimal | None = None,
+                    refunded_at: dt.datetime | None = None) -> Purchase:
+    """Refund a purchase in full (no amount) or in part, in the purchase's currency.
+
+    A full refund keeps the purchase on record and it stops counting (stage, figures, scores;
+    a referral reward it earned and did not spend is withdrawn). A partial refund keeps it
+    counting as a purchase and lowers what it is worth. Partial refunds add up; reaching the
+    whole amount is a full refund. Refunding a purchase refunded in full changes nothing."""
     from campaigns.referrals import referral_reward_withdraw  # campaigns imports customers
 
     refunded_at = refunded_at or timezone.now()
     with transaction.atomic():
         _lock_contact(purchase.contact_id)
-        refunded = Purchase.objects.filter(pk=purchase.pk, refunded_at__isnull=True).update(
-            refunded_at=refunded_at)
-        if refunded:
-            referral_reward_withdraw(purchase, at=refunded_at)
-        contacts_refresh_stats([purchase.contact_id])
-        _refresh_scores_after_commit([purchase.contact_id])
+        current = Purchase.objects.get(pk=purchase.pk)
+        if current.refunded_at is None:
+            total = current.refunded_amount + refund_amount_check(current, amount)
+            full = total == current.amount
+            Purchase.objects.filter(pk=current.pk).update(
+                refunded_amount=total, refunded_at=refunded_at if full else None,
+                refunded_amount_base=current.amount_base if full else (
+                    current.amount_base * total / current.amount).quantize(Decimal("0.001")))
+            if full:
+                referral_reward_withdraw(current, at=refunded_at)
+            contacts_refresh_stats([purchase.contact_id])
+            _refresh_scores_after_commit([purchase.contact_id])
     purchase.refresh_from_db()
     return purchase
+
+
+def refund_amount_check(purchase: Purchase, amount: Decimal | None) -> Decimal:
+    """The amount to refund now: all that is left by default; else checked against it."""
+    from .templatetags.money import money  # formatted as the reader expects: "$100.00"
+
+    left = purchase.amount - purchase.refunded_amount
+    if amount is None:
+        return left
+    amount = validate_amount(amount, purchase.currency)
+    if amount <= 0:
+        raise ValidationError({"amount": ValidationError(
+            gettext("Give an amount to refund above zero."), code="min_value")})
+    if amount > left:
+        raise ValidationError({"amount": ValidationError(
+            gettext("At most %(left)s of this purchase can still be refunded.")
+            % {"left": money(left, purchase.currency)}, code="max_value")})
+    return amount
 
 
 def purchase_delete(*, purchase: Purchase) -> None:

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.sql import UpdateQuery
 
 from .models import Contact, Purchase
+from .querysets import net_amount_base
 
 STAT_FIELDS = ("purchase_count", "first_purchase_at", "last_purchase_at", "total_spent")
 _CHUNK = 2000
@@ -32,7 +33,7 @@ def stat_expressions() -> dict:
         "first_purchase_at": _aggregate(Min("purchased_at")),
         "last_purchase_at": _aggregate(Max("purchased_at")),
         "total_spent": Coalesce(
-            _aggregate(Sum("amount_base")),
+            _aggregate(Sum(net_amount_base())),  # partial refunds taken off
             Value(Decimal(0)),
             output_field=DecimalField(max_digits=18, decimal_places=3),
         ),

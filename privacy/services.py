@@ -52,7 +52,7 @@ LIST_SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
                   ("currency", "currency"), ("amount_base", "amount_base"),
                   ("quantity", "quantity"), ("channel", "channel"), ("source", "source"),
                   ("external_id", "external_id"), ("code", "code"),
-                  ("refunded_at", "refunded_at")),
+                  ("refunded_at", "refunded_at"), ("refunded_amount", "refunded_amount")),
     "notes": (("id", "id"), ("created_at", "created_at"), ("body", "body")),
     "follow_ups": (("id", "id"), ("title", "title"), ("due_on", "due_on"),
                    ("done_at", "done_at"), ("created_at", "created_at")),

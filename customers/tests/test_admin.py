@@ -253,9 +253,9 @@ class TestCsvExport:
         response = run_action(admin_client, PURCHASES, "export_csv", [purchase])
         assert csv_text(response) == (
             "\ufeffid,contact email,purchased at,amount,currency,amount in base currency,items,"
-            "channel,source,external id,code,refunded at\r\n"
+            "channel,source,external id,code,refunded at,amount refunded\r\n"
             f"{purchase.pk},evil@example.com,2024-05-01 10:00:00,12.500,USD,12.500,1,online,"
-            "manual,,,\r\n"
+            "manual,,,,0.000\r\n"
         )
 
     def test_export_needs_the_view_permission(self, client, contacts):
