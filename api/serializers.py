@@ -168,6 +168,16 @@ class PurchaseInputSerializer(StrictFieldsMixin, serializers.Serializer):
         return {**attrs, "currency": cleaned["currency"]}
 
 
+class PurchaseRefundSerializer(StrictFieldsMixin, serializers.Serializer):
+    source = serializers.CharField(max_length=32, default="api",
+                                   help_text=_("The source the order was recorded under."))
+    external_id = serializers.CharField(max_length=128,
+                                        help_text=_("The order's id in the source system."))
+    refunded_amount = AmountField(help_text=_(
+        "The order's total refunded so far, in its currency, as a decimal string: sending the "
+        "same total again changes nothing; the whole amount is a full refund."))
+
+
 class PurchaseSerializer(serializers.ModelSerializer):
     purchased_at = PurchaseTimeField(read_only=True)
 

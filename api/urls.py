@@ -20,6 +20,8 @@ urlpatterns = [
     path("contacts/<int:pk>/score/", login_not_required(views.ContactScoreView.as_view()),
          name="contact_score"),
     path("purchases/", login_not_required(views.PurchaseListCreate.as_view()), name="purchases"),
+    path("purchases/refund/", login_not_required(views.PurchaseRefund.as_view()),
+         name="purchase_refund"),
     path("events/", login_not_required(events.EventListCreate.as_view()), name="events"),
     path("campaigns/", login_not_required(campaigns.CampaignList.as_view()), name="campaigns"),
     path("campaigns/<int:pk>/", login_not_required(campaigns.CampaignDetail.as_view()),

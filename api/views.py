@@ -22,7 +22,8 @@ from privacy.models import ConsentMethod
 
 from .serializers import (
     ContactFilterSerializer, ContactScoreSerializer, ContactSerializer, PurchaseFilterSerializer,
-    PurchaseInputSerializer, PurchaseRecordedSerializer, PurchaseSerializer,
+    PurchaseInputSerializer, PurchaseRecordedSerializer, PurchaseRefundSerializer,
+    PurchaseSerializer,
 )
 from .throttling import CountRefusalsMixin
 
@@ -187,6 +188,29 @@ class PurchaseListCreate(CountRefusalsMixin, generics.ListCreateAPIView):
         purchase.created, purchase.code_outcome = result.created, result.code_outcome
         return Response(_recorded_serializer().to_representation(purchase),
                         status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+class PurchaseRefund(CountRefusalsMixin, generics.GenericAPIView):
+    """A shop reports a refund: the order's total refunded so far (idempotent)."""
+
+    serializer_class = PurchaseRefundSerializer
+    required_permissions = {"POST": "customers.change_purchase"}
+
+    @extend_schema(
+        summary=_("Report a refund of an order (its total refunded so far)"),
+        request=PurchaseRefundSerializer,
+        responses={200: PurchaseSerializer},
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        serializer = PurchaseRefundSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        purchase = services.purchase_known(source=data["source"], external_id=data["external_id"])
+        if purchase is None:
+            raise NotFound(_("No purchase has this source and external_id."))
+        purchase, _changed = services.purchase_refund_to(
+            purchase=purchase, refunded_total=data["refunded_amount"])
+        return Response(PurchaseSerializer(purchase).data)
 
 
 @functools.cache

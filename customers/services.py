@@ -343,9 +343,37 @@ def purchase_refund(*, purchase: Purchase, amount: Decimal | None = None,
     return purchase
 
 
+def purchase_refund_to(*, purchase: Purchase,
+                       refunded_total: Decimal) -> tuple[Purchase, bool]:
+    """Bring a purchase's refunded amount up to `refunded_total` (the order's total refunded
+    so far, as the shop states it): sending the same total again changes nothing, so a shop
+    may retry. Returns (purchase, changed). A total below what is refunded already is refused:
+    a refund cannot be taken back."""
+    with transaction.atomic():
+        _lock_contact(purchase.contact_id)
+        current = Purchase.objects.get(pk=purchase.pk)
+        try:
+            refunded_total = validate_amount(refunded_total, current.currency)
+        except ValidationError as error:
+            raise ValidationError({"refunded_amount": error.messages}) from None
+        if refunded_total < current.refunded_amount:
+            raise ValidationError({"refunded_amount": ValidationError(
+                gettext("%(refunded)s of this purchase is refunded already; a refund cannot be "
+                        "taken back.") % {"refunded": _money(current.refunded_amount,
+                                                           current.currency)},
+                code="min_value")})
+        if refunded_total == current.refunded_amount:
+            purchase.refresh_from_db()
+            return purchase, False
+        try:
+            return purchase_refund(purchase=current,
+                                   amount=refunded_total - current.refunded_amount), True
+        except ValidationError as error:  # over the purchase's amount
+            raise ValidationError({"refunded_amount": error.message_dict["amount"]}) from None
+
+
 def refund_amount_check(purchase: Purchase, amount: Decimal | None) -> Decimal:
     """The amount to refund now: all that is left by default; else checked against it."""
-    from .templatetags.money import money  # formatted as the reader expects: "$100.00"
 
     left = purchase.amount - purchase.refunded_amount
     if amount is None:
@@ -357,7 +385,7 @@ def refund_amount_check(purchase: Purchase, amount: Decimal | None) -> Decimal:
     if amount > left:
         raise ValidationError({"amount": ValidationError(
             gettext("At most %(left)s of this purchase can still be refunded.")
-            % {"left": money(left, purchase.currency)}, code="max_value")})
+            % {"left": _money(left, purchase.currency)}, code="max_value")})
     return amount
 
 
@@ -429,3 +457,10 @@ def purchases_rederive_days(*, fix: bool = True) -> int:
 
 
 _REDERIVE_CHUNK = 2000
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    """As the reader expects it: "$100.00", "100,00 €"."""
+    from .templatetags.money import money
+
+    return money(amount, currency)

@@ -23,7 +23,7 @@ def test_every_endpoint_is_walked():
     assert ENDPOINTS == ["/api/campaigns/", "/api/campaigns/1/", "/api/campaigns/1/runs/",
                          "/api/cases/", "/api/cases/1/", "/api/contacts/", "/api/contacts/1/",
                          "/api/contacts/1/score/", "/api/events/", "/api/purchases/",
-                         "/api/schema/", "/api/surveys/"]
+                         "/api/purchases/refund/", "/api/schema/", "/api/surveys/"]
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)

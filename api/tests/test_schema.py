@@ -8,6 +8,7 @@ from django.core.management import call_command
 pytestmark = pytest.mark.django_db
 
 PATHS = {"/api/contacts/", "/api/contacts/{id}/", "/api/contacts/{id}/score/", "/api/purchases/",
+         "/api/purchases/refund/",
          "/api/events/", "/api/campaigns/", "/api/campaigns/{id}/", "/api/campaigns/{id}/runs/",
          "/api/surveys/", "/api/cases/", "/api/cases/{id}/"}
 
