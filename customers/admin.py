@@ -356,7 +356,7 @@ class PurchaseAdminForm(forms.ModelForm):
         try:
             return services.refund_amount_check(stored, amount)
         except ValidationError as error:
-            raise ValidationError(error.message_dict["amount"]) from None
+            raise ValidationError(error.messages) from None
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -369,7 +369,7 @@ def purchase_refund_to(*, purchase: Purchase,
             return purchase_refund(purchase=current,
                                    amount=refunded_total - current.refunded_amount), True
         except ValidationError as error:  # over the purchase's amount
-            raise ValidationError({"refunded_amount": error.message_dict["amount"]}) from None
+            raise ValidationError({"refunded_amount": error.messages}) from None
 
 
 def refund_amount_check(purchase: Purchase, amount: Decimal | None) -> Decimal:

@@ -118,11 +118,13 @@ def test_managers_refund_part_of_a_purchase_in_the_admin(client, manager):
                  "purchased_at_1": local.strftime("%H:%M:%S")})
 
     too_much = client.post(url, {**data, "refund_amount": "150"})
+    too_precise = client.post(url, {**data, "refund_amount": "1.001"})
     done = client.post(url, {**data, "refund_amount": "30"})
 
-    assert too_much.status_code == 200  # the form again, with the reason
+    assert too_much.status_code == too_precise.status_code == 200  # the form, with the reason
     assert "At most $100.00 of this purchase can still be refunded." in (
         too_much.content.decode())
+    assert "USD amounts have at most 2 decimal places." in too_precise.content.decode()
     assert done.status_code == 302
     first.refresh_from_db()
     contact.refresh_from_db()
