@@ -124,7 +124,7 @@ def bounce_record(raw: bytes) -> BounceReport:
         return BounceReport()
     ids = _returned_message_ids(message)
     failed = _permanent_failures(_recipient_fields(message))
-    ours = list(Message.objects.select_for_update().filter(message_id__in=ids)
+    ours = list(Message.objects.select_for_update(of=("self",)).filter(message_id__in=ids)
                 .select_related("contact"))
     bounced, suppressed = 0, []
     for row in ours:
