@@ -196,6 +196,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery 6's default, chosen now: a late-acknowledged task running when the broker connection
+# drops is cancelled, since the broker hands it out again (our tasks are safe to run twice).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 # --- CRM ------------------------------------------------------------------------------------
 # Totals are kept in the base currency; other currencies need a rate (admin: Currency rates).
