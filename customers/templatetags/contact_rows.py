@@ -1,0 +1,55 @@
+"""The contact list's rows, rendered in Python.
+
+The list is the sales team's most requested page, and Django's template engine resolving a
+dozen variables and filters per row was most of its cost. This tag writes the same markup with
+the same formatting functions (localised dates, numbers and money, escaped text) in a loop.
+"""
+from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from .money import money
+
+register = template.Library()
+
+_ROW = """  <tr>
+    <td><a href="{}">{}</a>
+        {}</td>
+    <td><span class="badge stage-{}">{}</span></td>
+    <td class="text-end">{}</td>
+    <td class="text-end">{}</td>
+    <td>{}</td>
+    <td class="text-end">{}</td>
+    <td>{}</td>
+  </tr>
+"""
+
+
+@register.simple_tag
+def contact_rows(contacts, base_currency: str) -> SafeString:
+    # One reverse() for the page: the detail URL differs only by the id at its end.
+    detail = reverse("customers:contact_detail", args=[987654321])
+    before, _id, after = detail.partition("987654321")
+    return mark_safe("".join(_row(contact, base_currency, before, after)  # noqa: S308 - escaped
+                             for contact in contacts))
+
+
+def _row(contact, base_currency: str, url_before: str, url_after: str) -> str:
+    name = contact.full_name
+    email = format_html('<div class="small text-body-secondary">{}</div>', contact.email) \
+        if name else ""
+    last = "—"
+    if contact.last_purchase_at:
+        local = timezone.localtime(contact.last_purchase_at)
+        last = format_html('<time datetime="{}">{}</time>', formats.date_format(local, "c"),
+                           formats.date_format(local, "SHORT_DATE_FORMAT"))
+    score = getattr(contact, "current_score", None)  # only when a scoring run exists
+    likely = f"{round(float(score.p_buy_again) * 100)}%" if score else "—"
+    owner = contact.owner.display_name if contact.owner_id else ""
+    return format_html(
+        _ROW, f"{url_before}{contact.pk}{url_after}", name or contact.email, email,
+        contact.stage, contact.get_stage_display(), intcomma(contact.purchase_count),
+        money(contact.total_spent, base_currency), last, likely, owner or "—")
