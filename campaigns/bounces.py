@@ -69,7 +69,10 @@ def is_report(message: EmailMessage) -> bool:
     return is_delivery_report(message) or is_feedback_report(message)
 
 
-def parse(raw: bytes) -> EmailMessage:
+def parse(raw: bytes | EmailMessage) -> EmailMessage:
+    """The report as a message; one already parsed is used as it is (parsed once per call)."""
+    if isinstance(raw, EmailMessage):
+        return raw
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
@@ -116,7 +119,7 @@ def _permanent_failures(groups: list[dict[str, str]]) -> dict[str, str]:
 
 
 @transaction.atomic
-def bounce_record(raw: bytes) -> BounceReport:
+def bounce_record(raw: bytes | EmailMessage) -> BounceReport:
     """Act on one delivery report (raw RFC 5322 bytes); a report about nothing we sent, or
     only about delays, changes nothing."""
     message = parse(raw)
@@ -143,7 +146,7 @@ def bounce_record(raw: bytes) -> BounceReport:
 
 
 @transaction.atomic
-def complaint_record(raw: bytes) -> BounceReport:
+def complaint_record(raw: bytes | EmailMessage) -> BounceReport:
     """Act on one feedback report: an abuse complaint about an email we sent to a contact
     withdraws their consent and suppresses the address."""
     from customers.services import contact_set_consent  # customers builds on campaigns' models
@@ -168,10 +171,10 @@ def complaint_record(raw: bytes) -> BounceReport:
                         suppressed=tuple(suppressed), complaint=True)
 
 
-def report_record(raw: bytes) -> BounceReport:
+def report_record(raw: bytes | EmailMessage) -> BounceReport:
     """A bounce or a complaint, whichever the report is."""
     message = parse(raw)
-    return complaint_record(raw) if is_feedback_report(message) else bounce_record(raw)
+    return complaint_record(message) if is_feedback_report(message) else bounce_record(message)
 
 
 def _feedback_type(message: EmailMessage) -> str:

@@ -13,8 +13,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         raw = sys.stdin.buffer.read()
-        if is_report(parse(raw)):  # a bounce or a spam complaint, not a customer writing
-            self.stdout.write(report_record(raw).describe())
+        message = parse(raw)
+        if is_report(message):  # a bounce or a spam complaint, not a customer writing
+            self.stdout.write(report_record(message).describe())
             return
         try:
             case = case_from_email(raw)
