@@ -11,9 +11,13 @@ returned unchanged, so -12.5 stays a number the spreadsheet can sum. Only the pr
 that a column is numeric; a *string* that looks like a number ("-12.5", "+1 555 0100") came from
 someone's input and is escaped like any other text.
 
-Pure standard library: the admin's and the dashboard's CSV exports both use it.
+Pure standard library: every CSV the product writes for people goes through it
+(SafeCSVWriter below).
 """
+import csv
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 # The full-width forms are included because some spreadsheet locales treat them as formula
 # starts too; escaping a few more harmless strings costs nothing.
@@ -49,3 +53,39 @@ def _starts_formula(text: str) -> bool:
 
 def csv_safe_row(values: list[object] | tuple[object, ...]) -> list[Cell]:
     return [csv_safe(value) for value in values]
+
+
+class SafeCSVWriter:
+    """csv.writer for files people open: every cell goes through csv_safe().
+
+    The one writer for CSV that leaves the product (exports, rejected-rows reports, privacy
+    zips): a module that writes CSV for people takes this, never csv.writer itself.
+    """
+
+    def __init__(self, file: Any, **fmtparams: Any):
+        self._writer = csv.writer(file, **fmtparams)
+
+    def writerow(self, row: Iterable[object]) -> Any:
+        return self._writer.writerow(csv_safe_row(tuple(row)))
+
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+class SafeCSVDictWriter:
+    """csv.DictWriter's interface over SafeCSVWriter: missing keys are empty cells."""
+
+    def __init__(self, file: Any, fieldnames: Sequence[str], **fmtparams: Any):
+        self.fieldnames = list(fieldnames)
+        self._writer = SafeCSVWriter(file, **fmtparams)
+
+    def writeheader(self) -> Any:
+        return self._writer.writerow(self.fieldnames)
+
+    def writerow(self, row: Mapping[str, object]) -> Any:
+        return self._writer.writerow(row.get(name, "") for name in self.fieldnames)
+
+    def writerows(self, rows: Iterable[Mapping[str, object]]) -> None:
+        for row in rows:
+            self.writerow(row)
