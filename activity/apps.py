@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ActivityConfig(AppConfig):
     name = "activity"
     verbose_name = _("Website activity")
+
+    def ready(self) -> None:
+        from crm.personal_data import register
+
+        from .personal_data import SECTIONS
+
+        register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it

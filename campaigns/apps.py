@@ -7,3 +7,10 @@ class CampaignsConfig(AppConfig):
 
     name = "campaigns"
     verbose_name = _("Campaigns")
+
+    def ready(self) -> None:
+        from crm.personal_data import register
+
+        from .personal_data import SECTIONS
+
+        register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it

@@ -7,4 +7,9 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        from crm.personal_data import register
+
         from . import search  # noqa: F401  registers the SQLite search function
+        from .personal_data import SECTIONS
+
+        register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it

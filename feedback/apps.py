@@ -7,3 +7,10 @@ class FeedbackConfig(AppConfig):
 
     name = "feedback"
     verbose_name = _("Feedback")
+
+    def ready(self) -> None:
+        from crm.personal_data import register
+
+        from .personal_data import SECTIONS
+
+        register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it

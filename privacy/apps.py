@@ -18,3 +18,9 @@ class PrivacyConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(_seed_wordings, sender=self,
                              dispatch_uid="privacy.seed_consent_wordings")
+
+        from crm.personal_data import register
+
+        from .personal_data import SECTIONS
+
+        register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it

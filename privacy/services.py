@@ -3,11 +3,15 @@
 The views, the admin actions and any command call these functions, so every path exports the
 same sections, erases the same columns and writes the same audit entry.
 
-Erasure keeps the contact row as an anonymous shell: purchases, scores, coupons, referrals and
-the outbox rows stay (revenue, uplift and referral figures must not change), while every
-column that identifies the person is emptied or replaced by a placeholder.
+Which tables hold a person's data is not written here: every app declares its sections in its
+own `personal_data.py` (crm/personal_data.py), and this module walks them. A test fails when a
+model that can hold a person's data is declared nowhere.
+
+Erasure keeps the contact row as an anonymous shell: purchases, scores, coupons, referrals,
+cases and the outbox rows stay (revenue, uplift, referral and service figures must not
+change), while every column that identifies the person is emptied or replaced by a
+placeholder.
 """
-import csv
 import datetime as dt
 import io
 import json
@@ -21,67 +25,29 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from activity.models import WebsiteEvent
-from campaigns.models import Coupon, Message, Referral, ReferralCode, Suppression
+from campaigns.models import Suppression
 from campaigns.sending import address_suppress
-from customers.import_jobs import import_jobs_forget
-from customers.models import Contact, FollowUp, Note, Purchase
-from customers.selectors import contact_current_score
-from feedback.models import PromotionPause, SurveyResponse
-from webhooks.services import contact_deliveries_delete
+from crm import personal_data
+from crm.csv_safe import SafeCSVDictWriter
+from crm.personal_data import Person, Section
+from customers.models import Contact
 
 from .consent import consent_record, consent_records_bulk  # noqa: F401 - the public names
-from .models import ConsentMethod, ConsentRecord, PrivacyLog
+from .models import ConsentMethod, PrivacyLog
 
 EXPORT_FORMAT = "crm-personal-data/1"
 ERASED_DOMAIN = "erased.invalid"  # .invalid is reserved (RFC 2606): never deliverable
 ERASURE_SOURCE = "erasure"
 
-CONTACT_FIELDS = (
-    "id", "email", "first_name", "last_name", "phone", "language", "marketing_consent",
-    "consent_changed_at", "consent_source", "created_at", "updated_at", "purchase_count",
-    "first_purchase_at", "last_purchase_at", "total_spent", "stage",
-)
-SCORE_FIELDS = (
-    "scored_at", "p_buy_again", "p_alive", "expected_purchases", "expected_value",
-    "predicted_value_12m", "frequency", "recency_days", "age_days",
-)
-# Section name -> (column name, ORM lookup). The column names are the CSV headers.
-LIST_SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "purchases": (("id", "id"), ("purchased_at", "purchased_at"), ("amount", "amount"),
-                  ("currency", "currency"), ("amount_base", "amount_base"),
-                  ("quantity", "quantity"), ("channel", "channel"), ("source", "source"),
-                  ("external_id", "external_id"), ("code", "code"),
-                  ("refunded_at", "refunded_at"), ("refunded_amount", "refunded_amount")),
-    "notes": (("id", "id"), ("created_at", "created_at"), ("body", "body")),
-    "follow_ups": (("id", "id"), ("title", "title"), ("due_on", "due_on"),
-                   ("done_at", "done_at"), ("created_at", "created_at")),
-    "messages": (("id", "id"), ("campaign", "campaign__name"), ("status", "status"),
-                 ("to_email", "to_email"), ("sent_at", "sent_at"),
-                 ("created_at", "created_at")),
-    "coupons": (("code", "code"), ("campaign", "campaign__name"), ("purpose", "purpose"),
-                ("kind", "kind"), ("value", "value"), ("currency", "currency"),
-                ("expires_at", "expires_at"), ("redeemed_at", "redeemed_at")),
-    "referral_code": (("code", "code"), ("created_at", "created_at")),
-    # Only this contact's side: the other person of a referral is someone else's data.
-    "referrals_made": (("id", "id"), ("created_at", "created_at"),
-                       ("reward_coupon", "reward__code")),
-    "referred_by": (("id", "id"), ("created_at", "created_at")),
-    "survey_responses": (("id", "id"), ("score", "score"), ("comment", "comment"),
-                         ("language", "language"), ("created_at", "created_at"),
-                         ("updated_at", "updated_at")),
-    "promotion_pause": (("paused_until", "paused_until"), ("created_at", "created_at")),
-    "suppression": (("email", "email"), ("reason", "reason"), ("created_at", "created_at")),
-    "website_events": (("id", "id"), ("kind", "kind"), ("name", "name"),
-                       ("properties", "properties"), ("occurred_at", "occurred_at"),
-                       ("source", "source"), ("external_id", "external_id")),
-    # The ledger with the exact wording agreed to: what the person saw is theirs to see.
-    "consent_records": (("id", "id"), ("given", "given"), ("purpose", "purpose"),
-                        ("occurred_at", "occurred_at"), ("method", "method"),
-                        ("source", "source"), ("language", "language"),
-                        ("wording_version", "wording__version"),
-                        ("wording_text", "wording__text"), ("evidence", "evidence")),
-}
+
+def export_sections() -> list[Section]:
+    """The sections an export holds, in the order the apps registered them."""
+    return [section for section in personal_data.sections() if section.exported]
+
+
+def list_section_names() -> list[str]:
+    """The export's list sections (the contact and its score are single objects)."""
+    return [section.name for section in export_sections() if not section.one]
 
 
 # --- Export -----------------------------------------------------------------------------------
@@ -95,50 +61,18 @@ def _plain(value):
     return value
 
 
-def _section_querysets(contact: Contact) -> dict:
-    return {
-        "purchases": Purchase.objects.filter(contact=contact).order_by("purchased_at", "id"),
-        "notes": Note.objects.filter(contact=contact).order_by("created_at", "id"),
-        "follow_ups": FollowUp.objects.filter(contact=contact).order_by("due_on", "id"),
-        "messages": Message.objects.filter(contact=contact).order_by("created_at", "id"),
-        "coupons": Coupon.objects.filter(contact=contact).order_by("created_at", "id"),
-        "referral_code": ReferralCode.objects.filter(contact=contact),
-        "referrals_made": Referral.objects.filter(referrer=contact).order_by("created_at", "id"),
-        "referred_by": Referral.objects.filter(referee=contact),
-        "survey_responses": SurveyResponse.objects.filter(contact=contact).order_by(
-            "created_at", "id"),
-        "promotion_pause": PromotionPause.objects.filter(contact=contact),
-        "suppression": Suppression.objects.filter(email__iexact=contact.email),
-        "consent_records": ConsentRecord.objects.filter(contact=contact).order_by(
-            "occurred_at", "id"),
-        "website_events": WebsiteEvent.objects.filter(contact=contact).order_by(
-            "occurred_at", "id"),
-    }
-
-
-def _rows(queryset, columns: tuple[tuple[str, str], ...]) -> list[dict]:
-    lookups = [lookup for _name, lookup in columns]
-    return [{name: _plain(row[lookup]) for name, lookup in columns}
-            for row in queryset.values(*lookups)]
-
-
 def contact_export(contact: Contact) -> dict:
     """Everything the CRM holds about one person, as plain JSON-serialisable data.
 
-    One section per kind of record; each list section has the columns LIST_SECTIONS names,
-    so the JSON and the CSV files carry the same data.
+    One key per registered section: a list of rows, or one object (or null) for the contact
+    and its current score. The JSON and the CSV files carry the same columns.
     """
-    score = contact_current_score(contact=contact)
-    data = {
-        "format": EXPORT_FORMAT,
-        "exported_at": timezone.now().isoformat(),
-        "contact": {name: _plain(getattr(contact, name)) for name in CONTACT_FIELDS},
-        "current_score": (None if score is None else
-                          {name: _plain(getattr(score, name)) for name in SCORE_FIELDS}),
-    }
-    data["contact"]["owner"] = contact.owner.get_username() if contact.owner_id else ""
-    for name, queryset in _section_querysets(contact).items():
-        data[name] = _rows(queryset, LIST_SECTIONS[name])
+    person = Person(contact=contact, email=contact.email)
+    data = {"format": EXPORT_FORMAT, "exported_at": timezone.now().isoformat()}
+    for section in export_sections():
+        rows = [{name: _plain(value) for name, value in row.items()}
+                for row in section.export_rows(person)]
+        data[section.name] = (rows[0] if rows else None) if section.one else rows
     return data
 
 
@@ -150,9 +84,11 @@ def _csv_cell(value):
     return value
 
 
-def _csv_text(header: list[str], rows: list[dict]) -> str:
+def _csv_text(section: Section, rows: list[dict]) -> str:
+    header = [name for name, _lookup in section.columns]
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\r\n")
+    # Every cell through crm.csv_safe: a note reading =HYPERLINK(...) stays text.
+    writer = SafeCSVDictWriter(buffer, fieldnames=header, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows({key: _csv_cell(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()
@@ -164,16 +100,14 @@ def export_as_csv_zip(data: dict) -> bytes:
     A zip rather than one CSV: the sections have different columns, and a spreadsheet opens
     each file as a clean table. contact.csv and current_score.csv have at most one row.
     """
-    files = {"contact": (list(data["contact"]), [data["contact"]])}
-    score = data["current_score"]
-    files["current_score"] = (list(SCORE_FIELDS), [score] if score else [])
-    for name, columns in LIST_SECTIONS.items():
-        files[name] = ([column for column, _lookup in columns], data[name])
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, (header, rows) in files.items():
+        for section in export_sections():
+            rows = data[section.name]
+            if section.one:
+                rows = [rows] if rows else []
             # A BOM so spreadsheet programs read the file as UTF-8 (names like Şule, Ömer).
-            archive.writestr(f"{name}.csv", "\ufeff" + _csv_text(header, rows))
+            archive.writestr(f"{section.name}.csv", "\ufeff" + _csv_text(section, rows))
     return buffer.getvalue()
 
 
@@ -213,6 +147,12 @@ class ErasureResult:
     already_erased: bool = False
 
 
+def _admin_log_targets(person: Person) -> list[tuple[type, list]]:
+    """Every registered row of the person, by model, read before erasure changes them."""
+    return [(section.model, list(section.queryset(person).values_list("pk", flat=True)))
+            for section in personal_data.sections()]
+
+
 def _redact_admin_log(targets: list[tuple[type, list]]) -> int:
     """Admin history rows show str(object) ("Ada Lovelace <ada@...>", a note's first words)."""
     query = Q(pk__in=[])
@@ -224,37 +164,15 @@ def _redact_admin_log(targets: list[tuple[type, list]]) -> int:
     return LogEntry.objects.filter(query).exclude(object_repr="").update(object_repr="")
 
 
-def _erase_related(contact: Contact, old_email: str) -> dict[str, int]:
-    notes = list(Note.objects.filter(contact=contact).values_list("pk", flat=True))
-    follow_ups = list(FollowUp.objects.filter(contact=contact).values_list("pk", flat=True))
-    messages = list(Message.objects.filter(contact=contact).values_list("pk", flat=True))
-    suppressions = Suppression.objects.filter(email__iexact=old_email).exclude(
-        email=erased_email(contact.pk))  # a second erasure keeps the placeholder's entry
-    counts = {
-        "admin_log_redacted": _redact_admin_log([
-            (Contact, [contact.pk]), (Note, notes), (FollowUp, follow_ups), (Message, messages),
-            (Suppression, list(suppressions.values_list("pk", flat=True))),
-        ]),
-        "notes_deleted": Note.objects.filter(pk__in=notes).delete()[0],
-        "follow_ups_deleted": FollowUp.objects.filter(pk__in=follow_ups).delete()[0],
-        # The rows stay: they are the outbox record and the uplift figures count them.
-        # last_error too: a server's refusal usually quotes the address.
-        "messages_blanked": Message.objects.filter(pk__in=messages).exclude(
-            to_email="", last_error="").update(to_email="", last_error=""),
-        "survey_comments_blanked": SurveyResponse.objects.filter(contact=contact).exclude(
-            comment="").update(comment=""),
-        "referral_codes_deleted": ReferralCode.objects.filter(contact=contact).delete()[0],
-        "suppressions_deleted": suppressions.delete()[0],
-        "webhook_deliveries_deleted": contact_deliveries_delete(contact.pk),
-        # What they looked at and searched for on the shop's site is about them: all of it.
-        "website_events_deleted": WebsiteEvent.objects.filter(contact=contact).delete()[0],
-        # The ledger stays (it proves consent was honoured); a free-text note might name them.
-        "consent_evidence_blanked": ConsentRecord.objects.filter(contact=contact).exclude(
-            evidence="").update(evidence=""),
-
-        # Dashboard imports keep the file's first rows (preview) and its rejected rows (report).
-        "import_rows_deleted": import_jobs_forget(old_email),
-    }
+def _erase_everywhere(person: Person) -> dict[str, int]:
+    """Each app's declared erasure, then the admin history that quoted those rows."""
+    targets = _admin_log_targets(person)
+    counts = {}
+    for section in personal_data.sections():
+        changed = section.erase_rows(person)
+        if section.counted_as:
+            counts[section.counted_as] = counts.get(section.counted_as, 0) + changed
+    counts["admin_log_redacted"] = _redact_admin_log(targets)
     return counts
 
 
@@ -271,11 +189,9 @@ def contact_erase(contact: Contact, *, by) -> ErasureResult:
     Contact.objects.select_for_update().filter(pk=contact.pk).values_list("pk").get()
     contact.refresh_from_db()
     already = is_erased(contact)
-    counts = _erase_related(contact, contact.email)
-    contact.email = erased_email(contact.pk)
-    contact.first_name = contact.last_name = contact.phone = contact.language = ""
-    contact.save(update_fields=["email", "first_name", "last_name", "phone", "language",
-                                "updated_at"])
+    counts = _erase_everywhere(Person(contact=contact, email=contact.email,
+                                      erased_email=erased_email(contact.pk)))
+    contact.refresh_from_db()
     consent_record(contact=contact, given=False, method=ConsentMethod.ERASURE,
                    source=ERASURE_SOURCE, recorded_by=by)
     address_suppress(email=contact.email, reason=Suppression.Reason.ERASED)

@@ -18,11 +18,11 @@ from customers.models import Contact
 from .forms import EraseConfirmForm
 from .models import PrivacyLog
 from .services import (
-    LIST_SECTIONS,
     contact_erase,
     contact_export_logged,
     export_as_csv_zip,
     is_erased,
+    list_section_names,
 )
 
 EXPORT_PERMISSION = "privacy.export_contact"
@@ -60,7 +60,7 @@ def _page(request, contact: Contact, form: EraseConfirmForm | None = None, statu
         "erased": is_erased(contact),
         "can_erase": request.user.has_perm(ERASE_PERMISSION),
         "form": form or EraseConfirmForm(expected_email=contact.email),
-        "sections": list(LIST_SECTIONS),
+        "sections": list_section_names(),
         "log": PrivacyLog.objects.filter(contact_ref=contact.pk).select_related("actor")[:20],
     }
     return render(request, "privacy/contact_privacy.html", context, status=status)

@@ -7,3 +7,10 @@ class SupportConfig(AppConfig):
 
     name = "support"
     verbose_name = _("Support")
+
+    def ready(self) -> None:
+        from crm.personal_data import register
+
+        from .personal_data import SECTIONS
+
+        register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it

@@ -18,3 +18,9 @@ class WebhooksConfig(AppConfig):
                           dispatch_uid="webhooks-forget-endpoints-save")
         post_delete.connect(forget_endpoints, sender=WebhookEndpoint,
                             dispatch_uid="webhooks-forget-endpoints-delete")
+
+        from crm.personal_data import register
+
+        from .personal_data import SECTIONS
+
+        register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it

@@ -1,22 +1,31 @@
 """A contact with data in every table that holds personal data, and a manager allowed to act."""
 import datetime as dt
+import time
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core import signing
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import MANAGERS
 from campaigns.models import Coupon, Referral, ReferralCode, Suppression
 from campaigns.tests.factories import MessageFactory
-from customers.models import Contact, ContactScore, FollowUp, Note, ScoringRun
+from customers.models import Contact, ContactScore, FollowUp, ImportJob, Note, ScoringRun
 from customers.tests.factories import ContactFactory, record_purchase
 from feedback.models import PromotionPause, SurveyResponse
 from feedback.tests.factories import SurveyInviteFactory
 from privacy.models import ConsentMethod
 from privacy.services import consent_record
+from support.inbound import case_from_email
+from support.models import Case
+from support.public import _SALT as PUBLIC_FORM_SALT
+from support.services import case_open
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from activity.models import WebsiteEvent
 
@@ -24,6 +33,9 @@ EMAIL = "zeynep.yildirimqz@example.com"
 FIRST = "Zeynepqx"
 LAST = "Yildirimqz"
 PHONE = "+90 555 123 4567"
+# Free text the person wrote (or staff wrote about them): a street address and a sentence.
+ADDRESS = "Bagdatqz Caddesi 42"
+WROTE = "my parrotqz chewed the jacket"
 
 
 @pytest.fixture
@@ -74,6 +86,37 @@ def _webhook_delivery(contact: Contact) -> WebhookDelivery:
         last_error=f"HTTP 500 for {EMAIL}")
 
 
+def _cases(contact: Contact, staff) -> None:
+    """A case through each door: the public form, an email, staff on the phone."""
+    cache.clear()  # the form's per-address rate limit counts every test's posts
+    response = Client().post(reverse("support:public_case"), {
+        "email": EMAIL.upper(), "name": f"{FIRST} {LAST}", "subject": f"Parcel for {FIRST}",
+        "message": f"Call {PHONE}, deliver to {ADDRESS}. {WROTE}.", "website": "",
+        "started": signing.dumps(time.time() - 10, salt=PUBLIC_FORM_SALT)})
+    assert response.status_code == 200, response.content
+    case_from_email(
+        f"From: {FIRST} {LAST} <{EMAIL}>\r\nTo: support@shop.example\r\n"
+        f"Subject: {LAST} order\r\n\r\nI am {FIRST}, {ADDRESS}. {WROTE}.\r\n".encode())
+    case_open(contact=contact, subject=f"{FIRST} called", channel=Case.Channel.PHONE,
+              description=f"{FIRST} {LAST} at {PHONE} says {WROTE}", owner=staff)
+    cases = Case.objects.filter(contact=contact)
+    assert cases.count() == 3
+    # The admin's history shows a case by its subject ("Parcel for Zeynepqx").
+    LogEntry.objects.log_actions(user_id=staff.pk, queryset=list(cases), action_flag=CHANGE,
+                                 change_message="[]")
+
+
+def _import_job() -> ImportJob:
+    """A dashboard import whose preview quotes the person's row and whose error names them."""
+    return ImportJob.objects.create(
+        kind=ImportJob.Kind.CONTACTS, original_name="contacts.csv",
+        status=ImportJob.Status.FAILED,
+        error=f'duplicate key value violates unique constraint: (email)=({EMAIL})',
+        preview={"header": ["email", "first_name", "phone"],
+                 "rows": [[EMAIL, FIRST, PHONE], ["other@example.com", "Ali", ""]],
+                 "errors": []})
+
+
 @pytest.fixture
 def rich_contact(privacy_manager) -> Contact:
     contact = ContactFactory(email=EMAIL, first_name=FIRST, last_name=LAST, phone=PHONE,
@@ -84,14 +127,14 @@ def rich_contact(privacy_manager) -> Contact:
     record_purchase(contact, days_ago=40, amount="30.00")
     record_purchase(contact, days_ago=5, amount="12.50")
     Note.objects.create(contact=contact, author=privacy_manager,
-                        body=f"{FIRST} {LAST} called from {PHONE} about {EMAIL}")
+                        body=f"{FIRST} {LAST} called from {PHONE} about {EMAIL}: {WROTE}")
     FollowUp.objects.create(contact=contact, assigned_to=privacy_manager,
                             title=f"Call {FIRST} {LAST}", due_on=timezone.now().date())
     MessageFactory(contact=contact, to_email=EMAIL, status="sent", sent_at=timezone.now(),
                    last_error=f"450 mailbox {EMAIL} busy, retried")
     invite = SurveyInviteFactory(contact=contact, message__to_email=EMAIL)
     response = SurveyResponse.objects.create(invite=invite, contact=contact, score=3,
-                                             comment=f"I am {FIRST} {LAST}, call {PHONE}")
+                                             comment=f"I am {FIRST} {LAST}, call {PHONE}; {WROTE}")
     PromotionPause.objects.create(contact=contact, response=response,
                                   paused_until=timezone.now() + dt.timedelta(days=30))
     _referral(contact)
@@ -101,8 +144,10 @@ def rich_contact(privacy_manager) -> Contact:
     _webhook_delivery(contact)
     # What they searched for on the shop's site can name them.
     WebsiteEvent.objects.create(contact=contact, kind="searched", name=f"gift for {FIRST}",
-                                properties={"query": f"{FIRST} {LAST}"},
+                                properties={"query": f"{FIRST} {LAST}", "note": WROTE},
                                 occurred_at=timezone.now(), source="shop")
+    _cases(contact, privacy_manager)
+    _import_job()
     contact.language = "tr"
     contact.save(update_fields=["language"])
     LogEntry.objects.log_actions(user_id=privacy_manager.pk, queryset=[contact],

@@ -11,20 +11,27 @@ from feedback.models import SurveyResponse
 from privacy.models import PrivacyLog
 from privacy.services import contact_erase, erased_email
 
-from .conftest import EMAIL, FIRST, LAST, PHONE
+from .conftest import ADDRESS, EMAIL, FIRST, LAST, PHONE, WROTE
 
 pytestmark = pytest.mark.django_db
 
-NEEDLES = [EMAIL, FIRST, LAST, PHONE, "5551234567", "zeynep.yildirimqz"]
+# The address, its local part, the names, the phone as typed and as digits, what they wrote.
+NEEDLES = [EMAIL, "zeynep.yildirimqz", FIRST, LAST, PHONE, "5551234567", ADDRESS, "bagdatqz",
+           WROTE, "parrotqz"]
 
 
 def _database_text() -> dict[str, str]:
-    """Every row of every table, as lower-case text per table."""
+    """Every row of every table, as lower-case text per table.
+
+    PostgreSQL casts each whole row to its text form (JSON as stored, no Python repr);
+    SQLite returns text columns as they are.
+    """
     quote = connection.ops.quote_name
+    row = "t::text" if connection.vendor == "postgresql" else "*"
     found = {}
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
-            cursor.execute(f"SELECT * FROM {quote(table)}")  # noqa: S608 - introspected names
+            cursor.execute(f"SELECT {row} FROM {quote(table)} AS t")  # noqa: S608 - introspected
             found[table] = repr(cursor.fetchall()).lower()
     return found
 
@@ -41,7 +48,11 @@ def _purchase_figures() -> dict:
 def test_the_search_finds_the_person_before_erasure(rich_contact):
     # Guards the test below: a broken search would find nothing either.
     assert {"customers_contact", "customers_note", "campaigns_message",
-            "campaigns_suppression", "django_admin_log"} <= set(_tables_with(EMAIL))
+            "campaigns_suppression", "django_admin_log", "customers_importjob",
+            "webhooks_webhookdelivery"} <= set(_tables_with(EMAIL))
+    assert {"support_case", "customers_note", "feedback_surveyresponse",
+            "activity_websiteevent"} <= set(_tables_with(WROTE))
+    assert "support_case" in _tables_with(ADDRESS)
 
 
 def test_erasure_leaves_no_trace_in_any_table(rich_contact, privacy_manager):
@@ -176,7 +187,8 @@ def test_erasure_removes_the_person_from_import_previews_and_reports(
     result = contact_erase(rich_contact, by=privacy_manager)
 
     job.refresh_from_db()
-    assert result.counts["import_rows_deleted"] == 3
+    # This job's preview row, error and report row; the fixture's job's preview row and error.
+    assert result.counts["import_rows_deleted"] == 5
     assert report.read_text(encoding="utf-8").splitlines() == [
         "line,email,reasons", "3,other@example.com,Amount is not a number"]
     assert job.preview["rows"] == [["other@example.com", "y"]]

@@ -5,9 +5,11 @@ import zipfile
 
 import pytest
 
-from privacy.services import LIST_SECTIONS, contact_export, export_as_csv_zip
+from customers.models import Note
 
-from .conftest import EMAIL, FIRST, LAST, PHONE
+from privacy.services import contact_export, export_as_csv_zip, list_section_names
+
+from .conftest import EMAIL, FIRST, LAST, PHONE, WROTE
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +37,8 @@ def test_export_holds_every_section_of_the_person(rich_contact):
     assert data["current_score"]["p_buy_again"] == 0.5
     assert data["suppression"][0]["reason"] == "bounced"
     assert len(data["promotion_pause"]) == 1
-    assert data["website_events"][0]["properties"] == {"query": f"{FIRST} {LAST}"}
+    assert data["website_events"][0]["properties"] == {"query": f"{FIRST} {LAST}",
+                                                       "note": WROTE}
     assert data["contact"]["language"] == "tr"
 
 
@@ -55,7 +58,7 @@ def test_csv_export_is_a_zip_with_one_csv_per_section(rich_contact):
     archive = zipfile.ZipFile(io.BytesIO(export_as_csv_zip(contact_export(rich_contact))))
 
     assert sorted(archive.namelist()) == sorted(
-        ["contact.csv", "current_score.csv", *(f"{name}.csv" for name in LIST_SECTIONS)])
+        ["contact.csv", "current_score.csv", *(f"{name}.csv" for name in list_section_names())])
     rows = list(csv.DictReader(io.StringIO(archive.read("purchases.csv").decode("utf-8-sig"))))
     assert [row["amount"] for row in rows] == ["30.000", "12.500"]
     contact_rows = list(csv.DictReader(
@@ -67,3 +70,14 @@ def test_csv_export_of_an_empty_section_still_has_its_header(rich_contact):
     archive = zipfile.ZipFile(io.BytesIO(export_as_csv_zip(contact_export(rich_contact))))
 
     assert archive.read("referred_by.csv").decode("utf-8-sig") == "id,created_at\r\n"
+
+
+@pytest.mark.parametrize("body", ['=HYPERLINK("http://x","y")', "@SUM(A1)", " +1+1"])
+def test_csv_export_writes_a_formula_as_text(rich_contact, privacy_manager, body):
+    Note.objects.create(contact=rich_contact, author=privacy_manager, body=body)
+
+    archive = zipfile.ZipFile(io.BytesIO(export_as_csv_zip(contact_export(rich_contact))))
+
+    rows = list(csv.DictReader(io.StringIO(archive.read("notes.csv").decode("utf-8-sig"))))
+    assert rows[-1]["body"] == "'" + body  # a spreadsheet shows it, never runs it
+

@@ -1,0 +1,57 @@
+"""What campaigns/ holds about a person, for export and erasure (see crm/personal_data.py).
+
+Outbox rows, coupons and referrals stay: the uplift, coupon and referral figures count them.
+"""
+from crm.personal_data import Delete, Keep, Person, Replace, Section
+
+from .models import Coupon, Message, Referral, ReferralCode, Suppression
+
+
+def _suppressions(person: Person):
+    # A second erasure keeps the placeholder address's own entry (it keeps the shell unsent).
+    return Suppression.objects.filter(email__iexact=person.email).exclude(
+        email=person.erased_email)
+
+
+SECTIONS = (
+    Section(
+        name="messages", model=Message, by="contact", order_by=("created_at", "id"),
+        columns=(("id", "id"), ("campaign", "campaign__name"), ("status", "status"),
+                 ("to_email", "to_email"), ("sent_at", "sent_at"),
+                 ("created_at", "created_at")),
+        # The rows are the outbox record and the uplift figures count them. last_error too:
+        # a server's refusal usually quotes the address.
+        erase=Replace({"to_email": "", "last_error": ""}),
+        kept=("message_id",),  # our own random Message-ID header
+    ),
+    Section(
+        name="coupons", model=Coupon, by="contact", order_by=("created_at", "id"),
+        columns=(("code", "code"), ("campaign", "campaign__name"), ("purpose", "purpose"),
+                 ("kind", "kind"), ("value", "value"), ("currency", "currency"),
+                 ("expires_at", "expires_at"), ("redeemed_at", "redeemed_at")),
+        erase=Keep(), kept=("code", "currency"),  # random codes; redemptions are figures
+    ),
+    Section(
+        name="referral_code", model=ReferralCode, by="contact",
+        columns=(("code", "code"), ("created_at", "created_at")),
+        erase=Delete(), count_key="referral_codes_deleted",
+    ),
+    # Only this contact's side of a referral: the other person is someone else's data.
+    Section(
+        name="referrals_made", model=Referral, by="referrer", order_by=("created_at", "id"),
+        columns=(("id", "id"), ("created_at", "created_at"), ("reward_coupon", "reward__code")),
+        erase=Keep(),  # ids and dates: the referral figures
+    ),
+    Section(
+        name="referred_by", model=Referral, by="referee",
+        columns=(("id", "id"), ("created_at", "created_at")),
+        erase=Keep(),
+    ),
+    Section(
+        # The old address leaves the list too: keeping it would keep the personal data. The
+        # erasure suppresses the placeholder address instead.
+        name="suppression", model=Suppression, rows=_suppressions,
+        columns=(("email", "email"), ("reason", "reason"), ("created_at", "created_at")),
+        erase=Delete(), count_key="suppressions_deleted",
+    ),
+)
