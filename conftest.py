@@ -1,8 +1,8 @@
 """Suite-wide fixtures and the rules for tests that need real services.
 
-Tests marked postgres/redis/browser are skipped when that service is missing, except where
-CI sets CRM_REQUIRE_POSTGRES / CRM_REQUIRE_REDIS / CRM_REQUIRE_BROWSER: there a missing
-service fails the run instead of quietly skipping.
+Tests marked postgres/redis/browser/nginx are skipped when that service is missing, except where
+CI sets CRM_REQUIRE_POSTGRES / CRM_REQUIRE_REDIS / CRM_REQUIRE_BROWSER / CRM_REQUIRE_NGINX: there
+a missing service fails the run instead of quietly skipping.
 """
 import os
 import shutil
@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 
 BROWSER_PATH = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
+NGINX_PATH = os.environ.get("CRM_NGINX", "/usr/sbin/nginx")
 # The browser fixtures (one Chromium per session, a fresh page per test) and the real-worker
 # fixture, registered once for the whole suite.
 pytest_plugins = ["crm.tests.browser", "crm.tests.workers"]
@@ -23,6 +24,8 @@ def _available(marker: str) -> bool:
         return bool(settings.REDIS_URL)
     if marker == "browser":
         return bool(shutil.which(BROWSER_PATH))
+    if marker == "nginx":
+        return bool(shutil.which(NGINX_PATH))
     return True
 
 
@@ -44,7 +47,7 @@ def compiled_translations():
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        for marker in ("postgres", "redis", "browser"):
+        for marker in ("postgres", "redis", "browser", "nginx"):
             if marker in item.keywords and not _available(marker):
                 if os.environ.get(f"CRM_REQUIRE_{marker.upper()}") == "1":
                     raise pytest.UsageError(f"{marker} is required (CRM_REQUIRE_{marker.upper()}=1) "

@@ -4,6 +4,8 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from crm.client_ip import client_key
+
 
 class FixedWindowMixin:
     """One counter per caller and time window (an atomic INCR in Redis): the same small cost
@@ -51,6 +53,11 @@ class FixedWindowMixin:
 
     def wait(self) -> float:
         return max(0.0, self.window_ends_at - self.timer())
+
+    def get_ident(self, request) -> str:
+        """Anonymous callers by address, read as the login lock-out reads it (DRF's own
+        get_ident needs NUM_PROXIES kept in step with CRM_TRUSTED_PROXY_COUNT)."""
+        return client_key(request)
 
 
 class UserThrottle(FixedWindowMixin, UserRateThrottle):

@@ -7,6 +7,9 @@ class CRMConfig(AppConfig):
     name = "crm"
     verbose_name = _("CRM")
 
+    def ready(self) -> None:
+        from . import client_ip  # noqa: F401 - registers the trusted-proxy deploy check
+
 
 class CRMAdminConfig(AdminConfig):
     default_site = "crm.admin_site.CRMAdminSite"

@@ -1,4 +1,4 @@
-from django.contrib.auth.decorators import user_passes_test
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -13,8 +13,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@user_passes_test(is_manager)
 def status(request: HttpRequest) -> HttpResponse:
+    # Signed in (LoginRequiredMiddleware) but not a manager: a redirect to the login page would
+    # send them straight back here, forever (user_passes_test did that).
+    if not is_manager(request.user):
+        raise PermissionDenied
     checks = all_checks()
     return render(
         request, "crm/status.html",

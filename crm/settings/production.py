@@ -1,6 +1,7 @@
 """Production: everything secret or site-specific comes from the environment.
 
 Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL (PostgreSQL), REDIS_URL.
+Behind a load balancer as well as nginx: CRM_TRUSTED_PROXY_COUNT=2 (docs/deployment.md).
 """
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -12,6 +13,12 @@ for _name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDI
         raise ImproperlyConfigured(f"Set the {_name} environment variable")
 
 from .base import *  # noqa: E402,F403
+
+# Web, worker and beat write at once, backups use pg_dump, and the code has PostgreSQL and
+# SQLite variants only: a SQLite file here is a mistake (an env file copied from development).
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F405
+    raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://...) in "
+                               "production; SQLite is for development and tests")
 
 DEBUG = False
 STORAGES["staticfiles"] = {  # noqa: F405
@@ -28,7 +35,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
+# The language cookie (the menu bar's switch) like the others: HTTPS only, no script reads it,
+# and no other site needs to send it.
+LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+
+# gunicorn sits behind nginx (deploy/nginx/crm.conf), which writes the client address into
+# X-Forwarded-For; add one for each proxy or load balancer in front of nginx that appends too.
+CRM_TRUSTED_PROXY_COUNT = env.int("CRM_TRUSTED_PROXY_COUNT", default=1)  # noqa: F405
 
 # Links in emails (unsubscribe, surveys) must point at the public site, over HTTPS.
 CRM_PUBLIC_URL = env.str("CRM_PUBLIC_URL", default=f"https://{ALLOWED_HOSTS[0]}")  # noqa: F405

@@ -40,7 +40,7 @@ def test_status_command_fails_without_a_worker(capsys):
 
 def test_status_page_is_for_managers_only(client, sales_user, manager):
     client.force_login(sales_user)
-    assert client.get("/status/").status_code == 302
+    assert client.get("/status/").status_code == 403
 
     client.force_login(manager)
     response = client.get("/status/")

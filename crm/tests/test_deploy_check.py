@@ -13,6 +13,9 @@ import pytest
 
 REPO_DIR = Path(__file__).resolve().parent.parent.parent
 REQUIRED = ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"]
+# Production accepts PostgreSQL only; `check` never connects, and port 9 (discard) would refuse
+# at once if something did.
+UNUSED_POSTGRES = "postgres://crm@127.0.0.1:9/crm"
 
 
 def production_environ(tmp_path: Path) -> dict[str, str]:
@@ -24,7 +27,7 @@ def production_environ(tmp_path: Path) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "crm.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "crm.example.com",
-        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}"),
+        "DATABASE_URL": UNUSED_POSTGRES,
         # `check` never connects to the broker.
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "CRM_VAR_DIR": str(tmp_path / "var"),
@@ -60,3 +63,39 @@ def test_production_settings_refuse_to_start_without(name, tmp_path):
 
     assert result.returncode != 0
     assert f"ImproperlyConfigured: Set the {name} environment variable" in result.stderr
+
+
+def test_production_settings_refuse_sqlite(tmp_path):
+    environ = {**production_environ(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db'}"}
+
+    result = manage(environ, "check")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DATABASE_URL must be a PostgreSQL URL" in result.stderr
+
+
+def test_check_deploy_warns_when_no_proxy_is_trusted_for_client_addresses(tmp_path):
+    environ = {**production_environ(tmp_path), "CRM_TRUSTED_PROXY_COUNT": "0"}
+
+    result = manage(environ, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode != 0
+    assert "crm.W001" in result.stderr
+
+
+# Django's own language switch, called as the production site would call it.
+SET_LANGUAGE = """
+from django.test import RequestFactory
+from django.views.i18n import set_language
+request = RequestFactory().post("/i18n/setlang/", {"language": "tr"}, secure=True,
+                                HTTP_HOST="crm.example.com")
+print(set_language(request).cookies["django_language"].output())
+"""
+
+
+def test_language_cookie_is_secure_httponly_and_same_site(tmp_path):
+    result = manage(production_environ(tmp_path), "shell", "-c", SET_LANGUAGE)
+
+    assert result.returncode == 0, result.stderr
+    attributes = {part.strip().lower() for part in result.stdout.split(";")}
+    assert {"secure", "httponly", "samesite=lax"} <= attributes
