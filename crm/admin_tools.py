@@ -4,11 +4,9 @@ Django's changelist counts rows with COUNT(*) on every page view; on PostgreSQL 
 whole table (no visibility map shortcut for a plain count), which takes seconds at millions of
 rows. EstimatedCountPaginator asks the planner's statistics instead when nothing is filtered.
 """
-import csv
 import datetime as dt
 import functools
 import itertools
-from decimal import Decimal
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +26,7 @@ from django.utils.http import content_disposition_header
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from .csv_safe import csv_safe_row
+from .csv_safe import SafeLocalisedCSVWriter
 
 # Rows fetched per database round trip while streaming an export.
 EXPORT_CHUNK_SIZE = 2000
@@ -200,7 +198,7 @@ class CSVColumn:
 
 
 class _Echo:
-    """A file-like object that hands back what csv.writer writes, for streaming."""
+    """A file-like object that hands back what a CSV writer writes, for streaming."""
 
     def write(self, value: str) -> str:
         return value
@@ -229,21 +227,14 @@ def csv_format_for_language(language: str | None = None) -> CSVNumberFormat:
     return CSVNumberFormat(delimiter=";" if decimal == "," else ",", decimal=decimal)
 
 
-def _localised_numbers(row: Sequence[object], decimal: str) -> list[object]:
-    return [str(value).replace(".", decimal)
-            if isinstance(value, (Decimal, float)) else value for value in row]
-
-
 def csv_lines(header: Sequence[object], rows: Iterable[Sequence[object]],
               number_format: CSVNumberFormat = MACHINE_CSV) -> Iterator[str]:
     """UTF-8 BOM (so Excel detects the encoding), then safe CSV rows in batches."""
-    writer = csv.writer(_Echo(), delimiter=number_format.delimiter)
-    yield BOM + writer.writerow(csv_safe_row(header))
+    writer = SafeLocalisedCSVWriter(_Echo(), delimiter=number_format.delimiter,
+                                    decimal=number_format.decimal)
+    yield BOM + writer.writerow(header)
     batch: list[str] = []
     for row in rows:
-        row = csv_safe_row(row)  # numbers pass unescaped, so localise them after
-        if number_format.decimal != ".":
-            row = _localised_numbers(row, number_format.decimal)
         batch.append(writer.writerow(row))
         if len(batch) >= _ROWS_PER_WRITE:
             yield "".join(batch)

@@ -89,3 +89,23 @@ class SafeCSVDictWriter:
     def writerows(self, rows: Iterable[Mapping[str, object]]) -> None:
         for row in rows:
             self.writerow(row)
+
+
+class SafeLocalisedCSVWriter(SafeCSVWriter):
+    """SafeCSVWriter for a spreadsheet whose locale writes decimals with `decimal` (Turkish,
+    German: ","): Decimal and float cells are written with it, so they stay numbers there.
+
+    Escaping comes first, on the number itself: a negative amount is still a number, never
+    the text "-12,50" that would be escaped as a formula start.
+    """
+
+    def __init__(self, file: Any, *, decimal: str = ".", **fmtparams: Any):
+        super().__init__(file, **fmtparams)
+        self.decimal = decimal
+
+    def writerow(self, row: Iterable[object]) -> Any:
+        cells = csv_safe_row(tuple(row))
+        if self.decimal != ".":
+            cells = [str(cell).replace(".", self.decimal) if isinstance(cell, Decimal | float)
+                     else cell for cell in cells]
+        return self._writer.writerow(cells)

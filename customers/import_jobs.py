@@ -28,6 +28,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crm.csv_safe import SafeCSVWriter
+
 from .contact_importing import columns_allowed, contact_columns, contacts_import_csv
 from .importing import (
     COLUMNS as PURCHASE_COLUMNS, ImportRefused, _columns, csv_records, purchases_import_csv,
@@ -36,7 +38,6 @@ from .models import ImportJob
 
 logger = logging.getLogger(__name__)
 
-PREVIEW_ROWS = 10
 PREVIEW_ERRORS = 10
 ALLOWED_SUFFIXES = (".csv", ".txt")
 Status = ImportJob.Status
@@ -102,7 +103,8 @@ def _check_upload(upload: UploadedFile) -> None:
 
 
 def _peek(kind: str, path: Path) -> dict:
-    """The header mapped to fields, and the first rows, read with the importers' own reader."""
+    """The header mapped to fields, and the first rows, read with the importers' own reader
+    (which refuses an oversized header or line before reading it whole); kept capped."""
     with path.open("rb") as stream:
         records, _layout = csv_records(stream)
         first = next(records, None)
@@ -113,16 +115,44 @@ def _peek(kind: str, path: Path) -> dict:
         rows = []
         for _line, values in records:
             if any(values):
-                rows.append(values)
-            if len(rows) == PREVIEW_ROWS:
+                rows.append(values[:len(header)])  # the cells past the header: a row error
+            if len(rows) == preview_rows():
                 break
     allowed = columns_allowed() if kind == ImportJob.Kind.CONTACTS else PURCHASE_COLUMNS
-    return {
+    return preview_capped({
         "header": [name.lstrip("\ufeff") for name in header],
         "mapping": [[name.lstrip("\ufeff").strip(), field] for name, field in zip(header, fields)],
         "absent": [name for name in allowed if name not in fields],
         "rows": rows,
-    }
+    })
+
+
+def preview_rows() -> int:
+    return settings.CRM_IMPORT_PREVIEW_ROWS
+
+
+def preview_capped(preview: dict) -> dict:
+    """The preview's quotes of the file cut to size: the first CRM_IMPORT_PREVIEW_ROWS rows,
+    no more cells than the header has, CRM_IMPORT_PREVIEW_CELL_CHARS characters a cell.
+
+    Applied when the preview is stored and again when it is shown, so a preview stored before
+    the limits existed cannot make a page of megabytes either.
+    """
+    header = [_cell(name) for name in (preview.get("header") or [])]
+    capped = {**preview, "header": header}
+    if "mapping" in preview:
+        capped["mapping"] = [[_cell(name), field]
+                             for name, field in preview["mapping"][:len(header)]]
+    if "rows" in preview:
+        capped["rows"] = [[_cell(value) for value in row[:len(header)]]
+                          for row in preview["rows"][:preview_rows()]]
+    return capped
+
+
+def _cell(value) -> str:
+    text = value if isinstance(value, str) else str(value)
+    limit = settings.CRM_IMPORT_PREVIEW_CELL_CHARS
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _enqueue(step: str, job_id: int) -> None:
@@ -348,7 +378,7 @@ def _report_forget(path: Path, needle: str) -> int:
     if len(kept) < len(rows):
         temporary = path.with_name(path.name + ".tmp")
         with temporary.open("w", newline="", encoding="utf-8") as report:
-            csv.writer(report).writerows(kept)
+            SafeCSVWriter(report).writerows(kept)  # cells escaped before stay as they are
         temporary.replace(path)  # never a half-written report
     return len(rows) - len(kept)
 

@@ -12,7 +12,8 @@ from django.views.generic import DetailView, FormView, View
 
 from .import_forms import ImportUploadForm
 from .import_jobs import (
-    import_job_create, import_job_start, import_job_status, max_upload_bytes, report_file,
+    import_job_create, import_job_start, import_job_status, max_upload_bytes, preview_capped,
+    report_file,
 )
 from .importing import ImportRefused
 from .models import ImportJob
@@ -58,6 +59,9 @@ class ImportPreviewView(_JobView):
     """First rows, column mapping and the dry run's counts; the button that starts it."""
 
     template_name = "customers/import_preview.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(preview=preview_capped(self.object.preview), **kwargs)
 
     def get(self, request, *args, **kwargs):
         self.object = job = self.get_object()

@@ -5,6 +5,9 @@ Used by `manage.py import_purchases`, the demo-data loader and the browser uploa
 - Columns (header names are trimmed and case-insensitive): email, purchased_at, amount, currency
   are required; external_id, first_name, last_name, channel, quantity, code are optional. Any
   other column refuses the whole file: a typo in a header must not silently drop a column.
+- Limits, so that no upload can hold a worker: a header of more than CRM_IMPORT_MAX_COLUMNS
+  columns, or any line longer than CRM_IMPORT_MAX_LINE_BYTES, refuses the file as soon as it
+  is read (the long line is not read further); every check of the header is linear.
 - Each row is checked with the same functions as the dashboard (customers.normalise,
   customers.money); a row's errors are all reported, with its line number (the line it starts
   on). Result.errors keeps the first MAX_ERRORS_KEPT, sorted by line; errors_file gets every
@@ -35,6 +38,7 @@ import hashlib
 import io
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +53,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from crm.csv_safe import SafeCSVWriter
 
 from .models import Channel, Contact, Purchase
 from .money import (
@@ -182,8 +189,11 @@ class CSVLayout:
 
 def csv_records(stream) -> tuple[Iterator[tuple[int, list[str]]], CSVLayout]:
     """Numbered records of a CSV stream, and its layout, told by the header line: a header
-    with more semicolons than commas is a semicolon file with decimal commas."""
-    lines = _text_lines(stream)
+    with more semicolons than commas is a semicolon file with decimal commas.
+
+    A line longer than CRM_IMPORT_MAX_LINE_BYTES refuses the file as soon as it is met, after
+    reading at most that much of it: a 1M-column header is refused without being parsed."""
+    lines = _text_lines(stream, settings.CRM_IMPORT_MAX_LINE_BYTES)
     first = next(lines, "")
     layout = (CSVLayout(";", decimal_comma=True) if first.count(";") > first.count(",")
               else CSVLayout())
@@ -192,15 +202,27 @@ def csv_records(stream) -> tuple[Iterator[tuple[int, list[str]]], CSVLayout]:
     return _numbered(reader), layout
 
 
-def _text_lines(stream) -> Iterator[str]:
+def _text_lines(stream, limit: int) -> Iterator[str]:
     if isinstance(stream.read(0), str):
-        return iter(stream)
+        return _bounded_text_lines(stream, limit)
     # StringIO(newline="") splits lines as open(..., newline="") does, which csv expects.
-    return chain.from_iterable(io.StringIO(text, newline="") for text in _utf8_blocks(stream))
+    return chain.from_iterable(io.StringIO(text, newline="")
+                               for text in _utf8_blocks(stream, limit))
 
 
-def _utf8_blocks(stream: BinaryIO) -> Iterator[str]:
-    """Decode in large blocks cut at line ends, so a bad byte can be traced to its line."""
+def _bounded_text_lines(stream: TextIO, limit: int) -> Iterator[str]:
+    """A text stream's lines, none read further than `limit` characters (+ its line end)."""
+    number = 0
+    while line := stream.readline(limit + 2):
+        number += 1
+        if len(line.rstrip("\r\n")) > limit:
+            raise _line_too_long(number, limit, header=number == 1)
+        yield line
+
+
+def _utf8_blocks(stream: BinaryIO, limit: int) -> Iterator[str]:
+    """Decode in large blocks cut at line ends, so a bad byte can be traced to its line; a
+    line longer than `limit` bytes refuses the file before more of it is read."""
     data = stream.read(_READ_BYTES)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportRefused(_("The file is UTF-16: save it as UTF-8 (CSV UTF-8) and import it "
@@ -211,11 +233,53 @@ def _utf8_blocks(stream: BinaryIO) -> Iterator[str]:
         more = stream.read(_READ_BYTES)
         cut = data.rfind(b"\n") + 1 if more else len(data)
         if cut == 0:
-            data += more  # a line longer than a block: keep reading
+            # Old Mac files end lines with a lone CR; a CR at the very end may be half a CRLF.
+            cut = data.rfind(b"\r", 0, len(data) - 1) + 1
+        if cut == 0:
+            _check_line_lengths(data, lines_before, limit)
+            data += more  # a line longer than a block (but not than the limit): keep reading
             continue
         chunk, data = data[:cut], data[cut:] + more
+        _check_line_lengths(chunk, lines_before, limit)
         yield _decode(chunk, lines_before)
         lines_before += chunk.count(b"\n")
+
+
+def _check_line_lengths(chunk: bytes, lines_before: int, limit: int) -> None:
+    """Refuse the file if a line of `chunk` (which starts a line) is longer than `limit` bytes.
+
+    Cheap on real files: it looks for a stretch of limit/2 bytes without LF, one find() per
+    stretch (a line longer than the limit contains such a stretch on the grid; a real file has
+    none), and measures the line around one exactly, splitting it at CR too (old Mac files).
+    """
+    step = max(limit // 2, 1)
+    probe = 0
+    while probe + step <= len(chunk):
+        if chunk.find(b"\n", probe, probe + step) != -1:
+            probe += step
+            continue
+        start = chunk.rfind(b"\n", 0, probe) + 1
+        end = chunk.find(b"\n", probe)
+        end = len(chunk) if end == -1 else end
+        line = chunk[start:end]
+        if len(line) > limit and max(map(len, line.split(b"\r"))) > limit:
+            # The first line, unless an old Mac file's later line (split at CR) is the long one.
+            header = lines_before == start == 0 and len(line.split(b"\r", 1)[0]) > limit
+            raise _line_too_long(lines_before + chunk.count(b"\n", 0, start) + 1, limit,
+                                 header=header)
+        probe = end + 1  # the grid starts again at the next line
+
+
+def _line_too_long(line: int, limit: int, *, header: bool) -> ImportRefused:
+    if header:
+        return ImportRefused(
+            _("The header line is longer than %(limit)d bytes: it should only name the "
+              "columns, at most %(columns)d of them. Nothing was imported.")
+            % {"limit": limit, "columns": settings.CRM_IMPORT_MAX_COLUMNS})
+    return ImportRefused(
+        _("Line %(line)d is longer than %(limit)d bytes, far longer than any row of an import: "
+          "the file is probably damaged or not the one meant. Nothing was imported.")
+        % {"line": line, "limit": limit})
 
 
 def _decode(chunk: bytes, lines_before: int) -> str:
@@ -257,22 +321,30 @@ def _columns(header: list[str]) -> list[str]:
 def header_columns(header: list[str], *, required: Sequence[str],
                    allowed: Sequence[str]) -> list[str]:
     """A header line's column names, trimmed and lower-cased; any missing, unknown, unnamed
-    or repeated column refuses the file, naming every problem at once."""
+    or repeated column refuses the file, naming every problem at once (the first few names
+    of each kind: the reason stays short whatever the header). Linear in the columns."""
+    limit = settings.CRM_IMPORT_MAX_COLUMNS
+    if len(header) > limit:
+        raise ImportRefused(
+            _("The header line has %(count)d columns; at most %(limit)d are allowed, and this "
+              "import knows only %(allowed)s. Nothing was imported.")
+            % {"count": len(header), "limit": limit, "allowed": ", ".join(allowed)})
     names = [str(name).strip().lower() for name in header]
     if names:
         names[0] = names[0].lstrip("\ufeff").strip()
     problems = []
-    missing = [name for name in required if name not in names]
+    present, known = set(names), set(allowed)
+    missing = [name for name in required if name not in present]
     if missing:
         problems.append(_("missing required columns: %(names)s") % {"names": ", ".join(missing)})
-    unknown = [name for name in names if name and name not in allowed]
+    unknown = [name for name in names if name and name not in known]
     if unknown:
-        problems.append(_("unknown columns: %(names)s") % {"names": ", ".join(unknown)})
-    if "" in names:
+        problems.append(_("unknown columns: %(names)s") % {"names": _some_names(unknown)})
+    if "" in present:
         problems.append(_("column %(number)d has no name") % {"number": names.index("") + 1})
-    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    repeated = sorted(name for name, count in Counter(names).items() if name and count > 1)
     if repeated:
-        problems.append(_("repeated columns: %(names)s") % {"names": ", ".join(repeated)})
+        problems.append(_("repeated columns: %(names)s") % {"names": _some_names(repeated)})
     if problems:
         raise ImportRefused(
             _("The header line is not right (%(problems)s). Allowed columns: %(allowed)s. "
@@ -280,6 +352,21 @@ def header_columns(header: list[str], *, required: Sequence[str],
             % {"problems": "; ".join(problems), "allowed": ", ".join(allowed)}
         )
     return names
+
+
+_NAMES_SHOWN = 10
+_NAME_CHARS = 40
+
+
+def _some_names(names: list[str]) -> str:
+    """The first few names, each cut short, and how many more: for a reason people read."""
+    shown = [name if len(name) <= _NAME_CHARS else name[:_NAME_CHARS] + "…"
+             for name in names[:_NAMES_SHOWN]]
+    text = ", ".join(shown)
+    if len(names) > _NAMES_SHOWN:
+        text += " " + ngettext("and %(count)d more", "and %(count)d more",
+                               len(names) - _NAMES_SHOWN) % {"count": len(names) - _NAMES_SHOWN}
+    return text
 
 
 def _as_text(value) -> str:
@@ -410,8 +497,9 @@ class _RowChecker:
         """Digits with at most the currency's decimals, below MAX_AMOUNT: always valid."""
         places = get_currency_precision(currency)
         digits = len(str(int(MAX_AMOUNT))) - 1  # one digit fewer: surely below the maximum
-        decimals = rf"(?:\.\d{{1,{places}}})?" if places else ""
-        return re.compile(rf"\d{{1,{digits}}}{decimals}")
+        # [0-9], not \d: \d and Decimal() also read other scripts' digits ("١٢" as 12).
+        decimals = rf"(?:\.[0-9]{{1,{places}}})?" if places else ""
+        return re.compile(rf"[0-9]{{1,{digits}}}{decimals}")
 
     def _currency(self, text: str, reasons: list[str]) -> str | None:
         known = self._currencies.get(text)
@@ -455,7 +543,7 @@ class _RowChecker:
                 reasons.append(_("%(column)s contains a NUL character.") % {"column": name})
 
 
-_DECIMAL_COMMA_AMOUNT = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d+)?")
+_DECIMAL_COMMA_AMOUNT = re.compile(r"-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]*)(?:,[0-9]+)?")
 
 
 def _from_decimal_comma(text: str, reasons: list[str]) -> str | None:
@@ -478,12 +566,16 @@ def _derived_id(email: str, instant: str, amount: Decimal, currency: str) -> str
 
 
 class _ErrorReport:
-    """Counts every bad row, keeps the first MAX_ERRORS_KEPT, streams all to errors_file."""
+    """Counts every bad row, keeps the first MAX_ERRORS_KEPT, streams all to errors_file.
+
+    The report quotes the file (emails as written) and is opened in a spreadsheet: written
+    formula-safe, so a cell like =HYPERLINK(...) shows as text.
+    """
 
     def __init__(self, errors_file: TextIO | None):
         self.count = 0
         self.kept: list[RowError] = []
-        self.writer = csv.writer(errors_file) if errors_file is not None else None
+        self.writer = SafeCSVWriter(errors_file) if errors_file is not None else None
         if self.writer:
             self.writer.writerow(["line", "email", "reasons"])
 
@@ -539,6 +631,8 @@ class _Staging:
                 f"INSERT INTO crm_import_staging VALUES ({placeholders})", rows)
 
     def _copy(self, rows: list[tuple]) -> None:
+        # Machine data for PostgreSQL's COPY, never opened by people: plain csv.writer, as an
+        # escaping apostrophe would be stored in the values.
         buffer = io.StringIO()
         csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
         buffer.seek(0)

@@ -74,3 +74,60 @@ def test_lazy_translations_are_checked_too():
     from django.utils.translation import gettext_lazy
 
     assert csv_safe(gettext_lazy("-not a formula-")) == "'-not a formula-"
+
+
+# --- The writers ----------------------------------------------------------------------------
+
+def written(writer_class, rows, **options) -> str:
+    import io
+
+    out = io.StringIO()
+    writer_class(out, lineterminator="\n", **options).writerows(rows)
+    return out.getvalue()
+
+
+def test_writer_escapes_every_cell_and_keeps_numbers():
+    from crm.csv_safe import SafeCSVWriter
+
+    assert written(SafeCSVWriter, [['=HYPERLINK("http://x","y")', "@SUM(A1)", -3, None, "ok"],
+                                   ("-12.5", Decimal("-1.50"))]) == (
+        '"\'=HYPERLINK(""http://x"",""y"")",\'@SUM(A1),-3,,ok\n\'-12.5,-1.50\n')
+
+
+def test_writer_takes_csv_formatting_options():
+    from crm.csv_safe import SafeCSVWriter
+
+    assert written(SafeCSVWriter, [["+1;2", "a"]], delimiter=";") == "\"'+1;2\";a\n"
+
+
+def test_writer_writes_any_iterable_row_and_returns_what_csv_returns():
+    import io
+
+    from crm.csv_safe import SafeCSVWriter
+
+    out = io.StringIO()
+    assert SafeCSVWriter(out).writerow(cell for cell in ["=1", "b"]) == len("'=1,b\r\n")
+    assert out.getvalue() == "'=1,b\r\n"
+
+
+def test_dict_writer_escapes_header_and_cells_and_fills_missing_keys():
+    import io
+
+    from crm.csv_safe import SafeCSVDictWriter
+
+    out = io.StringIO()
+    writer = SafeCSVDictWriter(out, ["name", "=total"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows([{"name": "@SUM(A1)", "=total": -2}, {"name": "Ada"}])
+
+    assert out.getvalue() == "name,'=total\n'@SUM(A1),-2\nAda,\n"
+
+
+def test_localised_writer_writes_decimal_commas_after_escaping():
+    from crm.csv_safe import SafeLocalisedCSVWriter
+
+    rows = [[Decimal("-12.50"), -0.5, 3, "-12.5", "=1.5"]]
+
+    assert written(SafeLocalisedCSVWriter, rows, decimal=",", delimiter=";") == (
+        "-12,50;-0,5;3;'-12.5;'=1.5\n")
+    assert written(SafeLocalisedCSVWriter, rows) == "-12.50,-0.5,3,'-12.5,'=1.5\n"
