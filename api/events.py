@@ -5,18 +5,14 @@ written: one bad item is a 400 with its field errors (a list answer, one entry p
 nothing is stored. A retry with a known (source, external_id) stores nothing again and answers
 200 with `created: false`, as POST /api/purchases/ does.
 """
-from io import BytesIO
-
 from django.conf import settings
 from django.db.models import QuerySet
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiResponse, PolymorphicProxySerializer, extend_schema, extend_schema_view,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ParseError, PermissionDenied, ValidationError
-from rest_framework.parsers import JSONParser
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -26,6 +22,8 @@ from activity.services import MAX_BATCH, event_clean, event_record, events_recor
 from customers.models import Contact
 from customers.normalise import normalise_email
 
+from .fields import IdFilterField, StrictPrimaryKeyRelatedField
+from .parsers import LimitedJSONParser
 from .serializers import PurchaseTimeField, StrictFieldsMixin
 from .throttling import CountRefusalsMixin
 
@@ -33,16 +31,11 @@ from .throttling import CountRefusalsMixin
 EVENTS_MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
-class EventsJSONParser(JSONParser):
+class EventsJSONParser(LimitedJSONParser):
     """As LimitedJSONParser, with room for a full batch."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
-        limit = max(settings.CRM_API_MAX_BODY_BYTES, EVENTS_MAX_BODY_BYTES)
-        body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            raise ParseError(gettext("The request body is larger than %(limit)d bytes.")
-                             % {"limit": limit})
-        return super().parse(BytesIO(body), media_type, parser_context)
+    def max_body_bytes(self) -> int:
+        return max(settings.CRM_API_MAX_BODY_BYTES, EVENTS_MAX_BODY_BYTES)
 
 
 class EventKindField(serializers.ChoiceField):
@@ -51,7 +44,7 @@ class EventKindField(serializers.ChoiceField):
 
 
 class EventInputSerializer(StrictFieldsMixin, serializers.Serializer):
-    contact = serializers.PrimaryKeyRelatedField(
+    contact = StrictPrimaryKeyRelatedField(
         queryset=Contact.objects.all(), required=False,
         help_text=_("The contact's id; or give email instead."))
     email = serializers.CharField(
@@ -112,7 +105,7 @@ class EventRecordedSerializer(EventSerializer):
 
 
 class EventFilterSerializer(serializers.Serializer):
-    contact = serializers.IntegerField(min_value=1, required=False)
+    contact = IdFilterField(required=False)
     kind = EventKindField(required=False)
 
 

@@ -7,6 +7,7 @@ from rest_framework import generics, serializers
 from feedback.models import SurveyResponse
 from support.models import Case
 
+from .fields import IdFilterField, StrictIntegerField
 from .throttling import CountRefusalsMixin
 
 
@@ -21,20 +22,22 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
 class CaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Case
+        # verified false: sent from the public form with this contact's address and not yet
+        # confirmed by its owner, so the subject and description may not be the contact's.
         fields = ["id", "contact", "subject", "description", "channel", "priority", "status",
                   "owner", "created_at", "first_response_at", "solved_at",
-                  "first_response_due", "resolution_due", "updated_at"]
+                  "first_response_due", "resolution_due", "updated_at", "verified"]
         read_only_fields = fields
 
 
 class SurveyFilterSerializer(serializers.Serializer):
-    contact = serializers.IntegerField(min_value=1, required=False)
-    min_score = serializers.IntegerField(min_value=0, max_value=10, required=False)
-    max_score = serializers.IntegerField(min_value=0, max_value=10, required=False)
+    contact = IdFilterField(required=False)
+    min_score = StrictIntegerField(min_value=0, max_value=10, required=False)
+    max_score = StrictIntegerField(min_value=0, max_value=10, required=False)
 
 
 class CaseFilterSerializer(serializers.Serializer):
-    contact = serializers.IntegerField(min_value=1, required=False)
+    contact = IdFilterField(required=False)
     status = serializers.ChoiceField(choices=Case.Status.choices, required=False)
     # allow_null: a missing parameter is "either", not the False that DRF reads from forms.
     open = serializers.BooleanField(

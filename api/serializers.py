@@ -16,7 +16,12 @@ from campaigns.coupons import CodeOutcome
 from customers.models import Channel, Contact, ContactScore, Purchase, Stage
 from customers.money import parse_amount
 from customers.normalise import normalise_email, parse_purchase_time, shop_timezone
+from customers.phones import normalise_phone
 from customers.services import purchase_clean
+
+from .fields import (
+    IdFilterField, StrictDateTimeField, StrictIntegerField, StrictPrimaryKeyRelatedField,
+)
 
 
 class StrictFieldsMixin:
@@ -38,9 +43,14 @@ def _owners():
 
 class ContactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     email = serializers.CharField(max_length=254, help_text=_("Stored trimmed and lower-case."))
-    owner = serializers.PrimaryKeyRelatedField(
+    owner = StrictPrimaryKeyRelatedField(
         queryset=_owners(), required=False, allow_null=True,
         help_text=_("An active member of the sales staff, or null."))
+    phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True,
+        help_text=_("Any usual spelling (+90 532 123 45 67; without the country code for a "
+                    "number in the shop's country); stored and returned in E.164, such as "
+                    "+905321234567."))
     stage = serializers.ChoiceField(choices=Stage.choices, read_only=True)
     # Written to the consent ledger with marketing_consent: true (privacy.consent).
     consent_wording = serializers.CharField(
@@ -68,6 +78,9 @@ class ContactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     def validate_email(self, value: str) -> str:
         return normalise_email(value)
 
+    def validate_phone(self, value: str) -> str:
+        return normalise_phone(value)
+
 
 class ContactFilterSerializer(serializers.Serializer):
     """Query parameters of the contact list; an invalid one is a 400, not an ignored filter."""
@@ -77,14 +90,14 @@ class ContactFilterSerializer(serializers.Serializer):
                                   help_text=_("Exact address, any capitalisation."))
     q = serializers.CharField(max_length=100, required=False,
                               help_text=_("Words found in the email or name."))
-    updated_since = serializers.DateTimeField(
+    updated_since = StrictDateTimeField(
         required=False,
         help_text=_("ISO 8601 date-time; without an offset it is in the shop's time zone."))
 
 
 
 class PurchaseFilterSerializer(serializers.Serializer):
-    contact = serializers.IntegerField(min_value=1, required=False)
+    contact = IdFilterField(required=False)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -134,7 +147,7 @@ class AmountField(serializers.Field):
 
 
 class PurchaseInputSerializer(StrictFieldsMixin, serializers.Serializer):
-    contact = serializers.PrimaryKeyRelatedField(
+    contact = StrictPrimaryKeyRelatedField(
         queryset=Contact.objects.all(), required=False,
         help_text=_("The contact's id; or give email instead."))
     email = serializers.CharField(
@@ -147,7 +160,7 @@ class PurchaseInputSerializer(StrictFieldsMixin, serializers.Serializer):
     purchased_at = PurchaseTimeField()
     amount = AmountField()
     currency = serializers.CharField(max_length=3, help_text=_("ISO 4217 code, such as EUR."))
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
+    quantity = StrictIntegerField(min_value=1, max_value=1_000_000, default=1)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.ONLINE)
     source = serializers.CharField(max_length=32, default="api")
     external_id = serializers.CharField(

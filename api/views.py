@@ -199,7 +199,8 @@ class PurchaseRefund(CountRefusalsMixin, generics.GenericAPIView):
     @extend_schema(
         summary=_("Report a refund of an order (its total refunded so far)"),
         request=PurchaseRefundSerializer,
-        responses={200: PurchaseSerializer},
+        responses={200: PurchaseSerializer, 404: OpenApiResponse(
+            description=_("No purchase has this source and external_id."))},
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
         serializer = PurchaseRefundSerializer(data=request.data)

@@ -9,6 +9,7 @@ the same as customers.importing where they can be:
 - Each row is checked with customers.normalise; every error of a row is reported with its line
   number. All or nothing unless skip_invalid. Non-UTF-8 or malformed CSV refuses the file.
 - An empty cell leaves the contact's value as it is: an import never clears data.
+- phone is checked and stored in E.164 by customers.phones, as at every other door.
 - marketing_consent is yes/no/true/false/1/0 (any case); anything else rejects the row. A
   consent change goes through the consent ledger (privacy.consent.consent_records_bulk), which
   records it and stamps consent_changed_at and consent_source.
@@ -22,7 +23,6 @@ batch's existing contacts, bulk_create adds the new ones and bulk_update changes
 fields a row really changes, all in one transaction.
 """
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
@@ -37,6 +37,7 @@ from .importing import (
 )
 from .models import Contact
 from .normalise import normalise_email
+from .phones import normalise_phone
 
 REQUIRED_COLUMNS = ("email",)
 BASE_OPTIONAL_COLUMNS = ("first_name", "last_name", "phone", "marketing_consent")
@@ -44,7 +45,6 @@ BATCH_ROWS = 2_000
 CONSENT_SOURCE = "import"
 CONSENT_VALUES = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
-_PHONE = re.compile(r"\+?[0-9 ()./-]{3,}")
 _TEXT_FIELDS = ("first_name", "last_name", "phone")
 
 
@@ -152,9 +152,11 @@ class _RowChecker:
                            % {"column": name, "limit": self.limits[name]})
         if "\x00" in text:
             reasons.append(_("%(column)s contains a NUL character.") % {"column": name})
-        if name == "phone" and not _PHONE.fullmatch(text):
-            reasons.append(_("Phone %(value)s is not a phone number (digits, spaces, + - ( ) "
-                             "only).") % {"value": text[:40]})
+        if name == "phone":  # the rule of every door: customers.phones
+            try:
+                return normalise_phone(text)
+            except ValidationError as error:
+                reasons.extend(error.messages)
         return text
 
     def _consent(self, text: str, reasons: list[str]) -> bool | None:

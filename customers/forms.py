@@ -16,6 +16,7 @@ from .models import Channel, Contact
 STAFF_CONSENT_METHODS = (ConsentMethod.STAFF_FORM, ConsentMethod.PUBLIC_FORM,
                          ConsentMethod.REQUEST)
 from .normalise import normalise_email
+from .phones import normalise_phone
 
 
 class ContactForm(forms.ModelForm):
@@ -45,6 +46,9 @@ class ContactForm(forms.ModelForm):
     def clean_email(self) -> str:
         return normalise_email(self.cleaned_data["email"])
 
+    def clean_phone(self) -> str:
+        return normalise_phone(self.cleaned_data["phone"])
+
     def clean(self) -> dict:
         cleaned = super().clean()
         if cleaned.get("marketing_consent") and not cleaned.get("consent_method"):
@@ -56,10 +60,33 @@ class ContactForm(forms.ModelForm):
         pass
 
 
+class AsciiDigitsMixin:
+    """Numbers typed with the digits 0-9 only. Django reads "١٢" (Arabic-Indic digits) or
+    "１２" (fullwidth) as 12, since int() and Decimal() accept every script's digits; the API
+    and the CSV import refuse them, and so does the dashboard: a value is what it looks like."""
+
+    default_error_messages = {
+        "not_ascii": _("Write the number with the digits 0-9."),
+    }
+
+    def to_python(self, value):
+        if isinstance(value, str) and (not value.isascii() or "_" in value):  # "1_000"
+            raise ValidationError(self.error_messages["not_ascii"], code="not_ascii")
+        return super().to_python(value)
+
+
+class AsciiDecimalField(AsciiDigitsMixin, forms.DecimalField):
+    pass
+
+
+class AsciiIntegerField(AsciiDigitsMixin, forms.IntegerField):
+    pass
+
+
 class PurchaseForm(forms.Form):
     """The short form sales staff use all day: amount, currency, when (defaults to now)."""
 
-    amount = forms.DecimalField(
+    amount = AsciiDecimalField(
         label=_("Amount"), min_value=0, max_digits=14, decimal_places=3,
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "autofocus": True}),
     )
@@ -69,7 +96,7 @@ class PurchaseForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.STORE)
-    quantity = forms.IntegerField(label=_("Items"), min_value=1, max_value=100000, initial=1)
+    quantity = AsciiIntegerField(label=_("Items"), min_value=1, max_value=100000, initial=1)
     code = forms.CharField(label=_("Coupon or referral code"), max_length=64, required=False)
 
     def __init__(self, *args, **kwargs):

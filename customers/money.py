@@ -45,6 +45,14 @@ def parse_amount(text: str) -> Decimal:
               "separators."),
             params={"value": cleaned[:30]},
         )
+    # Decimal() reads any script's digits ("١٢" is 12) and underscores ("1_000"): an amount
+    # is what it looks like, in the digits 0-9, or it is refused.
+    if not cleaned.isascii() or "_" in cleaned:
+        raise ValidationError(
+            _("Amount %(value)s is not a number written with the digits 0-9 and a dot, such "
+              "as 1234.50."),
+            params={"value": cleaned[:30]},
+        )
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:

@@ -24,7 +24,7 @@ def test_new_contacts_are_created_with_normalised_email():
 
     contact = Contact.objects.get()
     assert (contact.email, contact.first_name, contact.last_name, contact.phone) == (
-        "ann@example.com", "Ann", "Lee", "+90 555 111 22 33")
+        "ann@example.com", "Ann", "Lee", "+905551112233")  # phones are stored in E.164
     assert (result.contacts_created, result.contacts_updated, result.imported) == (1, 0, True)
 
 
@@ -109,8 +109,9 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported():
     assert result.errors == [
         (3, "not-an-email", ["not-an-email is not a valid email address.",
                              "Marketing consent maybe is not one of yes, no, true, false, 1, 0."]),
-        (4, "bob@example.com", ["Phone call me is not a phone number (digits, spaces, + - ( ) "
-                                "only)."]),
+        (4, "bob@example.com", ["Phone number call me is not valid: write it like "
+                                "+90 501 234 56 78, or without the country code for a number "
+                                "in the shop's country."]),
         (5, "ann@example.com", ["Email ann@example.com is already on line 2 of this file."]),
     ]
     assert list(csv.reader(io.StringIO(report.getvalue())))[0:2] == [

@@ -173,7 +173,7 @@ def test_contacts_import_adopts_a_contact_created_meanwhile(tmp_path):
     from customers.contact_importing import contacts_import_csv
 
     path = tmp_path / "contacts.csv"
-    path.write_text("email,first_name,phone\nnew@example.com,Nur,555 0101\n"
+    path.write_text("email,first_name,phone\nnew@example.com,Nur,0532 123 45 67\n"
                     "other@example.com,Ece,\n", encoding="utf-8")
     holding, release, results = threading.Event(), threading.Event(), []
 
@@ -195,5 +195,5 @@ def test_contacts_import_adopts_a_contact_created_meanwhile(tmp_path):
     assert result.imported
     assert (result.contacts_created, result.contacts_updated) == (1, 1)
     adopted = Contact.objects.get(email="new@example.com")
-    assert (adopted.first_name, adopted.phone) == ("Nur", "555 0101")
+    assert (adopted.first_name, adopted.phone) == ("Nur", "+905321234567")
     assert Contact.objects.count() == 2
