@@ -21,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -276,10 +275,9 @@ def _score_filter(criteria: AudienceCriteria) -> Q:
 
 
 def _not_suppressed() -> Q:
-    # Contact emails are stored lower-case; compare suppressed ones lower-cased too.
-    suppressed = Suppression.objects.annotate(address=Lower("email")).filter(
-        address=OuterRef("email"))
-    return ~Q(Exists(suppressed))
+    # Both are stored normalised (lower case; a constraint on Suppression keeps it so): an
+    # exact comparison, which the unique index on Suppression.email answers.
+    return ~Q(Exists(Suppression.objects.filter(email=OuterRef("email"))))
 
 
 def audience_filter(criteria: AudienceCriteria, *, now: dt.datetime | None = None) -> Q:

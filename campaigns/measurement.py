@@ -3,9 +3,12 @@
     campaign_uplift(campaign, window_days=None) -> UpliftReport
     campaign_progress(run_or_campaign) -> {status: count}
 
-The unit is the outbox row: SENT messages are the emailed group, HELD_OUT messages the
-control group drawn at random from the same audience, over all the campaign's runs (a contact
-in two runs counts in each). A row responded when its contact made a live (not refunded)
+The unit is the contact: SENT messages are the emailed group, HELD_OUT messages the control
+group drawn at random from the same audience, over all the campaign's runs, each contact
+counted once, in the group of their first assignment (their first SENT or HELD_OUT row of the
+campaign). Runs do not assign a contact again within the window (campaigns.services), but a
+contact may be picked again after it, and rows written before that rule existed may overlap:
+neither is counted twice. A row responded when its contact made a live (not refunded)
 purchase within the window; its revenue is the sum of those purchases in the base currency.
 
 When the window starts, chosen once for both groups: for a sent message, its sent_at (the
@@ -20,7 +23,9 @@ Everything is aggregated in the database (one query per group); uplift.py does t
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, DecimalField, F, IntegerField, Q, Sum, Value, When
+from django.db.models import (
+    Case, Count, DecimalField, Exists, F, IntegerField, OuterRef, Q, Sum, Value, When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -66,11 +71,22 @@ def _window_rows(campaign: Campaign, status: str, window: dt.timedelta):
                   contact__purchases__purchased_at__lt=F(anchor) + Value(window))
     money = DecimalField(max_digits=18, decimal_places=3)
     return (Message.objects.filter(campaign=campaign, status=status)
+            .filter(~Exists(_earlier_assignment(campaign)))
             .exclude(**{f"{anchor}__isnull": True})
             .annotate(window_end=F(anchor) + Value(window))
             .annotate(bought=Count("contact__purchases", filter=in_window),
                       revenue=Coalesce(Sum(net_amount_base("contact__purchases__"), filter=in_window),
                                        Value(0), output_field=money)))
+
+
+def _earlier_assignment(campaign: Campaign):
+    """An earlier emailed or held-out row of the same contact and campaign, correlated on an
+    outer Message: its presence means the outer row is not the contact's first assignment.
+    Ids grow with creation, and a campaign's runs are built one at a time (the campaign row
+    lock in campaigns.services), so the smaller id is the earlier assignment."""
+    return Message.objects.filter(campaign=campaign, contact=OuterRef("contact"),
+                                  status__in=[Status.SENT, Status.HELD_OUT],
+                                  pk__lt=OuterRef("pk"))
 
 
 def _group(campaign: Campaign, status: str, window: dt.timedelta, now: dt.datetime

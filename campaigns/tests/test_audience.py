@@ -8,6 +8,7 @@ from django.utils import timezone
 from campaigns.audience import (AudienceCriteria, audience_contacts, audience_sample,
                                 audience_size)
 from campaigns.models import Suppression
+from campaigns.sending import address_suppress
 from customers.models import ContactScore, ScoringRun
 from customers.services import contact_set_consent
 from customers.tests.factories import ContactFactory, record_purchase
@@ -138,7 +139,7 @@ def test_stages_select_and_consent_is_required():
 def test_suppressed_addresses_are_never_in_whatever_their_case():
     kept = _contact(days_ago=[10])
     gone = _contact(days_ago=[10])
-    Suppression.objects.create(email=gone.email.upper(), reason=Suppression.Reason.UNSUBSCRIBED)
+    address_suppress(email=gone.email.upper(), reason=Suppression.Reason.UNSUBSCRIBED)
 
     assert _ids(AudienceCriteria()) == {kept.pk}
 
