@@ -2,14 +2,16 @@
 campaign (created by migration feedback 0002)."""
 import factory
 
-from campaigns.models import Campaign, CampaignRun, Message
+from campaigns.models import Campaign, CampaignRun, EmailTemplate, Message
 from campaigns.rendering import new_message_id
 from customers.tests.factories import ContactFactory
-from feedback.defaults import SURVEY_CAMPAIGN_NAME
+from feedback.defaults import SURVEY_CAMPAIGN_NAME, create_defaults
 from feedback.models import SurveyInvite
 
 
 def survey_run(key: str = "survey:test") -> CampaignRun:
+    # A transactional test's flush removes what migrations created: put it back if gone.
+    create_defaults(EmailTemplate, Campaign)
     campaign = Campaign.objects.get(name=SURVEY_CAMPAIGN_NAME)
     run, _created = CampaignRun.objects.get_or_create(
         campaign=campaign, key=key, defaults={"status": CampaignRun.Status.SENDING})
