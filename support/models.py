@@ -65,6 +65,16 @@ class Case(models.Model):
     first_response_due = models.DateTimeField(_("first answer due"))
     resolution_due = models.DateTimeField(_("solution due"))
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Anyone can type any address into the public form: such a case is not the address owner's
+    # until they confirm it through the signed link emailed to that address (support.tokens).
+    # Until then staff pages flag it and the contact's timeline leaves it out.
+    verified = models.BooleanField(
+        _("confirmed by the address owner"), default=True,
+        help_text=_("Off for a case sent from the public form until the owner of the email "
+                    "address confirms it through the link emailed to them."))
+    confirmation_sent_at = models.DateTimeField(_("confirmation link sent at"), null=True,
+                                                blank=True)
+    verified_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("case")

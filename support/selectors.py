@@ -4,6 +4,7 @@ from django.db.models import Case as When_, DateTimeField, Exists, F, OuterRef, 
 from django.utils import timezone
 
 from .models import Case
+from .tokens import address_matches
 
 
 def _with_next_deadline(cases: QuerySet) -> QuerySet:
@@ -31,3 +32,12 @@ def contact_cases(*, contact) -> QuerySet[Case]:
 def open_case_q() -> Q:
     """Contacts with at least one case not solved yet (an audience filter)."""
     return Q(Exists(Case.objects.filter(contact=OuterRef("pk")).exclude(status=Case.Status.SOLVED)))
+
+
+def case_to_confirm(*, case_id: int, address_digest: str) -> Case | None:
+    """The case a confirmation link names, if it still exists and its contact's address is
+    still the one the link was sent to."""
+    case = Case.objects.select_related("contact").filter(pk=case_id).first()
+    if case is None or not address_matches(address_digest, case.contact.email):
+        return None
+    return case

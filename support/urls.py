@@ -7,6 +7,7 @@ app_name = "support"
 urlpatterns = [
     path("", views.MyCasesView.as_view(), name="my_cases"),
     path("contact-us/", views.public_case, name="public_case"),
+    path("contact-us/confirm/<str:token>/", views.public_confirm, name="public_confirm"),
     path("contacts/<int:contact_id>/new/", views.case_create, name="case_create"),
     path("<int:pk>/status/", views.case_status, name="case_status"),
 ]

@@ -1,25 +1,29 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import ListView
 
 from accounts.roles import is_manager
+from crm.client_ip import client_key
 from crm.http import redirect_back
-from customers.language import supported_language
+from customers.language import activate_contact_language, supported_language
 from customers.models import Contact
-from customers.services import contact_get_or_create
 
 from . import selectors, services
 from .forms import CaseForm
 from .models import Case
 from .public import PublicCaseForm, rate_limited
+from .tokens import case_confirm_token_read
 
 
 def _contact_page(contact_id: int) -> HttpResponseRedirect:
@@ -78,22 +82,45 @@ class MyCasesView(PermissionRequiredMixin, ListView):
 
 @login_not_required
 def public_case(request):
-    """Customers write to us without an account; the case lands on their contact."""
+    """Customers write to us without an account; the case lands on the contact with that
+    email, marked unconfirmed until they follow the link we email them."""
     form = PublicCaseForm(request.POST or None)
     if request.method == "POST":
-        if rate_limited(request.META.get("REMOTE_ADDR", "")):
+        if rate_limited(client_key(request)):
             return render(request, "support/public_form.html", {"form": form, "limited": True},
                           status=429)
         if form.is_valid():
             data = form.cleaned_data
-            first, _space, last = data["name"].strip().partition(" ")
-            # A new contact keeps the language the form was shown in (Accept-Language).
-            contact = contact_get_or_create(
-                email=data["email"], first_name=first, last_name=last,
+            # Unconfirmed until the address owner follows the link emailed to them.
+            services.public_case_open(
+                email=data["email"], name=data["name"], subject=data["subject"],
+                message=data["message"],
                 language=supported_language(getattr(request, "LANGUAGE_CODE", "")))
-            services.case_open(contact=contact, subject=data["subject"],
-                               description=data["message"], channel=Case.Channel.WEB,
-                               owner=contact.owner)
             return render(request, "support/public_thanks.html")
     return render(request, "support/public_form.html", {"form": form},
                   status=400 if form.is_bound else 200)
+
+
+# The confirmation link from the email. As for survey answers and unsubscribing: GET only shows
+# a button and POST confirms, because mail security scanners fetch every link in an email
+# before the reader sees it; CSRF protection is off for this view only, since there is no
+# session to abuse and the signed token is the whole authorisation.
+@csrf_exempt
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def public_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        case_id, digest = case_confirm_token_read(token)
+    except signing.SignatureExpired:
+        return render(request, "support/public_confirm_closed.html", status=410)
+    except signing.BadSignature:
+        return render(request, "support/public_confirm_invalid.html", status=400)
+    case = selectors.case_to_confirm(case_id=case_id, address_digest=digest)
+    if case is None:  # erased since, or the contact's address is no longer the one mailed
+        return render(request, "support/public_confirm_closed.html", status=410)
+    activate_contact_language(request, case.contact)
+    if request.method == "POST":
+        services.case_confirm(case=case)
+        return render(request, "support/public_confirm_done.html")
+    return render(request, "support/public_confirm.html", {"case": case})

@@ -24,3 +24,9 @@ class WebhooksConfig(AppConfig):
         from .personal_data import SECTIONS
 
         register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it
+
+        from customers import hooks
+
+        from .services import stage_changes_watch
+
+        hooks.stage_watch.register(stage_changes_watch)  # contact.stage_changed deliveries

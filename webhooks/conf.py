@@ -7,6 +7,12 @@ def allow_http() -> bool:
     return bool(getattr(settings, "WEBHOOKS_ALLOW_HTTP", False))
 
 
+def allow_private_addresses() -> bool:
+    """Receivers on loopback, private or link-local addresses only where a setting says so
+    (development, tests, a receiver deliberately on the internal network): see addresses.py."""
+    return bool(getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False))
+
+
 def max_attempts() -> int:
     return int(getattr(settings, "WEBHOOKS_MAX_ATTEMPTS", 8))
 

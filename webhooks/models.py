@@ -1,5 +1,6 @@
 """Endpoints that integrations register, and one delivery row per event and endpoint."""
 import secrets
+import socket
 import uuid
 from urllib.parse import urlsplit
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import conf
+from .addresses import BlockedAddress, resolve_public
 
 
 class EventType(models.TextChoices):
@@ -34,6 +36,28 @@ def validate_endpoint_url(url: str) -> None:
                           code="https_required")
 
 
+def validate_endpoint_host(url: str) -> None:
+    """Refuse a host that is, or resolves to, a loopback, private, link-local or other
+    non-public address (see webhooks.addresses), unless WEBHOOKS_ALLOW_PRIVATE_ADDRESSES.
+
+    Checked when the endpoint is saved, so the manager hears of it at once, and again before
+    every delivery, since what a name resolves to can change after it was saved."""
+    if conf.allow_private_addresses():
+        return
+    parts = urlsplit(url or "")
+    if not parts.hostname:
+        return  # URLField's own validator reports a URL without a host
+    try:
+        resolve_public(parts.hostname, parts.port)  # .port raises ValueError if malformed
+    except BlockedAddress:
+        raise ValidationError(
+            _("This address points into a private network (or at this server itself); "
+              "webhooks are sent only to public addresses."), code="private_address") from None
+    except (socket.gaierror, UnicodeError, ValueError):
+        raise ValidationError(_("This host name could not be found."),
+                              code="unknown_host") from None
+
+
 def validate_events(events) -> None:
     known = set(EventType.values)
     if not isinstance(events, list) or not events or not set(events) <= known:
@@ -44,7 +68,8 @@ class WebhookEndpoint(models.Model):
     """A receiver URL and the events it wants; the secret signs every request to it."""
 
     name = models.CharField(_("name"), max_length=100)
-    url = models.URLField(_("URL"), max_length=500, validators=[validate_endpoint_url])
+    url = models.URLField(_("URL"), max_length=500, validators=[validate_endpoint_url,
+                                                                   validate_endpoint_host])
     secret = models.CharField(
         _("signing secret"), max_length=100, default=secret_generate, editable=False,
         help_text=_("Give this to the receiving system: it checks the X-CRM-Signature header "

@@ -241,8 +241,11 @@ def delivery_attempt(*, delivery_id: int) -> float | None:
     if delivery is None:  # erased or its endpoint deleted in the meantime
         return None
     body = delivery_body(delivery)
+    # The address is checked again here, not only when the endpoint was saved: DNS can change
+    # since. The transport resolves once, checks every address and connects to a checked one.
     result = post_json(delivery.endpoint.url, body, _headers(delivery, body),
-                       timeout=conf.timeout_seconds())
+                       timeout=conf.timeout_seconds(),
+                       allow_private=conf.allow_private_addresses())
     if not result.ok:
         logger.warning("Webhook delivery %s to endpoint %s failed (attempt %s): %s",
                        delivery.pk, delivery.endpoint_id, delivery.attempts + 1, result.error)
@@ -293,3 +296,21 @@ def deliveries_retry_now(delivery_ids: Iterable[int]) -> int:
         status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now())
     _enqueue_after_commit(ids)
     return len(ids)
+
+
+def coupons_redeemed_emit(coupons) -> int:
+    """coupon.redeemed for coupons redeemed in bulk (an import), inside its transaction: the
+    same payload as coupon_redeemed_emit, read in one query."""
+    endpoint_ids = subscribed_endpoint_ids(EventType.COUPON_REDEEMED)
+    if not endpoint_ids:
+        return 0
+    rows = coupons.order_by("pk").values_list(
+        "code", "redeemed_purchase__contact_id", "redeemed_purchase__contact__email",
+        "redeemed_purchase__external_id", "redeemed_purchase__amount",
+        "redeemed_purchase__currency")
+    payloads = [(contact_id, {"contact_id": contact_id, "email": email, "coupon_code": code,
+                              "purchase_external_id": external_id,
+                              "amount": str(Decimal(amount).quantize(_AMOUNT_PLACES)),
+                              "currency": currency})
+                for code, contact_id, email, external_id, amount, currency in rows]
+    return event_emit(EventType.COUPON_REDEEMED, payloads, endpoint_ids=endpoint_ids)

@@ -2,12 +2,19 @@
 
 Redirects are not followed: a 3xx counts as a failed attempt (the manager should enter the
 final address), so a receiver cannot bounce signed payloads to another host.
+
+Unless private addresses are allowed (WEBHOOKS_ALLOW_PRIVATE_ADDRESSES), the connection is made
+only to addresses that addresses.resolve_public accepted, from the same DNS lookup (see
+create_public_connection), and never through an HTTP(S)_PROXY from the environment: a proxy
+resolves the name itself, out of reach of that check.
 """
 import http.client
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from .addresses import create_public_connection
 
 USER_AGENT = "CRM-Webhooks/1"
 _READ_LIMIT = 64 * 1024  # the body is not used; read a little so the connection ends cleanly
@@ -29,7 +36,34 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # urllib then raises HTTPError with the 3xx code
 
 
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = create_public_connection
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    # connect() wraps the socket in TLS for self.host, so the certificate is still checked
+    # against the name in the URL, not against the address we connected to.
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = create_public_connection
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context,
+                            check_hostname=self._check_hostname)
+
+
 _opener = urllib.request.build_opener(_NoRedirects)
+_public_opener = urllib.request.build_opener(
+    _NoRedirects, urllib.request.ProxyHandler({}), _PublicHTTPHandler, _PublicHTTPSHandler)
 
 
 def _short(text: str) -> str:
@@ -45,12 +79,17 @@ def _http_error(error: urllib.error.HTTPError) -> PostResult:
         return PostResult(error.code, f"HTTP {error.code}")
 
 
-def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> PostResult:
-    """POST the body once; never raises for network or HTTP problems, returns what happened."""
+def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float, *,
+              allow_private: bool = False) -> PostResult:
+    """POST the body once; never raises for network or HTTP problems, returns what happened.
+
+    Without `allow_private`, a host that resolves to a non-public address is not connected to
+    (the result's error says why)."""
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": USER_AGENT, **headers})
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        opener = _opener if allow_private else _public_opener
+        with opener.open(request, timeout=timeout) as response:
             response.read(_READ_LIMIT)
             return PostResult(response.status)
     except urllib.error.HTTPError as error:

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 LOGIN_PAGES = {"/login/", "/admin/login/"}
 # Pages for customers, opened from an email: a signed token is their only key.
-PUBLIC_PAGES = {"/email/unsubscribe/1/", "/feedback/1/", "/cases/contact-us/"}
+PUBLIC_PAGES = {"/email/unsubscribe/1/", "/feedback/1/", "/cases/contact-us/",
+                "/cases/contact-us/confirm/1/"}
 
 
 # --- Walking every URL ----------------------------------------------------------------------
@@ -82,6 +83,7 @@ def test_the_only_public_pages_are_known_and_refuse_a_bad_token(client):
     assert public == PUBLIC_PAGES
     assert client.get("/email/unsubscribe/1/").status_code == 400
     assert client.get("/feedback/1/").status_code == 400
+    assert client.get("/cases/contact-us/confirm/1/").status_code == 400
 
 
 @pytest.mark.parametrize("path", sorted(API_PATHS))

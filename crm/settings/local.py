@@ -10,3 +10,4 @@ from .base import *  # noqa: E402,F403
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns otherwise
 # Webhooks may go to a plain-http receiver on this machine (production: https only).
 WEBHOOKS_ALLOW_HTTP = True
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True

@@ -75,7 +75,7 @@ def test_the_receiver_example_in_the_docs_agrees():
     assert not namespace["verify_signature"](SECRET, header, BODY, now=T + 301)
 
 
-@pytest.mark.parametrize("module", ["signing.py", "transport.py"])
+@pytest.mark.parametrize("module", ["signing.py", "transport.py", "addresses.py"])
 def test_the_signing_and_transport_modules_use_the_standard_library_only(module):
     import ast
     import sys
