@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The address links in emails (unsubscribe, surveys) point at: the one `make run` serves on,
+# unless set in the environment (README, "Email links").
+CRM_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 # Translations: *.mo files are built here, with Babel (no GNU gettext), never committed.
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
@@ -36,8 +39,8 @@ demo: migrate
 	$(BIN)/python manage.py score_contacts
 
 run: demo
-	@PORT=$(PORT) $(BIN)/python manage.py print_welcome
-	PORT=$(PORT) $(BIN)/honcho -f Procfile start
+	@PORT=$(PORT) CRM_PUBLIC_URL='$(CRM_PUBLIC_URL)' $(BIN)/python manage.py print_welcome
+	PORT=$(PORT) CRM_PUBLIC_URL='$(CRM_PUBLIC_URL)' $(BIN)/honcho -f Procfile start
 
 test: install
 	DJANGO_SETTINGS_MODULE=crm.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \

@@ -1,18 +1,22 @@
 """Managers' campaign tools: templates with preview and test send, campaigns with a dry run of
 their audience, start, progress per run and measured uplift; the outbox and codes read-only."""
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.decorators import csp
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.fields import BLANK_CHOICE_DASH
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from customers.models import Contact
+from customers.normalise import normalise_email
 
 from .audience import AudienceCriteria, audience_sample, audience_size
 from .forms import CampaignForm, PreviewForm
@@ -29,10 +33,24 @@ from .models import (
     Suppression,
 )
 from .preview import template_preview, template_send_test
-from .rendering import validate_template
-from .sending import reason_label, requeue_unknown_messages
-from .services import campaign_run_start
+from .sending import address_suppress, reason_label, requeue_unknown_messages
+from .services import campaign_run_plan, campaign_run_start
 from .triggers import campaign_schedule_sync
+
+
+# The email's HTML as its own document: no script at all, sandboxed into an opaque origin (no
+# cookies, no access to the admin page), framed only by our own pages; the inline styles and
+# remote images an email is made of are allowed, since the preview must look like the email.
+EMAIL_PREVIEW_POLICY = {
+    "default-src": [NONE],
+    "style-src": [UNSAFE_INLINE],
+    "img-src": ["https:", "data:"],
+    "font-src": ["https:", "data:"],
+    "base-uri": [NONE],
+    "form-action": [NONE],
+    "frame-ancestors": [SELF],
+    "sandbox": True,
+}
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -55,13 +73,7 @@ class TranslationForm(forms.ModelForm):
             *BLANK_CHOICE_DASH,
             *[(code, name) for code, name in settings.LANGUAGES
               if code != settings.LANGUAGE_CODE]]
-
-    def clean(self):
-        data = super().clean()
-        # Same syntax check as sending would hit, before a broken translation is saved.
-        validate_template(EmailTemplateTranslation(**{
-            field: data.get(field) or "" for field in ("subject", "body_text", "body_html")}))
-        return data
+        # The template check is EmailTemplateTranslation.clean(), run by full_clean().
 
 
 class EmailTemplateTranslationInline(admin.StackedInline):
@@ -86,6 +98,8 @@ class EmailTemplateAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("<int:pk>/preview/", view(self.preview_view), name="campaigns_template_preview"),
+            path("<int:pk>/preview/html/", view(self.preview_html_view),
+                 name="campaigns_template_preview_html"),
             path("<int:pk>/send-test/", view(self.send_test_view),
                  name="campaigns_template_send_test"),
             *super().get_urls(),
@@ -114,6 +128,26 @@ class EmailTemplateAdmin(admin.ModelAdmin):
                    "rendered": rendered, "error": error, "language": language or "",
                    "title": _("Preview: %(name)s") % {"name": template.name}}
         return TemplateResponse(request, "admin/campaigns/emailtemplate/preview.html", context)
+
+    @csp(EMAIL_PREVIEW_POLICY)
+    @xframe_options_sameorigin
+    def preview_html_view(self, request: HttpRequest, pk: int):
+        """The HTML part alone, for the preview page's sandboxed iframe (src, not srcdoc: a
+        srcdoc frame inherits the admin page's policy, which blocks the inline styles emails are
+        written with, so it would not show the email as sent)."""
+        template = get_object_or_404(EmailTemplate, pk=pk)
+        if not self.has_view_permission(request, template):
+            raise PermissionDenied
+        contact_id = request.GET.get("contact", "")
+        if not contact_id.isdigit():
+            raise Http404
+        contact = get_object_or_404(Contact, pk=contact_id)
+        try:
+            rendered = template_preview(template, contact,
+                                        language=_language_choice(request.GET.get("language")))
+        except ValidationError as problem:
+            return HttpResponse(" ".join(problem.messages), content_type="text/plain")
+        return HttpResponse(rendered.html, content_type="text/html; charset=utf-8")
 
     def send_test_view(self, request: HttpRequest, pk: int):
         template = get_object_or_404(EmailTemplate, pk=pk)
@@ -209,11 +243,20 @@ class CampaignAdmin(admin.ModelAdmin):
         }
 
     def start_view(self, request: HttpRequest, pk: int):
+        """"Start a run now": a GET (or a POST without `confirm`) shows how many contacts the
+        run would email and hold out, from the same dry run the run itself uses; the
+        confirmation's POST (CSRF-checked by the admin) starts it."""
         campaign = get_object_or_404(Campaign, pk=pk)
         back = reverse("admin:campaigns_campaign_change", args=[pk])
-        if request.method != "POST" or not self.has_change_permission(request, campaign):
+        if not self.has_change_permission(request, campaign):
             return HttpResponseRedirect(back)
-        run = campaign_run_start(campaign=campaign, started_by=request.user)
+        if request.method != "POST" or "confirm" not in request.POST:
+            return self._start_confirmation(request, campaign)
+        try:
+            run = campaign_run_start(campaign=campaign, started_by=request.user)
+        except ValidationError as problem:  # the campaign changed since the confirmation
+            self.message_user(request, " ".join(problem.messages), messages.ERROR)
+            return HttpResponseRedirect(back)
         if run is None:
             self.message_user(request, _("This run was started already."), messages.WARNING)
         else:
@@ -223,6 +266,16 @@ class CampaignAdmin(admin.ModelAdmin):
                                          "held out to measure uplift.") % {
                 "queued": queued, "held": held}, messages.SUCCESS)
         return HttpResponseRedirect(back)
+
+    def _start_confirmation(self, request: HttpRequest, campaign: Campaign) -> TemplateResponse:
+        try:
+            plan, error = campaign_run_plan(campaign), ""
+        except ValidationError as problem:  # criteria or template the campaign cannot run with
+            plan, error = None, " ".join(problem.messages)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "original": campaign, "plan": plan, "audience_error": error,
+                   "title": _("Start a run of %(name)s?") % {"name": campaign.name}}
+        return TemplateResponse(request, "admin/campaigns/campaign/start_confirm.html", context)
 
 
 @admin.register(CampaignRun)
@@ -264,11 +317,34 @@ class MessageAdmin(ReadOnlyAdmin):
                           messages.SUCCESS)
 
 
+class SuppressionForm(forms.ModelForm):
+    class Meta:
+        model = Suppression
+        fields = ("email", "reason", "detail")
+
+    def clean_email(self) -> str:
+        # Normalised before the unique check, so `Bob@Example.com` is found as a duplicate of
+        # bob@example.com rather than saved beside it.
+        return normalise_email(self.cleaned_data["email"])
+
+
 @admin.register(Suppression)
 class SuppressionAdmin(admin.ModelAdmin):
+    form = SuppressionForm
     list_display = ("email", "reason", "created_at")
     list_filter = ("reason",)
     search_fields = ("email",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Changing a saved address would quietly lift its suppression: add a new one instead.
+        return ("email",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:  # the reason or the detail
+            super().save_model(request, obj, form, change)
+            return
+        saved = address_suppress(email=obj.email, reason=obj.reason, detail=obj.detail)
+        obj.pk, obj.created_at = saved.pk, saved.created_at
 
 
 @admin.register(Coupon)

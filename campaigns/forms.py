@@ -10,7 +10,8 @@ from activity.models import EventKind
 from customers.models import Stage
 
 from .audience import AudienceCriteria
-from .models import Campaign
+from .models import Campaign, EmailTemplate
+from .template_needs import is_survey_campaign, needs_problems, template_needs
 
 # Form field -> criteria key; bands are entered in percent for people, stored as 0..1.
 _PERCENT_FIELDS = ("p_buy_again_min", "p_buy_again_max", "p_alive_min", "p_alive_max")
@@ -78,10 +79,23 @@ class CampaignForm(forms.ModelForm):
                        "website_action", "website_action_days",
                        "website_action_no_purchase_since", "owners")
 
+    # The survey campaign is started by feedback.services.surveys_queue (a purchase some days
+    # ago), never by a trigger of its own, and found by its name: these stay as shipped.
+    survey_fixed_fields = ("name", "trigger", "event", "event_purchase_number", "event_kind",
+                           "delay_days", "coupon_kind", "coupon_value", "coupon_valid_days")
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self._load_audience(self.instance.audience or {})
+        self.is_survey = bool(self.instance.pk) and is_survey_campaign(self.instance)
+        if self.is_survey:
+            for name in self.survey_fixed_fields:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = _(
+                        "Survey emails go out a few days after a purchase "
+                        "(CRM_SURVEY_DELAY_DAYS); this is not changed here.")
 
     def _load_audience(self, audience: dict) -> None:
         for name in self.audience_fields:
@@ -102,8 +116,10 @@ class CampaignForm(forms.ModelForm):
             AudienceCriteria.from_json(self.cleaned_audience)
         except ValidationError as error:
             self._add_audience_errors(error)
-        self._check_trigger(data)
+        if not self.is_survey:  # no trigger of its own (see survey_fixed_fields)
+            self._check_trigger(data)
         self._check_coupon(data)
+        self._check_template(data)
         return data
 
     def _audience_json(self, data: dict) -> dict:
@@ -160,6 +176,17 @@ class CampaignForm(forms.ModelForm):
             self.add_error("coupon_value", _("A coupon needs a value above zero."))
         if kind == Campaign.CouponKind.PERCENT and value is not None and value > 100:
             self.add_error("coupon_value", _("A percentage cannot be above 100."))
+
+    def _check_template(self, data: dict) -> None:
+        """The template may only use what this campaign creates (coupon, referral code,
+        survey links): campaigns.template_needs."""
+        template = data.get("template")
+        if not isinstance(template, EmailTemplate):
+            return
+        for problem in needs_problems(template_needs(template), is_survey=self.is_survey,
+                                      kind=data.get("kind") or "",
+                                      coupon_kind=data.get("coupon_kind") or ""):
+            self.add_error("template", problem)
 
     def save(self, commit: bool = True):
         self.instance.audience = self.cleaned_audience

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +33,18 @@ class EmailTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # A template that does not compile or render would fail every message of a run: it is
+        # refused when saved through any form or full_clean() (admin, API, commands).
+        from .rendering import validate_template  # rendering builds on this module
+        from .template_needs import template_campaign_problems
+
+        validate_template(self)
+        # A coupon or survey links added to a template its campaigns cannot fill.
+        translations = list(self.translations.all()) if self.pk else []
+        if problems := template_campaign_problems(self, [self, *translations]):
+            raise ValidationError(problems, code="template_needs")
 
 
 class EmailTemplateTranslation(models.Model):
@@ -62,11 +75,20 @@ class EmailTemplateTranslation(models.Model):
         return f"{self.template_id}:{self.language}"
 
     def clean(self) -> None:
+        from .rendering import validate_template  # rendering builds on this module
+        from .template_needs import template_campaign_problems
+
         # The default language is the template itself; a second copy would never be used.
         if self.language == settings.LANGUAGE_CODE:
             raise ValidationError({"language": _(
                 "The template itself is in the default language: choose another language.")},
                 code="default_language")
+        # Like the template's own: a broken translation would fail every message in its language.
+        validate_template(self, language=self.language or None)
+        # A coupon or survey links added in one language its template's campaigns cannot fill.
+        if self.template_id and (problems := template_campaign_problems(
+                self.template, [self.template, self])):
+            raise ValidationError(problems, code="template_needs")
 
 
 class Campaign(models.Model):
@@ -184,7 +206,9 @@ class CampaignRun(models.Model):
 
 
 class Message(models.Model):
-    """The outbox: one row per (run, contact), created before anything is sent."""
+    """The outbox: one row per (run, contact), created before anything is sent. Across runs, a
+    contact has one emailed or held-out row of a campaign per uplift window
+    (campaigns.services.campaign_reached): their group stays fixed while it is measured."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -253,6 +277,13 @@ class Suppression(models.Model):
         verbose_name = _("suppressed address")
         verbose_name_plural = _("suppressed addresses")
         ordering = ["-created_at"]
+        constraints = [
+            # Stored as contacts' addresses are (trimmed, lower case: campaigns.sending.
+            # address_suppress), so an exact comparison finds it and `unique` is
+            # case-insensitive. An address saved as typed was ignored at send time.
+            models.CheckConstraint(condition=Q(email=Lower(Trim("email"))),
+                                   name="suppression_email_normalised"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} ({self.get_reason_display()})"

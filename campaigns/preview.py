@@ -1,5 +1,6 @@
 """Managers try a template before it goes out: render it for a real contact, send a test."""
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -9,31 +10,59 @@ from django.utils.translation import gettext as _
 from customers.language import contact_language
 from customers.models import Contact
 
-from .coupons import COUPON_PREFIX, code_generate
+from .coupons import COUPON_PREFIX, REFERRAL_PREFIX, code_generate
 from .models import Campaign, Coupon, EmailTemplate
 from .rendering import Rendered, preview_context, render_email
+from .template_needs import COUPON, REFERRAL_CODE, SURVEY, template_needs
+
+# Terms of the sample coupon when no campaign sending the template gives one yet (it cannot
+# be sent like that: campaigns.template_needs refuses the campaign until it does).
+SAMPLE_COUPON_TERMS = (Campaign.CouponKind.PERCENT, Decimal("10"), 30)
 
 
-def sample_coupon(template: EmailTemplate, contact: Contact) -> Coupon | None:
+def _coupon_campaign(template: EmailTemplate) -> Campaign | None:
+    return (template.campaigns.exclude(coupon_kind=Campaign.CouponKind.NONE)
+            .filter(coupon_value__gt=0).order_by("id").first())
+
+
+def sample_coupon(template: EmailTemplate, contact: Contact, *,
+                  needs: frozenset[str] | None = None) -> Coupon | None:
     """The coupon a campaign sending this template would give the contact, unsaved and with a
-    sample code, so {{ coupon.* }} preview as they will be sent; None if no campaign gives one."""
-    campaign = (template.campaigns.exclude(coupon_kind=Campaign.CouponKind.NONE)
-                .filter(coupon_value__gt=0).order_by("id").first())
-    if campaign is None:
+    sample code, so {{ coupon.* }} preview as they will be sent; None when the template shows
+    no coupon and no campaign sending it gives one (a real send has none either)."""
+    campaign = _coupon_campaign(template)
+    if campaign is not None:
+        kind, value, days = campaign.coupon_kind, campaign.coupon_value, campaign.coupon_valid_days
+    elif COUPON in (template_needs(template) if needs is None else needs):
+        kind, value, days = SAMPLE_COUPON_TERMS
+    else:
         return None
-    is_amount = campaign.coupon_kind == Campaign.CouponKind.AMOUNT
+    is_amount = kind == Campaign.CouponKind.AMOUNT
     return Coupon(code=code_generate(COUPON_PREFIX), contact=contact, campaign=campaign,
-                  kind=campaign.coupon_kind, value=campaign.coupon_value,
+                  kind=kind, value=value,
                   currency=settings.CRM_BASE_CURRENCY if is_amount else "",
-                  expires_at=timezone.now() + dt.timedelta(days=campaign.coupon_valid_days))
+                  expires_at=timezone.now() + dt.timedelta(days=days))
+
+
+def sample_context(template: EmailTemplate, contact: Contact) -> dict:
+    """The context a real send of this template would give the contact (rendering._context,
+    as for an outbox row), with samples for what only the send creates: a coupon, the
+    referral code a referral campaign would give them, survey links (visibly SAMPLE)."""
+    from feedback.emails import sample_survey_context  # feedback builds on campaigns
+
+    needs = template_needs(template)
+    survey = sample_survey_context() if SURVEY in needs else None
+    referral = code_generate(REFERRAL_PREFIX) if REFERRAL_CODE in needs else ""
+    return preview_context(contact, coupon=sample_coupon(template, contact, needs=needs),
+                           sample_referral_code=referral, survey=survey)
 
 
 def template_preview(template: EmailTemplate, contact: Contact, *,
                      language: str | None = None) -> Rendered:
-    """The template as this contact would get it (a sample coupon code where it uses one), in
+    """The template as this contact would get it (samples where a send creates the value), in
     `language` if given (its translation, or the template itself), else the contact's own."""
-    context = preview_context(contact, coupon=sample_coupon(template, contact))
-    return render_email(template, context, language=language or contact_language(contact))
+    return render_email(template, sample_context(template, contact),
+                        language=language or contact_language(contact))
 
 
 def template_send_test(template: EmailTemplate, contact: Contact | None, *, to_email: str,

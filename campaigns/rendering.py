@@ -8,13 +8,19 @@ what we chose to give it. HTML is autoescaped; plain text and the subject are no
 nothing to escape in them), and the subject is folded onto one line so nothing in it can start
 a new header.
 
+Every part comes out as a plain str, never Django's SafeString (what Template.render returns):
+the result is the email's content, data for whatever shows it, so a page that displays it (the
+admin preview) escapes it like any other text instead of trusting a contact's name as markup.
+
 Each contact gets the template's translation into their language (Contact.language, blank =
 the shop's default, which the template itself is written in), rendered with that language
 active; a language without a translation falls back to the template itself.
 """
+import datetime as dt
 import functools
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -76,9 +82,11 @@ def _render_part(field: str, source: str, context: dict, *, autoescape: bool) ->
     if not source:
         return ""
     try:
-        return _compile(source, autoescape).render(Context(context, autoescape=autoescape))
+        rendered = _compile(source, autoescape).render(Context(context, autoescape=autoescape))
     except (TemplateSyntaxError, TemplateDoesNotExist) as error:
         raise _syntax_error(field, error) from error
+    # str.__str__ drops the SafeString type (str() would keep it); see the module docstring.
+    return str.__str__(rendered)
 
 
 def clean_subject(subject: str) -> str:
@@ -130,16 +138,56 @@ def render_email(template: EmailTemplate, context: dict, *, language: str | None
         return Rendered(*_render_parts(source, context), language=language)
 
 
-def validate_template(template: EmailTemplate | EmailTemplateTranslation) -> None:
-    """For forms and the admin: compile every part, raising one ValidationError for all errors."""
+def _sample_context() -> dict:
+    """What a real message's context holds (see _context and feedback.emails), all filled in.
+
+    Not also an empty one: a coupon template rightly assumes its campaign gives a coupon, and
+    {{ coupon.value|money:coupon.currency }} fails without one."""
+    today = dt.date(2030, 1, 31)
+    return {
+        "contact": {"first_name": "Ada", "last_name": "Example", "email": "ada@example.com",
+                    "full_name": "Ada Example"},
+        "coupon": {"code": "SAMPLE-CODE", "value": Decimal("10.00"), "kind": "percent",
+                   "currency": settings.CRM_BASE_CURRENCY, "expires_at": today},
+        "referral_code": "SAMPLE-REF",
+        "last_purchase": {"purchased_at": dt.datetime(2030, 1, 1, 12, tzinfo=dt.UTC),
+                          "amount": Decimal("49.90"), "currency": settings.CRM_BASE_CURRENCY},
+        "unsubscribe_url": settings.CRM_PUBLIC_URL.rstrip("/") + "/u/sample/",
+        "survey": {"links": [{"score": score, "url": f"https://example.com/s/{score}/"}
+                             for score in range(11)], "closes_on": today},
+    }
+
+
+def _check_part(source: str, autoescape: bool) -> None:
+    """Compile, then render against the sample context: a part that compiles can still fail
+    every message when rendered ({% url %} of an unknown name, {% include %})."""
+    compiled = _compile(source, autoescape)
+    try:
+        compiled.render(Context(_sample_context(), autoescape=autoescape))
+    except (TemplateSyntaxError, TemplateDoesNotExist):
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure here would fail every message
+        problem = TemplateSyntaxError(f"{type(error).__name__}: {error}")
+        if hasattr(error, "template_debug"):  # the engine's debug mode adds the line
+            problem.template_debug = error.template_debug
+        raise problem from error
+
+
+def validate_template(template: EmailTemplate | EmailTemplateTranslation,
+                      language: str | None = None) -> None:
+    """Compile and try every part once, raising one ValidationError for all errors, each
+    naming its field (and line, where the engine knows it). The model's clean() calls this,
+    so every way of saving a template (admin, forms, full_clean in code) is checked."""
     errors: dict[str, list] = {}
-    for field, autoescape in (("subject", False), ("body_text", False), ("body_html", True)):
-        source = getattr(template, field)
-        try:
-            if source:
-                _compile(source, autoescape)
-        except TemplateSyntaxError as error:
-            errors.update(_syntax_error(field, error).error_dict)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        for field, autoescape in (("subject", False), ("body_text", False),
+                                  ("body_html", True)):
+            source = getattr(template, field)
+            try:
+                if source:
+                    _check_part(source, autoescape)
+            except (TemplateSyntaxError, TemplateDoesNotExist) as error:
+                errors.update(_syntax_error(field, error).error_dict)
     if errors:
         raise ValidationError(errors)
 
@@ -217,11 +265,16 @@ def message_context(message: Message) -> dict:
     return message_contexts([message])[message.pk]
 
 
-def preview_context(contact: Contact, *, coupon: Coupon | None = None) -> dict:
-    """The same context for a contact before any message exists (admin previews)."""
+def preview_context(contact: Contact, *, coupon: Coupon | None = None,
+                    sample_referral_code: str = "", survey: dict | None = None) -> dict:
+    """The same context, built by the same _context, for a contact before any message exists
+    (previews, test sends): their own referral code and last purchase, and what a real send
+    would create only then (coupon, a referral code they do not have yet, survey links)
+    passed in as samples by campaigns.preview."""
     codes, purchases = _referral_codes([contact.pk]), _last_purchases([contact.pk])
-    return {**_context(contact, coupon, codes.get(contact.pk, ""), purchases.get(contact.pk)),
-            "survey": None}
+    return {**_context(contact, coupon, codes.get(contact.pk) or sample_referral_code,
+                       purchases.get(contact.pk)),
+            "survey": survey}
 
 
 # --- The email -------------------------------------------------------------------------------

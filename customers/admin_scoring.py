@@ -13,12 +13,13 @@ from .scoring_report import VERDICTS, backtest_rows, calibration_svg, model_labe
 
 @admin.register(ScoringRun)
 class ScoringRunAdmin(admin.ModelAdmin):
-    list_display = ("started_at", "status", "trigger", "as_of", "horizon_days", "model_used",
+    list_display = ("started_at", "status", "started_by", "as_of", "horizon_days", "model_used",
                     "contacts_scored", "seconds", "publish")
     list_filter = ("status", "trigger", "publish")
+    list_select_related = ("started_by_user",)
     date_hierarchy = "started_at"
     change_list_template = "admin/customers/scoringrun/change_list.html"
-    fields = ("status", "verdict_text", "trigger", "as_of", "horizon_days", "publish",
+    fields = ("status", "verdict_text", "started_by", "as_of", "horizon_days", "publish",
               "started_at", "finished_at", "model_used", "backtest", "calibration", "counts",
               "durations", "error")
     readonly_fields = fields
@@ -28,6 +29,14 @@ class ScoringRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @admin.display(description=gettext_lazy("started by"), ordering="trigger")
+    def started_by(self, run: ScoringRun) -> str:
+        """"Schedule", "Command", or the manager who started it from here."""
+        if run.started_by_user is not None:
+            # No words to translate: "Admin: marta" reads the same in every language.
+            return f"{run.get_trigger_display()}: {run.started_by_user.get_username()}"
+        return run.get_trigger_display()
 
     @admin.display(description=gettext_lazy("model used"), ordering="chosen_model")
     def model_used(self, run: ScoringRun) -> str:
@@ -66,7 +75,9 @@ class ScoringRunAdmin(admin.ModelAdmin):
 
         if request.method != "POST" or not request.user.has_perm("customers.add_scoringrun"):
             return HttpResponseRedirect(reverse("admin:customers_scoringrun_changelist"))
-        transaction.on_commit(score_contacts_task.delay)
+        started_by = request.user.pk  # the run says who asked, not "Schedule"
+        transaction.on_commit(lambda: score_contacts_task.delay(
+            trigger=ScoringRun.Trigger.ADMIN, started_by_id=started_by))
         self.message_user(request, _("Scoring queued: the run appears here when a worker "
                                      "takes it."), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:customers_scoringrun_changelist"))

@@ -27,6 +27,18 @@ def survey_context(invite: SurveyInvite) -> dict:
     }
 
 
+def sample_survey_context() -> dict:
+    """What a survey email's links look like before any invitation exists (previews, test
+    sends): the same shape, links that say SAMPLE and lead to the "link not valid" page."""
+    public = settings.CRM_PUBLIC_URL.rstrip("/")
+    return {
+        "links": [{"score": score,
+                   "url": public + reverse("feedback:answer", args=[f"SAMPLE-{score}"])}
+                  for score in SCORES],
+        "closes_on": timezone.localdate() + survey_token_max_age(),
+    }
+
+
 def survey_contexts(messages: list[Message]) -> dict[int, dict]:
     """{message id: survey context} for the survey rows among `messages`, in one query."""
     invites = SurveyInvite.objects.filter(message_id__in=[m.pk for m in messages])

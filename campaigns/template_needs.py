@@ -1,0 +1,132 @@
+"""What a template needs from the campaign that sends it, and which campaigns can give it.
+
+Most of a message's context is there for every contact (name, address, unsubscribe link, last
+purchase or none). Three parts exist only where a campaign creates them:
+
+* `coupon`: issued per message only by a campaign with a coupon kind and value
+  (campaigns.coupons.coupons_issue_for_run);
+* `referral_code`: ensured for every recipient only by a referral campaign
+  (campaigns.services._run_extras);
+* `survey`: the eleven signed score links, only for rows of the satisfaction-survey campaign,
+  which feedback.services.surveys_queue writes together with their invitations.
+
+A template that uses one of them in a campaign that does not create it came out with blanks
+("the code , valid until .") or without score links. So what a template uses is read from its
+source (every part, every translation), and a campaign is refused, with the reason, when its
+template needs something it cannot give (`campaign_template_problems`).
+"""
+import re
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.template.base import Lexer, TokenType
+from django.utils.translation import gettext_lazy as _
+
+from feedback.defaults import SURVEY_CAMPAIGN_NAME
+
+from .models import Campaign, EmailTemplate, EmailTemplateTranslation
+
+COUPON, REFERRAL_CODE, SURVEY = "coupon", "referral_code", "survey"
+NEEDS = (COUPON, REFERRAL_CODE, SURVEY)
+
+# Quoted literals in a tag or variable ({% if coupon.kind == 'percent' %}, |default:'coupon')
+# are text, not a use of the variable.
+_QUOTED = re.compile(r"""'[^']*'|"[^"]*\"""")
+_NAME = re.compile(r"(?<![\w.])(" + "|".join(NEEDS) + r")\b")
+
+
+def source_needs(source: str) -> frozenset[str]:
+    """The campaign-made variables one part of a template refers to, in a {{ variable }} or
+    a {% tag %} (plain text and {# comments #} do not count)."""
+    found: set[str] = set()
+    skipping = ""  # inside {% comment %} or {% verbatim %}: the tag that ends it
+    for token in Lexer(source or "").tokenize():
+        words = token.contents.split()
+        if token.token_type == TokenType.BLOCK and words:
+            if skipping:
+                skipping = "" if words[0] == skipping else skipping
+                continue
+            if words[0] in ("comment", "verbatim"):
+                skipping = f"end{words[0]}"
+                continue
+        if not skipping and token.token_type in (TokenType.VAR, TokenType.BLOCK):
+            found.update(_NAME.findall(_QUOTED.sub("", token.contents)))
+    return frozenset(found)
+
+
+def parts_needs(parts: Iterable[EmailTemplate | EmailTemplateTranslation]) -> frozenset[str]:
+    found: set[str] = set()
+    for part in parts:
+        for field in ("subject", "body_text", "body_html"):
+            found |= source_needs(getattr(part, field))
+    return frozenset(found)
+
+
+def template_needs(template: EmailTemplate) -> frozenset[str]:
+    """What the template, in any of its languages, needs from the campaign sending it."""
+    translations = list(template.translations.all()) if template.pk else []
+    return parts_needs([template, *translations])
+
+
+def is_survey_campaign(campaign: Campaign) -> bool:
+    """The shipped satisfaction-survey campaign: feedback finds it by this (unique) name."""
+    return campaign.name == SURVEY_CAMPAIGN_NAME
+
+
+def needs_problems(needs: frozenset[str], *, is_survey: bool, kind: str,
+                   coupon_kind: str) -> list[str]:
+    """Why a campaign of this kind and coupon cannot send a template with these needs."""
+    problems = []
+    if SURVEY in needs and not is_survey:
+        problems.append(str(_(
+            "This template contains survey links, which only the “%(survey)s” "
+            "campaign creates: sent by another campaign it would have no links. Choose "
+            "another template.") % {"survey": SURVEY_CAMPAIGN_NAME}))
+    if COUPON in needs and not coupon_kind:
+        problems.append(str(_(
+            "This template shows a coupon: give the campaign a coupon (kind and value), or "
+            "choose a template without one.")))
+    if REFERRAL_CODE in needs and kind != Campaign.Kind.REFERRAL:
+        problems.append(str(_(
+            "This template shows the contact's referral code, which only a “%(kind)s” "
+            "campaign creates: choose that kind, or another template.") % {
+            "kind": Campaign.Kind.REFERRAL.label}))
+    return problems
+
+
+def campaign_template_problems(campaign: Campaign) -> list[str]:
+    """Why this campaign cannot send its template; empty when it can."""
+    return needs_problems(template_needs(campaign.template), is_survey=is_survey_campaign(campaign),
+                          kind=campaign.kind, coupon_kind=campaign.coupon_kind)
+
+
+def template_campaign_problems(template: EmailTemplate,
+                               parts: Iterable[EmailTemplate | EmailTemplateTranslation],
+                               ) -> list[str]:
+    """Editing a template can add a need its campaigns cannot meet: the reasons, per campaign.
+    `parts` is the template and its translations as they are about to be saved."""
+    if not template.pk:
+        return []
+    needs = parts_needs(parts)
+    problems = []
+    for campaign in template.campaigns.all():
+        for problem in needs_problems(needs, is_survey=is_survey_campaign(campaign),
+                                      kind=campaign.kind, coupon_kind=campaign.coupon_kind):
+            problems.append(str(_("Campaign “%(campaign)s”: %(problem)s") % {
+                "campaign": campaign.name, "problem": problem}))
+    return problems
+
+
+
+def campaign_check_sendable(campaign: Campaign) -> None:
+    """ValidationError with the reasons this campaign cannot start a run, before anything is
+    written: its template needs what it does not create, or it is the survey campaign, whose
+    rows (each with its invitation, hence its links) only feedback.services.surveys_queue
+    writes."""
+    problems = campaign_template_problems(campaign)
+    if is_survey_campaign(campaign):
+        problems.insert(0, str(_(
+            "The survey campaign is not started by hand or on a schedule: switch it on and "
+            "each customer is asked a few days after a purchase.")))
+    if problems:
+        raise ValidationError(problems, code="campaign_not_sendable")
