@@ -14,3 +14,7 @@ class CampaignsConfig(AppConfig):
         from .personal_data import SECTIONS
 
         register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it
+
+        from .customer_hooks import register as register_customer_hooks
+
+        register_customer_hooks()  # codes, purchase events: customers.hooks calls campaigns

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.language import contact_language
 from customers.models import Contact, Purchase
+from customers.normalise import normalise_email
 from customers.services import contact_set_consent
 from privacy.models import ConsentMethod
 
@@ -87,9 +88,17 @@ class SendReport:
 # --- Suppression and unsubscribe --------------------------------------------------------------
 
 def address_suppress(*, email: str, reason: str, detail: str = "") -> Suppression:
-    """Never send marketing email to this address again; an existing entry keeps its reason."""
+    """Never send marketing email to this address again; an existing entry keeps its reason.
+
+    The one way a suppression is written: the admin's add form, unsubscribe, bounces,
+    complaints and erasure all call it. The address is stored as contacts' addresses are
+    (customers.normalise.normalise_email: trimmed, lower case), which is what the send-time
+    check and the audience compare with, so `Bob@Example.com` typed in the admin stops
+    bob@example.com; a database constraint refuses any other form. ValidationError for
+    something that is not an email address.
+    """
     suppression, _created = Suppression.objects.get_or_create(
-        email=email.strip().lower(), defaults={"reason": reason, "detail": detail[:2000]})
+        email=normalise_email(email), defaults={"reason": reason, "detail": detail[:2000]})
     return suppression
 
 

@@ -6,24 +6,33 @@
 A run writes one Message row per audience contact in a single INSERT ... SELECT (never a
 per-contact loop): a random `holdout_percent` of them as HELD_OUT (never emailed, kept to
 measure uplift), the rest QUEUED. Sending starts after the transaction commits.
+
+A contact is assigned to a campaign's groups once per measurement window: a run leaves out
+everyone an earlier run of the same campaign emailed (or is emailing) or held out within the
+campaign's uplift window (`campaign_reached`), so a repeated run reaches only new people and a
+held-out contact stays held out. `campaign_run_plan` is the dry run of exactly that.
 """
 import datetime as dt
 import logging
 import secrets
+from dataclasses import dataclass
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.models import Heartbeat
 from customers.models import Contact
 
-from .audience import AudienceCriteria, audience_contacts
+from .audience import AudienceCriteria, audience_contacts, audience_size
 from .coupons import coupons_issue_for_run
 from .models import Campaign, CampaignRun, Message
 from .referrals import referral_codes_ensure
+from .template_needs import campaign_check_sendable
 
 logger = logging.getLogger(__name__)
 
@@ -33,23 +42,84 @@ def _message_id_domain() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
 
 
+# Rows that put their contact in one of the campaign's two groups: emailed (about to be,
+# being, or possibly: UNKNOWN; a bounce was offered to the server too) or held out. Suppressed,
+# capped and failed rows never reached anyone, so a later run may try those contacts again.
+IN_FLIGHT = (Message.Status.QUEUED, Message.Status.SENDING)
+ASSIGNED = (Message.Status.SENT, Message.Status.UNKNOWN, Message.Status.BOUNCED,
+            Message.Status.HELD_OUT)
+
+
+def campaign_reached(campaign: Campaign, *, now: dt.datetime) -> QuerySet[Message]:
+    """The campaign's rows, correlated on an outer Contact, that keep the contact out of a new
+    run: in flight, or emailed or held out within the campaign's uplift window.
+
+    The window starts where campaigns.measurement starts it (sent_at for an emailed row,
+    not_before for a held-out one), so a held-out contact stays held out for as long as their
+    purchases are measured; after that they may be picked again as a fresh unit."""
+    since = now - dt.timedelta(days=campaign.uplift_window_days)
+    return (Message.objects.filter(campaign=campaign, contact=OuterRef("pk"))
+            .alias(window_start=Coalesce("sent_at", "not_before"))
+            .filter(Q(status__in=IN_FLIGHT) | Q(status__in=ASSIGNED, window_start__gt=since)))
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run started now would do (the "Run now" confirmation shows it)."""
+
+    audience: int   # contacts the criteria select now
+    reached: int    # of them, already emailed or held out in the window: left out
+    emailed: int    # queued to be emailed (the send-time checks may still stop some)
+    held_out: int   # held out at random
+
+
+def _fresh_contacts(campaign: Campaign, now: dt.datetime) -> QuerySet[Contact]:
+    """The audience now, less the contacts the campaign has reached within its window."""
+    audience = audience_contacts(AudienceCriteria.from_json(campaign.audience), now=now)
+    return audience.filter(~Exists(campaign_reached(campaign, now=now)))
+
+
+def holdout_size(contacts: int, percent: int) -> int:
+    return round(contacts * percent / 100)
+
+
+def campaign_run_plan(campaign: Campaign, *, now: dt.datetime | None = None) -> RunPlan:
+    """The dry run of campaign_run_start: the same queries, nothing written. ValidationError
+    when the campaign cannot run (campaign_check_sendable), as the run itself would raise."""
+    campaign_check_sendable(campaign)
+    now = now or timezone.now()
+    audience = audience_size(AudienceCriteria.from_json(campaign.audience), now=now)
+    count = _fresh_contacts(campaign, now).order_by().count()
+    held_out = holdout_size(count, campaign.holdout_percent)
+    return RunPlan(audience=audience, reached=audience - count, emailed=count - held_out,
+                   held_out=held_out)
+
+
 def campaign_run_start(*, campaign: Campaign, key: str | None = None, started_by=None,
                        now: dt.datetime | None = None) -> CampaignRun | None:
     """Build one run of the campaign; None when a run with this key exists already.
 
     `key` makes triggers idempotent (a schedule passes its day); manual starts get a fresh key.
+    Contacts an earlier run emailed or held out within the window are left out.
+    ValidationError, before anything is written, for a campaign whose template needs what it
+    does not create (a coupon, referral codes, survey links: campaigns.template_needs).
     """
+    campaign_check_sendable(campaign)
     now = now or timezone.now()
     key = key or f"manual:{now.isoformat()}:{secrets.token_hex(4)}"
     with transaction.atomic():
+        # The campaign row lock serialises its runs (and event messages): a run built at the
+        # same moment as another sees the other's rows, so nobody is assigned twice. Taken
+        # before the run row is written, in the same order as _event_message, so no deadlock.
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()
         try:
             with transaction.atomic():
                 run = CampaignRun.objects.create(campaign=campaign, key=key,
                                                  started_by=started_by, started_at=now)
         except IntegrityError:
             return None
-        contacts = audience_contacts(AudienceCriteria.from_json(campaign.audience), now=now)
-        held_out = round(contacts.count() * campaign.holdout_percent / 100)
+        contacts = _fresh_contacts(campaign, now)
+        held_out = holdout_size(contacts.order_by().count(), campaign.holdout_percent)
         _messages_create(run, contacts, held_out=held_out, now=now,
                          not_before=now + dt.timedelta(days=campaign.delay_days))
         _run_extras(run)
@@ -126,7 +196,19 @@ def campaign_event(*, contact_id: int, event: str, event_kind: str = "",
         campaigns = campaigns.filter(event_purchase_number=purchase_count)
     if event == Campaign.Event.WEBSITE_EVENT:
         campaigns = campaigns.filter(event_kind=event_kind)
-    return sum(_event_message(campaign, contact_id, now) for campaign in campaigns)
+    return sum(_event_message(campaign, contact_id, now) for campaign in campaigns
+               if _sendable(campaign))
+
+
+def _sendable(campaign: Campaign) -> bool:
+    """An event campaign saved before its template needed more than it gives (or saved in
+    code, around the form) is skipped, said in the log, rather than sending blanks."""
+    try:
+        campaign_check_sendable(campaign)
+    except ValidationError as problem:
+        logger.warning("Event campaign %s not sent: %s", campaign.pk, " ".join(problem.messages))
+        return False
+    return True
 
 
 def _event_message(campaign: Campaign, contact_id: int, now: dt.datetime) -> int:

@@ -35,12 +35,17 @@ def run_campaign_task(campaign_id: int) -> None:
     campaign_run_start(campaign=campaign, key=f"schedule:{timezone.localdate().isoformat()}")
 
 
-@shared_task(name="campaigns.purchase_recorded", ignore_result=True)
-def purchase_recorded_task(contact_id: int) -> None:
-    """Event campaigns after a purchase; customers.purchase_recorded calls it once the contact
-    is re-scored (kept as a task for messages queued by earlier releases)."""
+def purchase_events_fire(contact_id: int) -> None:
+    """Event campaigns after one purchase (customers.hooks.purchase_committed: the worker
+    calls it once the contact is re-scored)."""
     for event in purchase_events(contact_id=contact_id):
         campaign_event(contact_id=contact_id, event=event)
+
+
+@shared_task(name="campaigns.purchase_recorded", ignore_result=True)
+def purchase_recorded_task(contact_id: int) -> None:
+    """Kept as a task for messages queued by earlier releases."""
+    purchase_events_fire(contact_id)
 
 
 @shared_task(name="campaigns.detect_at_risk", ignore_result=True)

@@ -9,6 +9,7 @@ class CRMConfig(AppConfig):
 
     def ready(self) -> None:
         from . import client_ip  # noqa: F401 - registers the trusted-proxy deploy check
+        from . import public_url  # noqa: F401 - registers the CRM_PUBLIC_URL port check
 
 
 class CRMAdminConfig(AdminConfig):

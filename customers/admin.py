@@ -30,12 +30,12 @@ from crm.admin_tools import (
     local_datetime,
 )
 
-from privacy.admin_actions import privacy_contact_actions
 
-from . import services
+from . import hooks, services
 from .models import Contact, CurrencyRate, ImportJob, Purchase, Stage
 from .money import base_currency, normalise_currency
 from .normalise import normalise_email
+from .phones import normalise_phone
 from .search import SearchFold, fold
 
 # Recorded as the consent source when a manager changes consent here.
@@ -174,6 +174,9 @@ class ContactAdminForm(forms.ModelForm):
     def clean_email(self) -> str:
         return normalise_email(self.cleaned_data["email"])
 
+    def clean_phone(self) -> str:
+        return normalise_phone(self.cleaned_data["phone"])
+
 
 class LatestPurchasesFormSet(BaseInlineFormSet):
     """Only the newest purchases: a loyal customer's full history would make a huge page."""
@@ -238,7 +241,9 @@ class ContactAdmin(FastCountAdminMixin, CSVExportMixin, admin.ModelAdmin):
                        "first_purchase_at", "last_purchase_at", "total_spent", "all_purchases",
                        "created_at", "updated_at")
     inlines = (PurchaseInline,)
-    actions = ("assign_owner", "export_csv", *privacy_contact_actions())
+    # privacy adds export and erasure (hooks.contact_admin_actions; its ready() ran before the
+    # admin modules are loaded).
+    actions = ("assign_owner", "export_csv", *hooks.contact_admin_actions_all())
 
     csv_filename_prefix = "contacts"
     csv_columns = (
@@ -459,10 +464,9 @@ class PurchaseAdmin(
             changes = {f: data[f] for f in form.changed_data if f in PURCHASE_UPDATABLE_FIELDS}
             if changes:
                 purchase = services.purchase_update(purchase=purchase, **changes)
-                if purchase.code_outcome:
-                    from campaigns.coupons import CodeOutcome  # campaigns imports customers
-
-                    self.message_user(request, CodeOutcome(purchase.code_outcome).label)
+                message = hooks.code_outcome_message(purchase.code_outcome)
+                if message is not None:  # campaigns words what the changed code did
+                    self.message_user(request, message.text)
             if data.get("refund_amount"):
                 purchase = services.purchase_refund(purchase=purchase,
                                                     amount=data["refund_amount"])

@@ -17,3 +17,7 @@ class ImportUploadForm(forms.Form):
     skip_invalid = forms.BooleanField(
         label=_("Import the valid rows even if some rows have errors"), required=False,
         initial=True)
+    historical = forms.BooleanField(
+        label=_("Historical load (past orders: send and announce nothing)"), required=False,
+        help_text=_("Purchases only. Purchases, redeemed coupons, referrals and scores are "
+                    "recorded; no event campaign, webhook or referral reward fires."))

@@ -65,7 +65,8 @@ def keep_days() -> int:
 # --- Upload ---------------------------------------------------------------------------------
 
 def import_job_create(*, kind: str, upload: UploadedFile, source: str = "csv",
-                      skip_invalid: bool = True, user=None) -> ImportJob:
+                      skip_invalid: bool = True, historical: bool = False,
+                      user=None) -> ImportJob:
     """Store the upload and check its header; small files are dry-run at once.
 
     Raises ImportRefused (and keeps nothing) for a file that is too big, not CSV, not UTF-8,
@@ -81,7 +82,8 @@ def import_job_create(*, kind: str, upload: UploadedFile, source: str = "csv",
         job = ImportJob.objects.create(
             kind=kind, original_name=Path(upload.name or "upload.csv").name[:255],
             upload_path=str(path), uploaded_by=user, source=source.strip() or "csv",
-            skip_invalid=skip_invalid, size_bytes=upload.size or 0, preview=preview)
+            skip_invalid=skip_invalid, size_bytes=upload.size or 0, preview=preview,
+            historical=historical and kind == ImportJob.Kind.PURCHASES)
         if job.size_bytes <= sync_preview_bytes():
             _preview(job, raise_refused=True)
         else:
@@ -199,7 +201,7 @@ def _execute(job: ImportJob, *, dry_run: bool, errors_file=None) -> dict:
         else:
             result = purchases_import_csv(file=stream, source=job.source, skip_invalid=skip,
                                           errors_file=errors_file, progress=report,
-                                          dry_run=dry_run)
+                                          dry_run=dry_run, historical=job.historical)
             counts = {"count_created": result.purchases_created, "count_updated": 0,
                       "count_unchanged": result.purchases_existing,
                       "count_duplicates": result.rows_duplicate,

@@ -39,7 +39,8 @@ class ImportUploadView(PermissionRequiredMixin, FormView):
         try:
             job = import_job_create(kind=data["kind"], upload=data["file"],
                                     source=data["source"] or "csv",
-                                    skip_invalid=data["skip_invalid"], user=self.request.user)
+                                    skip_invalid=data["skip_invalid"],
+                                    historical=data["historical"], user=self.request.user)
         except ImportRefused as error:
             form.add_error("file", str(error))
             return self.form_invalid(form)

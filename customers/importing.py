@@ -22,6 +22,15 @@ Used by `manage.py import_purchases`, the demo-data loader and the browser uploa
   An external_id given twice in one file is an error on the later lines.
 - New contacts take their names from the file (first non-blank value); an existing contact's
   blank name is filled; a non-blank name is never overwritten.
+- After the merge, as for a purchase recorded one at a time (customers.services), set-based
+  and once per import: coupon and referral codes are applied (hooks.purchases_imported:
+  campaigns), stage changes are announced (webhooks), and once the import commits the
+  contacts it touched are re-scored from the last fitted models and their purchase events
+  fire (first purchase, became a repeat client, Nth purchase: hooks.purchases_committed),
+  through tasks taking a chunk of contact ids each.
+- historical=True loads the past: purchases, figures, scores, redeemed coupons and referrals
+  are recorded as facts, but nothing is announced or sent (no stage-change or coupon
+  webhooks, no event campaigns, no referral reward coupons).
 
 How it stays fast and right: rows are checked in Python without ORM objects and written in
 batches to a temporary staging table (COPY on PostgreSQL), then merged with a few set-based
@@ -51,11 +60,13 @@ from babel.numbers import get_currency_precision
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from crm.csv_safe import SafeCSVWriter
+from crm.tasks import queue_after_commit
 
 from .models import Channel, Contact, Purchase
 from .money import (
@@ -65,8 +76,11 @@ from .normalise import (
     EARLIEST_PURCHASE, normalise_email, parse_purchase_time, shop_timezone,
     validate_purchase_time,
 )
+from . import hooks
+from .hooks import stage_watchers
 from .services import currency_rates
 from .stats import contacts_refresh_stats
+from .tasks import purchases_imported_task
 
 REQUIRED_COLUMNS = ("email", "purchased_at", "amount", "currency")
 OPTIONAL_COLUMNS = ("external_id", "first_name", "last_name", "channel", "quantity", "code")
@@ -123,6 +137,7 @@ def purchases_import_csv(
     *, file: TextIO | BinaryIO | str | os.PathLike, source: str = "csv",
     skip_invalid: bool = False, errors_file: TextIO | None = None,
     progress: Callable[[int], None] | None = None, dry_run: bool = False,
+    historical: bool = False,
 ) -> ImportResult:
     """Import a purchases CSV (a path, or a binary or text file object). See the module doc.
 
@@ -140,13 +155,13 @@ def purchases_import_csv(
         columns = _columns(header)
         return _import(columns, records, source=source, skip_invalid=skip_invalid,
                        errors_file=errors_file, progress=progress, dry_run=dry_run,
-                       decimal_comma=layout.decimal_comma)
+                       decimal_comma=layout.decimal_comma, historical=historical)
 
 
 def purchases_import_rows(
     *, rows: Iterable[Mapping[str, str]], source: str, skip_invalid: bool = False,
     errors_file: TextIO | None = None, progress: Callable[[int], None] | None = None,
-    first_line: int = 1, dry_run: bool = False,
+    first_line: int = 1, dry_run: bool = False, historical: bool = False,
 ) -> ImportResult:
     """Import rows given as dicts keyed by the CSV column names (all rows with the same keys).
 
@@ -163,7 +178,8 @@ def purchases_import_rows(
         for line, row in enumerate(chain([first], iterator), start=first_line)
     )
     return _import(columns, records, source=source, skip_invalid=skip_invalid,
-                   errors_file=errors_file, progress=progress, dry_run=dry_run)
+                   errors_file=errors_file, progress=progress, dry_run=dry_run,
+                   historical=historical)
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -602,7 +618,8 @@ _STAGING_DDL = """
         amount {decimal} NOT NULL, currency text NOT NULL, amount_base {decimal} NOT NULL,
         quantity integer NOT NULL, channel text NOT NULL, code text NOT NULL
     )"""
-_TEMP_TABLES = ("crm_import_staging", "crm_import_contacts", "crm_import_affected")
+_TEMP_TABLES = ("crm_import_staging", "crm_import_contacts", "crm_import_affected",
+                "crm_import_coded")
 
 
 class _Staging:
@@ -756,15 +773,15 @@ def _tables() -> dict[str, str]:
     return {"contact": Contact._meta.db_table, "purchase": Purchase._meta.db_table}
 
 
-def _refresh_stats(sql: str) -> None:
+def _refresh_stats(sql: str, *, announce: bool) -> None:
     """customers.stats refresh for the contact ids `sql` selects, in chunks, streamed."""
     with connection.chunked_cursor() as reader:
         reader.execute(sql)
         while rows := reader.fetchmany(2000):
-            contacts_refresh_stats([row[0] for row in rows])
+            contacts_refresh_stats([row[0] for row in rows], announce=announce)
 
 
-def _merge_sqlite(cursor, source: str, now) -> tuple[int, int]:
+def _merge_sqlite(cursor, source: str, now, *, announce: bool) -> tuple[int, int]:
     """The plain way: contacts, purchases, then customers.stats for every affected contact.
 
     SQLite has one writer at a time (the transaction holds the write lock), so nothing
@@ -784,7 +801,7 @@ def _merge_sqlite(cursor, source: str, now) -> tuple[int, int]:
         match=f"n.email = {tables['contact']}.email", **tables), [now])
     cursor.execute(f"""
         CREATE TEMPORARY TABLE crm_import_affected AS
-        SELECT DISTINCT c.id AS contact_id
+        SELECT DISTINCT c.id AS contact_id, c.purchase_count AS count_before
         FROM crm_import_staging s JOIN {tables['contact']} c ON c.email = s.email
         WHERE NOT EXISTS (SELECT 1 FROM {tables['purchase']} p
                           WHERE p.source = %s AND p.external_id = s.external_id)""", [source])
@@ -792,11 +809,20 @@ def _merge_sqlite(cursor, source: str, now) -> tuple[int, int]:
         contact_id="c.id", join=f"{tables['contact']} c ON c.email = s.email", **tables),
         [source, now])
     purchases_created = cursor.rowcount
-    _refresh_stats("SELECT contact_id FROM crm_import_affected ORDER BY contact_id")
+    # The new purchases carrying a code, for the codes hook (_after_merge): SQLite answers
+    # IN (subquery) from a temporary index of the subquery, so this is one pass.
+    cursor.execute(f"""
+        CREATE TEMPORARY TABLE crm_import_coded AS
+        SELECT p.id AS purchase_id FROM {tables['purchase']} p
+        WHERE p.source = %s AND p.created_at = %s AND p.code <> ''
+          AND p.external_id IN (SELECT external_id FROM crm_import_staging WHERE code <> '')""",
+                   [source, now])
+    _refresh_stats("SELECT contact_id FROM crm_import_affected ORDER BY contact_id",
+                   announce=announce)
     return contacts_created, purchases_created
 
 
-def _merge_postgres(cursor, source: str, now) -> tuple[int, int]:
+def _merge_postgres(cursor, source: str, now, *, announce: bool) -> tuple[int, int]:
     """Purchases first, then the new contacts with their figures already computed.
 
     Existing contacts are locked (ordered by id, as customers.services does) before their
@@ -815,7 +841,7 @@ def _merge_postgres(cursor, source: str, now) -> tuple[int, int]:
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [tables["contact"]])
     sequence = cursor.fetchone()[0]
     cursor.execute(_CONTACTS_SQL.format(
-        extra=", c.id AS existing_id, "
+        extra=", c.id AS existing_id, COALESCE(c.purchase_count, 0) AS count_before, "
               "CASE WHEN c.id IS NULL THEN nextval(%s::regclass) ELSE c.id END AS id",
         more=f"LEFT JOIN {tables['contact']} c ON c.email = e.email ORDER BY e.first_line"),
         [sequence])
@@ -828,9 +854,14 @@ def _merge_postgres(cursor, source: str, now) -> tuple[int, int]:
         CREATE TEMPORARY TABLE crm_import_affected (
             contact_id bigint PRIMARY KEY, purchases integer, days integer,
             first_at timestamptz, last_at timestamptz, total numeric)""")
+    # The new purchases carrying a code, for the codes hook (_after_merge), noted as they go
+    # in: finding them afterwards would join the purchases table, whose statistics do not
+    # know yet about the rows just inserted (a nested loop over a million rows).
+    cursor.execute("CREATE TEMPORARY TABLE crm_import_coded (purchase_id bigint PRIMARY KEY)")
     cursor.execute(f"""
         WITH inserted AS ({insert}
-            RETURNING contact_id, purchased_on, purchased_at, amount_base)
+            RETURNING id, contact_id, purchased_on, purchased_at, amount_base, code),
+        coded AS (INSERT INTO crm_import_coded SELECT id FROM inserted WHERE code <> '')
         INSERT INTO crm_import_affected
         SELECT contact_id, COUNT(*), COUNT(DISTINCT purchased_on), MIN(purchased_at),
                MAX(purchased_at), SUM(amount_base)
@@ -838,19 +869,17 @@ def _merge_postgres(cursor, source: str, now) -> tuple[int, int]:
     cursor.execute("SELECT COALESCE(SUM(purchases), 0) FROM crm_import_affected")
     purchases_created = int(cursor.fetchone()[0])
     contacts_created = _insert_new_contacts(cursor, tables, now)
-    _announce_new_contacts()
+    _announce_new_contacts(announce=announce)
     _refresh_stats("SELECT DISTINCT n.existing_id FROM crm_import_contacts n "
                    "JOIN crm_import_affected a ON a.contact_id = n.id "
-                   "WHERE n.existing_id IS NOT NULL ORDER BY n.existing_id")
+                   "WHERE n.existing_id IS NOT NULL ORDER BY n.existing_id", announce=announce)
     return contacts_created, purchases_created
 
 
-def _announce_new_contacts() -> None:
+def _announce_new_contacts(*, announce: bool) -> None:
     """contact.stage_changed for the contacts this import created (prospect -> buyer), as
     the other writers emit it; nothing is read unless a webhook subscribes."""
-    from webhooks.services import stage_changes_watch  # webhooks imports customers
-
-    watcher = stage_changes_watch()
+    watcher = stage_watchers(announce=announce)
     if not watcher.watching:
         return
     with connection.chunked_cursor() as reader:
@@ -909,11 +938,54 @@ def _adopt_concurrent_contacts(cursor, tables: dict, now) -> None:
                                           **tables), [now])
 
 
+# --- After the merge: codes, scores, events ------------------------------------------------
+
+# Contacts given new purchases, with their purchase count before the import (what the events
+# compare against). Contacts of the PostgreSQL merge are inserted with their figures, so
+# their count before is that of the matched contact (0 for a new one).
+_AFFECTED_SQL = {
+    False: "SELECT contact_id, count_before FROM crm_import_affected ORDER BY contact_id",
+    True: "SELECT COALESCE(n.existing_id, n.id), n.count_before FROM crm_import_affected a "
+          "JOIN crm_import_contacts n ON n.id = a.contact_id ORDER BY 1",
+}
+# Contacts per follow-up task: one task re-scores them in one pass of the fitted models.
+FOLLOW_UP_CHUNK = 1000
+
+
+def _after_merge(*, postgres: bool, historical: bool) -> None:
+    """What a purchase recorded one at a time causes, for the whole import at once.
+
+    1. hooks.purchases_imported, inside this transaction, with the new purchases carrying a
+       code (their ids in crm_import_coded, noted by the merge): campaigns runs a few
+       statements over them (campaigns/imported_codes.py).
+    2. After commit, one task per FOLLOW_UP_CHUNK contacts (customers.purchases_imported):
+       re-score from the last fitted models, then hooks.purchases_committed (purchase events)
+       unless historical. Reading the affected ids is one streamed query.
+    A dry run rolls back, and with it the queued tasks (on_commit never fires).
+    """
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE crm_import_coded")  # temp tables are never auto-analysed
+    with_code = Purchase.objects.filter(
+        pk__in=RawSQL("SELECT purchase_id FROM crm_import_coded", []))
+    hooks.purchases_imported.call(hooks.ImportedPurchases(with_code=with_code,
+                                                          historical=historical))
+    consequence = ("the nightly run re-scores them" if historical else
+                   "the nightly run re-scores them; their purchase events are missed")
+    with connection.chunked_cursor() as reader:
+        reader.execute(_AFFECTED_SQL[postgres])
+        while rows := reader.fetchmany(FOLLOW_UP_CHUNK):
+            queue_after_commit(purchases_imported_task,
+                               [[contact_id, count or 0] for contact_id, count in rows],
+                               historical, consequence=consequence)
+
+
 # --- The run --------------------------------------------------------------------------------
 
 def _import(columns: list[str], records: Iterable[tuple[int, list[str]]], *, source: str,
             skip_invalid: bool, errors_file: TextIO | None, progress,
-            dry_run: bool = False, decimal_comma: bool = False) -> ImportResult:
+            dry_run: bool = False, decimal_comma: bool = False,
+            historical: bool = False) -> ImportResult:
     source = _checked_source(source)
     postgres = connection.vendor == "postgresql"
     checker = _RowChecker(columns, aware_times=postgres, decimal_comma=decimal_comma)
@@ -932,7 +1004,9 @@ def _import(columns: list[str], records: Iterable[tuple[int, list[str]]], *, sou
             duplicates = _count_duplicate_rows(cursor)
             now = connection.ops.adapt_datetimefield_value(timezone.now())
             merge = _merge_postgres if postgres else _merge_sqlite
-            contacts_created, purchases_created = merge(cursor, source, now)
+            contacts_created, purchases_created = merge(cursor, source, now,
+                                                        announce=not historical)
+            _after_merge(postgres=postgres, historical=historical)
             staging.drop()
             if dry_run:
                 transaction.set_rollback(True)  # true counts, nothing kept

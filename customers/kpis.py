@@ -16,6 +16,7 @@ from django.db.models import Count, F
 from django.db.models.functions import Floor
 from django.utils import timezone
 
+from . import hooks
 from .models import Contact, ContactScore, KpiSnapshot
 from .scoring.pipeline import contact_days
 from .scoring_runs import current_run
@@ -109,7 +110,7 @@ def kpis_compute(*, today: dt.date | None = None) -> dict:
         "p_buy_histogram": [buckets.get(b, 0) + (buckets.get(10, 0) if b == 9 else 0)
                             for b in range(10)],
         "scoring_run_id": run.pk if run else None,
-        "nps": _nps_by_month(months),
+        **_monthly_series(months),  # feedback: "nps"
         "bands": _by_score_band(run),
     }
 
@@ -125,9 +126,8 @@ def _by_score_band(run) -> list[dict]:
     from django.db.models import FilteredRelation, FloatField, Q, Value
     from django.db.models.functions import Least
 
-    from feedback.selectors import answered_q, detractors_q, promoters_q
-    from support.selectors import open_case_q
-
+    # {name: Q on Contact}: feedback's answered/promoters/detractors, support's open_cases.
+    counts = hooks.contact_counts.merged()
     rows = (Contact.objects
             .annotate(score=FilteredRelation("scores", condition=Q(scores__run=run)))
             .filter(score__isnull=False)
@@ -135,25 +135,20 @@ def _by_score_band(run) -> list[dict]:
                                  Value(float(SCORE_BANDS - 1)), output_field=FloatField()))
             .values("band")
             .annotate(contacts=Count("id"), repeat=Count("id", filter=Q(stage="repeat")),
-                      open_cases=Count("id", filter=open_case_q()),
-                      answered=Count("id", filter=answered_q()),
-                      promoters=Count("id", filter=promoters_q()),
-                      detractors=Count("id", filter=detractors_q()))
+                      **{name: Count("id", filter=condition)
+                         for name, condition in counts.items()})
             .order_by("band"))
     by_band = {int(row.pop("band")): row for row in rows}
-    empty = {"contacts": 0, "repeat": 0, "open_cases": 0, "answered": 0, "promoters": 0,
-             "detractors": 0}
+    empty = {"contacts": 0, "repeat": 0, **dict.fromkeys(counts, 0)}
     return [by_band.get(band, empty) for band in range(SCORE_BANDS)]
 
 
-def _nps_by_month(months: np.ndarray) -> list[float | None]:
-    """NPS per month of the snapshot (None where nobody answered)."""
-    from feedback.selectors import nps_by_month  # feedback builds on customers
-
+def _monthly_series(months: np.ndarray) -> dict[str, list]:
+    """The series other apps give by month (feedback: "nps"), one value per month of the
+    snapshot (None where they have none)."""
     start = months[0].astype("datetime64[D]").astype(dt.date)
-    by_month = {f"{row.month:%Y-%m}": row.counts.nps
-                for row in nps_by_month(start=start, end=timezone.localdate())}
-    return [by_month.get(str(month)) for month in months]
+    return {name: [by_month.get(str(month)) for month in months]
+            for name, by_month in hooks.kpi_monthly.merged(start).items()}
 
 
 def kpis_refresh() -> KpiSnapshot:

@@ -228,6 +228,10 @@ class ScoringRun(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices,
                               default=Status.RUNNING)
     trigger = models.CharField(_("started by"), max_length=16, choices=Trigger.choices)
+    # Who, for a run a manager started from the admin (trigger ADMIN); empty for the others.
+    started_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by user"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+")
     as_of = models.DateField(_("as of"), help_text=_("Purchases after this day were ignored."))
     horizon_days = models.PositiveSmallIntegerField(_("horizon (days)"))
     publish = models.BooleanField(
@@ -412,6 +416,11 @@ class ImportJob(models.Model):
     source = models.CharField(_("source"), max_length=32, default="csv")
     skip_invalid = models.BooleanField(_("import valid rows when some rows have errors"),
                                        default=True)
+    # Purchases only: the past is being loaded (customers.importing: historical).
+    historical = models.BooleanField(
+        _("historical load"), default=False,
+        help_text=_("Record the purchases, redeemed codes and scores without announcing "
+                    "anything: no event campaigns, webhooks or referral rewards."))
     size_bytes = models.BigIntegerField(_("size in bytes"), default=0)
     bytes_read = models.BigIntegerField(_("bytes read"), default=0)
     rows_read = models.PositiveIntegerField(_("rows read"), default=0)

@@ -33,14 +33,16 @@ def current_run() -> ScoringRun | None:
 
 
 def scoring_run_start(*, trigger: str, as_of: dt.date | None = None,
-                      horizon_days: int | None = None) -> ScoringRun | None:
-    """Open a run, or return None when another one is running (a unique constraint locks)."""
+                      horizon_days: int | None = None,
+                      started_by_id: int | None = None) -> ScoringRun | None:
+    """Open a run, or return None when another one is running (a unique constraint locks).
+    `started_by_id`: the manager who asked for it (the admin's "run now")."""
     _abandon_stale_runs()
     today = shop_day(timezone.now())
     try:
         with transaction.atomic():
             return ScoringRun.objects.create(
-                trigger=trigger, as_of=as_of or today,
+                trigger=trigger, started_by_user_id=started_by_id, as_of=as_of or today,
                 horizon_days=horizon_days or settings.CRM_SCORING_HORIZON_DAYS,
                 publish=as_of is None or as_of >= today,
             )
@@ -203,3 +205,21 @@ def contact_scores_refresh(contact_id: int) -> ContactScore | None:
         run=run, contact_id=contact_id,
         defaults={"scored_at": timezone.now(), **values, **history})
     return score
+
+
+def contacts_scores_refresh(contact_ids: list[int]) -> int:
+    """contact_scores_refresh for many contacts in one pass (an import's chunk): one read of
+    their purchases, one scoring of the arrays, their rows of the current run replaced.
+    Returns how many were scored (contacts with no counted purchase lose their score)."""
+    run = current_run()
+    if run is None or not run.fitted or not contact_ids:
+        return 0
+    today = shop_day(timezone.now())
+    rows = day_rows(as_of=today, contact_ids=list(contact_ids))
+    scores = (pipeline.score(pipeline.FittedModels.from_json(run.fitted), rows,
+                             as_of_day=day_index(today)) if len(rows.contact_ids) else None)
+    with transaction.atomic():
+        ContactScore.objects.filter(run=run, contact_id__in=contact_ids).delete()
+        if scores is None:
+            return 0
+        return scores_write(run_id=run.pk, scores=scores, scored_at=timezone.now())

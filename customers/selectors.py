@@ -1,12 +1,10 @@
 """Reads for screens: each returns exactly what its page shows, in a fixed number of queries."""
-import datetime as dt
-
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.roles import is_manager
 
+from . import hooks
 from .models import Contact, ContactScore, FollowUp, Note, Purchase
 from .querysets import net_amount_base
 
@@ -77,17 +75,9 @@ def call_list(*, user, mine: bool, limit: int = 20) -> dict[str, list]:
 
 
 def _with_listening(scores: QuerySet) -> QuerySet:
-    """Each row's latest survey score and open support cases, beside the scores."""
-    from feedback.models import SurveyResponse  # feedback and support build on customers
-    from support.models import Case
-
-    latest = SurveyResponse.objects.filter(contact=OuterRef("contact")).order_by(
-        "-created_at", "-id").values("score")[:1]
-    open_cases = (Case.objects.filter(contact=OuterRef("contact"))
-                  .exclude(status=Case.Status.SOLVED).order_by().values("contact")
-                  .annotate(n=Count("id")).values("n"))
-    return scores.annotate(latest_survey=Subquery(latest),
-                           open_cases=Coalesce(Subquery(open_cases), 0))
+    """Each row's latest survey score and open support cases, beside the scores
+    (hooks.score_row_annotations: feedback's latest_survey, support's open_cases)."""
+    return scores.annotate(**hooks.score_row_annotations.merged())
 
 
 def contact_notes(*, contact: Contact) -> QuerySet[Note]:
@@ -103,22 +93,3 @@ def my_follow_ups(*, user, include_done: bool = False) -> QuerySet[FollowUp]:
     if not include_done:
         tasks = tasks.filter(done_at__isnull=True)
     return tasks.order_by("done_at", "due_on", "pk")
-
-
-def contact_emails(*, contact: Contact, limit: int = 50) -> list:
-    """Campaign emails to this contact, newest first, each with `bought_after`: a purchase
-    within the campaign's uplift window after it was sent (two queries in all)."""
-    from campaigns.models import Message
-
-    emails = list(Message.objects.filter(contact=contact).select_related("campaign")
-                  .order_by("-created_at", "-id")[:limit])
-    bought = list(contact.purchases.counted().values_list("purchased_at", flat=True))
-    for email in emails:
-        window = dt.timedelta(days=email.campaign.uplift_window_days)
-        email.bought_after = email.sent_at is not None and any(
-            email.sent_at <= when < email.sent_at + window for when in bought)
-    return emails
-
-
-def contact_coupons(*, contact: Contact) -> QuerySet:
-    return contact.coupons.select_related("campaign").order_by("-created_at")

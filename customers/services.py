@@ -21,6 +21,7 @@ from crm.tasks import queue_after_commit
 from privacy.consent import consent_record
 from privacy.models import ConsentMethod
 
+from . import hooks
 from .models import Channel, Contact, CurrencyRate, Purchase
 from .money import base_currency, normalise_currency, to_base, validate_amount
 from .normalise import normalise_email, shop_day, shop_timezone, validate_purchase_time
@@ -35,7 +36,8 @@ CONTACT_EDITABLE_FIELDS = frozenset({"email", "first_name", "last_name", "phone"
 class PurchaseResult:
     purchase: Purchase
     created: bool
-    # What happened to the purchase's coupon or referral code (campaigns.coupons.CodeOutcome).
+    # What happened to the purchase's coupon or referral code: the first non-empty answer of
+    # hooks.purchase_created (campaigns.coupons.CodeOutcome); hooks.code_outcome_message words it.
     code_outcome: str = ""
 
 
@@ -276,10 +278,8 @@ def _purchase_insert(*, contact: Contact, source: str, external_id: str | None, 
         if existing is None:  # SQLite's INSERT OR IGNORE also skips a failed CHECK
             raise IntegrityError("The database refused the purchase.")
         return PurchaseResult(existing, created=False)
-    # campaigns imports customers: imported here, not at the top.
-    from campaigns.coupons import purchase_codes_apply
-
-    outcome = purchase_codes_apply(purchase)  # redeem a coupon or record a referral
+    # campaigns redeems a coupon or records a referral (inside this transaction, as before).
+    outcome = next((answer for answer in hooks.purchase_created.call(purchase) if answer), "")
     contacts_refresh_stats([contact.pk])
     _purchase_recorded_after_commit(contact.pk)  # re-score, then event campaigns
     return PurchaseResult(purchase, created=True, code_outcome=outcome)
@@ -288,8 +288,9 @@ def _purchase_insert(*, contact: Contact, source: str, external_id: str | None, 
 def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
     """Correct a purchase (amount, currency, time, channel, items, code, contact).
 
-    A changed code is applied again (campaigns.coupons.purchase_codes_reapply); what it did
-    is on `purchase.code_outcome` ("" when the code did not change)."""
+    A changed code is applied again (hooks.purchase_code_changed: campaigns undoes the old
+    code, applies the new one); what it did is on `purchase.code_outcome` ("" when the code
+    did not change)."""
     old_contact_id, old_code = purchase.contact_id, purchase.code
     if "code" in changes:
         changes["code"] = (changes["code"] or "").strip()
@@ -306,9 +307,8 @@ def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
         purchase.save()
         purchase.code_outcome = ""
         if purchase.code != old_code:
-            from campaigns.coupons import purchase_codes_reapply  # campaigns imports customers
-
-            purchase.code_outcome = purchase_codes_reapply(purchase)
+            purchase.code_outcome = next(
+                (answer for answer in hooks.purchase_code_changed.call(purchase) if answer), "")
         contacts_refresh_stats({old_contact_id, purchase.contact_id})
         _refresh_scores_after_commit({old_contact_id, purchase.contact_id})
     return purchase
@@ -322,8 +322,6 @@ def purchase_refund(*, purchase: Purchase, amount: Decimal | None = None,
     a referral reward it earned and did not spend is withdrawn). A partial refund keeps it
     counting as a purchase and lowers what it is worth. Partial refunds add up; reaching the
     whole amount is a full refund. Refunding a purchase refunded in full changes nothing."""
-    from campaigns.referrals import referral_reward_withdraw  # campaigns imports customers
-
     refunded_at = refunded_at or timezone.now()
     with transaction.atomic():
         _lock_contact(purchase.contact_id)
@@ -335,8 +333,8 @@ def purchase_refund(*, purchase: Purchase, amount: Decimal | None = None,
                 refunded_amount=total, refunded_at=refunded_at if full else None,
                 refunded_amount_base=current.amount_base if full else (
                     current.amount_base * total / current.amount).quantize(Decimal("0.001")))
-            if full:
-                referral_reward_withdraw(current, at=refunded_at)
+            if full:  # campaigns: an unspent referral reward it earned is withdrawn
+                hooks.purchase_refunded.call(current, at=refunded_at)
             contacts_refresh_stats([purchase.contact_id])
             _refresh_scores_after_commit([purchase.contact_id])
     purchase.refresh_from_db()

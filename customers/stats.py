@@ -13,6 +13,7 @@ from django.db.models import Count, DecimalField, F, Max, Min, OuterRef, Q, Subq
 from django.db.models.functions import Coalesce
 from django.db.models.sql import UpdateQuery
 
+from .hooks import stage_watchers
 from .models import Contact, Purchase
 from .querysets import net_amount_base
 
@@ -46,11 +47,13 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield chunk
 
 
-def contacts_refresh_stats(contact_ids: Iterable[int]) -> None:
-    """Recompute purchase count, first/last purchase and total spent for these contacts."""
-    from webhooks.services import stage_changes_watch  # webhooks imports customers
+def contacts_refresh_stats(contact_ids: Iterable[int], *, announce: bool = True) -> None:
+    """Recompute purchase count, first/last purchase and total spent for these contacts.
 
-    watcher = stage_changes_watch()  # no reads at all unless a webhook wants stage changes
+    Stage changes are announced (hooks.stage_watch: webhooks' contact.stage_changed) unless
+    announce is False (a historical import)."""
+    # No reads at all unless a registered watcher (a webhook) wants stage changes.
+    watcher = stage_watchers(announce=announce)
     for chunk in _chunks(contact_ids):
         watcher.before(chunk)
         if len(chunk) == 1:

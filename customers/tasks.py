@@ -2,10 +2,12 @@ import logging
 
 from celery import shared_task
 
+from . import hooks
 from .kpis import kpis_refresh
 from .models import ScoringRun
 from .scoring_runs import (
     contact_scores_refresh,
+    contacts_scores_refresh,
     scoring_chunk_score,
     scoring_run_execute,
     scoring_run_fail,
@@ -27,9 +29,11 @@ def rederive_stats_task() -> None:
 
 
 @shared_task(name="customers.score_contacts", ignore_result=True)
-def score_contacts_task() -> None:
-    """Nightly: fit, backtest and score every contact; a second trigger while one runs is a no-op."""
-    run = scoring_run_start(trigger=ScoringRun.Trigger.SCHEDULE)
+def score_contacts_task(trigger: str = ScoringRun.Trigger.SCHEDULE,
+                        started_by_id: int | None = None) -> None:
+    """Nightly (and when a manager asks, with their id): fit, backtest and score every contact;
+    a second trigger while one runs is a no-op."""
+    run = scoring_run_start(trigger=trigger, started_by_id=started_by_id)
     if run is None:
         logger.info("A scoring run is already going; not starting another")
         return
@@ -58,9 +62,22 @@ def purchase_recorded_task(contact_id: int) -> None:
         contact_scores_refresh(contact_id)
     except Exception:  # the nightly run re-scores everyone: campaigns must not wait for it
         logger.exception("Could not re-score contact %s after a purchase", contact_id)
-    from campaigns.triggers import purchase_recorded_task as campaign_events  # builds on us
+    hooks.purchase_committed.call(contact_id)  # campaigns: first/repeat/Nth purchase events
 
-    campaign_events(contact_id)
+
+@shared_task(name="customers.purchases_imported", ignore_result=True)
+def purchases_imported_task(counts_before: list[list[int]], historical: bool) -> None:
+    """After an import commits, for a chunk of the contacts it gave purchases
+    ([contact_id, purchase count before the import] pairs): re-score them from the last fitted
+    models, then (unless the import was historical) let event campaigns react. Safe to run
+    twice: a re-score replaces the scores, a campaign emails a contact once."""
+    before = {int(contact_id): int(count) for contact_id, count in counts_before}
+    try:
+        contacts_scores_refresh(list(before))
+    except Exception:  # the nightly run re-scores everyone: campaigns must not wait for it
+        logger.exception("Could not re-score %d contacts after an import", len(before))
+    if not historical:
+        hooks.purchases_committed.call(before)  # campaigns: first/repeat/Nth purchase events
 
 
 @shared_task(name="customers.refresh_kpis", ignore_result=True)

@@ -46,7 +46,10 @@ def contact_timeline(context: Mapping, *, limit: int = TIMELINE_LENGTH) -> list[
         *_entries("purchase", context.get("purchases"), "purchased_at"),
         *_entries("email", context.get("emails"), "sent_at"),  # sent ones only
         *_entries("note", context.get("notes"), "created_at"),
-        *_entries("case", context.get("contact_cases"), "created_at"),
+        # A case typed into the public form with this address is not the contact's own words
+        # until they confirm it (support: Case.verified); the cases section shows it, flagged.
+        *_entries("case", [case for case in context.get("contact_cases") or ()
+                           if getattr(case, "verified", True)], "created_at"),
         *_entries("survey", feedback.get("responses"), "created_at"),
         *_entries("website", context.get("website_events"), "occurred_at"),
         *_entries("consent", context.get("consent_history"), "occurred_at"),

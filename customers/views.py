@@ -12,12 +12,11 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView, V
 
 from accounts.roles import is_manager
 from privacy.models import ConsentMethod
-from privacy.selectors import contact_consent_history
 
 from crm.admin_tools import csv_response, csv_rows
 from crm.http import redirect_back
 
-from . import contact_list, followups, selectors, services
+from . import contact_list, followups, hooks, selectors, services
 from .contact_list import ContactFilterForm
 from .scoring_export import EXPORT_COLUMNS
 from .forms import ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm
@@ -83,25 +82,9 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
         if self.request.user.has_perm("customers.add_purchase"):
             context["purchase_form"] = PurchaseForm()
         context["notes"] = selectors.contact_notes(contact=self.object)[:50]
-        if self.request.user.has_perm("campaigns.view_message"):
-            context["emails"] = selectors.contact_emails(contact=self.object)
-        if self.request.user.has_perm("campaigns.view_coupon"):
-            context["coupons"] = selectors.contact_coupons(contact=self.object)
-        from feedback.selectors import contact_feedback  # feedback builds on customers
-
-        context["contact_feedback"] = contact_feedback(self.object)
-        if self.request.user.has_perm("activity.view_websiteevent"):
-            from activity.selectors import contact_events_section  # activity builds on customers
-
-            context.update(contact_events_section(contact=self.object))
-        if self.request.user.has_perm("support.view_case"):
-            from support.models import Case, Priority
-            from support.selectors import contact_cases
-
-            context.update(contact_cases=contact_cases(contact=self.object)[:20],
-                           case_channels=Case.Channel.choices, case_priorities=Priority.choices)
-        if self.request.user.has_perm("privacy.view_consentrecord"):
-            context["consent_history"] = contact_consent_history(contact=self.object)
+        # Emails and coupons, survey answers, website actions, cases, consent history: each
+        # app adds the sections the user may see (hooks.contact_page), so the timeline too.
+        context.update(hooks.contact_page.merged(self.request, self.object))
         context["follow_ups"] = selectors.contact_follow_ups(contact=self.object)[:50]
         if self.request.user.has_perm("customers.add_note"):
             context["note_form"] = NoteForm()
@@ -172,13 +155,9 @@ class PurchaseCreateView(PermissionRequiredMixin, FormView):
 
     def _report_code(self, outcome: str) -> None:
         """Say what happened to the code: the sale is recorded either way."""
-        from campaigns.coupons import CodeOutcome
-
-        if outcome in ("", CodeOutcome.NO_CODE):
-            return
-        level = (messages.info if outcome in (CodeOutcome.REDEEMED, CodeOutcome.REFERRAL_RECORDED)
-                 else messages.warning)
-        level(self.request, CodeOutcome(outcome).label)
+        message = hooks.code_outcome_message(outcome)  # campaigns words its outcomes
+        if message is not None and not message.no_code:
+            (messages.info if message.good else messages.warning)(self.request, message.text)
 
 
 class _ContactActionView(PermissionRequiredMixin, FormView):
@@ -276,10 +255,10 @@ class TodayView(PermissionRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         mine = self.request.GET.get("mine", "1" if not is_manager(self.request.user) else "") == "1"
         lists = selectors.call_list(user=self.request.user, mine=mine)
-        from support.selectors import overdue_cases  # support builds on customers
-
-        lists["overdue_cases"] = list(overdue_cases(
-            owner=self.request.user if mine or not is_manager(self.request.user) else None)[:20])
+        # Overdue support cases (hooks.today_page: support adds them).
+        lists.update(hooks.today_page.merged(
+            self.request,
+            owner=self.request.user if mine or not is_manager(self.request.user) else None))
         for key in ("convert", "slipping"):
             lists[key] = [(score, explanation(score)) for score in lists[key]]
         return super().get_context_data(mine=mine, today=timezone.localdate(), **lists,
@@ -299,11 +278,8 @@ class KpiView(PermissionRequiredMixin, TemplateView):
         chosen = self.request.GET.get("months", "12")
         months = RANGES.get(chosen, 12)
         snapshot = KpiSnapshot.objects.first() or kpis_refresh()
-        from feedback.selectors import latest_comments, nps_summary  # small tables: live
-
-        today = timezone.localdate()
         return super().get_context_data(
             snapshot=snapshot, charts=kpi_charts(snapshot.data, months=months),
             months=months, ranges=list(RANGES),
-            nps=nps_summary(start=today - timezone.timedelta(days=90), end=today),
-            comments=latest_comments(limit=5), **kwargs)
+            **hooks.kpi_page.merged(self.request),  # feedback: NPS and latest comments, live
+            **kwargs)

@@ -24,3 +24,7 @@ class PrivacyConfig(AppConfig):
         from .personal_data import SECTIONS
 
         register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it
+
+        from .customer_hooks import register as register_customer_hooks
+
+        register_customer_hooks()  # consent history on the contact page (customers.hooks)

@@ -6,6 +6,7 @@ REDIS_URL switches to PostgreSQL and Redis.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -49,10 +50,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (see "Security headers" below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Warns (once per host) when the app is served at another address than CRM_PUBLIC_URL.
+    "crm.public_url.PublicURLCheckMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A signed-in user's own language wins over the browser's (after Locale and Authentication).
@@ -77,8 +82,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no start-up banner in every management command's output
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind nginx the client address is in X-Forwarded-For (see docs/deployment.md).
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The address from the trusted proxies' X-Forwarded-For, as for every per-client limit.
+AXES_CLIENT_IP_CALLABLE = "crm.client_ip.client_ip"
+# How many reverse proxies in front of gunicorn append to X-Forwarded-For (crm/client_ip.py).
+# 0: the TCP peer is the client (runserver). Production settings default to 1 (nginx).
+CRM_TRUSTED_PROXY_COUNT = env.int("CRM_TRUSTED_PROXY_COUNT", default=0)
 
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
@@ -152,6 +160,29 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- Security headers -----------------------------------------------------------------------
+# Content-Security-Policy (django-csp) on every page, admin and API docs included: scripts and
+# styles only from our own static files, no inline script, no inline style attribute, so text
+# that slips through escaping still cannot run or restyle the page. Pages keep to this: scripts
+# are external files in static/, bar widths are set by static JS from aria-valuenow, the API docs
+# use the split Swagger view (its init script is a URL). The one frame is the email template's
+# HTML preview, a same-origin URL that sends its own, stricter policy (campaigns/admin.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # Bootstrap's and Swagger UI's icons are data: SVGs
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # --- Forms ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -203,6 +234,9 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # --- CRM ------------------------------------------------------------------------------------
 # Totals are kept in the base currency; other currencies need a rate (admin: Currency rates).
 CRM_BASE_CURRENCY = env.str("CRM_BASE_CURRENCY", default="USD").upper()
+# The shop's country (ISO 3166 code): phone numbers typed without +country code are in it;
+# every number is stored in E.164 (customers.phones).
+CRM_PHONE_REGION = env.str("CRM_PHONE_REGION", default="TR")
 # A purchase dated further than this into the future is rejected as a typo.
 CRM_FUTURE_TOLERANCE_HOURS = env.int("CRM_FUTURE_TOLERANCE_HOURS", default=24)
 # CSV imports from the dashboard: uploads and rejected-row reports live here (never served).
@@ -211,11 +245,24 @@ CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=100 * 1024 * 1024
 # Files up to this size are checked while uploading; bigger ones by a background task.
 CRM_IMPORT_SYNC_PREVIEW_BYTES = env.int("CRM_IMPORT_SYNC_PREVIEW_BYTES", default=2 * 1024 * 1024)
 CRM_IMPORT_KEEP_DAYS = env.int("CRM_IMPORT_KEEP_DAYS", default=7)
+# Every import (dashboard and commands) refuses at once a header with more columns than this
+# (the importers know at most ~10) and a line longer than this: a real row is under 2 KB, and
+# a 1M-column line is refused after reading this much of it, not parsed.
+CRM_IMPORT_MAX_COLUMNS = env.int("CRM_IMPORT_MAX_COLUMNS", default=100)
+CRM_IMPORT_MAX_LINE_BYTES = env.int("CRM_IMPORT_MAX_LINE_BYTES", default=64 * 1024)
+# The dashboard preview keeps and shows the first rows, the header's columns only, each cell
+# cut to this many characters.
+CRM_IMPORT_PREVIEW_ROWS = env.int("CRM_IMPORT_PREVIEW_ROWS", default=10)
+CRM_IMPORT_PREVIEW_CELL_CHARS = env.int("CRM_IMPORT_PREVIEW_CELL_CHARS", default=80)
 # Outgoing webhooks (webhooks.conf reads these; receivers must use https:// except in tests).
 WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=8)
 WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
 WEBHOOKS_BACKOFF_BASE_SECONDS = env.int("WEBHOOKS_BACKOFF_BASE_SECONDS", default=30)
 WEBHOOKS_BACKOFF_CAP_SECONDS = env.int("WEBHOOKS_BACKOFF_CAP_SECONDS", default=3600)
+# Receivers on loopback, private (10/8, 192.168/16, fc00::/7...) or link-local addresses
+# (169.254.169.254: cloud metadata) are refused unless this is on: a manager-typed URL must not
+# let the CRM reach services inside its own network.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 # A repeat client is "at risk" when silent for longer than both this and twice their usual gap.
 CRM_AT_RISK_MIN_DAYS = env.int("CRM_AT_RISK_MIN_DAYS", default=90)
 # Scoring: how far ahead "buys again" looks, how many contacts one task scores, and how many
@@ -232,8 +279,11 @@ CRM_REFERRAL_REWARD_VALID_DAYS = env.int("CRM_REFERRAL_REWARD_VALID_DAYS", defau
 # Sending: messages per SMTP connection and task; a "sending" row older than this is recovered.
 CRM_EMAIL_BATCH_SIZE = env.int("CRM_EMAIL_BATCH_SIZE", default=200)
 CRM_EMAIL_STUCK_AFTER_MINUTES = env.int("CRM_EMAIL_STUCK_AFTER_MINUTES", default=15)
-# Links in emails (unsubscribe) need the public address of the site.
-CRM_PUBLIC_URL = env.str("CRM_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Links in emails (unsubscribe, surveys) need the address people reach the site at. Unset, the
+# port the development server is started on (PORT, as `make run PORT=...` and the Procfile
+# use it); crm.public_url warns when it does not match the address being served.
+CRM_PUBLIC_URL = env.str("CRM_PUBLIC_URL",
+                         default=f"http://127.0.0.1:{env.str('PORT', default='8000')}")
 # Satisfaction surveys (feedback app): ask this many days after a purchase, at most once per
 # gap per contact; survey links close after CRM_SURVEY_LINK_MAX_AGE_DAYS; a detractor (0-6)
 # gets no promotional email for CRM_DETRACTOR_PAUSE_DAYS.
@@ -261,7 +311,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the error answers (400/401/403/404/429) of every operation.
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {

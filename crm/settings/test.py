@@ -15,7 +15,12 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 # Webhook tests post to a plain-http receiver on 127.0.0.1 (production: https only).
 WEBHOOKS_ALLOW_HTTP = True
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True  # the receiver is on 127.0.0.1; tests of the guard: False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Tests are served as "testserver", never CRM_PUBLIC_URL: its warning would be noise here
+# (crm/tests/test_public_url.py tests the middleware itself).
+MIDDLEWARE = [name for name in MIDDLEWARE  # noqa: F405
+              if name != "crm.public_url.PublicURLCheckMiddleware"]
 # Each test process its own cache: counters (API throttling) must not leak between tests.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

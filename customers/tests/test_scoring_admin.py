@@ -48,14 +48,21 @@ def test_a_not_enough_data_run_says_so_in_words(client, manager):
     assert "too few buyers" in page.content.decode()
 
 
-def test_run_now_starts_a_run(client, manager, django_capture_on_commit_callbacks):
+def test_run_now_starts_a_run_labelled_with_the_manager(client, manager,
+                                                       django_capture_on_commit_callbacks):
     client.force_login(manager)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(RUN_NOW)
 
+    run = ScoringRun.objects.get()
     assert response.status_code == 302
-    assert ScoringRun.objects.get().trigger == ScoringRun.Trigger.SCHEDULE
+    # It was labelled "Started by: Schedule".
+    assert (run.trigger, run.started_by_user) == (ScoringRun.Trigger.ADMIN, manager)
+    listing = client.get(RUNS).content.decode()
+    assert "Admin: marta" in listing
+    assert "Admin: marta" in client.get(
+        reverse("admin:customers_scoringrun_change", args=[run.pk])).content.decode()
 
 
 def test_run_now_needs_a_post(client, manager):

@@ -18,11 +18,15 @@ class Command(CSVImportCommand):
         super().add_arguments(parser)
         parser.add_argument("--source", default="csv",
                             help=_("Recorded as the purchases' source (default: csv)."))
+        parser.add_argument("--historical", action="store_true",
+                            help=_("Load past orders: record purchases, redeemed codes, "
+                                   "referrals and scores, but fire no event campaign, webhook "
+                                   "or referral reward."))
 
     def run_import(self, *, file, errors_file, skip_invalid: bool, source: str, verbosity: int,
-                   **options) -> ImportResult:
+                   historical: bool = False, **options) -> ImportResult:
         return purchases_import_csv(file=file, source=source, skip_invalid=skip_invalid,
-                                    errors_file=errors_file,
+                                    errors_file=errors_file, historical=historical,
                                     progress=self._progress if verbosity >= 2 else None)
 
     def _progress(self, rows: int) -> None:

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from crm.public_url import check_public_url_port
 from customers.management.commands.load_demo_data import LOGINS_FILE
 
 
@@ -19,6 +20,10 @@ class Command(BaseCommand):
             lines.append(_("  Manager (admin):     manager / %(pw)s") % {"pw": logins["manager"]})
         if "sales" in logins:
             lines.append(_("  Sales staff:         sales / %(pw)s") % {"pw": logins["sales"]})
+        lines.append(_("  Links in emails:     %(url)s (CRM_PUBLIC_URL)")
+                     % {"url": settings.CRM_PUBLIC_URL})
+        # The same warning runserver's system checks give, where it cannot be missed.
+        lines += [f"  {warning.msg} {warning.hint}" for warning in check_public_url_port()]
         lines += [_("  Database: %(engine)s; stop everything with Ctrl-C.")
                   % {"engine": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]}, ""]
         self.stdout.write("\n".join(lines))

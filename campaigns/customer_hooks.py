@@ -1,0 +1,46 @@
+"""What campaigns does when customers records purchases (registered in CampaignsConfig.ready()).
+
+customers never imports campaigns: it calls customers.hooks, and these functions answer.
+"""
+from customers import hooks
+
+from .coupons import CodeOutcome, purchase_codes_apply, purchase_codes_reapply
+from .imported_codes import imported_codes_apply
+from .purchase_events import purchases_events_fire
+from .referrals import referral_reward_withdraw
+from .selectors import contact_coupons, contact_emails
+from .triggers import purchase_events_fire
+
+_GOOD_NEWS = (CodeOutcome.REDEEMED, CodeOutcome.REFERRAL_RECORDED)
+
+
+def _withdraw_reward(purchase, *, at) -> None:
+    referral_reward_withdraw(purchase, at=at)
+
+
+def _code_outcome_label(outcome: str) -> hooks.CodeMessage | None:
+    if outcome not in CodeOutcome.values:
+        return None
+    return hooks.CodeMessage(text=CodeOutcome(outcome).label, good=outcome in _GOOD_NEWS,
+                             no_code=outcome == CodeOutcome.NO_CODE)
+
+
+def _contact_page(request, contact) -> dict:
+    """The contact page's emails and coupons, for those who may see them."""
+    sections = {}
+    if request.user.has_perm("campaigns.view_message"):
+        sections["emails"] = contact_emails(contact=contact)
+    if request.user.has_perm("campaigns.view_coupon"):
+        sections["coupons"] = contact_coupons(contact=contact)
+    return sections
+
+
+def register() -> None:
+    hooks.purchase_created.register(purchase_codes_apply)
+    hooks.purchase_code_changed.register(purchase_codes_reapply)
+    hooks.purchase_refunded.register(_withdraw_reward)
+    hooks.purchase_committed.register(purchase_events_fire)
+    hooks.purchases_imported.register(imported_codes_apply)
+    hooks.purchases_committed.register(purchases_events_fire)
+    hooks.code_outcome_label.register(_code_outcome_label)
+    hooks.contact_page.register(_contact_page)
