@@ -10,17 +10,14 @@ Queries per chunk: one for the counts now, one for the event campaigns, then per
 campaign (not per contact) one locked INSERT ... SELECT of its messages, as campaign_event.
 """
 import datetime as dt
-import secrets
 from collections.abc import Mapping
 
-from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Contact
 
-from .audience import AudienceCriteria, audience_contacts
-from .models import Campaign, CampaignRun
-from .services import _enqueue_sending, _messages_create, _run_extras
+from .models import Campaign
+from .services import event_messages_write, sendable
 
 _THRESHOLD = {Campaign.Event.FIRST_PURCHASE: 1, Campaign.Event.BECAME_REPEAT: 2}
 
@@ -41,33 +38,6 @@ def purchases_events_fire(counts_before: Mapping[int, int], *,
             continue
         crossed = sorted(pk for pk, count in after.items()
                          if counts_before[pk] < number <= count)
-        if crossed:
-            written += _event_messages(campaign, crossed, now)
-    return written
-
-
-def _event_messages(campaign: Campaign, contact_ids: list[int], now: dt.datetime) -> int:
-    """campaign_event's _event_message for a set of contacts: same run key, lock, audience,
-    once-ever rule and holdout (each contact held out with the campaign's probability)."""
-    with transaction.atomic():
-        Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()
-        contacts = (audience_contacts(AudienceCriteria.from_json(campaign.audience), now=now)
-                    .filter(pk__in=contact_ids).exclude(messages__campaign=campaign))
-        eligible = contacts.count()
-        if not eligible:
-            return 0
-        run, _created = CampaignRun.objects.get_or_create(
-            campaign=campaign, key=f"event:{timezone.localdate(now).isoformat()}",
-            defaults={"status": CampaignRun.Status.SENDING, "started_at": now})
-        # As many held out as one draw per contact gives (a binomial count), placed at random.
-        held_out = sum(secrets.randbelow(100) < campaign.holdout_percent
-                       for _contact in range(eligible))
-        written = _messages_create(run, contacts, held_out=held_out, now=now,
-                                   not_before=now + dt.timedelta(days=campaign.delay_days))
-        _run_extras(run, contact_ids=contact_ids)
-        if run.status != CampaignRun.Status.SENDING:
-            CampaignRun.objects.filter(pk=run.pk).update(status=CampaignRun.Status.SENDING,
-                                                         finished_at=None)
-        if not campaign.delay_days:
-            transaction.on_commit(lambda: _enqueue_sending(run.pk))
+        if crossed and sendable(campaign):
+            written += event_messages_write(campaign, crossed, now=now)
     return written

@@ -197,10 +197,10 @@ def campaign_event(*, contact_id: int, event: str, event_kind: str = "",
     if event == Campaign.Event.WEBSITE_EVENT:
         campaigns = campaigns.filter(event_kind=event_kind)
     return sum(_event_message(campaign, contact_id, now) for campaign in campaigns
-               if _sendable(campaign))
+               if sendable(campaign))
 
 
-def _sendable(campaign: Campaign) -> bool:
+def sendable(campaign: Campaign) -> bool:
     """An event campaign saved before its template needed more than it gives (or saved in
     code, around the form) is skipped, said in the log, rather than sending blanks."""
     try:
@@ -212,20 +212,31 @@ def _sendable(campaign: Campaign) -> bool:
 
 
 def _event_message(campaign: Campaign, contact_id: int, now: dt.datetime) -> int:
+    return event_messages_write(campaign, [contact_id], now=now)
+
+
+def event_messages_write(campaign: Campaign, contact_ids: list[int], *,
+                         now: dt.datetime) -> int:
+    """Queue an event campaign's email for these contacts (one purchase or an import's chunk):
+    the day's event run, the audience, "once, ever" per contact, each contact held out with the
+    campaign's probability. Returns rows written, held-out ones included."""
     with transaction.atomic():
         # The campaign row lock serialises writers: "once, ever" holds under concurrency.
         Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()
         contacts = (audience_contacts(AudienceCriteria.from_json(campaign.audience), now=now)
-                    .filter(pk=contact_id).exclude(messages__campaign=campaign))
-        if not contacts.exists():
+                    .filter(pk__in=contact_ids).exclude(messages__campaign=campaign))
+        eligible = contacts.count()
+        if not eligible:
             return 0
         run, _created = CampaignRun.objects.get_or_create(
             campaign=campaign, key=f"event:{timezone.localdate(now).isoformat()}",
             defaults={"status": CampaignRun.Status.SENDING, "started_at": now})
-        held_out = int(secrets.randbelow(100) < campaign.holdout_percent)
+        # As many held out as one draw per contact gives (a binomial count), placed at random.
+        held_out = sum(secrets.randbelow(100) < campaign.holdout_percent
+                       for _contact in range(eligible))
         written = _messages_create(run, contacts, held_out=held_out, now=now,
                                    not_before=now + dt.timedelta(days=campaign.delay_days))
-        _run_extras(run, contact_ids=[contact_id])
+        _run_extras(run, contact_ids=contact_ids)
         if run.status != CampaignRun.Status.SENDING:
             CampaignRun.objects.filter(pk=run.pk).update(status=CampaignRun.Status.SENDING,
                                                          finished_at=None)
