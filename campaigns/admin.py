@@ -19,6 +19,7 @@ from customers.models import Contact
 from customers.normalise import normalise_email
 
 from .audience import AudienceCriteria, audience_sample, audience_size
+from .campaign_service import EDITABLE_FIELDS, campaign_create, campaign_update
 from .forms import CampaignForm, PreviewForm
 from .measurement import campaign_progress, campaign_uplift
 from .models import (
@@ -35,7 +36,6 @@ from .models import (
 from .preview import template_preview, template_send_test
 from .sending import address_suppress, reason_label, requeue_unknown_messages
 from .services import campaign_run_plan, campaign_run_start
-from .triggers import campaign_schedule_sync
 
 
 # The email's HTML as its own document: no script at all, sandboxed into an opaque origin (no
@@ -213,10 +213,16 @@ class CampaignAdmin(admin.ModelAdmin):
     ]
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-        campaign_schedule_sync(obj)
+        # The form checked the rules (campaign_service.campaign_problems); the service checks
+        # them again, saves and keeps the schedule in step, as for every other caller.
+        fields = {name: getattr(obj, name) for name in EDITABLE_FIELDS}
+        if change:
+            campaign_update(obj, **fields)
+            return
+        saved = campaign_create(created_by=request.user, **fields)
+        for field in Campaign._meta.concrete_fields:  # the admin goes on with its own object
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -1,7 +1,9 @@
 """The campaign form: audience criteria as plain fields, stored as Campaign.audience JSON."""
+import copy
+
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import SALES_STAFF
@@ -9,15 +11,17 @@ from accounts.models import User
 from activity.models import EventKind
 from customers.models import Stage
 
-from .audience import AudienceCriteria
-from .models import Campaign, EmailTemplate
-from .template_needs import is_survey_campaign, needs_problems, template_needs
+from .campaign_service import SURVEY_FIXED_FIELDS, SURVEY_FIXED_MESSAGE, campaign_problems
+from .models import Campaign
+from .template_needs import is_survey_campaign
 
 # Form field -> criteria key; bands are entered in percent for people, stored as 0..1.
 _PERCENT_FIELDS = ("p_buy_again_min", "p_buy_again_max", "p_alive_min", "p_alive_max")
 _NUMBER_FIELDS = ("days_since_first_min", "days_since_first_max", "days_since_last_min",
                   "days_since_last_max", "purchase_count_min", "purchase_count_max")
 _MONEY_FIELDS = ("total_spent_min", "total_spent_max")
+# Audience criteria whose form field has another name.
+_AUDIENCE_FIELD = {"owner_ids": "owners"}
 
 
 def _percent(label):
@@ -79,10 +83,8 @@ class CampaignForm(forms.ModelForm):
                        "website_action", "website_action_days",
                        "website_action_no_purchase_since", "owners")
 
-    # The survey campaign is started by feedback.services.surveys_queue (a purchase some days
-    # ago), never by a trigger of its own, and found by its name: these stay as shipped.
-    survey_fixed_fields = ("name", "trigger", "event", "event_purchase_number", "event_kind",
-                           "delay_days", "coupon_kind", "coupon_value", "coupon_valid_days")
+    # Shown disabled on the survey campaign; campaign_service refuses changes to them.
+    survey_fixed_fields = SURVEY_FIXED_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,9 +95,7 @@ class CampaignForm(forms.ModelForm):
             for name in self.survey_fixed_fields:
                 if name in self.fields:
                     self.fields[name].disabled = True
-                    self.fields[name].help_text = _(
-                        "Survey emails go out a few days after a purchase "
-                        "(CRM_SURVEY_DELAY_DAYS); this is not changed here.")
+                    self.fields[name].help_text = SURVEY_FIXED_MESSAGE
 
     def _load_audience(self, audience: dict) -> None:
         for name in self.audience_fields:
@@ -112,14 +112,17 @@ class CampaignForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         self.cleaned_audience = self._audience_json(data)
-        try:
-            AudienceCriteria.from_json(self.cleaned_audience)
-        except ValidationError as error:
-            self._add_audience_errors(error)
-        if not self.is_survey:  # no trigger of its own (see survey_fixed_fields)
-            self._check_trigger(data)
-        self._check_coupon(data)
-        self._check_template(data)
+        # The rules are the service's (campaigns.campaign_service), checked on the campaign as
+        # it would be saved; the model's own field checks follow in ModelForm._post_clean.
+        candidate = copy.copy(self.instance)
+        construct_instance(self, candidate, self._meta.fields)
+        candidate.audience = self.cleaned_audience
+        for key, messages in campaign_problems(candidate).items():
+            field = _AUDIENCE_FIELD.get(key, key)
+            if field not in self.fields:
+                self.add_error(None, messages)
+            elif field not in self.errors:  # an invalid value is reported once, as such
+                self.add_error(field, messages)
         return data
 
     def _audience_json(self, data: dict) -> dict:
@@ -151,42 +154,6 @@ class CampaignForm(forms.ModelForm):
         if data.get("owners"):
             audience["owner_ids"] = [user.pk for user in data["owners"]]
         return audience
-
-    def _add_audience_errors(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for key, messages in error.message_dict.items():
-            field = "owners" if key == "owner_ids" else key
-            self.add_error(field if field in self.fields else None, messages)
-
-    def _check_trigger(self, data: dict) -> None:
-        if data.get("trigger") == Campaign.Trigger.EVENT and not data.get("event"):
-            self.add_error("event", _("Choose the event that starts this campaign."))
-        if (data.get("event") == Campaign.Event.NTH_PURCHASE
-                and not data.get("event_purchase_number")):
-            self.add_error("event_purchase_number", _("Which purchase? For example 5."))
-        if data.get("event") == Campaign.Event.WEBSITE_EVENT and not data.get("event_kind"):
-            self.add_error("event_kind", _("Choose the website action that starts this "
-                                           "campaign."))
-
-    def _check_coupon(self, data: dict) -> None:
-        kind, value = data.get("coupon_kind"), data.get("coupon_value")
-        if kind and (value is None or value <= 0):
-            self.add_error("coupon_value", _("A coupon needs a value above zero."))
-        if kind == Campaign.CouponKind.PERCENT and value is not None and value > 100:
-            self.add_error("coupon_value", _("A percentage cannot be above 100."))
-
-    def _check_template(self, data: dict) -> None:
-        """The template may only use what this campaign creates (coupon, referral code,
-        survey links): campaigns.template_needs."""
-        template = data.get("template")
-        if not isinstance(template, EmailTemplate):
-            return
-        for problem in needs_problems(template_needs(template), is_survey=self.is_survey,
-                                      kind=data.get("kind") or "",
-                                      coupon_kind=data.get("coupon_kind") or ""):
-            self.add_error("template", problem)
 
     def save(self, commit: bool = True):
         self.instance.audience = self.cleaned_audience

@@ -1,14 +1,12 @@
-"""What starts campaigns: schedules (django-celery-beat), purchases, website events (activity)
+"""What starts campaigns: schedules (django-celery-beat rows kept by
+campaigns.campaign_service), purchases, website events (activity)
 and the daily at-risk check.
 
 Tasks take ids and are safe to run twice: a scheduled run is keyed by its day, an event
 message by (campaign, contact) once ever.
 """
-import json
-
 from celery import shared_task
 from django.utils import timezone
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from crm.tasks import queue_after_commit
 
@@ -21,8 +19,6 @@ from .services import (
     contacts_fallen_at_risk,
     purchase_events,
 )
-
-DEFAULT_CRONTAB = {"minute": "0", "hour": "10", "day_of_week": "1"}  # Mondays 10:00
 
 
 @shared_task(name="campaigns.run_campaign", ignore_result=True)
@@ -71,22 +67,3 @@ def website_event_after_commit(contact_id: int, kind: str) -> None:
     """Called by activity.services for a new, recent website event of this kind."""
     queue_after_commit(website_event_task, contact_id, kind,
                        consequence="the campaign is missed, the event is not")
-
-
-def campaign_schedule_sync(campaign: Campaign) -> None:
-    """Keep a scheduled campaign's periodic task in step with the campaign (on by default
-    Mondays 10:00; managers change the time under Periodic tasks)."""
-    if campaign.trigger != Campaign.Trigger.SCHEDULE:
-        if campaign.schedule_id:
-            PeriodicTask.objects.filter(pk=campaign.schedule_id).update(enabled=False)
-        return
-    if campaign.schedule is None:
-        crontab, _ = CrontabSchedule.objects.get_or_create(
-            **DEFAULT_CRONTAB, day_of_month="*", month_of_year="*",
-            timezone=timezone.get_default_timezone_name())
-        campaign.schedule = PeriodicTask.objects.create(
-            name=f"Campaign {campaign.pk}: {campaign.name}"[:200], task="campaigns.run_campaign",
-            crontab=crontab, args=json.dumps([campaign.pk]), enabled=campaign.is_active)
-        Campaign.objects.filter(pk=campaign.pk).update(schedule=campaign.schedule)
-    elif campaign.schedule.enabled != campaign.is_active:
-        PeriodicTask.objects.filter(pk=campaign.schedule_id).update(enabled=campaign.is_active)
