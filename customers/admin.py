@@ -7,7 +7,6 @@ total, stage) right, and consent changes keep their timestamp.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -20,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
-from accounts.roles import MANAGERS, SALES_STAFF
 from crm.admin_tools import (
     CSVColumn,
     CSVExportMixin,
@@ -35,6 +33,7 @@ from . import hooks, services
 from .models import Contact, CurrencyRate, ImportJob, Purchase, Stage
 from .money import base_currency, normalise_currency
 from .normalise import normalise_email
+from .owners import OWNER_REFUSED, eligible_owners, owner_choices
 from .phones import normalise_phone
 from .search import SearchFold, fold
 
@@ -44,15 +43,6 @@ INLINE_PURCHASES = 20
 PURCHASE_UPDATABLE_FIELDS = frozenset(
     {"contact", "purchased_at", "amount", "currency", "quantity", "channel", "code"}
 )
-
-
-def assignable_owners() -> QuerySet:
-    """Active users in a role group: the people a contact can be given to."""
-    User = get_user_model()  # noqa: N806 - a model class
-    in_role = User.groups.through.objects.filter(
-        group__name__in=[MANAGERS, SALES_STAFF]
-    ).values("user_id")
-    return User.objects.filter(is_active=True, pk__in=in_role).order_by("username")
 
 
 def _adopt(obj: Model, pk: int) -> None:
@@ -164,12 +154,9 @@ class ContactAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "owner" in self.fields:
-            # Keep a current owner who has left the roles: otherwise saving any other change
-            # would silently drop them.
-            current = self.instance.owner_id
-            self.fields["owner"].queryset = get_user_model().objects.filter(
-                Q(pk__in=assignable_owners().values("pk")) | Q(pk=current)
-            ).order_by("username")
+            # customers.owners' rule; a current owner who has left the roles stays selectable.
+            self.fields["owner"].queryset = owner_choices(current=self.instance.owner_id)
+            self.fields["owner"].error_messages["invalid_choice"] = OWNER_REFUSED
 
     def clean_email(self) -> str:
         return normalise_email(self.cleaned_data["email"])
@@ -213,7 +200,8 @@ class PurchaseInline(admin.TabularInline):
 
 
 class AssignOwnerForm(forms.Form):
-    owner = forms.ModelChoiceField(label=gettext_lazy("New owner"), queryset=assignable_owners())
+    owner = forms.ModelChoiceField(label=gettext_lazy("New owner"), queryset=eligible_owners(),
+                                   error_messages={"invalid_choice": OWNER_REFUSED})
 
 
 @admin.register(Contact)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from privacy.models import ConsentMethod
 
 from .models import Channel, Contact
+from .owners import OWNER_REFUSED, owner_choices
 
 # What staff can record consent as: what they witnessed, or what reached them.
 STAFF_CONSENT_METHODS = (ConsentMethod.STAFF_FORM, ConsentMethod.PUBLIC_FORM,
@@ -134,14 +135,13 @@ class FollowUpForm(forms.Form):
 
 
 class OwnerForm(forms.Form):
+    # The choices and the refusal are customers.owners' rule; the service checks it again.
     owner = forms.ModelChoiceField(label=_("Owner"), required=False, queryset=None,
-                                   empty_label=_("Nobody"))
+                                   empty_label=_("Nobody"),
+                                   error_messages={"invalid_choice": OWNER_REFUSED})
 
     def __init__(self, *args, **kwargs):
-        from accounts.models import User
-        from accounts.roles import SALES_STAFF
-
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (User.objects.filter(groups__name=SALES_STAFF,
-                                                             is_active=True)
-                                         .order_by("first_name", "username"))
+        # The contact page passes the current owner as initial: one who has left the roles is
+        # still shown as the owner rather than as "Nobody".
+        self.fields["owner"].queryset = owner_choices(current=self.initial.get("owner"))

@@ -25,6 +25,7 @@ from . import hooks
 from .models import Channel, Contact, CurrencyRate, Purchase
 from .money import base_currency, normalise_currency, to_base, validate_amount
 from .normalise import normalise_email, shop_day, shop_timezone, validate_purchase_time
+from .owners import owner_validate
 from .stats import contacts_refresh_stats, contacts_with_drift
 
 
@@ -58,6 +59,7 @@ def contact_create(
     if Contact.objects.filter(email=email).exists():
         raise ValidationError({"email": ValidationError(
             gettext("A contact with this email already exists."), code="unique")})
+    owner_validate(owner)
     contact = Contact(
         email=email, first_name=first_name.strip(), last_name=last_name.strip(),
         phone=phone.strip(), owner=owner, language=language,
@@ -88,6 +90,10 @@ def contact_update(*, contact: Contact, **changes) -> Contact:
     unknown = set(changes) - CONTACT_EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"contact_update cannot change {sorted(unknown)}")
+    # Only a new owner is checked: one who has since left the roles stays while other fields
+    # change (customers.owners.owner_choices offers them for that reason).
+    if "owner" in changes and _pk(changes["owner"]) != contact.owner_id:
+        owner_validate(changes["owner"])
     for field, value in changes.items():
         setattr(contact, field, value.strip() if isinstance(value, str) else value)
     contact.full_clean()
@@ -107,7 +113,13 @@ def contact_set_consent(
 
 
 def contacts_assign_owner(*, contacts: QuerySet, owner) -> int:
+    """Give the contacts to `owner` (None: nobody); an ineligible owner is a ValidationError."""
+    owner_validate(owner)
     return contacts.update(owner=owner, updated_at=timezone.now())
+
+
+def _pk(user) -> int | None:
+    return None if user is None else user.pk
 
 
 # --- Purchases ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .models import CATEGORY_LABELS, PromotionPause, SurveyResponse
 from .nps import Category
 from .selectors import latest_comments, nps_by_month, nps_summary
@@ -76,7 +77,34 @@ class SurveyResponseAdmin(admin.ModelAdmin):
 
 @admin.register(PromotionPause)
 class PromotionPauseAdmin(admin.ModelAdmin):
+    """Pauses through feedback.services, like the survey's: a manager may pause a contact,
+    move the end of a pause or lift it; the answer that caused a pause is the survey's."""
+
     list_display = ("contact", "paused_until", "response", "created_at")
     list_select_related = ("contact", "response")
     search_fields = ("contact__email",)
-    raw_id_fields = ("contact", "response")
+    raw_id_fields = ("contact",)
+
+    def get_fields(self, request: HttpRequest, obj: PromotionPause | None = None):
+        if obj is None:
+            return ("contact", "paused_until")
+        return ("contact", "paused_until", "response", "created_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: PromotionPause | None = None):
+        return () if obj is None else ("contact", "response", "created_at")
+
+    def save_model(self, request: HttpRequest, obj: PromotionPause, form, change: bool) -> None:
+        until = form.cleaned_data["paused_until"]
+        if change:
+            pause = services.promotions_pause_change(pause=obj, until=until)
+        else:
+            pause = services.promotions_pause(contact=form.cleaned_data["contact"], until=until)
+        for field in PromotionPause._meta.concrete_fields:  # the saved row, for the admin's log
+            setattr(obj, field.attname, getattr(pause, field.attname))
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: PromotionPause) -> None:
+        services.promotions_resume(pauses=PromotionPause.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        services.promotions_resume(pauses=queryset)

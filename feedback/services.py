@@ -12,6 +12,7 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -141,12 +142,31 @@ def _call_back_task(contact: Contact, score: int, now: dt.datetime):
                          due_on=timezone.localdate(now) + dt.timedelta(days=1))
 
 
+# --- Promotion pauses: set by a detractor's answer, or by a manager in the admin ----------------
+
 def promotions_pause(*, contact: Contact, until: dt.datetime,
                      response: SurveyResponse | None = None) -> PromotionPause:
     """No promotional email to the contact before `until`; an existing longer pause stays."""
-    pause, created = PromotionPause.objects.select_for_update().get_or_create(
-        contact=contact, defaults={"paused_until": until, "response": response})
-    if not created and pause.paused_until < until:
-        pause.paused_until, pause.response = until, response
-        pause.save(update_fields=["paused_until", "response"])
+    with transaction.atomic():  # the row lock needs a transaction, whichever door calls
+        pause, created = PromotionPause.objects.select_for_update().get_or_create(
+            contact=contact, defaults={"paused_until": until, "response": response})
+        if not created and pause.paused_until < until:
+            pause.paused_until, pause.response = until, response
+            pause.save(update_fields=["paused_until", "response"])
     return pause
+
+
+def promotions_pause_change(*, pause: PromotionPause, until: dt.datetime) -> PromotionPause:
+    """A manager's decision: the pause ends at `until`, earlier or later than it did. The
+    answer that caused it stays recorded; a past `until` lifts the pause at once."""
+    with transaction.atomic():
+        locked = PromotionPause.objects.select_for_update().get(pk=pause.pk)
+        locked.paused_until = until
+        locked.save(update_fields=["paused_until"])
+    return locked
+
+
+def promotions_resume(*, pauses: QuerySet) -> int:
+    """Lift the pauses: promotional email may reach these contacts again. Returns how many."""
+    deleted, _per_model = pauses.delete()
+    return deleted

@@ -63,6 +63,19 @@ def case_set_status(*, case: Case, status: str, now: dt.datetime | None = None) 
     return case
 
 
+def case_edit(*, case: Case, subject: str, description: str, channel: str) -> Case:
+    """Correct what the case is about. Contact, priority and the due times stay as opened:
+    the targets were measured from them."""
+    subject = subject.strip()
+    if not subject:
+        raise ValidationError({"subject": _("Say in a few words what the case is about.")})
+    if channel not in Case.Channel.values:
+        raise ValidationError({"channel": _("Unknown channel.")})
+    case.subject, case.description, case.channel = subject, description.strip(), channel
+    case.save(update_fields=["subject", "description", "channel", "updated_at"])
+    return case
+
+
 def case_assign(*, case: Case, owner) -> Case:
     case.owner = owner
     case.save(update_fields=["owner", "updated_at"])
