@@ -200,8 +200,12 @@ class OwnerChangeView(_ContactActionView):
 
     def form_valid(self, form):
         owner = form.cleaned_data["owner"]
-        services.contacts_assign_owner(contacts=Contact.objects.filter(pk=self.contact.pk),
-                                       owner=owner)
+        try:  # the form offered eligible owners; one may have lost the role since
+            services.contacts_assign_owner(contacts=Contact.objects.filter(pk=self.contact.pk),
+                                           owner=owner)
+        except ValidationError as error:
+            messages.error(self.request, " ".join(error.messages))
+            return self.back()
         messages.success(self.request, _("Owner changed to %(owner)s.") % {
             "owner": owner.display_name if owner else _("nobody")})
         return self.back()

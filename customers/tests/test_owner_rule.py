@@ -194,3 +194,23 @@ def test_every_door_offers_the_same_choices(sales_user, manager):
     assert list(ContactAdminForm(instance=contact).fields["owner"].queryset) == expected
     assert list(ContactSerializer(contact).fields["owner"].queryset) == expected
     assert list(owner_choices(current=None)) == expected
+
+
+def test_an_owner_who_lost_the_role_after_the_form_was_checked_is_a_message_not_an_error(
+        sales_client, sales_user, monkeypatch):
+    # The form offers eligible owners; the service checks again when it saves (a race).
+    contact = ContactFactory()
+    colleague = SalesStaffFactory()
+
+    def lost_the_role(**_kwargs):
+        raise ValidationError(OWNER_REFUSED)
+
+    monkeypatch.setattr(services, "contacts_assign_owner", lost_the_role)
+    response = sales_client.post(reverse("customers:owner_change", args=[contact.pk]),
+                                 {"owner": colleague.pk}, follow=True)
+
+    assert response.status_code == 200
+    assert [str(m) for m in django_messages.get_messages(response.wsgi_request)] == [
+        str(OWNER_REFUSED)]
+    contact.refresh_from_db()
+    assert contact.owner is None
