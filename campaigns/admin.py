@@ -34,7 +34,7 @@ from .models import (
     Suppression,
 )
 from .preview import template_preview, template_send_test
-from .sending import address_suppress, reason_label, requeue_unknown_messages
+from .sending import address_suppress_by_staff, reason_label, requeue_unknown_messages
 from .services import campaign_run_plan, campaign_run_start
 
 
@@ -349,7 +349,8 @@ class SuppressionAdmin(admin.ModelAdmin):
         if change:  # the reason or the detail
             super().save_model(request, obj, form, change)
             return
-        saved = address_suppress(email=obj.email, reason=obj.reason, detail=obj.detail)
+        saved = address_suppress_by_staff(email=obj.email, reason=obj.reason,
+                                          detail=obj.detail, recorded_by=request.user)
         obj.pk, obj.created_at = saved.pk, saved.created_at
 
 

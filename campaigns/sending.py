@@ -102,6 +102,28 @@ def address_suppress(*, email: str, reason: str, detail: str = "") -> Suppressio
     return suppression
 
 
+# Reasons that say the person does not want marketing email (not that the address is dead or
+# erased), with how staff entering one by hand learnt it.
+_WITHDRAWING_REASONS = {Suppression.Reason.UNSUBSCRIBED: ConsentMethod.REQUEST,
+                        Suppression.Reason.COMPLAINED: ConsentMethod.SPAM_COMPLAINT}
+
+
+@transaction.atomic
+def address_suppress_by_staff(*, email: str, reason: str, detail: str = "",
+                              recorded_by=None, source: str = "admin") -> Suppression:
+    """A suppression a manager enters by hand (the admin's add form). When the reason says the
+    person said no and a contact has the address, their consent is withdrawn too, recorded by
+    the manager, as contact_unsubscribe and complaint_record do: otherwise the contact would
+    keep showing consent the ledger never saw withdrawn."""
+    method = _WITHDRAWING_REASONS.get(reason)
+    contact = (Contact.objects.filter(email=normalise_email(email)).first()
+               if method is not None else None)
+    if contact is not None:
+        contact_set_consent(contact=contact, consent=False, source=source, method=method,
+                            recorded_by=recorded_by)
+    return address_suppress(email=email, reason=reason, detail=detail)
+
+
 @transaction.atomic
 def contact_unsubscribe(*, contact: Contact, source: str,
                         method: str = ConsentMethod.UNSUBSCRIBE_LINK) -> None:

@@ -273,7 +273,8 @@ def _record_consent(counts: _Counts, *, source: str, recorded_by) -> None:
     consent columns (one rule for every writer).
 
     Consent given is recorded under the wording published in the contact's language; with
-    none published the import is refused: consent must not be granted without one.
+    none published the import is refused: consent must not be granted without one. Each
+    record, a withdrawal too, names the contact's language, as consent_record's do.
     """
     from privacy.consent import consent_language, consent_records_bulk  # privacy builds on us
     from privacy.models import ConsentMethod
@@ -281,7 +282,7 @@ def _record_consent(counts: _Counts, *, source: str, recorded_by) -> None:
     for given, changed in ((True, counts.consent_given), (False, counts.consent_withdrawn)):
         by_language: dict[str, list[int]] = {}
         for pk, language in changed:
-            by_language.setdefault(consent_language(None, language) if given else "", []).append(pk)
+            by_language.setdefault(consent_language(None, language), []).append(pk)
         for language, ids in by_language.items():
             try:
                 consent_records_bulk(ids, given=given, method=ConsentMethod.CSV_IMPORT,

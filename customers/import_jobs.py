@@ -201,7 +201,8 @@ def _execute(job: ImportJob, *, dry_run: bool, errors_file=None) -> dict:
         else:
             result = purchases_import_csv(file=stream, source=job.source, skip_invalid=skip,
                                           errors_file=errors_file, progress=report,
-                                          dry_run=dry_run, historical=job.historical)
+                                          dry_run=dry_run, historical=job.historical,
+                                          recorded_by=job.uploaded_by)
             counts = {"count_created": result.purchases_created, "count_updated": 0,
                       "count_unchanged": result.purchases_existing,
                       "count_duplicates": result.rows_duplicate,

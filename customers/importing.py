@@ -137,13 +137,15 @@ def purchases_import_csv(
     *, file: TextIO | BinaryIO | str | os.PathLike, source: str = "csv",
     skip_invalid: bool = False, errors_file: TextIO | None = None,
     progress: Callable[[int], None] | None = None, dry_run: bool = False,
-    historical: bool = False,
+    historical: bool = False, recorded_by=None,
 ) -> ImportResult:
     """Import a purchases CSV (a path, or a binary or text file object). See the module doc.
 
     progress(rows_read) is called after every batch, inside the import's transaction: it must
     not write through the default database connection (that would join the transaction).
     dry_run runs everything, merge included, then rolls back: the counts are the true ones.
+    recorded_by (the user who uploaded the file) is stored on each new purchase, as the
+    other doors store the user who recorded one.
     """
     with _opened(file) as stream:
         records, layout = csv_records(stream)
@@ -155,7 +157,8 @@ def purchases_import_csv(
         columns = _columns(header)
         return _import(columns, records, source=source, skip_invalid=skip_invalid,
                        errors_file=errors_file, progress=progress, dry_run=dry_run,
-                       decimal_comma=layout.decimal_comma, historical=historical)
+                       decimal_comma=layout.decimal_comma, historical=historical,
+                       recorded_by=recorded_by)
 
 
 def purchases_import_rows(
@@ -760,9 +763,9 @@ _FILL_NAMES_SQL = """
 _INSERT_PURCHASES_SQL = """
     INSERT INTO {purchase} (contact_id, purchased_at, purchased_on, amount, currency,
                             amount_base, quantity, channel, source, external_id, code,
-                            created_at)
+                            created_at, recorded_by_id)
     SELECT {contact_id}, s.purchased_at, s.purchased_on, s.amount, s.currency, s.amount_base,
-           s.quantity, s.channel, %s, s.external_id, s.code, %s
+           s.quantity, s.channel, %s, s.external_id, s.code, %s, %s
     FROM crm_import_staging s JOIN {join}
     WHERE true
     ORDER BY s.external_id, s.line
@@ -781,7 +784,8 @@ def _refresh_stats(sql: str, *, announce: bool) -> None:
             contacts_refresh_stats([row[0] for row in rows], announce=announce)
 
 
-def _merge_sqlite(cursor, source: str, now, *, announce: bool) -> tuple[int, int]:
+def _merge_sqlite(cursor, source: str, now, *, announce: bool,
+                  recorded_by_id: int | None) -> tuple[int, int]:
     """The plain way: contacts, purchases, then customers.stats for every affected contact.
 
     SQLite has one writer at a time (the transaction holds the write lock), so nothing
@@ -807,7 +811,7 @@ def _merge_sqlite(cursor, source: str, now, *, announce: bool) -> tuple[int, int
                           WHERE p.source = %s AND p.external_id = s.external_id)""", [source])
     cursor.execute(_INSERT_PURCHASES_SQL.format(
         contact_id="c.id", join=f"{tables['contact']} c ON c.email = s.email", **tables),
-        [source, now])
+        [source, now, recorded_by_id])
     purchases_created = cursor.rowcount
     # The new purchases carrying a code, for the codes hook (_after_merge): SQLite answers
     # IN (subquery) from a temporary index of the subquery, so this is one pass.
@@ -822,7 +826,8 @@ def _merge_sqlite(cursor, source: str, now, *, announce: bool) -> tuple[int, int
     return contacts_created, purchases_created
 
 
-def _merge_postgres(cursor, source: str, now, *, announce: bool) -> tuple[int, int]:
+def _merge_postgres(cursor, source: str, now, *, announce: bool,
+                    recorded_by_id: int | None) -> tuple[int, int]:
     """Purchases first, then the new contacts with their figures already computed.
 
     Existing contacts are locked (ordered by id, as customers.services does) before their
@@ -865,7 +870,7 @@ def _merge_postgres(cursor, source: str, now, *, announce: bool) -> tuple[int, i
         INSERT INTO crm_import_affected
         SELECT contact_id, COUNT(*), COUNT(DISTINCT purchased_on), MIN(purchased_at),
                MAX(purchased_at), SUM(amount_base)
-        FROM inserted GROUP BY contact_id""", [source, now])
+        FROM inserted GROUP BY contact_id""", [source, now, recorded_by_id])
     cursor.execute("SELECT COALESCE(SUM(purchases), 0) FROM crm_import_affected")
     purchases_created = int(cursor.fetchone()[0])
     contacts_created = _insert_new_contacts(cursor, tables, now)
@@ -985,7 +990,7 @@ def _after_merge(*, postgres: bool, historical: bool) -> None:
 def _import(columns: list[str], records: Iterable[tuple[int, list[str]]], *, source: str,
             skip_invalid: bool, errors_file: TextIO | None, progress,
             dry_run: bool = False, decimal_comma: bool = False,
-            historical: bool = False) -> ImportResult:
+            historical: bool = False, recorded_by=None) -> ImportResult:
     source = _checked_source(source)
     postgres = connection.vendor == "postgresql"
     checker = _RowChecker(columns, aware_times=postgres, decimal_comma=decimal_comma)
@@ -1004,8 +1009,9 @@ def _import(columns: list[str], records: Iterable[tuple[int, list[str]]], *, sou
             duplicates = _count_duplicate_rows(cursor)
             now = connection.ops.adapt_datetimefield_value(timezone.now())
             merge = _merge_postgres if postgres else _merge_sqlite
-            contacts_created, purchases_created = merge(cursor, source, now,
-                                                        announce=not historical)
+            contacts_created, purchases_created = merge(
+                cursor, source, now, announce=not historical,
+                recorded_by_id=recorded_by.pk if recorded_by is not None else None)
             _after_merge(postgres=postgres, historical=historical)
             staging.drop()
             if dry_run:
