@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from customers.models import Contact
@@ -34,7 +34,8 @@ from .models import (
     Suppression,
 )
 from .preview import template_preview, template_send_test
-from .sending import address_suppress_by_staff, reason_label, requeue_unknown_messages
+from .outbox_actions import messages_send_again
+from .sending import address_suppress_by_staff, reason_label
 from .services import campaign_run_plan, campaign_run_start
 
 
@@ -194,6 +195,17 @@ def _progress_text(counts: dict) -> str:
                      for status, count in counts.items() if count) or "–"
 
 
+def _outcomes(counts: dict) -> list[tuple[str, str, int]]:
+    """The final results staff look for, always shown, zero included: (key, label, count).
+    `failed` is failed for good: after its last retry, or refused outright; nothing retries
+    it."""
+    labels = {Message.Status.SENT: gettext_lazy("Sent"),
+              Message.Status.BOUNCED: gettext_lazy("Bounced"),
+              Message.Status.UNKNOWN: gettext_lazy("Unknown (may have arrived)"),
+              Message.Status.FAILED: gettext_lazy("Failed for good (no more retries)")}
+    return [(status, labels[status], counts.get(status, 0)) for status in labels]
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
@@ -241,11 +253,13 @@ class CampaignAdmin(admin.ModelAdmin):
             criteria = AudienceCriteria.from_json(campaign.audience)
         except ValidationError as problem:
             return {"audience_error": " ".join(problem.messages)}
+        counts = campaign_progress(campaign)
         return {
             "audience_size": audience_size(criteria),
             "audience_sample": audience_sample(criteria, size=15),
             "uplift": campaign_uplift(campaign),
-            "progress": _progress_text(campaign_progress(campaign)),
+            "progress": _progress_text(counts),
+            "outcomes": _outcomes(counts),
         }
 
     def start_view(self, request: HttpRequest, pk: int):
@@ -317,10 +331,21 @@ class MessageAdmin(ReadOnlyAdmin):
         if not request.user.has_perm("campaigns.change_message"):
             self.message_user(request, _("You may not resend messages."), messages.ERROR)
             return
-        ids = list(queryset.filter(status=Message.Status.UNKNOWN).values_list("pk", flat=True))
-        count = requeue_unknown_messages(ids)
-        self.message_user(request, _("%(count)d messages queued again.") % {"count": count},
-                          messages.SUCCESS)
+        result = messages_send_again(list(queryset.values_list("pk", flat=True)),
+                                     by=request.user)
+        if not result.requeued:
+            self.message_user(request, _("None of the selected messages is 'unknown': nothing "
+                                         "was sent again."), messages.WARNING)
+            return
+        text = ngettext("%(count)d unknown message queued to be sent again with its "
+                        "Message-ID.", "%(count)d unknown messages queued to be sent again "
+                        "with their Message-ID.", result.requeued) % {"count": result.requeued}
+        if result.runs_reopened:
+            text += " " + ngettext("%(count)d finished run reopened; it closes again once they "
+                                   "are sent.", "%(count)d finished runs reopened; they close "
+                                   "again once the messages are sent.",
+                                   result.runs_reopened) % {"count": result.runs_reopened}
+        self.message_user(request, text, messages.SUCCESS)
 
 
 class SuppressionForm(forms.ModelForm):

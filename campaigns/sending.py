@@ -710,6 +710,8 @@ def recover_stuck_messages(*, now: dt.datetime | None = None) -> RecoveryReport:
 
 def requeue_unknown_messages(message_ids: list[int]) -> int:
     """Staff decided to resend UNKNOWN rows: they go out again with the same Message-ID, so a
-    receiver that kept the first copy can drop the second."""
+    receiver that kept the first copy can drop the second. The rows only: their run is
+    usually DONE by then and claims take rows of SENDING runs only, so callers go through
+    campaigns.outbox_actions.messages_send_again, which reopens it."""
     return Message.objects.filter(pk__in=message_ids, status=Status.UNKNOWN).update(
         status=Status.QUEUED, claimed_at=None, sent_at=None, not_before=timezone.now())
