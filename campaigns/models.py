@@ -241,6 +241,8 @@ class Message(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # When the row became FAILED (failed for good): the managers' daily digest counts by it.
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")

@@ -8,6 +8,7 @@ message by (campaign, contact) once ever.
 from celery import shared_task
 from django.utils import timezone
 
+from crm.locks import single_run
 from crm.tasks import queue_after_commit
 
 from .models import Campaign
@@ -44,7 +45,9 @@ def purchase_recorded_task(contact_id: int) -> None:
     purchase_events_fire(contact_id)
 
 
+# Locked: two copies at once would both walk every repeat client and race on each event.
 @shared_task(name="campaigns.detect_at_risk", ignore_result=True)
+@single_run("campaigns.detect_at_risk")
 def detect_at_risk_task() -> None:
     from webhooks.services import contacts_at_risk_emit  # webhooks imports customers
 
@@ -56,6 +59,16 @@ def detect_at_risk_task() -> None:
         campaign_event(contact_id=contact_id, event=Campaign.Event.FELL_AT_RISK, now=now)
     contacts_at_risk_emit(fallen)  # contact.at_risk webhooks, once per contact and silence
     at_risk_check_done(now)
+
+
+@shared_task(name="campaigns.failure_digest", ignore_result=True)
+def failure_digest_task() -> None:
+    """Daily: managers get the emails that failed for good since the last digest (once a day,
+    even if run twice: campaigns.digest claims the day first). Not a campaign trigger; here so
+    that campaigns.tasks registers it."""
+    from .digest import failure_digest_send
+
+    failure_digest_send()
 
 
 @shared_task(name="campaigns.website_event", ignore_result=True)

@@ -30,6 +30,9 @@ DEFAULT_SCHEDULES = [
     DefaultSchedule("Send due webhooks", "webhooks.send_due", every_minutes=1),
     # Browser CSV imports: reports of rejected rows are kept CRM_IMPORT_KEEP_DAYS.
     DefaultSchedule("Delete old import files", "customers.import_purge", crontab=("40", "3")),
+    # Managers: the emails that failed for good since the last digest (campaigns.digest).
+    DefaultSchedule("Email managers the failed emails", "campaigns.failure_digest",
+                    crontab=("0", "8")),
 ]
 
 

@@ -2,6 +2,8 @@ import logging
 
 from celery import shared_task
 
+from crm.locks import single_run
+
 from . import hooks
 from .kpis import kpis_refresh
 from .models import ScoringRun
@@ -18,7 +20,9 @@ from .services import contacts_rederive_stats
 logger = logging.getLogger(__name__)
 
 
+# Locked: two copies at once would both scan every contact (single_run: the second skips).
 @shared_task(name="customers.rederive_stats", ignore_result=True)
+@single_run("customers.rederive_stats")
 def rederive_stats_task() -> None:
     report = contacts_rederive_stats()
     if report.days_corrected:
@@ -81,6 +85,7 @@ def purchases_imported_task(counts_before: list[list[int]], historical: bool) ->
 
 
 @shared_task(name="customers.refresh_kpis", ignore_result=True)
+@single_run("customers.refresh_kpis")  # one pass over every purchase is enough
 def refresh_kpis_task() -> None:
     kpis_refresh()
 
@@ -102,6 +107,7 @@ def import_run_task(job_id: int) -> None:
 
 
 @shared_task(name="customers.import_purge", ignore_result=True)
+@single_run("customers.import_purge")  # two copies would delete the same files side by side
 def import_purge_task() -> None:
     """Daily: delete old import jobs' files (reports, uploads never started)."""
     from .import_jobs import import_jobs_purge

@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from crm.locks import single_run
+
 from .selectors import deliveries_due_ids
 from .services import delivery_attempt
 
@@ -28,7 +30,9 @@ def deliver_task(delivery_id: int) -> None:
         logger.exception("Could not schedule the retry of webhook delivery %s", delivery_id)
 
 
+# Locked: two sweeps at once would queue every due delivery twice (the claim then drops one).
 @shared_task(name="webhooks.send_due", ignore_result=True)
+@single_run("webhooks.send_due")
 def send_due_task() -> None:
     """Re-queue pending deliveries whose time has passed (a lost message, an import's rest)."""
     for delivery_id in deliveries_due_ids(before=timezone.now() - SWEEP_GRACE, limit=SWEEP_BATCH):

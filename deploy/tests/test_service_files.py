@@ -220,11 +220,12 @@ def test_worker_stop_is_warm_shutdown():
     assert int(service["TimeoutStopSec"]) >= 60
 
 
-def test_beat_runs_celery_beat_with_database_scheduler():
+def test_beat_runs_celery_beat_with_the_leased_database_scheduler():
     argv = exec_start("crm-beat.service")
 
     assert argv[:4] == [f"{SERVER_APP_DIR}/.venv/bin/celery", "-A", "crm", "beat"]
-    assert "--scheduler=django_celery_beat.schedulers:DatabaseScheduler" in argv
+    # The lease (crm/beat.py): a second beat stands by instead of sending everything twice.
+    assert "--scheduler=crm.beat:LeasedDatabaseScheduler" in argv
 
 
 def test_exactly_one_unit_runs_beat():

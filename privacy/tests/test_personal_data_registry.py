@@ -35,6 +35,9 @@ EXEMPT = {
     "privacy.consentwording": "the consent text shown to everyone",
     "webhooks.webhookendpoint": "an integration's name, URL and secret",
     "crm.heartbeat": "the Celery worker's heartbeat",
+    "crm.beatlease": "which beat process sends the periodic tasks",
+    "crm.beatprocess": "the beat processes seen: host name and process id",
+    "crm.dailyrun": "a daily job's day and its counts (the failed-email digest)",
 }
 TEXT = (models.CharField, models.TextField, models.JSONField)
 

@@ -10,8 +10,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         checks = all_checks()
         for check in checks:
-            style = self.style.SUCCESS if check.ok else self.style.ERROR
-            state = _("OK") if check.ok else _("FAILING")
+            # A warning (a standby beat) is shown but does not fail the command.
+            warning = check.ok and getattr(check, "warning", False)
+            if not check.ok:
+                style, state = self.style.ERROR, _("FAILING")
+            elif warning:
+                style, state = self.style.WARNING, _("WARNING")
+            else:
+                style, state = self.style.SUCCESS, _("OK")
             self.stdout.write(f"{check.label:<20} {style(state):<10} {check.detail}")
         if not all(check.ok for check in checks):
             raise SystemExit(1)
