@@ -26,6 +26,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # Hosts already compared (bounded: ALLOWED_HOSTS limits them, "*" in development does not).
 _SEEN_LIMIT = 64
+# crm/urls.py's "healthz".
+HEALTH_CHECK_PATH = "/healthz"
 
 
 def address(url: str) -> tuple[str, int] | None:
@@ -72,7 +74,9 @@ class PublicURLCheckMiddleware:
         self.lock = threading.Lock()
 
     def __call__(self, request: HttpRequest):
-        if len(self.seen) < _SEEN_LIMIT:  # beyond that many hosts, nothing more is compared
+        # Beyond that many hosts nothing more is compared. A balancer's health probe often
+        # comes by plain HTTP or by address: not what people (or email links) use.
+        if len(self.seen) < _SEEN_LIMIT and request.path_info != HEALTH_CHECK_PATH:
             self._compare(request)
         return self.get_response(request)
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("status/", views.status, name="status"),
+    # For load balancers (docs/deployment.md): 200 or 503, anonymous, no session.
+    path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/language/", accounts_views.language_update, name="language_update"),
     path("contacts/", include("customers.urls")),
@@ -21,3 +23,6 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A database outage answers 503 "retry in a minute" everywhere; other errors stay a 500.
+handler500 = "crm.errors.server_error"

@@ -18,6 +18,8 @@ LOGIN_PAGES = {"/login/", "/admin/login/"}
 # Pages for customers, opened from an email: a signed token is their only key.
 PUBLIC_PAGES = {"/email/unsubscribe/1/", "/feedback/1/", "/cases/contact-us/",
                 "/cases/contact-us/confirm/1/"}
+# The load balancer's probe: "ok"/"unavailable" per dependency, nothing else (crm/views.py).
+HEALTH_PROBES = {"/healthz"}
 
 
 # --- Walking every URL ----------------------------------------------------------------------
@@ -66,7 +68,8 @@ API_PATHS = {path for path, _p in ALL_URLS
 
 
 @pytest.mark.parametrize("path", [path for path, _p in ALL_URLS
-                                  if path not in LOGIN_PAGES | PUBLIC_PAGES | API_PATHS])
+                                  if path not in LOGIN_PAGES | PUBLIC_PAGES | API_PATHS
+                                  | HEALTH_PROBES])
 def test_anonymous_users_are_sent_to_log_in(client, path):
     ContactFactory(id=1)  # so nothing answers 404 before the login check could
     response = client.get(path)
@@ -77,7 +80,7 @@ def test_anonymous_users_are_sent_to_log_in(client, path):
 
 
 def test_the_only_public_pages_are_known_and_refuse_a_bad_token(client):
-    public = {path for path, _p in ALL_URLS} - LOGIN_PAGES - API_PATHS
+    public = {path for path, _p in ALL_URLS} - LOGIN_PAGES - API_PATHS - HEALTH_PROBES
     public = {path for path in public if client.get(path).status_code != 302}
 
     assert public == PUBLIC_PAGES
