@@ -1,16 +1,20 @@
-"""Sending benchmark: the real outbox code into a local SMTP server, against raw smtplib.
+"""Sending benchmark: the path users run (a Celery prefork worker with the shipped settings)
+into a local SMTP server, against raw smtplib in the same run.
 
-    DATABASE_URL=postgres://... python bench/bench_sending.py [--messages 100000]
-        [--processes 2] [--batch 200] [--raw-messages 20000]
+    DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/bench_sending.py
+        [--messages 100000] [--processes 2] [--batch 200] [--raw-messages 20000] [--direct]
 
 Creates --messages contacts (emails on bench-sending.invalid, with consent), one SENDING run
 and its outbox rows; starts an aiosmtpd sink in its own process (it counts every Message-ID it
-accepts); then starts --processes sender processes that each loop
-campaigns.sending.send_due_messages(run_id=...) until nothing is left: claims, send-time
-checks, rendering, one SMTP connection per batch, a commit per message. Afterwards it checks
-the sink holds every Message-ID exactly once and every row is SENT. For scale, the same
-number of processes then push --raw-messages pre-built emails through plain smtplib into the
-same sink (no database, no rendering): the ceiling the sink and loopback allow.
+accepts); then starts `celery -A crm worker --pool=prefork --concurrency=--processes` with the
+production settings (crm-worker.service's command; Redis as the broker) and queues the run the
+way starting a campaign does (campaigns.send_run for the run). The clock runs from that
+call until the run is DONE: claims, send-time checks, rendering, one SMTP connection per
+batch, a commit per message, every batch a Celery task. Afterwards it checks the sink holds
+every Message-ID exactly once and every row is SENT. For scale, the same number of processes
+then push --raw-messages pre-built emails through plain smtplib into the same sink (no
+database, no rendering): the ceiling the sink and loopback allow. --direct adds the old
+measurement (processes calling campaigns.sending.send_due_messages in a loop, no Celery).
 
 Deletes its own earlier data (the bench campaign and bench-sending.invalid contacts) only.
 """
@@ -183,6 +187,49 @@ def run_children(sources: list[str]) -> tuple[float, int, float]:
     return ended - started, sum(int(r[2]) for r in results), cpu
 
 
+def send_through_celery(run_id: int, sink_port: int, processes: int, batch: int) -> tuple[float, float]:
+    """A prefork worker as deployed sends the run; (seconds from queueing to DONE, CPU seconds
+    of the worker's processes)."""
+    from django.db import connection
+
+    from campaigns.models import CampaignRun
+    from campaigns.tasks import send_run_task
+
+    db = connection.settings_dict
+    environ = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings.production",
+               "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only"),
+               "DJANGO_ALLOWED_HOSTS": "crm.example.com",
+               "DATABASE_URL": (f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/"
+                                f"{db['NAME']}"),
+               "EMAIL_URL": f"smtp://127.0.0.1:{sink_port}", "CRM_EMAIL_BATCH_SIZE": str(batch),
+               "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    log = open(Path("/tmp") / "crm-bench-worker.log", "wb")  # noqa: SIM115 - closed below
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).with_name("celery")), "-A", "crm", "worker", "--pool=prefork",
+         f"--concurrency={processes}", "--loglevel=WARNING", "--without-gossip",
+         "--without-mingle"], cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(8)  # the worker connects and forks its pool
+        if worker.poll() is not None:
+            sys.exit("the worker did not start: see /tmp/crm-bench-worker.log")
+        before = os.times()
+        started = time.monotonic()
+        send_run_task.delay(run_id)  # what starting a campaign queues
+        while CampaignRun.objects.get(pk=run_id).status != CampaignRun.Status.DONE:
+            if worker.poll() is not None:
+                sys.exit("the worker died: see /tmp/crm-bench-worker.log")
+            time.sleep(0.05)
+        seconds = time.monotonic() - started
+    finally:
+        worker.terminate()
+        worker.wait(60)
+        log.close()
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system
+                                                          - before.children_system)
+    return seconds, cpu
+
+
 def sample_email(path: Path) -> None:
     """One email as the sending code builds it, with a placeholder Message-ID, for raw smtplib."""
     from django.core.mail import get_connection
@@ -203,6 +250,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--raw-messages", type=int, default=20_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/crm-bench"))
+    parser.add_argument("--direct", action="store_true",
+                        help="also time processes calling the sender directly (no Celery)")
     args = parser.parse_args(argv)
     setup_django()
     from django.db import connection
@@ -217,15 +266,25 @@ def main(argv: list[str] | None = None) -> None:
     run_id = create_outbox(args.messages)
     connection.close()
     sink = Sink()
+    direct = None
     try:
-        print(f"sending with {args.processes} processes ...", flush=True)
-        seconds, sent, cpu = run_children([
-            SENDER.format(root=str(ROOT), port=sink.port, run_id=run_id, batch=args.batch)
-            for _ in range(args.processes)])
+        print(f"sending through a Celery prefork worker, concurrency {args.processes} ...",
+              flush=True)
+        seconds, cpu = send_through_celery(run_id, sink.port, args.processes, args.batch)
         received, distinct, duplicated = sink.ask("stats")
         statuses = dict(Message.objects.filter(run_id=run_id).order_by().values("status")
                         .annotate(n=Count("id")).values_list("status", "n"))
+        sent = statuses.get("sent", 0)
         sample_email(args.workdir / "sample.eml")
+        if args.direct:
+            run_id = create_outbox(args.messages)
+            connection.close()
+            sink.ask("reset")
+            print(f"sending directly (no Celery) with {args.processes} processes ...",
+                  flush=True)
+            direct = run_children([
+                SENDER.format(root=str(ROOT), port=sink.port, run_id=run_id, batch=args.batch)
+                for _ in range(args.processes)])
         sink.ask("reset")
         per = args.raw_messages // args.processes
         print(f"raw smtplib with {args.processes} processes ...", flush=True)
@@ -239,10 +298,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\noutbox statuses: {statuses}")
     print(f"sink: {received:,} received, {distinct:,} distinct Message-IDs, "
           f"{duplicated} duplicated; raw: {raw_received:,} received")
-    print("| path | emails | processes | seconds | emails/s | sender CPU s |")
+    print("| path | emails | processes | seconds | emails/s | sender CPU s (worker: with its start-up) |")
     print("|---|---:|---:|---:|---:|---:|")
-    print(f"| outbox (send_due_messages, batch {args.batch}) | {sent:,} | {args.processes} "
-          f"| {seconds:.1f} | {rate:,.0f} | {cpu:.1f} |")
+    print(f"| outbox through Celery (prefork worker, batch {args.batch}) | {sent:,} | "
+          f"{args.processes} | {seconds:.1f} | {rate:,.0f} | {cpu:.1f} |")
+    if direct:
+        d_seconds, d_sent, d_cpu = direct
+        print(f"| outbox called directly (no Celery) | {d_sent:,} | {args.processes} | "
+              f"{d_seconds:.1f} | {d_sent / d_seconds:,.0f} | {d_cpu:.1f} |")
     print(f"| raw smtplib, same sink | {raw_sent:,} | {args.processes} | {raw_seconds:.1f} "
           f"| {raw_rate:,.0f} | {raw_cpu:.1f} |")
     print(f"ratio outbox / raw: {rate / raw_rate:.2f}; target {TARGET_PER_SECOND}/s: "

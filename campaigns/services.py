@@ -140,12 +140,9 @@ def _run_extras(run: CampaignRun, *, contact_ids: list[int] | None = None) -> No
 
 
 def _enqueue_sending(run_id: int) -> None:
-    from .tasks import send_run_task
+    from .tasks import run_sending_enqueue  # tasks import the trigger services: not at the top
 
-    try:
-        send_run_task.delay(run_id)
-    except Exception:  # the broker is down: the periodic campaigns.send_due picks the rows up
-        logger.exception("Could not queue sending for campaign run %s", run_id)
+    run_sending_enqueue(run_id)
 
 
 def _messages_create(run: CampaignRun, contacts, *, held_out: int, not_before: dt.datetime,

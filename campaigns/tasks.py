@@ -1,4 +1,4 @@
-"""Thin sending tasks: ids in, one call to campaigns.sending, safe to run twice.
+"""Thin sending tasks: ids in, calls into campaigns.sending, safe to run twice.
 
 acks_late is on for all three: each only acts on rows it claims with a conditional UPDATE, so a
 task redelivered after a worker died (or delivered twice by the broker) repeats nothing.
@@ -9,7 +9,16 @@ import time
 from celery import shared_task
 from django.conf import settings
 
-from .sending import recover_stuck_messages, run_finish_if_drained, send_due_messages
+from crm.errors import DATABASE_OUTAGE_ERRORS
+
+from .sending import (
+    claim_batch,
+    recover_dead_batches,
+    recover_stuck_messages,
+    run_finish_if_drained,
+    send_claimed,
+    send_due_messages,
+)
 # The trigger tasks (schedules, purchases, at-risk) live beside the services they call;
 # importing them here registers them with Celery's autodiscovery.
 from .triggers import detect_at_risk_task, purchase_recorded_task, run_campaign_task  # noqa: F401
@@ -20,23 +29,48 @@ logger = logging.getLogger(__name__)
 SEND_DUE_BUDGET_SECONDS = 45
 
 
-@shared_task(name="campaigns.send_run", ignore_result=True, acks_late=True)
-def send_run_task(run_id: int) -> None:
-    """Send one batch of a run; a full batch means there may be more: the next batch is its own
-    task, so workers interleave runs and a killed worker costs at most one batch's delay."""
-    report = send_due_messages(run_id=run_id)
-    if report.claimed >= settings.CRM_EMAIL_BATCH_SIZE:
-        send_run_task.delay_on_commit(run_id)
-    else:
-        run_finish_if_drained(run_id)
+@shared_task(name="campaigns.send_run", bind=True, ignore_result=True, acks_late=True,
+             reject_on_worker_lost=True, autoretry_for=DATABASE_OUTAGE_ERRORS, retry_backoff=2,
+             retry_backoff_max=30, retry_jitter=False, max_retries=40)
+def send_run_task(self, run_id: int) -> None:
+    """Send one batch of a run. A full batch means there may be more: the next batch is queued
+    as soon as this one is claimed, before it is sent, so every free worker process joins in
+    (each start queues one successor) and a worker killed mid-batch does not stop the run: its
+    successor is already queued, and the killed task itself goes back to the queue
+    (reject_on_worker_lost); whichever runs first settles the dead batch. A database outage retries
+    the task with a growing pause (2 s doubling to 30 s, about 20 minutes in all; after that
+    the once-a-minute campaigns.send_due carries on)."""
+    recover_dead_batches(run_id=run_id)
+    ids, claimed_at = claim_batch(run_id=run_id, limit=settings.CRM_EMAIL_BATCH_SIZE)
+    more = len(ids) >= settings.CRM_EMAIL_BATCH_SIZE
+    eager = bool(self.request.is_eager)  # tests without a worker: one batch after the other
+    if more and not eager:
+        self.delay(run_id)
+    send_claimed(ids, claimed_at)
+    if more and eager:
+        self.delay(run_id)
+    # Every batch checks, not only the last one claimed: batches run side by side and the one
+    # that finishes last is the one that sees the run drained.
+    run_finish_if_drained(run_id)
+
+
+def run_sending_enqueue(run_id: int) -> None:
+    """Start sending a run's queued rows (after its transaction commits, callers' business).
+    A broker that is down only delays it: the periodic campaigns.send_due picks the rows up."""
+    try:
+        send_run_task.delay(run_id)
+    except Exception:  # noqa: BLE001 - any broker failure; the safety net covers it
+        logger.exception("Could not queue sending for campaign run %s; campaigns.send_due "
+                         "will send it within a minute", run_id)
 
 
 @shared_task(name="campaigns.send_due", ignore_result=True, acks_late=True)
 def send_due_task() -> None:
-    """Every minute: anything due that no send_run task is handling (retries after their
-    back-off, delayed event messages, a run whose task was lost with a broker restart)."""
+    """Every minute: batches whose worker died, and anything due that no send_run task is
+    handling (retries after their back-off, delayed event messages, a run whose task was lost
+    with a broker restart)."""
     deadline = time.monotonic() + SEND_DUE_BUDGET_SECONDS
-    run_ids: set[int] = set()
+    run_ids = recover_dead_batches().run_ids
     while time.monotonic() < deadline:
         report = send_due_messages()
         run_ids |= report.run_ids

@@ -77,12 +77,9 @@ def _day_run(campaign: Campaign, now: dt.datetime) -> CampaignRun:
 
 
 def _enqueue_sending(run_id: int) -> None:
-    from campaigns.tasks import send_run_task
+    from campaigns.tasks import run_sending_enqueue  # tasks import services: not at the top
 
-    try:
-        send_run_task.delay(run_id)
-    except Exception:  # the broker is down: the periodic campaigns.send_due picks the rows up
-        logger.exception("Could not queue sending for survey run %s", run_id)
+    run_sending_enqueue(run_id)
 
 
 # --- Answers ----------------------------------------------------------------------------------

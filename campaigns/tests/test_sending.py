@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+from celery.signals import task_prerun
 from django.utils import timezone
 
 from campaigns.models import CampaignRun, Message, Suppression
@@ -186,21 +187,62 @@ def test_permanent_refusal_bounces_suppresses_and_is_not_retried(smtp_sink):
     assert send_due_messages().claimed == 0
 
 
-def test_send_run_sends_every_batch_as_its_own_task_then_finishes_the_run(
-        smtp_sink, settings, django_capture_on_commit_callbacks):
+def test_send_run_sends_every_batch_as_its_own_task_then_finishes_the_run(smtp_sink, settings):
     settings.CRM_EMAIL_BATCH_SIZE = 2
     run = CampaignRunFactory()
     messages = messages_for(run, 5)
+    started = []
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    def count(sender=None, **kwargs):
+        if sender.name == send_run_task.name:
+            started.append(tuple(kwargs["args"]))
+
+    task_prerun.connect(count)
+    try:
         send_run_task.delay(run.pk)
+    finally:
+        task_prerun.disconnect(count)
 
     run.refresh_from_db()
-    assert len(callbacks) == 2  # after the full batches of 2 and 2; the batch of 1 ends it
+    assert started == [(run.pk,)] * 3  # the full batches of 2 and 2 queue a successor; 1 ends it
     assert smtp_sink.message_ids() == {m.message_id: 1 for m in messages}
     assert smtp_sink.connections == 3
     assert run.status == CampaignRun.Status.DONE
     assert run.finished_at is not None
+
+
+def test_a_database_outage_retries_the_batch_task_instead_of_ending_the_run(
+        smtp_sink, settings, monkeypatch):
+    """The chain of batches is not broken by a database that is briefly gone: the task retries
+    itself (in production after 2 s, doubling to 30 s) and the run completes."""
+    from django.db import OperationalError
+
+    import campaigns.tasks
+    from crm.celery import app
+
+    settings.CRM_EMAIL_BATCH_SIZE = 2
+    run = CampaignRunFactory()
+    messages = messages_for(run, 5)
+    real_claim, failures = campaigns.tasks.claim_batch, []
+
+    def claim_while_the_database_restarts(**kwargs):
+        if len(failures) < 2:
+            failures.append(1)
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_claim(**kwargs)
+
+    monkeypatch.setattr(campaigns.tasks, "claim_batch", claim_while_the_database_restarts)
+    # As on a worker: a retry is a new run of the task, not an error raised to the caller.
+    propagates, app.conf.task_eager_propagates = app.conf.task_eager_propagates, False
+    try:
+        send_run_task.delay(run.pk)
+    finally:
+        app.conf.task_eager_propagates = propagates
+
+    run.refresh_from_db()
+    assert failures == [1, 1]
+    assert smtp_sink.message_ids() == {m.message_id: 1 for m in messages}
+    assert run.status == CampaignRun.Status.DONE
 
 
 def test_a_task_delivered_twice_sends_each_message_once(

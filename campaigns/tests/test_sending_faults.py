@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from campaigns.models import Message
-from campaigns.sending import recover_stuck_messages, send_due_messages
+from campaigns.sending import recover_dead_batches, recover_stuck_messages, send_due_messages
 from campaigns.tasks import send_due_task
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.tests.smtp import free_port, smtp_sink  # noqa: F401 - fixture
@@ -173,3 +173,34 @@ def test_sigkill_mid_batch_loses_nothing_and_sends_nothing_twice(smtp_sink, kill
     assert kill_after <= killed_at < 30
     assert recovery.unknown == len(unknown) <= 1  # one connection was killed
     assert len(smtp_sink.received) == 30 - sum(mid not in smtp_sink.message_ids() for mid in unknown)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_senders_batch_is_settled_at_once_and_a_live_ones_is_left_alone(smtp_sink):
+    """The batch lease: while its sender lives, nothing touches its rows, however long it
+    takes; the moment it is killed, its rows are settled, without waiting for the 15-minute
+    age rule (recover_stuck_messages)."""
+    smtp_sink.delay = 0.2
+    run = CampaignRunFactory()
+    messages = messages_for(run, 20)
+    child = start_sender(smtp_sink.port, batch=20)
+    assert smtp_sink.wait_for(2, timeout=30), child.stderr.read1().decode()
+
+    alive = recover_dead_batches()
+    in_flight = Message.objects.filter(run=run, status=Status.SENDING).count()
+
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=10)
+    time.sleep(0.5)  # PostgreSQL ends the dead client's session, and its lock with it
+    dead = recover_dead_batches()
+    smtp_sink.delay = 0
+    while send_due_messages().claimed:
+        pass
+
+    assert (alive.requeued, alive.unknown) == (0, 0)
+    assert in_flight > 10
+    assert dead.unknown <= 1 and dead.requeued + dead.unknown == in_flight
+    assert dead.run_ids == {run.pk}
+    assert_exactly_once(smtp_sink, messages)

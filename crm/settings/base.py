@@ -122,6 +122,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # libpq waits for a server that does not answer (host down, packets dropped) as long as
+    # TCP does, holding a web worker; fail after this many seconds instead (pages answer 503,
+    # /healthz too). A connect_timeout in DATABASE_URL's query string wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -224,12 +229,20 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler with a lease (crm/beat.py): a second beat stands by.
+CELERY_BEAT_SCHEDULER = "crm.beat:LeasedDatabaseScheduler"
+# A beat holding the lease renews it every CRM_BEAT_CHECK_SECONDS; a standby checks as often and
+# takes over once the lease (CRM_BEAT_LEASE_SECONDS) has run out: a killed beat is replaced
+# within their sum.
+CRM_BEAT_LEASE_SECONDS = env.int("CRM_BEAT_LEASE_SECONDS", default=30)
+CRM_BEAT_CHECK_SECONDS = env.int("CRM_BEAT_CHECK_SECONDS", default=10)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Celery 6's default, chosen now: a late-acknowledged task running when the broker connection
-# drops is cancelled, since the broker hands it out again (our tasks are safe to run twice).
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A task running when the broker connection drops finishes its work (Celery 6 will cancel it by
+# default): cancelling a sending batch mid-way leaves its email in flight UNKNOWN ("may have
+# arrived", staff must decide), finishing it leaves every row with a known result. The broker
+# may hand the task out again later; every task here is safe to run twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 
 # --- CRM ------------------------------------------------------------------------------------
 # Totals are kept in the base currency; other currencies need a rate (admin: Currency rates).
