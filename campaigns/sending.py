@@ -22,6 +22,7 @@ unsubscribe that lands after the audience was built still wins.
 """
 import datetime as dt
 import logging
+import re
 import smtplib
 import uuid
 from email.generator import BytesGenerator
@@ -471,6 +472,18 @@ class _WirePolicy(Compat32):
 _WIRE_POLICY = _WirePolicy(linesep="\r\n")
 
 
+# A bare ASCII address of the usual characters (what contact addresses are after
+# customers.normalise): Django's sanitize_address returns it unchanged, after parsing it with
+# the email package's full header grammar (a tenth of the sender's CPU in a profile).
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def _recipient_address(address: str, encoding: str) -> str:
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return address
+    return sanitize_address(address, encoding)
+
+
 def _mime_bytes(email) -> bytes:
     """The email as it goes on the wire: what Django's `email.message().as_bytes()` gives,
     with CRLF line ends, made with less CPU.
@@ -565,7 +578,7 @@ class Outbound:
     def _send_smtp(self, email) -> None:
         encoding = email.encoding or settings.DEFAULT_CHARSET
         sender = _sender_address(email.from_email, encoding)
-        recipients = [sanitize_address(address, encoding) for address in email.recipients()]
+        recipients = [_recipient_address(address, encoding) for address in email.recipients()]
         data = _dot_stuff(_mime_bytes(email))
         smtp = self._open()
         try:

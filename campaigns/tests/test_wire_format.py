@@ -4,7 +4,9 @@ gives, for every kind of header a campaign email has."""
 import pytest
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from campaigns.sending import _mime_bytes, wire_bytes
+from django.core.mail.message import sanitize_address
+
+from campaigns.sending import _mime_bytes, _recipient_address, wire_bytes
 
 LONG_URL = "https://crm.example.com/email/unsubscribe/" + "a1B2-c3_" * 30 + "/"
 SUBJECTS = [
@@ -51,3 +53,18 @@ def test_each_multipart_email_gets_its_own_random_boundary():
     assert boundary.startswith(b"=_crm_") and len(boundary) == len(b"=_crm_") + 32
     assert boundary not in second
     assert first.count(b"--" + boundary) == 3  # two parts and the closing line
+
+
+@pytest.mark.parametrize("address", [
+    "ayse@example.com", "a.b+tag@sub.example.com.tr", "o'brien@example.ie",
+    "x@localhost", "çağrı@örnek.com.tr", "ayse@örnek.com", "Ayşe <ayse@example.com>",
+    '"a b"@example.com', "a@b@example.com", "user@[127.0.0.1]", "-@a-b.co",
+])
+def test_recipient_addresses_are_what_djangos_sanitize_address_gives(address):
+    try:
+        expected = sanitize_address(address, "utf-8")
+    except ValueError:
+        with pytest.raises(ValueError):
+            _recipient_address(address, "utf-8")
+    else:
+        assert _recipient_address(address, "utf-8") == expected
