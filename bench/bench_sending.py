@@ -14,7 +14,7 @@ batch, a commit per message, every batch a Celery task. Afterwards it checks the
 every Message-ID exactly once and every row is SENT. For scale, the same number of processes
 then push --raw-messages pre-built emails through plain smtplib into the same sink (no
 database, no rendering): the ceiling the sink and loopback allow. --direct adds the old
-measurement (processes calling campaigns.sending.send_due_messages in a loop, no Celery).
+measurement (processes calling campaigns.outbox.send_due_messages in a loop, no Celery).
 
 Deletes its own earlier data (the bench campaign and bench-sending.invalid contacts) only.
 """
@@ -141,7 +141,7 @@ settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", {port}
 settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
 settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-from campaigns.sending import send_due_messages
+from campaigns.outbox import send_due_messages
 print("ready", flush=True); sys.stdin.readline()
 started, sent = time.time(), 0
 while (report := send_due_messages(run_id={run_id}, limit={batch})).claimed:

@@ -35,7 +35,8 @@ from .models import (
 )
 from .preview import template_preview, template_send_test
 from .outbox_actions import messages_send_again
-from .sending import address_suppress_by_staff, reason_label
+from .outbox import reason_label
+from .suppression import address_suppress_by_staff
 from .services import campaign_run_plan, campaign_run_start
 
 

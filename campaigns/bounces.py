@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from .models import Message, Suppression
 from .rendering import angled_message_id
-from .sending import address_suppress
+from .suppression import address_suppress
 
 MAX_DIAGNOSTIC = 2000
 

@@ -1,6 +1,6 @@
 """The managers' daily digest of emails that failed for good.
 
-A temporary failure is retried (campaigns.sending.BACKOFF_MINUTES); after the last attempt, or
+A temporary failure is retried (campaigns.outbox.BACKOFF_MINUTES); after the last attempt, or
 on a refusal that retrying cannot fix, the row is FAILED and nothing sends it again. Those rows
 are counted on each campaign's page, but nobody is told: this digest, once a day, emails every
 manager with an address, in their own language, the count per campaign since the previous
@@ -34,7 +34,7 @@ from crm.models import DailyRun
 from customers.language import supported_language
 
 from .models import Message
-from .sending import MAX_ATTEMPTS, reason_label
+from .outbox import MAX_ATTEMPTS, reason_label
 
 logger = logging.getLogger(__name__)
 

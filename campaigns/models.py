@@ -280,7 +280,7 @@ class Suppression(models.Model):
         verbose_name_plural = _("suppressed addresses")
         ordering = ["-created_at"]
         constraints = [
-            # Stored as contacts' addresses are (trimmed, lower case: campaigns.sending.
+            # Stored as contacts' addresses are (trimmed, lower case: campaigns.suppression.
             # address_suppress), so an exact comparison finds it and `unique` is
             # case-insensitive. An address saved as typed was ignored at send time.
             models.CheckConstraint(condition=Q(email=Lower(Trim("email"))),

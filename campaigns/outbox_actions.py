@@ -6,7 +6,7 @@ may choose to, and the row then goes out with the same Message-ID, so a receiver
 first copy can drop the second. By the time staff look, the run is normally `done` (a run
 closes once only final or `unknown` rows remain) and claims only take rows of `sending` runs:
 the run is reopened here, in the same transaction as the rows, and closes again by the usual
-rule (campaigns.sending.run_finish_if_drained) once they are final.
+rule (campaigns.outbox.run_finish_if_drained) once they are final.
 """
 import logging
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from .models import CampaignRun, Message
-from .sending import requeue_unknown_messages
+from .outbox import requeue_unknown_messages
 from .services import _enqueue_sending
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Thin sending tasks: ids in, calls into campaigns.sending, safe to run twice.
+"""Thin sending tasks: ids in, calls into campaigns.outbox, safe to run twice.
 
 acks_late is on for all three: each only acts on rows it claims with a conditional UPDATE, so a
 task redelivered after a worker died (or delivered twice by the broker) repeats nothing.
@@ -11,7 +11,7 @@ from django.conf import settings
 
 from crm.errors import DATABASE_OUTAGE_ERRORS
 
-from .sending import (
+from .outbox import (
     claim_batch,
     recover_dead_batches,
     recover_stuck_messages,

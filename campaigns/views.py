@@ -11,7 +11,7 @@ from customers.language import activate_contact_language
 from customers.models import Contact
 from privacy.models import ConsentMethod
 
-from .sending import contact_unsubscribe
+from .suppression import contact_unsubscribe
 from .tokens import unsubscribe_token_contact_id
 
 

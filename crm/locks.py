@@ -39,7 +39,7 @@ _memory_guard = threading.Lock()
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key for `name` (Python's hash() differs between processes).
     One-key advisory locks are a key space of their own, apart from the two-key ones that
-    campaigns.sending takes per contact."""
+    campaigns.outbox.checks takes per contact."""
     digest = hashlib.sha256(f"crm.locks:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 

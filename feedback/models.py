@@ -89,7 +89,7 @@ CATEGORY_LABELS = {
 class PromotionPause(models.Model):
     """No promotional email to this contact until `paused_until` (an unhappy answer).
 
-    campaigns.sending and campaigns.audience read it through feedback.selectors; the survey
+    campaigns.outbox and campaigns.audience read it through feedback.selectors; the survey
     email itself is not promotional and is never paused."""
 
     contact = models.OneToOneField(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,

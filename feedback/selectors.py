@@ -1,7 +1,7 @@
 """Survey reads: who is due a survey, NPS figures, and the checks other apps call.
 
 The hooks for campaigns (see feedback/README.md):
-    promotions_paused(messages, now=now, already=blocked)   # in campaigns.sending._blocked
+    promotions_paused(messages, now=now, already=blocked)   # in campaigns.outbox.checks.blocked_messages
     promotion_pause_q(now) / promoters_q()                  # in campaigns.audience
 """
 import datetime as dt
@@ -147,7 +147,7 @@ def promotion_pause_q(now: dt.datetime) -> Q:
 def promotions_paused(messages: list[Message], *, now: dt.datetime,
                       already: dict | None = None) -> dict[int, tuple[str, str]]:
     """Outbox rows not to send because their contact gave a detractor answer recently:
-    {message id: (SUPPRESSED, "paused:detractor")}, in the shape sending._blocked returns.
+    {message id: (SUPPRESSED, "paused:detractor")}, in the shape outbox.checks.blocked_messages returns.
     Survey emails are never paused. One query."""
     already = already or {}
     candidates = [m for m in messages

@@ -5,7 +5,7 @@
 
 Survey emails are outbox rows (campaigns.models.Message) of the "Satisfaction survey"
 campaign, so consent, suppression, unsubscribe, the frequency cap and exactly-once sending
-are checked by campaigns.sending exactly as for any campaign email.
+are checked by campaigns.outbox exactly as for any campaign email.
 """
 import datetime as dt
 import logging

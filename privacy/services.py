@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Suppression
-from campaigns.sending import address_suppress
+from campaigns.suppression import address_suppress
 from crm import personal_data
 from crm.csv_safe import SafeCSVDictWriter
 from crm.personal_data import Person, Section

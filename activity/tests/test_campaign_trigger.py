@@ -129,7 +129,7 @@ def test_a_batch_starts_the_campaign_once_per_contact(django_capture_on_commit_c
 
 def test_a_delayed_cart_reminder_is_not_sent_to_someone_who_has_bought_since(
         django_capture_on_commit_callbacks, smtp_sink):
-    from campaigns.sending import BOUGHT_SINCE, send_due_messages
+    from campaigns.outbox import BOUGHT_SINCE, send_due_messages
     from customers.tests.factories import record_purchase
 
     _campaign(delay_days=1, audience={"website_action": "abandoned_cart",

@@ -8,7 +8,7 @@ from django.utils import timezone
 from campaigns.audience import (AudienceCriteria, audience_contacts, audience_sample,
                                 audience_size)
 from campaigns.models import Suppression
-from campaigns.sending import address_suppress
+from campaigns.suppression import address_suppress
 from customers.models import ContactScore, ScoringRun
 from customers.services import contact_set_consent
 from customers.tests.factories import ContactFactory, record_purchase

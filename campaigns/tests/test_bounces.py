@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from campaigns.bounces import bounce_record
 from campaigns.models import Message, Suppression
-from campaigns.sending import send_due_messages
+from campaigns.outbox import send_due_messages
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture
 from support.models import Case

@@ -1,12 +1,12 @@
 """One suppression, every door. Two logical writes:
 
-- "unsubscribe": the person no longer wants marketing email. campaigns.sending
+- "unsubscribe": the person no longer wants marketing email. campaigns.suppression
   .contact_unsubscribe withdraws consent (a ledger record) and suppresses the address; the
   unsubscribe page, a mail client's one-click POST, a spam complaint (the receive_bounce
   command) and the Suppression admin's add form (as unsubscribed or as complained) must each
   leave the same. The suppression's reason and detail and the ledger's method, source and
   recorder name the door (a complaint is "complained").
-- "bounce": the address does not exist. campaigns.sending.address_suppress as bounced; the
+- "bounce": the address does not exist. campaigns.suppression.address_suppress as bounced; the
   receive_bounce command (a delivery report), the sender meeting a 5xx refusal and the
   admin's add form must leave the same, consent untouched (the person never said no).
 
@@ -20,7 +20,8 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import Suppression
-from campaigns.sending import address_suppress, contact_unsubscribe, send_due_messages
+from campaigns.outbox import send_due_messages
+from campaigns.suppression import address_suppress, contact_unsubscribe
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture
 from campaigns.tests.test_bounces import _complaint, _report

@@ -8,13 +8,13 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from campaigns import sending
+from campaigns.outbox import batch as outbox_batch
 from campaigns.admin import TranslationForm
 from campaigns.defaults import TEMPLATES
 from campaigns.models import EmailTemplate, EmailTemplateTranslation, Message
 from campaigns.preview import template_preview, template_send_test
 from campaigns.rendering import preview_context, render_email
-from campaigns.sending import send_due_messages
+from campaigns.outbox import send_due_messages
 from campaigns.tests.factories import CampaignRunFactory, EmailTemplateFactory, MessageFactory
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture
 from customers.tests.factories import ContactFactory, record_purchase
@@ -92,8 +92,8 @@ def test_a_template_without_translation_falls_back_to_the_default_language(smtp_
 
 def test_one_batch_mixes_languages_and_loads_translations_once(smtp_sink, run, monkeypatch):
     calls = []
-    real = sending.template_translations
-    monkeypatch.setattr(sending, "template_translations",
+    real = outbox_batch.template_translations
+    monkeypatch.setattr(outbox_batch, "template_translations",
                         lambda ids: calls.append(1) or real(ids))
     turkish = [MessageFactory(run=run, contact=_buyer("tr", f"T{i}")) for i in range(3)]
     english = [MessageFactory(run=run, contact=_buyer("", f"E{i}")) for i in range(2)]
@@ -108,7 +108,7 @@ def test_one_batch_mixes_languages_and_loads_translations_once(smtp_sink, run, m
 
 def test_a_batch_of_default_language_contacts_does_not_query_translations(
         smtp_sink, run, monkeypatch):
-    monkeypatch.setattr(sending, "template_translations",
+    monkeypatch.setattr(outbox_batch, "template_translations",
                         lambda ids: pytest.fail("no translation needed"))
     MessageFactory(run=run, contact=_buyer("", "Ada"))
 

@@ -1,11 +1,11 @@
 """A row that fails for good records when (Message.failed_at): the managers' daily digest
-(campaigns/digest.py) counts failures by it. Needs campaigns/sending.py to set failed_at
+(campaigns/digest.py) counts failures by it. campaigns.outbox sets failed_at
 wherever it sets FAILED."""
 import pytest
 from django.utils import timezone
 
 from campaigns.models import Message
-from campaigns.sending import MAX_ATTEMPTS, send_due_messages
+from campaigns.outbox import MAX_ATTEMPTS, send_due_messages
 from campaigns.tests.factories import EmailTemplateFactory, MessageFactory
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture
 

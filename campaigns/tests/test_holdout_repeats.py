@@ -12,11 +12,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import sending, services
+from campaigns import services
+from campaigns.outbox import batch as outbox_batch
 from campaigns.audience import AudienceCriteria, audience_contacts
 from campaigns.measurement import campaign_uplift
 from campaigns.models import Campaign, CampaignRun, Message
-from campaigns.sending import Outbound, recover_stuck_messages, send_due_messages
+from campaigns.outbox import recover_stuck_messages, send_due_messages
+from campaigns.smtp import Outbound
 from campaigns.services import campaign_run_plan, campaign_run_start
 from campaigns.tests.factories import EmailTemplateFactory
 from customers.tests.factories import ContactFactory, record_purchase
@@ -237,7 +239,7 @@ def _send_until_killed(monkeypatch, after: int, batch: int) -> bool:
 
     with monkeypatch.context() as patch:
         patch.setattr(Outbound, "send", send)
-        patch.setattr(sending, "_settle_after_error", lambda *args, **kwargs: None)
+        patch.setattr(outbox_batch, "_settle_after_error", lambda *args, **kwargs: None)
         try:
             while send_due_messages(limit=batch).claimed:
                 pass

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from campaigns.models import CampaignRun, Message
 from campaigns.outbox_actions import messages_send_again
-from campaigns.sending import MAX_ATTEMPTS
+from campaigns.outbox import MAX_ATTEMPTS
 from campaigns.tasks import send_run_task
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture

@@ -6,10 +6,15 @@ from celery.signals import task_prerun
 from django.utils import timezone
 
 from campaigns.models import CampaignRun, Message, Suppression
-from campaigns.sending import (
-    BACKOFF_MINUTES, MAX_ATTEMPTS, contact_unsubscribe, recover_stuck_messages,
-    requeue_unknown_messages, run_finish_if_drained, send_due_messages,
+from campaigns.outbox import (
+    BACKOFF_MINUTES,
+    MAX_ATTEMPTS,
+    recover_stuck_messages,
+    requeue_unknown_messages,
+    run_finish_if_drained,
+    send_due_messages,
 )
+from campaigns.suppression import contact_unsubscribe
 from campaigns.tasks import send_due_task, send_run_task
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture

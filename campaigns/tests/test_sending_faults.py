@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from campaigns.models import Message
-from campaigns.sending import recover_dead_batches, recover_stuck_messages, send_due_messages
+from campaigns.outbox import recover_dead_batches, recover_stuck_messages, send_due_messages
 from campaigns.tasks import send_due_task
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.tests.smtp import free_port, smtp_sink  # noqa: F401 - fixture
@@ -131,7 +131,7 @@ settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", int(sys.argv[1])
 settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
 settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-from campaigns.sending import send_due_messages
+from campaigns.outbox import send_due_messages
 print("ready", flush=True)
 while send_due_messages(limit=int(sys.argv[2])).claimed:
     pass

@@ -8,7 +8,8 @@ from django.db import connection
 from django.utils import timezone
 
 from campaigns.models import Message
-from campaigns.sending import _SENDING_LOCK_SPACE, CONTACT_BUSY_WAIT, send_due_messages
+from campaigns.outbox import send_due_messages
+from campaigns.outbox.checks import CONTACT_BUSY_WAIT, _SENDING_LOCK_SPACE
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture
 from customers.tests.factories import ContactFactory

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Message, Suppression
-from campaigns.sending import address_suppress, send_due_messages
+from campaigns.outbox import send_due_messages
+from campaigns.suppression import address_suppress
 from campaigns.tests.factories import MessageFactory
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture
 

@@ -20,7 +20,7 @@ from campaigns.defaults import CAMPAIGNS, TEMPLATES
 from campaigns.models import Campaign, EmailTemplate, Message, ReferralCode
 from campaigns.preview import template_preview, template_send_test
 from campaigns.rendering import new_message_id
-from campaigns.sending import send_due_messages
+from campaigns.outbox import send_due_messages
 from campaigns.services import campaign_run_start
 from customers.tests.factories import ContactFactory, record_purchase
 from feedback.defaults import SURVEY_CAMPAIGN_NAME, SURVEY_TEMPLATE_NAME

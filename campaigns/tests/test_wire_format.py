@@ -1,12 +1,12 @@
 """The sender writes emails to the wire with its own, faster header folding
-(campaigns.sending.wire_bytes): the bytes must be exactly what Django's own serialisation
+(campaigns.smtp.wire_bytes): the bytes must be exactly what Django's own serialisation
 gives, for every kind of header a campaign email has."""
 import pytest
 from django.core.mail import EmailMultiAlternatives, get_connection
 
 from django.core.mail.message import sanitize_address
 
-from campaigns.sending import _mime_bytes, _recipient_address, wire_bytes
+from campaigns.smtp import mime_bytes, _recipient_address, wire_bytes
 
 LONG_URL = "https://crm.example.com/email/unsubscribe/" + "a1B2-c3_" * 30 + "/"
 SUBJECTS = [
@@ -46,8 +46,8 @@ def test_wire_bytes_are_djangos_bytes(subject, to, html):
 
 
 def test_each_multipart_email_gets_its_own_random_boundary():
-    first = _mime_bytes(make_email("Hi", "a@example.com", html=True))
-    second = _mime_bytes(make_email("Hi", "a@example.com", html=True))
+    first = mime_bytes(make_email("Hi", "a@example.com", html=True))
+    second = mime_bytes(make_email("Hi", "a@example.com", html=True))
 
     boundary = first.split(b'boundary="', 1)[1].split(b'"', 1)[0]
     assert boundary.startswith(b"=_crm_") and len(boundary) == len(b"=_crm_") + 32

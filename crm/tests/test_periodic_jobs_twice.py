@@ -12,7 +12,7 @@ SAFE_BY_DESIGN = {
     "crm.heartbeat": "one row, update_or_create (test below)",
     "customers.score_contacts": "one running ScoringRun at most, a partial unique constraint "
                                 "(test below; customers/tests/test_scoring_job.py)",
-    "campaigns.send_due": "rows are claimed before sending (campaigns.sending.claim_batch)",
+    "campaigns.send_due": "rows are claimed before sending (campaigns.outbox.claim_batch)",
     "campaigns.recover_stuck": "conditional updates of rows stuck in SENDING",
     "feedback.queue_surveys": "the survey campaign's row lock serialises runs, the second finds "
                               "everyone asked (feedback/tests/test_queueing.py::"

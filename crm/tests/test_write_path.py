@@ -37,7 +37,7 @@ ALLOWED: list[tuple[str, str, str]] = [
     ("customers/management/commands/load_demo_data.py", "Command._users",
      "demo-data tooling script creating demo staff users"),
     # Django's admin saves the edited reason or note of an existing entry (the address is
-    # read-only); adding one goes through campaigns.sending.address_suppress.
+    # read-only); adding one goes through campaigns.suppression.address_suppress.
     ("campaigns/admin.py", "SuppressionAdmin.save_model",
      "Django admin machinery: a suppression's reason or note, nothing derived from them"),
     # No consent-wording service yet: the admin stamps created_by and saves; a wording anyone

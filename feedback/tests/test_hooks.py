@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from campaigns import rendering
 from campaigns.models import Message
-from campaigns.sending import send_due_messages
+from campaigns.outbox import send_due_messages
 from campaigns.tests.factories import MessageFactory
 from customers.models import Contact
 from customers.tests.factories import ContactFactory, record_purchase
@@ -33,7 +33,7 @@ def survey_links_in_emails(monkeypatch):
             contexts[message.pk]["survey"] = surveys.get(message.pk)
         return contexts
 
-    monkeypatch.setattr("campaigns.sending.message_contexts", with_survey)
+    monkeypatch.setattr("campaigns.outbox.batch.message_contexts", with_survey)
 
 
 def test_a_queued_survey_is_sent_once_with_eleven_working_links(

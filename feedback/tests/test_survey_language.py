@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from campaigns.sending import send_due_messages
+from campaigns.outbox import send_due_messages
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture
 from customers.tests.factories import ContactFactory, record_purchase
 from feedback.models import SurveyResponse
