@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from crm.admin_tools import ReadOnlyAdminMixin
 from customers.models import Contact
 from customers.normalise import normalise_email
 
@@ -33,11 +34,11 @@ from .models import (
     ReferralCode,
     Suppression,
 )
-from .preview import template_preview, template_send_test
-from .outbox_actions import messages_send_again
 from .outbox import reason_label
-from .suppression import address_suppress_by_staff
+from .outbox_actions import messages_send_again
+from .preview import template_preview, template_send_test
 from .services import campaign_run_plan, campaign_run_start
+from .suppression import address_suppress_by_staff
 
 
 # The email's HTML as its own document: no script at all, sandboxed into an opaque origin (no
@@ -53,14 +54,6 @@ EMAIL_PREVIEW_POLICY = {
     "frame-ancestors": [SELF],
     "sandbox": True,
 }
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class TranslationForm(forms.ModelForm):
@@ -300,7 +293,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(CampaignRun)
-class CampaignRunAdmin(ReadOnlyAdmin):
+class CampaignRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("campaign", "started_at", "status", "progress", "finished_at")
     list_filter = ("status", "campaign")
     date_hierarchy = "started_at"
@@ -312,7 +305,7 @@ class CampaignRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "campaign", "to_email", "status", "attempts", "sent_at",
                     "reason")
     list_filter = ("status", "campaign")
@@ -381,7 +374,7 @@ class SuppressionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Coupon)
-class CouponAdmin(ReadOnlyAdmin):
+class CouponAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("code", "contact", "campaign", "purpose", "kind", "value", "expires_at",
                     "redeemed_at")
     list_filter = ("purpose", "kind", "campaign")
@@ -391,13 +384,13 @@ class CouponAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReferralCode)
-class ReferralCodeAdmin(ReadOnlyAdmin):
+class ReferralCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("code", "contact", "created_at")
     search_fields = ("code", "contact__email")
     list_select_related = ("contact",)
 
 
 @admin.register(Referral)
-class ReferralAdmin(ReadOnlyAdmin):
+class ReferralAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("referrer", "referee", "purchase", "reward", "created_at")
     list_select_related = ("referrer", "referee", "purchase", "reward")

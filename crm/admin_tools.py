@@ -296,3 +296,21 @@ def csv_rows(queryset: QuerySet, columns: Sequence[CSVColumn]) -> Iterator[list[
         for i, format_value in formatters:
             row[i] = format_value(row[i])
         yield row
+
+
+class ReadOnlyAdminMixin:
+    """For records the system keeps (runs, deliveries, ledgers, logs): staff look, nobody adds
+    or edits them in the admin; the services write them. Deleting is a separate decision:
+    `deletable = False` for ledgers that must stay whole (the privacy log, consent records,
+    purchases shown inline)."""
+
+    deletable = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.deletable and super().has_delete_permission(request, obj)

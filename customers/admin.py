@@ -24,6 +24,7 @@ from crm.admin_tools import (
     CSVExportMixin,
     FastCountAdminMixin,
     FastDateHierarchyMixin,
+    ReadOnlyAdminMixin,
     cached_values_filter,
     local_datetime,
 )
@@ -176,9 +177,10 @@ class LatestPurchasesFormSet(BaseInlineFormSet):
         return self._latest
 
 
-class PurchaseInline(admin.TabularInline):
+class PurchaseInline(ReadOnlyAdminMixin, admin.TabularInline):
     """Read-only rows; purchases are added and corrected on their own admin page."""
 
+    deletable = False
     model = Purchase
     formset = LatestPurchasesFormSet
     fields = ("purchased_at", "amount", "currency", "amount_base", "quantity", "channel",
@@ -188,15 +190,6 @@ class PurchaseInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
     verbose_name_plural = gettext_lazy("latest purchases (newest first)")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class AssignOwnerForm(forms.Form):
@@ -526,7 +519,7 @@ class CurrencyRateAdmin(admin.ModelAdmin):
     search_fields = ("currency",)
     readonly_fields = ("updated_at",)
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who imported what, and how it went: a record, read-only (imports start in the dashboard,
     where the preview and the progress are)."""
 
@@ -536,12 +529,6 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_select_related = ("uploaded_by",)
     date_hierarchy = "created_at"
     exclude = ("upload_path", "report_path", "preview")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description=gettext_lazy("details"))
     def dashboard_link(self, job: ImportJob) -> str:

@@ -7,12 +7,14 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.admin_tools import ReadOnlyAdminMixin
+
 from .models import ScoringRun
 from .scoring_report import VERDICTS, backtest_rows, calibration_svg, model_label
 
 
 @admin.register(ScoringRun)
-class ScoringRunAdmin(admin.ModelAdmin):
+class ScoringRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("started_at", "status", "started_by", "as_of", "horizon_days", "model_used",
                     "contacts_scored", "seconds", "publish")
     list_filter = ("status", "trigger", "publish")
@@ -23,12 +25,6 @@ class ScoringRunAdmin(admin.ModelAdmin):
               "started_at", "finished_at", "model_used", "backtest", "calibration", "counts",
               "durations", "error")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description=gettext_lazy("started by"), ordering="trigger")
     def started_by(self, run: ScoringRun) -> str:

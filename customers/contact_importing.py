@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,7 +40,7 @@ from .normalise import normalise_email
 from .phones import normalise_phone
 
 REQUIRED_COLUMNS = ("email",)
-BASE_OPTIONAL_COLUMNS = ("first_name", "last_name", "phone", "marketing_consent")
+OPTIONAL_COLUMNS = ("first_name", "last_name", "phone", "marketing_consent", "language")
 BATCH_ROWS = 2_000
 CONSENT_SOURCE = "import"
 CONSENT_VALUES = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
@@ -48,17 +48,8 @@ CONSENT_VALUES = {"yes": True, "true": True, "1": True, "no": False, "false": Fa
 _TEXT_FIELDS = ("first_name", "last_name", "phone")
 
 
-def has_language() -> bool:
-    """Contact.language is being added by another change; support it once it exists."""
-    try:
-        Contact._meta.get_field("language")
-    except FieldDoesNotExist:
-        return False
-    return True
-
-
 def columns_allowed() -> tuple[str, ...]:
-    return REQUIRED_COLUMNS + BASE_OPTIONAL_COLUMNS + (("language",) if has_language() else ())
+    return REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 
 @dataclass(frozen=True)

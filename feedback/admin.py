@@ -8,6 +8,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.admin_tools import ReadOnlyAdminMixin
+
 from . import services
 from .models import CATEGORY_LABELS, PromotionPause, SurveyResponse
 from .nps import Category
@@ -37,7 +39,7 @@ class CategoryFilter(admin.SimpleListFilter):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(admin.ModelAdmin):
+class SurveyResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "contact", "score", "group", "short_comment", "language",
                     "follow_up")
     list_filter = (CategoryFilter, "language")
@@ -48,12 +50,6 @@ class SurveyResponseAdmin(admin.ModelAdmin):
     fields = ("contact", "purchase", "score", "comment", "language", "follow_up", "created_at",
               "updated_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("group"))
     def group(self, response: SurveyResponse) -> str:

@@ -1,25 +1,19 @@
 from django.contrib import admin
 
+from crm.admin_tools import ReadOnlyAdminMixin
+
 from .models import ConsentRecord, ConsentWording, PrivacyLog
 
 
 @admin.register(PrivacyLog)
-class PrivacyLogAdmin(admin.ModelAdmin):
+class PrivacyLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the audit trail of exports and erasures."""
 
+    deletable = False
     list_display = ("created_at", "action", "contact_ref", "actor_username")
     list_filter = ("action",)
     search_fields = ("=contact_ref", "actor_username")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ConsentWording)
@@ -46,21 +40,13 @@ class ConsentWordingAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the ledger is written by privacy.services.consent_record only."""
 
+    deletable = False
     list_display = ("occurred_at", "contact_id", "given", "method", "source", "language",
                     "wording", "recorded_by")
     list_filter = ("given", "method", "purpose", "language", "wording")
     search_fields = ("=contact__id", "source")
     date_hierarchy = "occurred_at"
     list_select_related = ("wording", "recorded_by")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

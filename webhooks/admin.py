@@ -6,6 +6,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from crm.admin_tools import ReadOnlyAdminMixin
+
 from .forms import WebhookEndpointForm
 from .models import EventType, WebhookDelivery, WebhookEndpoint
 from .services import deliveries_retry_now, endpoint_rotate_secret, endpoint_send_test
@@ -56,7 +58,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "endpoint", "event_type", "contact_id", "status", "attempts",
                     "next_attempt_at", "last_status_code", "last_error")
     list_filter = ("status", "event_type", "endpoint")
@@ -64,12 +66,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ("endpoint",)
     show_full_result_count = False
     actions = ["retry_now"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description=gettext_lazy("Retry now (not the delivered ones)"),
                   permissions=["view"])
