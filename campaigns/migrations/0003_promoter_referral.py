@@ -1,10 +1,11 @@
 from django.db import migrations
 
-from campaigns.defaults import create_defaults
+from ._frozen_0002 import create_defaults
 
 
 def create(apps, schema_editor):
     # Adds the campaigns this release ships (by name); existing ones and managers' edits stay.
+    # Frozen: the same list as 0002 (see _frozen_0002.py).
     create_defaults(apps.get_model("campaigns", "EmailTemplate"),
                     apps.get_model("campaigns", "Campaign"))
 

@@ -1,11 +1,12 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from campaigns.defaults_tr import create_translations
+from ._frozen_0004 import create_translations
 
 
 def create(apps, schema_editor):
     # Turkish for the shipped templates (0002, 0003 and feedback's survey), if still as shipped.
+    # Frozen: the translations as of 2026-12-07 (see _frozen_0004.py).
     create_translations(apps.get_model("campaigns", "EmailTemplate"),
                         apps.get_model("campaigns", "EmailTemplateTranslation"))
 

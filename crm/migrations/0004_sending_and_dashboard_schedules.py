@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.db import migrations
 
-from crm.schedules import register_default_schedules
+from ._schedules import SCHEDULES_2026_12_07, register as register_schedules
 
 
 def register(apps, schema_editor):
     # Adds the schedules this release brings; existing ones (and managers' edits) stay.
-    register_default_schedules(apps, time_zone=settings.TIME_ZONE)
+    # Frozen: the whole default list as it stood on 2026-12-07 (see _schedules.py).
+    register_schedules(apps, SCHEDULES_2026_12_07, time_zone=settings.TIME_ZONE)
 
 
 class Migration(migrations.Migration):

@@ -1,18 +1,17 @@
 from django.conf import settings
 from django.db import migrations
 
-from crm.schedules import DefaultSchedule, register_default_schedules
+from ._schedules import Schedule, register as register_schedules
 
 # What this migration adds, frozen here: a later change of crm.schedules.DEFAULT_SCHEDULES must
 # not change what an applied migration did.
 SCHEDULES = [
-    DefaultSchedule("Email managers the failed emails", "campaigns.failure_digest",
-                    crontab=("0", "8")),
+    Schedule("Email managers the failed emails", "campaigns.failure_digest", crontab=("0", "8")),
 ]
 
 
 def register(apps, schema_editor):
-    register_default_schedules(apps, schedules=SCHEDULES, time_zone=settings.TIME_ZONE)
+    register_schedules(apps, SCHEDULES, time_zone=settings.TIME_ZONE)
 
 
 class Migration(migrations.Migration):

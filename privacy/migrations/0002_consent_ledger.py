@@ -1,15 +1,44 @@
 # The consent ledger: ConsentWording (the exact texts, per language and version) and
 # ConsentRecord (append-only), with version 1 of the English and Turkish wordings.
+import datetime as dt
+
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
 
-def seed_wordings(apps, schema_editor):
-    from privacy.wordings import seed_initial_wordings
+# Frozen copy of privacy.wordings (version 1 of each wording) as it was on 2026-12-07. Never
+# edit it: people have agreed to these texts; a new text is a new version (the admin), and
+# post_migrate (privacy/apps.py) seeds from privacy.wordings where a database has none.
+INITIAL_VERSION = "1"
+INITIAL_PUBLISHED_AT = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+INITIAL_WORDINGS = {
+    ("marketing_email", "en"): (
+        "I give my explicit consent to receive commercial electronic messages by email "
+        "(offers, discounts and news) and to the processing of my name and email address for "
+        "this purpose. I know that I can withdraw this consent at any time, free of charge and "
+        "without giving a reason, with the unsubscribe link in every email."
+    ),
+    ("marketing_email", "tr"): (
+        "6698 sayılı Kişisel Verilerin Korunması Kanunu ve 6563 sayılı Elektronik Ticaretin "
+        "Düzenlenmesi Hakkında Kanun kapsamında; kampanya, indirim ve yeniliklerle ilgili ticari "
+        "elektronik iletilerin e-posta yoluyla tarafıma gönderilmesine ve bu amaçla adımın, "
+        "soyadımın ve e-posta adresimin işlenmesine açık rıza veriyorum. Bu onayı dilediğim "
+        "zaman, her e-postadaki abonelikten çıkma bağlantısıyla ücretsiz ve gerekçe "
+        "göstermeksizin geri alabileceğimi biliyorum."
+    ),
+}
 
-    seed_initial_wordings(apps.get_model("privacy", "ConsentWording"))
+
+def seed_wordings(apps, schema_editor):
+    """Create version 1 for each (purpose, language) that has no wording yet."""
+    ConsentWording = apps.get_model("privacy", "ConsentWording")  # noqa: N806
+    for (purpose, language), text in INITIAL_WORDINGS.items():
+        if not ConsentWording.objects.filter(purpose=purpose, language=language).exists():
+            ConsentWording.objects.create(purpose=purpose, language=language,
+                                          version=INITIAL_VERSION, text=text,
+                                          published_at=INITIAL_PUBLISHED_AT)
 
 
 class Migration(migrations.Migration):

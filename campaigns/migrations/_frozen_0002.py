@@ -1,0 +1,103 @@
+"""Frozen data of migrations 0002 and 0003: the shipped email templates and campaigns. Never edit
+this file, and import it from nothing but those migrations.
+
+A copy of campaigns.defaults (TEMPLATES, CAMPAIGNS, create_defaults) as it was on 2026-12-07.
+Both migrations created "the current list" when they ran, so a database migrated from zero got
+all of these from 0002 (0003 found them there); an upgrade from the release before 0003 got the
+referral ones from 0003. Freezing today's list keeps both doing exactly that, whatever
+campaigns.defaults or the Campaign model become. A campaign shipped later is a new migration
+with its own data.
+"""
+
+TEMPLATES = [
+    {
+        "name": "Second order coupon",
+        "subject": "{{ contact.first_name|default:'Hello' }}, a little thank-you for your next order",
+        "body_text": (
+            "Hello {{ contact.first_name|default:'there' }},\n\n"
+            "Thank you for shopping with us. Here is {% if coupon.kind == 'percent' %}"
+            "{{ coupon.value|floatformat:0 }}% off{% else %}{{ coupon.value }} off{% endif %} "
+            "your next order with the code {{ coupon.code }}, valid until "
+            "{{ coupon.expires_at|date:'DATE_FORMAT' }}.\n\n"
+            "See you soon!\n\n"
+            "Don't want these emails? {{ unsubscribe_url }}\n"
+        ),
+    },
+    {
+        "name": "Thank you, loyal client",
+        "subject": "Thank you, {{ contact.first_name|default:'friend' }}: this one is on us",
+        "body_text": (
+            "Hello {{ contact.first_name|default:'there' }},\n\n"
+            "You have come back to us again and again, and we noticed. As a thank-you, here is "
+            "the code {{ coupon.code }} for {{ coupon.value }} off, valid until "
+            "{{ coupon.expires_at|date:'DATE_FORMAT' }}.\n\n"
+            "Don't want these emails? {{ unsubscribe_url }}\n"
+        ),
+    },
+    {
+        "name": "We miss you",
+        "subject": "{{ contact.first_name|default:'Hello' }}, we have missed you",
+        "body_text": (
+            "Hello {{ contact.first_name|default:'there' }},\n\n"
+            "It has been a while{% if last_purchase %} since your order of "
+            "{{ last_purchase.purchased_at|date:'DATE_FORMAT' }}{% endif %}. Come back for "
+            "{{ coupon.value|floatformat:0 }}% off with the code {{ coupon.code }} (valid until "
+            "{{ coupon.expires_at|date:'DATE_FORMAT' }}).\n\n"
+            "Don't want these emails? {{ unsubscribe_url }}\n"
+        ),
+    },
+    {
+        "name": "Tell a friend",
+        "subject": "Share the love, {{ contact.first_name|default:'friend' }}",
+        "body_text": (
+            "Hello {{ contact.first_name|default:'there' }},\n\n"
+            "Know someone who would like us too? Give them your personal code "
+            "{{ referral_code }}: they get a discount on their first order, and you get a "
+            "reward coupon as soon as they buy.\n\n"
+            "Don't want these emails? {{ unsubscribe_url }}\n"
+        ),
+    },
+]
+
+CAMPAIGNS = [
+    {
+        "name": "Convert one-time buyers", "kind": "convert", "template": "Second order coupon",
+        "trigger": "schedule",
+        # A good but uncertain chance: the likely ones come back anyway, the unlikely won't.
+        "audience": {"stages": ["one_time"], "p_buy_again_min": 0.2, "p_buy_again_max": 0.6},
+        "coupon_kind": "percent", "coupon_value": "10", "coupon_valid_days": 30,
+    },
+    {
+        "name": "Thank repeat clients on their 5th purchase", "kind": "thank",
+        "template": "Thank you, loyal client", "trigger": "event", "event": "nth_purchase",
+        "event_purchase_number": 5, "audience": {"stages": ["repeat"]},
+        "coupon_kind": "amount", "coupon_value": "10", "coupon_valid_days": 60,
+    },
+    {
+        "name": "Win back lapsing clients", "kind": "win_back", "template": "We miss you",
+        "trigger": "schedule",
+        "audience": {"stages": ["repeat"], "p_alive_max": 0.5, "days_since_last_min": 60},
+        "coupon_kind": "percent", "coupon_value": "15", "coupon_valid_days": 30,
+    },
+    {
+        # Satisfied customers (9-10 in their latest survey) are the ones to ask.
+        "name": "Ask promoters for a referral", "kind": "referral",
+        "template": "Tell a friend", "trigger": "schedule",
+        "audience": {"nps_promoter": True},
+    },
+    {
+        "name": "Ask new repeat clients for a referral", "kind": "referral",
+        "template": "Tell a friend", "trigger": "event", "event": "became_repeat",
+        "delay_days": 3, "audience": {"stages": ["repeat"]},
+    },
+]
+
+
+def create_defaults(EmailTemplate, Campaign) -> None:  # noqa: N803 - historical model classes
+    """Create the templates and campaigns that are not there yet (by name)."""
+    for data in TEMPLATES:
+        EmailTemplate.objects.get_or_create(name=data["name"], defaults=data)
+    for data in CAMPAIGNS:
+        values = dict(data)
+        values["template"] = EmailTemplate.objects.get(name=values["template"])
+        Campaign.objects.get_or_create(name=values.pop("name"), defaults=values)

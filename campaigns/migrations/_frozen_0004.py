@@ -1,0 +1,118 @@
+"""Frozen data of migration 0004: the Turkish translations of the shipped email templates. Never
+edit this file, and import it from nothing but that migration.
+
+A copy of campaigns.defaults_tr (TRANSLATIONS, ORIGINALS, create_translations) as it was on
+2026-12-07, so that what 0004 adds never changes with the current code. Keyed by the template's
+name, with the English subject and text each translation belongs to: a template a manager has
+rewritten since does not get a translation of text it no longer has.
+"""
+from django.conf import settings
+
+from ._frozen_0002 import TEMPLATES
+
+LANGUAGE = "tr"
+_UNSUBSCRIBE = "Bu e-postaları almak istemiyor musunuz? {{ unsubscribe_url }}\n"
+_HELLO = "Merhaba{% if contact.first_name %} {{ contact.first_name }}{% endif %},\n\n"
+
+TRANSLATIONS = {
+    "Second order coupon": {
+        "subject": "{{ contact.first_name|default:'Merhaba' }}, bir sonraki siparişiniz için "
+                   "küçük bir teşekkür",
+        "body_text": (
+            "{% load money %}" + _HELLO +
+            "Bizi tercih ettiğiniz için teşekkür ederiz. Bir sonraki siparişinizde "
+            "{{ coupon.code }} koduyla {% if coupon.kind == 'percent' %}"
+            "%{{ coupon.value|floatformat:0 }}{% else %}{{ coupon.value|money:coupon.currency }}"
+            "{% endif %} indirim sizi bekliyor. Kod "
+            "{{ coupon.expires_at|date:'DATE_FORMAT' }} tarihine kadar geçerli.\n\n"
+            "Yakında görüşmek üzere!\n\n" + _UNSUBSCRIBE
+        ),
+    },
+    "Thank you, loyal client": {
+        "subject": "Teşekkürler {{ contact.first_name|default:'dostumuz' }}: bu sefer bizden",
+        "body_text": (
+            "{% load money %}" + _HELLO +
+            "Bize tekrar tekrar geldiniz ve bunu fark ettik. Teşekkür olarak "
+            "{{ coupon.code }} koduyla {{ coupon.value|money:coupon.currency }} indirim "
+            "kazandınız; kod {{ coupon.expires_at|date:'DATE_FORMAT' }} tarihine kadar "
+            "geçerli.\n\n" + _UNSUBSCRIBE
+        ),
+    },
+    "We miss you": {
+        "subject": "{{ contact.first_name|default:'Merhaba' }}, sizi özledik",
+        "body_text": (
+            _HELLO +
+            "{% if last_purchase %}{{ last_purchase.purchased_at|date:'DATE_FORMAT' }} "
+            "tarihindeki siparişinizden bu yana{% else %}Uzun zamandır{% endif %} sizi "
+            "göremedik. {{ coupon.code }} koduyla %{{ coupon.value|floatformat:0 }} indirimle "
+            "geri dönün (kod {{ coupon.expires_at|date:'DATE_FORMAT' }} tarihine kadar "
+            "geçerli).\n\n" + _UNSUBSCRIBE
+        ),
+    },
+    "Tell a friend": {
+        "subject": "Sevginizi paylaşın {{ contact.first_name|default:'dostumuz' }}",
+        "body_text": (
+            _HELLO +
+            "Bizi sevecek birini tanıyor musunuz? Ona kişisel kodunuzu verin: "
+            "{{ referral_code }}. O ilk siparişinde indirim kazanır, siz de o alışveriş yapar "
+            "yapmaz bir ödül kuponu kazanırsınız.\n\n" + _UNSUBSCRIBE
+        ),
+    },
+    "Satisfaction survey": {
+        "subject": "{{ contact.first_name|default:'Merhaba' }}, bizi nasıl buldunuz?",
+        "body_text": (
+            _HELLO +
+            "Bizi bir arkadaşınıza ya da iş arkadaşınıza tavsiye etme olasılığınız nedir? "
+            "0 (hiç olası değil) ile 10 (kesinlikle olası) arasında bir sayıya tıklayın:\n\n"
+            "{% for link in survey.links %}{{ link.score }}: {{ link.url }}\n{% endfor %}\n"
+            "Anket {{ survey.closes_on|date:'DATE_FORMAT' }} tarihine kadar açık.\n\n"
+            + _UNSUBSCRIBE
+        ),
+        "body_html": (
+            "<p>Merhaba{% if contact.first_name %} {{ contact.first_name }}{% endif %},</p>\n"
+            "<p>Bizi bir arkadaşınıza ya da iş arkadaşınıza tavsiye etme olasılığınız "
+            "nedir?</p>\n"
+            "<table role=\"presentation\"><tr>{% for link in survey.links %}"
+            "<td style=\"padding:2px\"><a href=\"{{ link.url }}\" style=\"display:inline-block;"
+            "min-width:28px;padding:6px;border:1px solid #888;border-radius:4px;"
+            "text-align:center;text-decoration:none\">{{ link.score }}</a></td>{% endfor %}"
+            "</tr></table>\n"
+            "<p><small>0 = hiç olası değil, 10 = kesinlikle olası. "
+            "{{ survey.closes_on|date:'DATE_FORMAT' }} tarihine kadar açık.</small></p>\n"
+            "<p><small><a href=\"{{ unsubscribe_url }}\">Abonelikten çık</a></small></p>\n"
+        ),
+    },
+}
+
+# The survey template's English text as feedback's migration 0002 creates it.
+SURVEY_ORIGINAL = {
+    "name": "Satisfaction survey",
+    "subject": "{{ contact.first_name|default:'Hello' }}, how did we do?",
+    "body_text": (
+        "Hello {{ contact.first_name|default:'there' }},\n\n"
+        "How likely are you to recommend us to a friend or colleague? "
+        "Click a number from 0 (not at all likely) to 10 (extremely likely):\n\n"
+        "{% for link in survey.links %}{{ link.score }}: {{ link.url }}\n{% endfor %}\n"
+        "The survey is open until {{ survey.closes_on|date:'DATE_FORMAT' }}.\n\n"
+        "Don't want these emails? {{ unsubscribe_url }}\n"
+    ),
+}
+
+# The English text each translation was written for (see the module docstring).
+ORIGINALS = {data["name"]: {"subject": data["subject"], "body_text": data["body_text"]}
+             for data in [*TEMPLATES, SURVEY_ORIGINAL]}
+
+
+def create_translations(EmailTemplate, EmailTemplateTranslation) -> None:  # noqa: N803
+    """Add the Turkish translation of each shipped template that is still as shipped and has
+    none yet; existing translations and managers' rewrites stay untouched. Nothing when the
+    shop does not offer Turkish, or Turkish is its default (the templates would be the
+    place for Turkish then)."""
+    offered = {code for code, _name in settings.LANGUAGES}
+    if LANGUAGE not in offered or settings.LANGUAGE_CODE == LANGUAGE:
+        return
+    for name, texts in TRANSLATIONS.items():
+        template = EmailTemplate.objects.filter(name=name, **ORIGINALS[name]).first()
+        if template is not None:
+            EmailTemplateTranslation.objects.get_or_create(
+                template=template, language=LANGUAGE, defaults=texts)
