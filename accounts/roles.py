@@ -1,8 +1,8 @@
 """The two roles: managers (the admin, everything) and sales staff (the dashboard).
 
-A role is a Django group. ROLE_PERMISSIONS is the single source of truth; data migrations call
-sync_role_permissions() with their historical models so a fresh database and an upgraded one
-end with the same groups.
+A role is a Django group. ROLE_PERMISSIONS is the single source of truth, applied after every
+migrate (post_migrate) so a fresh database and an upgraded one end with the same groups; the
+data migration 0002 carries its own frozen copy.
 """
 from collections.abc import Iterable
 

@@ -1,6 +1,8 @@
 """The campaigns the product ships with, ready to switch on (inactive until a manager does).
 
-Used by a data migration; the texts are English starting points that managers edit.
+Migration 0002 created them from a frozen copy (campaigns/migrations/_frozen_0002.py): a change
+here reaches databases only through a new migration. The texts are English starting points
+that managers edit.
 """
 
 TEMPLATES = [

@@ -1,6 +1,7 @@
 """Turkish translations of the shipped email templates (campaigns.defaults, feedback.defaults).
 
-Used by migration 0004. Same template variables as the English originals; amounts go through
+Migration 0004 applied a frozen copy (campaigns/migrations/_frozen_0004.py); a change here
+needs a new migration. Same template variables as the English originals; amounts go through
 the money filter so they read "₺10,00" in Turkish. Keyed by the template's name, with the
 English subject the translation belongs to: a template a manager has rewritten since does not
 get a translation of text it no longer has.

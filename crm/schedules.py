@@ -1,5 +1,7 @@
 """Default periodic tasks. Stored in the database (django-celery-beat) so managers can change
-them in the admin; migrations register them once and never overwrite a manager's edits."""
+them in the admin. Migrations register them once, from frozen copies of this list
+(crm/migrations/_schedules.py), and never overwrite a manager's edits: a schedule added here
+needs a new migration of its own (as 0008 does); crm/tests/test_migrations_replay.py checks."""
 from dataclasses import dataclass
 
 
