@@ -15,7 +15,9 @@ Checks afterwards, from the database: one purchase per order (created answers ==
 copy answered 200 "already known", no contact's figures drifted from its purchases (no double
 count), zero errors. Aim from the issue: >= 300 requests/s with 20 clients, p99 < 100 ms.
 Celery tasks the purchases trigger are queued in Redis (the web side's real cost); no worker
-drains them during the run.
+drains them during the run. Beside it, from the same run and server: the trivial page /healthz
+under the same wrk -c20 load (bench_dashboard.trivial_page), and the ratios. CPU per request
+counts only the gunicorn started here and its connections' PostgreSQL backends (bench/cpu.py).
 """
 import argparse
 import os
@@ -29,9 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_dashboard import _free_port, start_gunicorn  # noqa: E402
+from bench.bench_dashboard import (Load, _free_port, load_table, stack_env,  # noqa: E402
+                                   start_gunicorn, trivial_page)
 from bench.bench_import import machine  # noqa: E402
-from bench.cpu import CpuMeter  # noqa: E402
+from bench.cpu import CpuMeter, server_parts  # noqa: E402
 from bench.bench_scoring_job import ensure_data  # noqa: E402
 from bench.generate import setup_django  # noqa: E402
 
@@ -123,11 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_data(args.contacts, 10 * args.contacts)
     token = integration_token()
     connection.close()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings.production",
-           "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-           "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-           "DJANGO_SECURE_SSL_REDIRECT": "False",
-           "CRM_API_THROTTLE_USER": "1000000/minute"}
+    env = stack_env(CRM_API_THROTTLE_USER="1000000/minute")
     port = _free_port()
     server = start_gunicorn(port, env)
     base = f"http://127.0.0.1:{port}"
@@ -136,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         print(machine())
         run_wrk(base, token, f"warm{label}", contacts=args.contacts, new_share=args.new_share,
                 seconds=3)
-        with CpuMeter() as cpu:
+        baseline = trivial_page(server, base, args.seconds)
+        with CpuMeter(**server_parts(server.pid)) as cpu:
             result = run_wrk(base, token, label, contacts=args.contacts,
                              new_share=args.new_share, seconds=args.seconds)
     finally:
@@ -150,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  answers: {result['created']:.0f} created (201), {result['known']:.0f} already "
           f"known (200), {result['failed']:.0f} errors")
     print(f"  {cpu.summary(int(result['requests']))}")
+    load = Load(requests=int(result["requests"]), rate=rate, errors=int(result["failed"]),
+                cpu=cpu, output="", latency={50: result["p50"], 99: result["p99"]})
+    print(load_table("POST /api/purchases/", load, load.requests, baseline))
     problems = verify(label, result)
     for problem in problems:
         print(f"  PROBLEM: {problem}")

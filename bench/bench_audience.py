@@ -8,8 +8,10 @@ that many), adds a published scoring run with a random score for every buyer (se
 score bands have something to read), 1% of addresses suppressed and 5% of contacts owned by
 one user, then times campaigns.audience for each criteria set: audience_size, the full id list
 (what a run's INSERT ... SELECT reads) and audience_sample(size=20). The aim from the issue:
-size and id list within a few seconds for 1M contacts. Benchmark databases only: it empties
-and refills the contacts and purchases tables when their size differs.
+size and id list within a few seconds for 1M contacts. Same-run baseline, timed the same way
+(best of --runs): plain SQL over the whole contacts table, with no criteria (count(*), every id
+fetched, 20 rows ORDER BY random()), and each criteria's ratio to it. Benchmark databases
+only: it empties and refills the contacts and purchases tables when their size differs.
 """
 import argparse
 import sys
@@ -21,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_import import machine  # noqa: E402
 from bench.bench_scoring_job import ensure_data  # noqa: E402
+from bench.cpu import ratio  # noqa: E402
 from bench.generate import setup_django  # noqa: E402
 
 AIM_SECONDS = 5.0
@@ -90,23 +93,49 @@ def timed(function) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
-def measure(name: str, data: dict, runs: int) -> str:
+def best_of(runs: int, size, ids, sample) -> tuple[int, dict[str, float]]:
+    """(size, best seconds of each of the three calls over `runs`)."""
+    best = {"size": float("inf"), "ids": float("inf"), "sample": float("inf")}
+    for _ in range(runs):
+        seconds, counted = timed(size)
+        best["size"] = min(best["size"], seconds)
+        seconds, listed = timed(ids)
+        best["ids"] = min(best["ids"], seconds)
+        seconds, _sample = timed(sample)
+        best["sample"] = min(best["sample"], seconds)
+    assert len(listed) == counted
+    return counted, best
+
+
+def measure(data: dict, runs: int) -> tuple[int, dict[str, float]]:
     from campaigns.audience import (AudienceCriteria, audience_contacts, audience_sample,
                                     audience_size)
 
     criteria = AudienceCriteria.from_json(data)
-    best = {"size": float("inf"), "ids": float("inf"), "sample": float("inf")}
-    for _ in range(runs):
-        seconds, size = timed(lambda: audience_size(criteria))
-        best["size"] = min(best["size"], seconds)
-        seconds, ids = timed(lambda: list(audience_contacts(criteria).order_by()
-                                          .values_list("id", flat=True)))
-        best["ids"] = min(best["ids"], seconds)
-        seconds, _sample = timed(lambda: audience_sample(criteria, size=20))
-        best["sample"] = min(best["sample"], seconds)
-    assert len(ids) == size
-    return (f"| {name} | {size:,} | {best['size']:.2f} s | {best['ids']:.2f} s "
-            f"| {best['sample']:.2f} s |")
+    return best_of(runs, lambda: audience_size(criteria),
+                   lambda: list(audience_contacts(criteria).order_by()
+                                .values_list("id", flat=True)),
+                   lambda: audience_sample(criteria, size=20))
+
+
+def measure_raw(runs: int) -> tuple[int, dict[str, float]]:
+    """The baseline: the same three reads as plain SQL over every contact, no criteria."""
+    from django.db import connection
+
+    def query(sql: str) -> list:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+
+    return best_of(runs, lambda: query("SELECT count(*) FROM customers_contact")[0][0],
+                   lambda: [row[0] for row in query("SELECT id FROM customers_contact")],
+                   lambda: query("SELECT * FROM customers_contact ORDER BY random() LIMIT 20"))
+
+
+def line(name: str, size: int, best: dict[str, float], raw: dict[str, float]) -> str:
+    return f"| {name} | {size:,} | " + " | ".join(
+        f"{best[key]:.2f} s | {ratio(best[key], raw[key])}" for key in ("size", "ids", "sample")
+    ) + " |"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -123,11 +152,15 @@ def main(argv: list[str] | None = None) -> None:
     ensure_data(args.contacts, args.purchases or 10 * args.contacts)
     owner_id = ensure_extras()
     print(machine())
-    lines = ["| criteria | contacts | size | id list | sample of 20 |", "|---|---:|---:|---:|---:|"]
+    lines = ["| criteria | contacts | size | / raw | id list | / raw | sample of 20 | / raw |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    raw_size, raw = measure_raw(args.runs)
+    lines.append(line("plain SQL, every contact (baseline)", raw_size, raw, raw))
+    print(lines[-1], flush=True)
     for name, data in CRITERIA.items():
         if data.get("owner_ids") == "OWNER":
             data = {**data, "owner_ids": [owner_id]}
-        lines.append(measure(name, data, args.runs))
+        lines.append(line(name, *measure(data, args.runs), raw))
         print(lines[-1], flush=True)
     print("\n".join(lines))
     print(f"\nAim: size and id list within {AIM_SECONDS:.0f} s each for 1M contacts.")

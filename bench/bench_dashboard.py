@@ -10,6 +10,10 @@ shipped gunicorn.conf.py would pick on 2 cores) and measures:
      loopback, so it includes one local round trip) for each page, `--samples` requests each:
      contact list, a deep keyset page, search, contact page, today, KPIs;
   2. throughput: wrk with 20 connections for `--seconds` on the contact list.
+Beside both, from the same run and the same server: the trivial page /healthz (one SELECT 1
+and one broker connection through the same gunicorn and middleware), measured the same way,
+and the ratio page / trivial page. CPU per request counts only the gunicorn started here and
+the PostgreSQL backends of its connections (bench/cpu.py).
 Aims from the issue: list, contact page and search p95 <= 50 ms; dashboard p95 <= 100 ms;
 >= 150 requests/s on the list with 20 concurrent clients, zero errors.
 """
@@ -24,13 +28,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_import import machine  # noqa: E402
-from bench.cpu import CpuMeter  # noqa: E402
+from bench.cpu import (CpuMeter, application_name, ratio, server_parts,  # noqa: E402
+                       tagged_database_url)
 from bench.bench_scoring_job import ensure_data  # noqa: E402
 from bench.generate import setup_django  # noqa: E402
 
@@ -70,6 +76,9 @@ def prepare() -> str:
 
 
 def start_gunicorn(port: int, env: dict) -> subprocess.Popen:
+    # Production settings serve hashed static names from the manifest collectstatic writes.
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+                   cwd=ROOT, env=env, check=True)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "crm.wsgi:application", "--bind",
          f"127.0.0.1:{port}", "--workers", env.get("WEB_CONCURRENCY", "5"),
@@ -83,6 +92,77 @@ def start_gunicorn(port: int, env: dict) -> subprocess.Popen:
             time.sleep(0.2)
     server.terminate()
     sys.exit("gunicorn did not start")
+
+
+def stack_env(**extra: str) -> dict[str, str]:
+    """The environment of the gunicorn the bench starts: production settings, its database
+    connections tagged so the meter finds their backends."""
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings.production",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DATABASE_URL": tagged_database_url(os.environ["DATABASE_URL"], application_name()),
+            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "DJANGO_SECURE_SSL_REDIRECT": "False", **extra}
+
+
+@dataclass
+class Load:
+    requests: int
+    rate: float
+    errors: int
+    cpu: CpuMeter
+    output: str
+    latency: dict[int, float]  # percentile -> ms (wrk --latency)
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def latency_ms(output: str) -> dict[int, float]:
+    """wrk --latency's distribution ('  99%   12.34ms') in milliseconds."""
+    return {int(pct): float(value) * _UNITS[unit] for pct, value, unit in
+            re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)}
+
+
+def wrk(server: subprocess.Popen, url: str, seconds: int, *options: str) -> Load:
+    """wrk -c20 on url for `seconds`, with the CPU of the bench's own stack."""
+    with CpuMeter(**server_parts(server.pid)) as cpu:
+        output = subprocess.run(["wrk", "-t2", "-c20", f"-d{seconds}s", "--latency", *options,
+                                 url],
+                                capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return Load(requests=int(re.search(r"(\d+) requests in", output).group(1)),
+                rate=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+                errors=int(errors.group(1)) if errors else 0, cpu=cpu, output=output,
+                latency=latency_ms(output))
+
+
+def trivial_page(server: subprocess.Popen, base: str, seconds: int) -> Load:
+    """The same-run baseline: /healthz under the same load, through the same stack."""
+    return wrk(server, f"{base}/healthz", seconds, "-H", "X-Forwarded-Proto: https")
+
+
+def load_table(name: str, load: Load, requests: int, baseline: Load) -> str:
+    """Rate and CPU per request of a load beside the trivial page's, with the ratios."""
+    ours, base = load.cpu.per_request(requests), baseline.cpu.per_request(baseline.requests)
+
+    def ms(value: float | None) -> str:
+        return "not measured" if value is None else f"{value:.2f} ms"
+
+    lines = ["| load | requests/s | errors | p50 | p99 | " + " | ".join(
+                 f"CPU/request {part}" for part in ours) + " |",
+             "|---|---:|---:|---:|---:|" + "---:|" * len(ours),
+             f"| {name} | {load.rate:.0f} | {load.errors} | {ms(load.latency.get(50))} "
+             f"| {ms(load.latency.get(99))} | "
+             + " | ".join(ms(value) for value in ours.values()) + " |",
+             f"| trivial page (/healthz), same run | {baseline.rate:.0f} | {baseline.errors} "
+             f"| {ms(baseline.latency.get(50))} | {ms(baseline.latency.get(99))} | "
+             + " | ".join(ms(value) for value in base.values()) + " |",
+             f"| ratio (requests/s: trivial / {name}; the rest: {name} / trivial) "
+             f"| {ratio(baseline.rate, load.rate)} | | "
+             f"{ratio(load.latency.get(50), baseline.latency.get(50))} "
+             f"| {ratio(load.latency.get(99), baseline.latency.get(99))} | "
+             + " | ".join(ratio(ours[part], base[part]) for part in ours) + " |"]
+    return "\n".join(lines)
 
 
 def timed(url: str, cookie: str) -> float:
@@ -123,12 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     deep = Contact.objects.order_by("-last_purchase_at", "-id").values_list(
         "pk", flat=True)[args.contacts // 2]
     connection.close()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings.production",
-           "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-           "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-           "DJANGO_SECURE_SSL_REDIRECT": "False"}
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
-                   cwd=ROOT, env=env, check=True)
+    env = stack_env()
     port = _free_port()
     server = start_gunicorn(port, env)
     base = f"http://127.0.0.1:{port}"
@@ -142,27 +217,26 @@ def main(argv: list[str] | None = None) -> None:
     }
     try:
         print(machine())
-        print("| page | p50 | p95 | p99 |\n|---|---:|---:|---:|")
-        for name, url in pages.items():
+        print("| page | p50 | p95 | p99 | p95 / trivial page's |\n|---|---:|---:|---:|---:|")
+        trivial = None
+        # The trivial page first: every page's line carries its ratio to it.
+        for name, url in {"trivial page (/healthz), same run": lambda i: f"{base}/healthz",
+                          **pages}.items():
             for i in range(5):
                 timed(url(i), cookie)  # warm the worker processes
             values = [timed(url(i), cookie) for i in range(args.samples)]
             p50, p95, p99 = percentiles(values)
-            print(f"| {name} | {p50:.1f} ms | {p95:.1f} ms | {p99:.1f} ms |", flush=True)
-        with CpuMeter() as cpu:
-            result = subprocess.run(
-                ["wrk", "-t2", "-c20", f"-d{args.seconds}s", "-H", f"Cookie: sessionid={cookie}",
-                 "-H", "X-Forwarded-Proto: https", f"{base}/contacts/"],
-                capture_output=True, text=True, check=True).stdout
-        print(result)
-        served = re.search(r"(\d+) requests in", result)
-        print(cpu.summary(int(served.group(1))))
+            trivial = trivial or p95
+            print(f"| {name} | {p50:.1f} ms | {p95:.1f} ms | {p99:.1f} ms "
+                  f"| {ratio(p95, trivial)} |", flush=True)
+        baseline = trivial_page(server, base, args.seconds)
+        load = wrk(server, f"{base}/contacts/", args.seconds, "-H",
+                   f"Cookie: sessionid={cookie}", "-H", "X-Forwarded-Proto: https")
+        print(load.output)
         # wrk counts redirects as fine: check that the list itself was served, not the login.
         timed(f"{base}/contacts/", cookie)
-        rate = re.search(r"Requests/sec:\s+([\d.]+)", result)
-        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
-        print(f"contact list under wrk -c20: {float(rate.group(1)):.0f} requests/s, "
-              f"{errors.group(1) if errors else 0} errors")
+        print(f"contact list under wrk -c20: {load.rate:.0f} requests/s, {load.errors} errors")
+        print(load_table("contact list", load, load.requests, baseline))
     finally:
         server.terminate()
         server.wait()

@@ -6,10 +6,13 @@
 For each size: write an export-like CSV (bench.generate.write_import_csv, cached in --workdir),
 empty the contacts and purchases tables, run the command in a child process and measure wall
 time, rows per second, the child's peak RSS and CPU time (os.wait4), then run the same file
-again (nothing new: the idempotent path). --check also verifies that every contact's figures
-match its purchases (slow on big tables). Prints a Markdown table; --append adds it, with the
-machine description, to a file. Empties the contacts and purchases tables: benchmark
-databases only.
+again (nothing new: the idempotent path), then, as the same-run baseline, a raw PostgreSQL COPY
+of the same file into a scratch table of text columns (no checks, no merge: the floor for
+moving these bytes into this server), each with the ratio command / COPY. The database CPU
+beside each is that of the backends serving the measured child only (bench/cpu.py). --check
+also verifies that every contact's figures match its purchases (slow on big tables). Prints a
+Markdown table; --append adds it, with the machine description, to a file. Empties the
+contacts and purchases tables: benchmark databases only.
 """
 import argparse
 import datetime as dt
@@ -17,6 +20,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu import Backends, CpuMeter, application_name, django_connect  # noqa: E402
+from bench.cpu import ratio, tagged_database_url  # noqa: E402
 from bench.generate import setup_django, write_import_csv  # noqa: E402
 
 TARGET_ROWS_PER_SECOND = 50_000
@@ -35,6 +41,7 @@ class Run:
     peak_rss_mb: float
     cpu_seconds: float
     output: str
+    database_cpu_seconds: float | None = None
 
 
 @dataclass
@@ -42,6 +49,7 @@ class Measurement:
     rows: int
     first: Run
     again: Run
+    raw_copy: Run
 
 
 def run_command(csv_path: Path) -> Run:
@@ -50,18 +58,70 @@ def run_command(csv_path: Path) -> Run:
 
 def run_manage(*args: str) -> Run:
     """`manage.py ARGS` in a child process; its own peak RSS and CPU via wait4."""
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = child.stdout.read()
-    _pid, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        sys.exit(f"manage.py {args[0]} failed ({child.returncode}):\n{output}")
-    return Run(seconds=seconds, peak_rss_mb=usage.ru_maxrss / 1024,
-               cpu_seconds=usage.ru_utime + usage.ru_stime, output=output.strip())
+    return run_child(str(ROOT / "manage.py"), *args)
+
+
+# The same-run baseline: the file as it is, COPYed into a scratch (temporary) table.
+RAW_COPY = """
+import sys, psycopg2
+with open(sys.argv[1], encoding="utf-8") as source:
+    columns = source.readline().strip().split(",")
+    source.seek(0)
+    connection = psycopg2.connect(sys.argv[2])
+    with connection, connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE bench_raw_copy (%s)"
+                       % ", ".join('"%s" text' % column for column in columns))
+        cursor.copy_expert("COPY bench_raw_copy FROM STDIN WITH (FORMAT csv, HEADER true)", source)
+        cursor.execute("SELECT count(*) FROM bench_raw_copy")
+        print(cursor.fetchone()[0], "rows copied")
+"""
+
+
+def run_raw_copy(csv_path: Path) -> Run:
+    return run_child("-c", RAW_COPY, str(csv_path), tagged_url())
+
+
+def tagged_url() -> str:
+    """DATABASE_URL with this run's application_name: the meter counts these backends."""
+    return tagged_database_url(os.environ["DATABASE_URL"], application_name())
+
+
+# Linux saves the spawning process's memory high-water mark into a child's ru_maxrss when
+# it execs, so a child spawned by this (large) process reports at least this process's peak.
+# A small launcher forks the measured child instead and hands back that child's own wait4
+# figures: its peak RSS starts from the launcher's few MB.
+LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+_pid, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_child(*args: str) -> Run:
+    """`python ARGS` in a child process: wall time, its own peak RSS and CPU via wait4 (through
+    LAUNCHER), and the CPU of the PostgreSQL backends serving it (its connections carry this
+    run's application_name)."""
+    environ = {**os.environ, "DATABASE_URL": tagged_url()}
+    with tempfile.NamedTemporaryFile("r", prefix="crm-bench-rusage.") as rusage, \
+            CpuMeter(database=Backends(application_name(), django_connect)) as meter:
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", LAUNCHER, rusage.name, *args],
+            cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        output = child.stdout.read()
+        returncode = child.wait()
+        seconds = time.perf_counter() - started
+        figures = rusage.read().split()
+    if returncode != 0 or len(figures) != 2:
+        sys.exit(f"{' '.join(args[:2])} failed ({returncode}):\n{output}")
+    peak_kb, cpu_seconds = figures
+    return Run(seconds=seconds, peak_rss_mb=int(peak_kb) / 1024, cpu_seconds=float(cpu_seconds),
+               output=output.strip(), database_cpu_seconds=meter.used["database"])
 
 
 def empty_tables() -> None:
@@ -99,19 +159,26 @@ def measure(rows: int, workdir: Path, check: bool) -> Measurement:
         check_figures(rows)
     print(f"importing {rows:,} rows again ...", flush=True)
     again = run_command(csv_path)
-    return Measurement(rows=rows, first=first, again=again)
+    print(f"raw COPY of the same {rows:,} rows (baseline) ...", flush=True)
+    raw_copy = run_raw_copy(csv_path)
+    return Measurement(rows=rows, first=first, again=again, raw_copy=raw_copy)
 
 
 def table(results: list[Measurement]) -> str:
     lines = [
-        "| rows | first run | rows/s | peak RSS | CPU (child) | re-run | re-run rows/s |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| rows | run | wall | rows/s | peak RSS | CPU (child) | CPU (database) "
+        "| wall / raw COPY's |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for m in results:
-        lines.append(
-            f"| {m.rows:,} | {m.first.seconds:.1f} s | {m.rows / m.first.seconds:,.0f} "
-            f"| {m.first.peak_rss_mb:.0f} MB | {m.first.cpu_seconds:.1f} s "
-            f"| {m.again.seconds:.1f} s | {m.rows / m.again.seconds:,.0f} |")
+        for name, run in (("first run", m.first), ("re-run", m.again),
+                          ("raw COPY (baseline)", m.raw_copy)):
+            database = ("not measured" if run.database_cpu_seconds is None
+                        else f"{run.database_cpu_seconds:.1f} s")
+            lines.append(
+                f"| {m.rows:,} | {name} | {run.seconds:.1f} s | {m.rows / run.seconds:,.0f} "
+                f"| {run.peak_rss_mb:.0f} MB | {run.cpu_seconds:.1f} s | {database} "
+                f"| {ratio(run.seconds, m.raw_copy.seconds)} |")
     return "\n".join(lines)
 
 

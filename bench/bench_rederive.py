@@ -5,10 +5,13 @@
 Loads the data if the tables do not hold it (bench.generate, 10 purchases per contact), then
 times `contacts_rederive_stats`: once with every figure right (the usual night), once after
 spoiling `--drift` contacts' figures, checking that exactly those are found and repaired.
+Same-run baseline, timed the same way (wall time, and the CPU of this process's own PostgreSQL
+backend, bench/cpu.py): one plain SQL aggregate recomputing every contact's figures from the
+same purchases, compared with the stored ones (what the check amounts to, in one statement);
+each line carries its ratio to it.
 """
 import argparse
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,15 +19,46 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_import import machine  # noqa: E402
 from bench.bench_scoring_job import ensure_data  # noqa: E402
+from bench.cpu import ratio, tag_this_process, timed  # noqa: E402
 from bench.generate import setup_django  # noqa: E402
 
 
-def timed_rederive() -> tuple[float, object]:
+def timed_rederive() -> tuple[float, float | None, object]:
     from customers.services import contacts_rederive_stats
 
-    started = time.perf_counter()
-    report = contacts_rederive_stats(fix=True)
-    return time.perf_counter() - started, report
+    return timed(lambda: contacts_rederive_stats(fix=True))
+
+
+# The baseline: every contact's figures (customers.stats.stat_expressions: purchase days,
+# first and last purchase, net spend; refunded purchases do not count) from its purchases,
+# compared with the stored ones, in one statement.
+AGGREGATE = """
+SELECT count(*) FROM customers_contact AS c
+LEFT JOIN (SELECT contact_id, count(DISTINCT purchased_on) AS n,
+                  sum(amount_base - refunded_amount_base) AS spent,
+                  min(purchased_at) AS first_at, max(purchased_at) AS last_at
+           FROM customers_purchase WHERE refunded_at IS NULL
+           GROUP BY contact_id) AS p ON p.contact_id = c.id
+WHERE c.purchase_count IS DISTINCT FROM coalesce(p.n, 0)
+   OR c.total_spent IS DISTINCT FROM coalesce(p.spent, 0)
+   OR c.first_purchase_at IS DISTINCT FROM p.first_at
+   OR c.last_purchase_at IS DISTINCT FROM p.last_at
+"""
+
+
+def timed_aggregate() -> tuple[float, float | None, int]:
+    from django.db import connection
+
+    def run() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(AGGREGATE)
+            return cursor.fetchone()[0]
+
+    return timed(run)
+
+
+def _cpu(seconds: float | None) -> str:
+    return "not measured" if seconds is None else f"{seconds:.1f} s"
 
 
 def spoil(count: int) -> list[int]:
@@ -45,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--drift", type=int, default=1000)
     args = parser.parse_args(argv)
+    tag_this_process()
     setup_django()
     from django.db import connection
 
@@ -53,17 +88,26 @@ def main(argv: list[str] | None = None) -> None:
     ensure_data(args.contacts, args.contacts * 10)
     print(machine())
     problems = []
-    seconds, report = timed_rederive()
-    print(f"every figure right: {seconds:.1f} s for {report.checked:,} contacts, "
-          f"{report.drifted} drifted")
+    timed_aggregate()  # warm the cache for both, as the first rederive would
+    base_seconds, base_cpu, differing = timed_aggregate()
+    print(f"plain SQL aggregate (baseline): {base_seconds:.1f} s, database CPU "
+          f"{_cpu(base_cpu)}, {differing:,} contacts differ")
+    if differing:
+        problems.append(f"the plain aggregate finds {differing} contacts drifted")
+    seconds, cpu, report = timed_rederive()
+    print(f"every figure right: {seconds:.1f} s ({ratio(seconds, base_seconds)} the aggregate), "
+          f"database CPU {_cpu(cpu)} ({ratio(cpu, base_cpu)}), for {report.checked:,} "
+          f"contacts, {report.drifted} drifted")
     if report.drifted:
         problems.append(f"{report.drifted} contacts drifted before the test spoiled any")
     spoiled = spoil(args.drift)
-    seconds, report = timed_rederive()
-    print(f"{len(spoiled):,} spoiled: {seconds:.1f} s, {report.drifted:,} found and repaired")
+    seconds, cpu, report = timed_rederive()
+    print(f"{len(spoiled):,} spoiled: {seconds:.1f} s ({ratio(seconds, base_seconds)} the "
+          f"aggregate), database CPU {_cpu(cpu)} ({ratio(cpu, base_cpu)}), {report.drifted:,} "
+          "found and repaired")
     if report.drifted != len(spoiled):
         problems.append(f"found {report.drifted} of {len(spoiled)} spoiled contacts")
-    _seconds, report = timed_rederive()
+    _seconds, _cpu_seconds, report = timed_rederive()
     if report.drifted:
         problems.append(f"{report.drifted} still drifted after the repair")
     if problems:

@@ -5,9 +5,11 @@ time in days, then times:
   1. summary.histories: raw (customer, day) rows -> (x, t_x, T) for every customer,
   2. bgnbd.fit_bgnbd on all customers (identical histories grouped inside),
   3. scores.score: P(alive), E[purchases in 90 days], P(buy in 90 days) for every customer,
-and checks that the fit recovers the parameters. lifetimes 0.11.3 (a dev dependency) is timed
-on the first M customers (default 100,000; it is far slower) for a ratio against our fit on the
-same M.
+and checks that the fit recovers the parameters. Each figure has a same-run baseline and the
+ratio to it: the summary against a plain numpy reference (np.unique over packed
+(customer, day) keys; same result, checked), the scoring against E[Y] row by row, ungrouped;
+and lifetimes 0.11.3 (a dev dependency) is timed on the first M customers (default 100,000;
+it is far slower) for the fit and the scores, against ours on the same M.
 
     .venv/bin/python bench/bench_scoring_math.py [--customers 1000000] [--lifetimes 100000]
 """
@@ -22,8 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from customers.scoring import bgnbd, scores, simulate, summary  # noqa: E402
-from customers.scoring.bgnbd import BgNbdParams  # noqa: E402
+from customers.scoring import bgnbd, scores, simulate, summary
+from customers.scoring.bgnbd import BgNbdParams
 
 TRUTH = BgNbdParams(r=0.25, alpha=30.0, a=0.8, b=2.5)  # one purchase every ~4 months, in days
 AS_OF = np.datetime64("2025-01-01")
@@ -46,6 +48,26 @@ def _simulate(n, seed=0):
     return simulate.bgnbd_transactions(TRUTH, first_days, AS_OF, rng)
 
 
+def _reference_histories(customer, day):
+    """Plain numpy (x, t_x, T) of every customer, sorted by id: the summary's baseline."""
+    day = np.asarray(day, dtype="datetime64[D]").astype(np.int64)
+    cutoff = AS_OF.astype(np.int64)
+    kept = day <= cutoff
+    customer, day = np.asarray(customer, dtype=np.int64)[kept], day[kept]
+    lowest = day.min()
+    # One int64 key per (customer, day); the 2**20-day span (2,870 years) is never reached.
+    pairs = np.unique((customer << 20) + (day - lowest))
+    ids, starts, counts = np.unique(pairs >> 20, return_index=True, return_counts=True)
+    days = (pairs & (2**20 - 1)) + lowest
+    first, last = days[starts], days[starts + counts - 1]
+    return (ids, (counts - 1).astype(float), (last - first).astype(float),
+            (cutoff - first).astype(float))
+
+
+def _ratio(ours, baseline):
+    return f"{ours / baseline:.1f}x" if baseline else "-"
+
+
 def _report_recovery(fitted):
     print(f"fit: converged={fitted.converged} iterations={fitted.iterations} ({fitted.message})")
     for name in ("r", "alpha", "a", "b"):
@@ -60,6 +82,10 @@ def _time_lifetimes(h, m):
     x, t_x, age = h.frequency[:m], h.recency[:m], h.T[:m]
     ours, ours_s = _timed(
         f"ours: fit on the first {m:,} customers", lambda: bgnbd.fit_bgnbd(x, t_x, age)
+    )
+    _, ours_score_s = _timed(
+        f"ours: scores.score for the same {m:,}",
+        lambda: scores.score(ours, HORIZON_DAYS, x, t_x, age),
     )
     fitter = BetaGeoFitter()
     with warnings.catch_warnings():
@@ -82,6 +108,8 @@ def _time_lifetimes(h, m):
         f"ours r={ours.r:.4f} alpha={ours.alpha:.3f} a={ours.a:.4f} b={ours.b:.4f}"
     )
     print(f"  fit time ratio lifetimes/ours on {m:,} customers: {theirs_s / ours_s:.0f}x")
+    print(f"  scoring time ratio lifetimes (P(alive) + E[Y] only)/ours (+ P(buy)) on {m:,}: "
+          f"{_ratio(predict_s, ours_score_s)}")
 
 
 def main():
@@ -100,6 +128,15 @@ def main():
     h, t_summary = _timed(
         "summary.histories (rows -> x, t_x, T)", lambda: summary.histories(customer, day, AS_OF)
     )
+    reference, t_reference = _timed(
+        "  baseline: plain numpy (unique customer-days, per-customer min/max/count)",
+        lambda: _reference_histories(customer, day),
+    )
+    same = all(np.array_equal(a, b) for a, b in
+               zip(reference, (h.customer_ids, h.frequency, h.recency, h.T)))
+    print(f"  summary / numpy baseline: {_ratio(t_summary, t_reference)}; same histories: {same}")
+    if not same:
+        sys.exit("the summary and the numpy reference disagree")
     distinct = len(np.unique(np.c_[h.frequency, h.recency, h.T].view(np.dtype((np.void, 24)))))
     print(f"  {len(h.customer_ids):,} customers, {distinct:,} distinct histories")
     fitted, t_fit = _timed(
@@ -116,13 +153,19 @@ def main():
             fitted, HORIZON_DAYS, h.frequency, h.recency, h.T
         ),
     )
+    print(f"  scoring / row-by-row E[Y] baseline: {_ratio(t_score, t_direct)}")
     _report_recovery(fitted)
     print(
         f"  mean P(buy in {HORIZON_DAYS}d) {result.probability_purchase.mean():.4f}, "
         f"mean P(alive) {result.probability_alive.mean():.4f}"
     )
     if args.lifetimes:
-        _time_lifetimes(h, min(args.lifetimes, len(h.customer_ids)))
+        try:
+            _time_lifetimes(h, min(args.lifetimes, len(h.customer_ids)))
+        except ImportError:
+            print("lifetimes is not installed (requirements-dev.txt): no baseline for the fit")
+    else:
+        print("--lifetimes 0: no baseline for the fit")
 
 
 if __name__ == "__main__":

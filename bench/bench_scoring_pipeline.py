@@ -4,6 +4,9 @@ Simulates purchase days for N contacts (default 1,000,000) from a BG/NBD with kn
 (about ten purchase days per contact, joined over the last two years), adds spend, items and
 coupon use, then times pipeline.fit (on a sample of --sample contacts, default 200,000) and
 pipeline.score on every contact, and prints the backtest table and the peak memory (RSS).
+Same-run baseline, timed the same way: a plain BG/NBD on the same rows (summary.histories,
+bgnbd.fit_bgnbd on as many contacts as the sample, scores.score for all), with the ratio
+pipeline / plain BG/NBD: what the backtest, the other models and the choice cost on top.
 
     .venv/bin/python bench/bench_scoring_pipeline.py [--contacts 1000000] [--sample 200000]
 """
@@ -20,8 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from customers.scoring import pipeline, simulate  # noqa: E402
-from customers.scoring.bgnbd import BgNbdParams  # noqa: E402
+from customers.scoring import bgnbd, pipeline, simulate, summary
+from customers.scoring import scores as btyd_scores
+from customers.scoring.bgnbd import BgNbdParams
 
 TRUTH = BgNbdParams(r=0.5, alpha=15.0, a=0.3, b=3.0)  # ~ a purchase a month, slow dropout
 AS_OF = np.datetime64("2025-01-01")
@@ -50,6 +54,22 @@ def _timed(label, fn):
     elapsed = time.perf_counter() - start
     print(f"{label:<45} {elapsed:8.2f} s")
     return result, elapsed
+
+
+def plain_bgnbd(rows: pipeline.DayRows, sample: int) -> tuple[float, float]:
+    """The baseline: (seconds to summarise and fit a plain BG/NBD on `sample` contacts,
+    seconds to summarise and score every contact with it)."""
+    def fit():
+        h = summary.histories(rows.contact_ids, rows.days.astype("datetime64[D]"), AS_OF)
+        return bgnbd.fit_bgnbd(h.frequency[:sample], h.recency[:sample], h.T[:sample])
+
+    def score_all():
+        h = summary.histories(rows.contact_ids, rows.days.astype("datetime64[D]"), AS_OF)
+        return btyd_scores.score(params, HORIZON_DAYS, h.frequency, h.recency, h.T)
+
+    params, fit_s = _timed(f"  baseline: plain BG/NBD fit on {sample:,} contacts", fit)
+    _, score_s = _timed("  baseline: plain BG/NBD score all", score_all)
+    return fit_s, score_s
 
 
 def _print_reports(result: pipeline.FitResult) -> None:
@@ -86,6 +106,10 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(f"{'fit + score':<45} {fit_s + score_s:8.2f} s")
+    base_fit_s, base_score_s = plain_bgnbd(rows, min(args.sample, args.contacts))
+    print(f"pipeline / plain BG/NBD: fit {fit_s / base_fit_s:.1f}x, score all "
+          f"{score_s / base_score_s:.1f}x, both "
+          f"{(fit_s + score_s) / (base_fit_s + base_score_s):.1f}x")
     _print_reports(result)
     print(f"mean p_buy_again {scores.p_buy_again.mean():.4f}, mean p_alive "
           f"{scores.p_alive.mean():.4f}, total expected purchases "
