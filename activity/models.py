@@ -39,7 +39,7 @@ class WebsiteEvent(models.Model):
     received_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
     source = models.CharField(_("source"), max_length=32, default="api",
                               help_text=_("Where the event came from, such as the shop's name."))
-    external_id = models.CharField(
+    external_id = models.CharField(  # noqa: DJ001 - NULL, not "": unique only when given
         _("external id"), max_length=128, null=True, blank=True,
         help_text=_("The event's id in the source system; unique per source, so a retry is "
                     "recorded once."))

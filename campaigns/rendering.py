@@ -166,7 +166,7 @@ def _check_part(source: str, autoescape: bool) -> None:
         compiled.render(Context(_sample_context(), autoescape=autoescape))
     except (TemplateSyntaxError, TemplateDoesNotExist):
         raise
-    except Exception as error:  # noqa: BLE001 - any failure here would fail every message
+    except Exception as error:  # any failure here would fail every message
         problem = TemplateSyntaxError(f"{type(error).__name__}: {error}")
         if hasattr(error, "template_debug"):  # the engine's debug mode adds the line
             problem.template_debug = error.template_debug

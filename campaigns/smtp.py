@@ -136,7 +136,7 @@ class Outbound:
     def close(self) -> None:
         try:
             self.backend.close()  # Django's SMTP backend forgets the connection even on errors
-        except Exception:  # noqa: BLE001 - closing a broken connection is best effort
+        except Exception:  # closing a broken connection is best effort
             logger.debug("Closing the SMTP connection failed", exc_info=True)
 
     def send(self, email) -> None:

@@ -59,7 +59,7 @@ def run_sending_enqueue(run_id: int) -> None:
     A broker that is down only delays it: the periodic campaigns.send_due picks the rows up."""
     try:
         send_run_task.delay(run_id)
-    except Exception:  # noqa: BLE001 - any broker failure; the safety net covers it
+    except Exception:  # any broker failure; the safety net covers it
         logger.exception("Could not queue sending for campaign run %s; campaigns.send_due "
                          "will send it within a minute", run_id)
 

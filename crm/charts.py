@@ -121,7 +121,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *,
             format_html_join("", '<circle cx="{}" cy="{}" r="3" fill="{}">'
                                  '<title>{}</title></circle>',
                              ((_n(x), _n(y), colour, tip) for x, y, tip in points))))
-    body = format_html("{}{}{}{}", _axis(peak, fmt, low), format_html_join("", "{}", ((l,) for l in lines)),
+    body = format_html("{}{}{}{}", _axis(peak, fmt, low), format_html_join("", "{}", ((line,) for line in lines)),
                        _labels(labels, slot), _legend(series))
     return _frame(title, body)
 

@@ -8,13 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .celery import app
+
 _LABELS = {
     "broker": gettext_lazy("Message broker"),
     "worker": gettext_lazy("Celery worker"),
     "beat": gettext_lazy("Scheduler (beat)"),
 }
-
-from .celery import app
 
 
 

@@ -39,9 +39,9 @@ DEFAULT_SCHEDULES = [
 
 
 def register_default_schedules(apps, schedules=DEFAULT_SCHEDULES, time_zone: str = "UTC") -> None:
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")  # noqa: N806
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")  # noqa: N806
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")  # noqa: N806
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
     for schedule in schedules:
         if PeriodicTask.objects.filter(name=schedule.name).exists():
             continue

@@ -11,13 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from privacy.models import ConsentMethod
 
 from .models import Channel, Contact
+from .normalise import normalise_email
 from .owners import OWNER_REFUSED, owner_choices
+from .phones import normalise_phone
 
 # What staff can record consent as: what they witnessed, or what reached them.
 STAFF_CONSENT_METHODS = (ConsentMethod.STAFF_FORM, ConsentMethod.PUBLIC_FORM,
                          ConsentMethod.REQUEST)
-from .normalise import normalise_email
-from .phones import normalise_phone
 
 
 class ContactForm(forms.ModelForm):

@@ -134,7 +134,7 @@ class Purchase(models.Model):
         _("source"), max_length=32, default="manual",
         help_text=_("Where the record came from: manual, csv, api, demo, ..."),
     )
-    external_id = models.CharField(
+    external_id = models.CharField(  # noqa: DJ001 - NULL, not "": unique only when given
         _("external id"), max_length=128, null=True, blank=True,
         help_text=_("The order's id in the source system; unique per source."),
     )
@@ -317,6 +317,9 @@ class ScoringChunk(models.Model):
             models.UniqueConstraint(fields=["run", "number"], name="scoring_chunk_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.number}: {self.first_contact_id}-{self.last_contact_id}"
+
 
 class Note(models.Model):
     """What a member of staff wants colleagues to know about a contact."""
@@ -382,6 +385,9 @@ class KpiSnapshot(models.Model):
         verbose_name_plural = _("KPI snapshots")
         ordering = ["-computed_at", "-id"]
         get_latest_by = "computed_at"
+
+    def __str__(self) -> str:
+        return f"{self.computed_at:%Y-%m-%d %H:%M}"
 
 
 class ImportJob(models.Model):

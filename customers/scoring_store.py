@@ -91,8 +91,8 @@ _SCORE_COLUMNS = ("run_id", "contact_id", "scored_at", "p_buy_again", "p_alive",
                   "expected_purchases", "expected_value", "predicted_value_12m", "frequency",
                   "recency_days", "age_days")
 _SCORE_TYPES = {"run_id": ">i8", "contact_id": ">i8", "scored_at": ">i8",
-                **{name: ">f8" for name in _SCORE_COLUMNS[3:8]},
-                **{name: ">i4" for name in _SCORE_COLUMNS[8:]}}
+                **dict.fromkeys(_SCORE_COLUMNS[3:8], ">f8"),
+                **dict.fromkeys(_SCORE_COLUMNS[8:], ">i4")}
 # COPY binary tuple: field count, then (byte length, value) per field.
 _SCORE_DTYPE = np.dtype([("fields", ">i2"), *[
     item for name in _SCORE_COLUMNS for item in ((f"len_{name}", ">i4"), (name, _SCORE_TYPES[name]))

@@ -97,10 +97,6 @@ class ConsentWording(models.Model):
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} · {self.language} · {self.version}"
 
-    @property
-    def is_used(self) -> bool:
-        return self.pk is not None and self.records.exists()
-
     def save(self, *args, **kwargs) -> None:
         if self.is_used:
             raise ValidationError(_("This wording has been agreed to and cannot be changed; "
@@ -112,6 +108,10 @@ class ConsentWording(models.Model):
             raise ValidationError(_("This wording has been agreed to and cannot be deleted."),
                                   code="wording_used")
         return super().delete(*args, **kwargs)
+
+    @property
+    def is_used(self) -> bool:
+        return self.pk is not None and self.records.exists()
 
 
 class ConsentMethod(models.TextChoices):
@@ -168,11 +168,11 @@ class ConsentRecord(models.Model):
         indexes = [models.Index(fields=["contact", "occurred_at"],
                                 name="consent_contact_time_idx")]
 
+    def __str__(self) -> str:
+        verb = _("given") if self.given else _("withdrawn")
+        return f"#{self.contact_id} · {verb} · {self.occurred_at:%Y-%m-%d %H:%M}"
+
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
             raise ValidationError(_("Consent records cannot be changed."), code="append_only")
         super().save(*args, **kwargs)
-
-    def __str__(self) -> str:
-        verb = _("given") if self.given else _("withdrawn")
-        return f"#{self.contact_id} · {verb} · {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -208,7 +208,7 @@ def _headers(delivery: WebhookDelivery, body: bytes) -> dict[str, str]:
 def retry_delay(attempts: int) -> float:
     """Seconds before the next try after `attempts` failed ones (WEBHOOKS_BACKOFF_* settings)."""
     return backoff_seconds(attempts, base=conf.backoff_base_seconds(),
-                           cap=conf.backoff_cap_seconds(), rand=random.random())  # noqa: S311
+                           cap=conf.backoff_cap_seconds(), rand=random.random())
 
 
 def _record(delivery: WebhookDelivery, result: PostResult) -> float | None:

@@ -62,8 +62,8 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")  # noqa: N806
-    Permission = apps.get_model("auth", "Permission")  # noqa: N806
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
     for name, specs in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=name)
         group.permissions.set(list(_permissions(Permission, specs)))

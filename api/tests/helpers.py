@@ -20,7 +20,8 @@ def publish_score(contact, **values) -> ContactScore:
         status=ScoringRun.Status.SUCCEEDED, publish=True, trigger=ScoringRun.Trigger.COMMAND,
         as_of=timezone.localdate(), horizon_days=90, finished_at=timezone.now(),
         chosen_model="bgnbd")
-    defaults = dict(scored_at=timezone.now() - dt.timedelta(hours=1), p_buy_again=0.42,
-                    p_alive=0.8, expected_purchases=1.5, expected_value=30.0,
-                    predicted_value_12m=120.0, frequency=2, recency_days=100, age_days=200)
+    defaults = {"scored_at": timezone.now() - dt.timedelta(hours=1), "p_buy_again": 0.42,
+                "p_alive": 0.8, "expected_purchases": 1.5, "expected_value": 30.0,
+                "predicted_value_12m": 120.0, "frequency": 2, "recency_days": 100,
+                "age_days": 200}
     return ContactScore.objects.create(run=run, contact=contact, **{**defaults, **values})

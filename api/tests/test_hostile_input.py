@@ -264,7 +264,7 @@ def test_the_refusal_names_where_the_nul_is(manager_api, world):
 
 def test_nesting_up_to_the_limit_is_read(manager_api, world):
     properties = "[" * 29 + "1" + "]" * 29  # 32 levels with the list, the event, properties
-    body = f'[{{"email": "a@example.com", "kind": "custom", "name": "x", "occurred_at": '
+    body = '[{"email": "a@example.com", "kind": "custom", "name": "x", "occurred_at": '
     body += f'"{RECENT}", "properties": {{"deep": {properties}}}}}]'
 
     response = manager_api.post("/api/events/", body, content_type="application/json")

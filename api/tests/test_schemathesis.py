@@ -10,7 +10,6 @@ walked here with its Hypothesis strategies.)
 """
 import pytest
 import schemathesis
-from django.conf import settings
 from django.core.cache import cache
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings

@@ -125,7 +125,7 @@ def _settle_after_error(batch: _Batch, rest: list[Message], claimed_at: dt.datet
     try:
         batch.flush()
         release_unsent(rest, claimed_at)
-    except Exception:  # noqa: BLE001 - recovery handles what is left; keep the first error
+    except Exception:  # recovery handles what is left; keep the first error
         logger.exception("Could not settle the rest of a sending batch")
 
 

@@ -96,7 +96,8 @@ def test_twenty_sigkilled_children_the_run_is_done_within_two_minutes_of_the_las
             assert not run_done(run), f"the run ended after {kills} kills: make it longer"
             before = len(smtp_sink.received)
             # A child is busy once it has sent a few emails of its batch.
-            assert wait_for(lambda: len(smtp_sink.received) >= before + 5, timeout=60), \
+            assert wait_for(lambda before=before: len(smtp_sink.received) >= before + 5,
+                            timeout=60), \
                 (outbox(run), worker.output()[-3000:])
             children = worker.children()
             if children:

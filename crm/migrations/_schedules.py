@@ -42,9 +42,9 @@ SCHEDULES_2026_12_07 = (
 def register(apps, schedules, time_zone: str) -> None:
     """Create each schedule whose name is not taken yet; existing ones (and managers' edits to
     them) stay as they are."""
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")  # noqa: N806
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")  # noqa: N806
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")  # noqa: N806
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
     for schedule in schedules:
         if PeriodicTask.objects.filter(name=schedule.name).exists():
             continue

@@ -5,9 +5,9 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "local-development-only-not-secret")
 os.environ.setdefault("DJANGO_DEBUG", "true")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 
-from .base import *  # noqa: E402,F403
+from .base import *
 
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns otherwise
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns otherwise
 # Webhooks may go to a plain-http receiver on this machine (production: https only).
 WEBHOOKS_ALLOW_HTTP = True
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True

@@ -12,26 +12,26 @@ for _name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDI
     if not _env.str(_name, default=""):
         raise ImproperlyConfigured(f"Set the {_name} environment variable")
 
-from .base import *  # noqa: E402,F403
+from .base import *
 
 # Web, worker and beat write at once, backups use pg_dump, and the code has PostgreSQL and
 # SQLite variants only: a SQLite file here is a mistake (an env file copied from development).
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F405
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://...) in "
                                "production; SQLite is for development and tests")
 
 DEBUG = False
-STORAGES["staticfiles"] = {  # noqa: F405
+STORAGES["staticfiles"] = {
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
 }
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)  # noqa: F405
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # A balancer that ends TLS probes the machines over plain HTTP: a 301 would read as "down".
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)  # noqa: F405
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)  # noqa: F405
-SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)  # noqa: F405
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
@@ -46,7 +46,7 @@ X_FRAME_OPTIONS = "DENY"
 
 # gunicorn sits behind nginx (deploy/nginx/crm.conf), which writes the client address into
 # X-Forwarded-For; add one for each proxy or load balancer in front of nginx that appends too.
-CRM_TRUSTED_PROXY_COUNT = env.int("CRM_TRUSTED_PROXY_COUNT", default=1)  # noqa: F405
+CRM_TRUSTED_PROXY_COUNT = env.int("CRM_TRUSTED_PROXY_COUNT", default=1)
 
 # Links in emails (unsubscribe, surveys) must point at the public site, over HTTPS.
-CRM_PUBLIC_URL = env.str("CRM_PUBLIC_URL", default=f"https://{ALLOWED_HOSTS[0]}")  # noqa: F405
+CRM_PUBLIC_URL = env.str("CRM_PUBLIC_URL", default=f"https://{ALLOWED_HOSTS[0]}")

@@ -44,12 +44,12 @@ def snapshot() -> dict:
     from django.apps import apps
     from django.db import connection
 
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")  # noqa: N806
-    Group = apps.get_model("auth", "Group")  # noqa: N806
-    Permission = apps.get_model("auth", "Permission")  # noqa: N806
-    EmailTemplate = apps.get_model("campaigns", "EmailTemplate")  # noqa: N806
-    Campaign = apps.get_model("campaigns", "Campaign")  # noqa: N806
-    ConsentWording = apps.get_model("privacy", "ConsentWording")  # noqa: N806
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    EmailTemplate = apps.get_model("campaigns", "EmailTemplate")
+    Campaign = apps.get_model("campaigns", "Campaign")
+    ConsentWording = apps.get_model("privacy", "ConsentWording")
 
     schedules = [
         {"name": task.name, "task": task.task,

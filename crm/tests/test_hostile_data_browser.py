@@ -108,8 +108,8 @@ def shipped_templates() -> None:
         # Template source: markup, but no {{ 7*7 }} (in a template that is a syntax error).
         name=f"Hostile {ALL}"[:100], subject=f"{IMG} {SVG} {{{{ contact.first_name }}}}",
         body_text=f"{SCRIPT} Dear {{{{ contact.first_name }}}} {{{{ contact.last_name }}}}",
-        body_html=f"<p style=\"color:#333\">Dear {{{{ contact.first_name }}}}</p>"
-                  f"<p>{{{{ contact.email }}}}</p>")
+        body_html="<p style=\"color:#333\">Dear {{ contact.first_name }}</p>"
+                  "<p>{{ contact.email }}</p>")
 
 
 def hostile_data(manager, sales_user) -> Contact:

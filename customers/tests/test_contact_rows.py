@@ -1,5 +1,4 @@
 """The contact list's rows (customers.templatetags.contact_rows): what a salesperson reads."""
-import datetime as dt
 import re
 
 import pytest

@@ -41,8 +41,8 @@ CAMPAIGN = {
 
 
 def create(apps, schema_editor):
-    EmailTemplate = apps.get_model("campaigns", "EmailTemplate")  # noqa: N806
-    Campaign = apps.get_model("campaigns", "Campaign")  # noqa: N806
+    EmailTemplate = apps.get_model("campaigns", "EmailTemplate")
+    Campaign = apps.get_model("campaigns", "Campaign")
     # Unless they exist (by name).
     template, _created = EmailTemplate.objects.get_or_create(
         name=TEMPLATE["name"], defaults=TEMPLATE)

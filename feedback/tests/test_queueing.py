@@ -51,7 +51,7 @@ def test_too_recent_purchases_wait(survey_campaign):
 
 
 def test_a_missed_day_is_caught_up_but_older_purchases_are_not(survey_campaign):
-    caught_up, too_old = buyer(9), buyer(10)
+    caught_up, _too_old = buyer(9), buyer(10)
 
     surveys_queue()
 

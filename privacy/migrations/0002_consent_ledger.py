@@ -33,7 +33,7 @@ INITIAL_WORDINGS = {
 
 def seed_wordings(apps, schema_editor):
     """Create version 1 for each (purpose, language) that has no wording yet."""
-    ConsentWording = apps.get_model("privacy", "ConsentWording")  # noqa: N806
+    ConsentWording = apps.get_model("privacy", "ConsentWording")
     for (purpose, language), text in INITIAL_WORDINGS.items():
         if not ConsentWording.objects.filter(purpose=purpose, language=language).exists():
             ConsentWording.objects.create(purpose=purpose, language=language,

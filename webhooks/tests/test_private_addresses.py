@@ -36,7 +36,7 @@ def dns(monkeypatch) -> FakeDNS:
     lookups = records.lookups
     real = socket.getaddrinfo
 
-    def fake_getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):  # noqa: A002
+    def fake_getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
         lookups.append(host)
         try:
             ipaddress.ip_address(host)
@@ -59,7 +59,7 @@ def dns(monkeypatch) -> FakeDNS:
     ("10.1.2.3", "private"), ("172.16.0.1", "private"), ("192.168.1.1", "private"),
     ("fc00::1", "private"), ("fd12:3456::1", "private"),
     ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
-    ("0.0.0.0", "unspecified"), ("::", "unspecified"),  # noqa: S104 - the address under test
+    ("0.0.0.0", "unspecified"), ("::", "unspecified"),  # the address under test
     ("224.0.0.1", "multicast"), ("ff02::1", "multicast"), ("240.0.0.1", "reserved"),
     ("100.64.0.1", "not public"), ("192.0.2.1", "private"),
     ("::ffff:127.0.0.1", "loopback"), ("::ffff:10.0.0.1", "private"),
