@@ -19,6 +19,7 @@ The holder writes each entry's last run and run count right after sending it, an
 takes over re-reads the schedule first, so it neither re-sends what the previous holder sent nor
 writes back a stale run count.
 """
+import copy
 import datetime as dt
 import logging
 import os
@@ -127,6 +128,18 @@ class LeasedDatabaseScheduler(DatabaseScheduler):
             return max(self._next_check - time.monotonic(), 0.1)
         delay = super().tick(*args, **kwargs)
         return max(min(delay, self._next_check - time.monotonic()), 0)
+
+    def populate_heap(self, *args, **kwargs) -> None:
+        super().populate_heap(*args, **kwargs)
+        # The heap now holds the schedule as just read, and that is the schedule the next tick
+        # must compare with. When the schedule changed *during* this rebuild (another beat
+        # starting up writes its default entries), django-celery-beat re-read it in the middle
+        # (new entry objects, heap marked stale) while the tick had already copied the old one;
+        # the next tick then saw a difference and rebuilt the heap from those new entries,
+        # whose last run predates the send just made: the same job went out twice (seen with
+        # two real beats, 20 ms apart).
+        self.old_schedulers = copy.copy(self._schedule)
+        self._heap_invalidated = False
 
     def lease_check(self) -> None:
         """Take or renew the lease, record this process; switch between sending and standby."""

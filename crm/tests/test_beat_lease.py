@@ -186,3 +186,21 @@ def test_a_database_error_while_checking_means_not_sending(beat, monkeypatch, ca
 
     assert sends(first) == 1
     assert "cannot check the beat lease" in caplog.text
+
+
+def test_a_schedule_change_during_the_first_tick_does_not_send_a_job_twice(beat):
+    """Seen with two real beats: the other beat's start-up wrote the schedule (its default
+    entries) while this one took the lease; django-celery-beat re-read the schedule in the
+    middle of the tick, left its heap marked stale, and the next tick rebuilt the heap from an
+    entry whose last run was from before the send: the job went out twice, 20 ms apart."""
+    from django_celery_beat.models import PeriodicTasks
+
+    periodic_job(every=60, period=IntervalSchedule.SECONDS)
+    scheduler = beat()
+    PeriodicTasks.update_changed()  # another process changed the schedule meanwhile
+
+    for _ in range(3):
+        scheduler.tick()
+
+    assert sends(scheduler) == 1
+    assert run_count() == 1
