@@ -162,6 +162,8 @@ def _finish(run_id: int, status: str) -> None:
     with transaction.atomic():
         claimed = ScoringRun.objects.filter(pk=run_id, status=Status.RUNNING).update(
             status=status, finished_at=timezone.now())
+        if claimed:  # the run's work list goes with it: whoever sees it finished sees none
+            ScoringChunk.objects.filter(run_id=run_id).delete()
     if claimed and status == Status.SUCCEEDED:
         _drop_superseded_scores(run_id)
 
