@@ -15,18 +15,24 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views import defaults
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # Connection refused or lost, server shutting down or starting up, too many connections...
 # PostgreSQL reports all of them as one of these two.
 DATABASE_OUTAGE_ERRORS = (OperationalError, InterfaceError)
+# Redis (sessions are cached there, API throttles count there) refusing or timing out: the page
+# cannot be served either, and it is as temporary.
+OUTAGE_ERRORS = DATABASE_OUTAGE_ERRORS + (RedisConnectionError, RedisTimeoutError)
 RETRY_AFTER_SECONDS = 60
 
 
-def is_database_outage(error: BaseException | None) -> bool:
-    """The error, or one it was raised from or while handling, is a database connection error."""
+def is_outage(error: BaseException | None) -> bool:
+    """The error, or one it was raised from or while handling, is a database or Redis
+    connection error."""
     seen = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, DATABASE_OUTAGE_ERRORS):
+        if isinstance(error, OUTAGE_ERRORS):
             return True
         seen.add(id(error))
         # `raise ... from None` says the error it was handling does not matter.
@@ -36,7 +42,7 @@ def is_database_outage(error: BaseException | None) -> bool:
 
 def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
     """handler500: Django calls it while handling the exception, so sys.exc_info() has it."""
-    if is_database_outage(sys.exc_info()[1]):
+    if is_outage(sys.exc_info()[1]):
         return service_unavailable(request)
     return defaults.server_error(request, template_name)
 

@@ -6,7 +6,7 @@ from django.test import Client
 from django.utils import translation
 
 from api.tests.helpers import token_client
-from crm.errors import is_database_outage
+from crm.errors import is_outage
 
 pytestmark = pytest.mark.django_db
 
@@ -131,9 +131,33 @@ def _raised_while_handling(outer: Exception, inner: Exception, *, hide: bool = F
 
 
 def test_an_error_raised_from_a_database_error_counts_as_an_outage():
-    assert is_database_outage(_raised(InterfaceError("connection already closed")))
-    assert is_database_outage(_raised_while_handling(RuntimeError(), OperationalError()))
-    assert not is_database_outage(_raised(ValueError()))
+    assert is_outage(_raised(InterfaceError("connection already closed")))
+    assert is_outage(_raised_while_handling(RuntimeError(), OperationalError()))
+    assert not is_outage(_raised(ValueError()))
     # `raise ... from None`: the code said the database error does not matter.
-    assert not is_database_outage(
+    assert not is_outage(
         _raised_while_handling(RuntimeError(), OperationalError(), hide=True))
+
+
+def test_a_redis_outage_counts_as_an_outage_too():
+    """Sessions are cached in Redis and API throttles count there: a page that cannot reach it
+    is as unavailable, and as temporarily, as one that cannot reach the database."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    assert is_outage(_raised(RedisConnectionError("Error 111 connecting to 127.0.0.1:6379")))
+    assert is_outage(_raised(RedisTimeoutError("Timeout reading from socket")))
+
+
+def test_a_page_whose_session_store_is_down_answers_503(signed_in, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def refuse(*args, **kwargs):
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    from django.contrib.sessions.backends.base import SessionBase
+
+    monkeypatch.setattr(SessionBase, "_session", property(refuse))
+
+    response = signed_in.get("/contacts/")
+
+    _assert_unavailable_page(response)
