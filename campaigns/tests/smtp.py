@@ -12,7 +12,6 @@ seconds before the final reply: longer than EMAIL_TIMEOUT makes the client time 
 import asyncio
 import email
 import email.policy
-import socket
 import threading
 import time
 from collections import Counter
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from crm.tests.servers import free_port
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,6 @@ class SmtpSink:
                 return True
             time.sleep(0.01)
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class SinkServer:

@@ -8,7 +8,6 @@ binds its own loopback address (127.0.0.2, 127.0.0.3, ...).
 import http.client
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 from django.core import signing
 
+from crm.tests.servers import accepts, free_port
 from support.public import _SALT, LIMIT_PER_HOUR
 
 from .support import DEPLOY_DIR, REPO_DIR, VENV_BIN
@@ -71,12 +71,6 @@ def nginx_conf(prefix: Path, port: int, upstream: Path) -> str:
     """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def run_manage(environ: dict[str, str], *args: str) -> None:
     subprocess.run([str(VENV_BIN / "python"), "manage.py", *args], cwd=REPO_DIR, env=environ,
                    check=True, capture_output=True, timeout=300)
@@ -91,14 +85,6 @@ def wait_until_up(check, process: subprocess.Popen, log: Path, what: str) -> Non
             return
         time.sleep(0.1)
     raise AssertionError(f"{what} did not start: {log.read_text()}")
-
-
-def accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 @dataclass
