@@ -42,8 +42,13 @@ run: demo
 	@PORT=$(PORT) CRM_PUBLIC_URL='$(CRM_PUBLIC_URL)' $(BIN)/python manage.py print_welcome
 	PORT=$(PORT) CRM_PUBLIC_URL='$(CRM_PUBLIC_URL)' $(BIN)/honcho -f Procfile start
 
+# Test processes (pytest-xdist): each gets its own test database and Redis database.
+# `--dist load` hands tests out in pytest-django's order (database tests before the
+# transactional ones that empty the tables), so that order holds in every process.
+TEST_PROCESSES ?= 2
+
 test: install
-	DJANGO_SETTINGS_MODULE=crm.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	DJANGO_SETTINGS_MODULE=crm.settings.test $(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist load $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
 
 # Needs the production environment (DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL, REDIS_URL).

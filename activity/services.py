@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -205,8 +206,9 @@ def events_record(*, events: Sequence[dict], now: dt.datetime | None = None
         results: list[EventResult | None] = [None] * len(items)
         for index in sorted(range(len(items)), key=lambda i: _write_order(items[i])):
             results[index] = _event_write(**items[index], now=now)
-        _start_campaigns(results, now)
-    return results
+        written = cast(list[EventResult], results)  # every index was filled above
+        _start_campaigns(written, now)
+    return written
 
 
 def _write_order(item: dict) -> tuple[str, str]:

@@ -14,7 +14,8 @@ def contact_emails(*, contact, limit: int = 50) -> list:
     bought = list(contact.purchases.counted().values_list("purchased_at", flat=True))
     for email in emails:
         window = dt.timedelta(days=email.campaign.uplift_window_days)
-        email.bought_after = email.sent_at is not None and any(
+        # An attribute for the template, on the model instance.
+        email.bought_after = email.sent_at is not None and any(  # type: ignore[attr-defined]
             email.sent_at <= when < email.sent_at + window for when in bought)
     return emails
 

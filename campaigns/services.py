@@ -245,7 +245,7 @@ def event_messages_write(campaign: Campaign, contact_ids: list[int], *,
 def purchase_events(*, contact_id: int) -> list[str]:
     """The lifecycle events a new purchase just caused for this contact."""
     count = Contact.objects.filter(pk=contact_id).values_list("purchase_count", flat=True).first()
-    events = []
+    events: list[str] = []
     if count == 1:
         events.append(Campaign.Event.FIRST_PURCHASE)
     if count == 2:

@@ -68,7 +68,7 @@ def contact_export(contact: Contact) -> dict:
     and its current score. The JSON and the CSV files carry the same columns.
     """
     person = Person(contact=contact, email=contact.email)
-    data = {"format": EXPORT_FORMAT, "exported_at": timezone.now().isoformat()}
+    data: dict[str, object] = {"format": EXPORT_FORMAT, "exported_at": timezone.now().isoformat()}
     for section in export_sections():
         rows = [{name: _plain(value) for name, value in row.items()}
                 for row in section.export_rows(person)]
@@ -167,7 +167,7 @@ def _redact_admin_log(targets: list[tuple[type, list]]) -> int:
 def _erase_everywhere(person: Person) -> dict[str, int]:
     """Each app's declared erasure, then the admin history that quoted those rows."""
     targets = _admin_log_targets(person)
-    counts = {}
+    counts: dict[str, int] = {}
     for section in personal_data.sections():
         changed = section.erase_rows(person)
         if section.counted_as:

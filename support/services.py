@@ -32,7 +32,7 @@ def _targets(priority: str) -> tuple[int, int]:
     target = ServiceTarget.objects.filter(priority=priority).first()
     if target is not None:
         return target.first_response_hours, target.resolution_hours
-    return DEFAULT_TARGETS[priority]
+    return DEFAULT_TARGETS[Priority(priority)]
 
 
 def case_open(*, contact: Contact, subject: str, description: str = "", channel: str,

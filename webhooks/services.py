@@ -214,7 +214,7 @@ def retry_delay(attempts: int) -> float:
 def _record(delivery: WebhookDelivery, result: PostResult) -> float | None:
     now = timezone.now()
     attempts = delivery.attempts + 1
-    changes = {"attempts": attempts, "last_status_code": result.status_code,
+    changes: dict[str, object] = {"attempts": attempts, "last_status_code": result.status_code,
                "last_error": result.error}
     retry_in = None
     if result.ok:

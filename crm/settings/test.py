@@ -4,6 +4,22 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 
+
+def _redis_url_of_this_test_process(url: str, worker: str) -> str:
+    """pytest-xdist runs the suite in several processes (gw0, gw1, ...): each gets a Redis
+    database of its own (the URL's number + 1 + the worker's), as pytest-django gives each a
+    test database of its own, so one process's Celery worker never takes another's tasks."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + 1 + int(worker.removeprefix('gw'))}"))
+
+
+if os.environ.get("REDIS_URL") and os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["REDIS_URL"] = _redis_url_of_this_test_process(
+        os.environ["REDIS_URL"], os.environ["PYTEST_XDIST_WORKER"])
+
 from .base import *
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns otherwise
