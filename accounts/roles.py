@@ -21,6 +21,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "privacy.*",
         "webhooks.*",
         "activity.*",
+        "dashboard.*",
         "authtoken.*",
         "auth.view_group",
     ],

@@ -12,7 +12,3 @@ class ActivityConfig(AppConfig):
         from .personal_data import SECTIONS
 
         register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it
-
-        from .customer_hooks import register as register_customer_hooks
-
-        register_customer_hooks()  # website actions on the contact page (customers.hooks)

@@ -55,8 +55,8 @@ def prepare() -> str:
 
     from accounts.models import User
     from accounts.roles import SALES_STAFF
-    from customers.kpis import kpis_refresh
-    from customers.models import KpiSnapshot
+    from dashboard.kpis import kpis_refresh
+    from dashboard.models import KpiSnapshot
     from customers.scoring_runs import current_run
 
     if current_run() is None:

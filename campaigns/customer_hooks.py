@@ -8,7 +8,6 @@ from .coupons import CodeOutcome, purchase_codes_apply, purchase_codes_reapply
 from .imported_codes import imported_codes_apply
 from .purchase_events import purchases_events_fire
 from .referrals import referral_reward_withdraw
-from .selectors import contact_coupons, contact_emails
 from .triggers import purchase_events_fire
 
 _GOOD_NEWS = (CodeOutcome.REDEEMED, CodeOutcome.REFERRAL_RECORDED)
@@ -25,16 +24,6 @@ def _code_outcome_label(outcome: str) -> hooks.CodeMessage | None:
                              no_code=outcome == CodeOutcome.NO_CODE)
 
 
-def _contact_page(request, contact) -> dict:
-    """The contact page's emails and coupons, for those who may see them."""
-    sections = {}
-    if request.user.has_perm("campaigns.view_message"):
-        sections["emails"] = contact_emails(contact=contact)
-    if request.user.has_perm("campaigns.view_coupon"):
-        sections["coupons"] = contact_coupons(contact=contact)
-    return sections
-
-
 def register() -> None:
     hooks.purchase_created.register(purchase_codes_apply)
     hooks.purchase_code_changed.register(purchase_codes_reapply)
@@ -43,4 +32,3 @@ def register() -> None:
     hooks.purchases_imported.register(imported_codes_apply)
     hooks.purchases_committed.register(purchases_events_fire)
     hooks.code_outcome_label.register(_code_outcome_label)
-    hooks.contact_page.register(_contact_page)

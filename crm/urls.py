@@ -15,7 +15,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/language/", accounts_views.language_update, name="language_update"),
-    path("contacts/", include("customers.urls")),
+    path("contacts/", include("customers.urls")),  # the import pages
+    path("contacts/", include("dashboard.urls")),  # the sales pages
     path("email/", include("campaigns.urls")),
     path("feedback/", include("feedback.urls")),
     path("cases/", include("support.urls")),

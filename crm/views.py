@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("customers:today")
+    return redirect("dashboard:today")
 
 
 @never_cache

@@ -1,4 +1,4 @@
-"""Where the apps built on customers react to what customers does, and add to its pages.
+"""Where the apps built on customers react to what customers does, and add to its admin.
 
 customers sits below campaigns, feedback, support, activity, webhooks, privacy and the api, so
 it never imports them (customers/tests/test_import_direction.py fails if it does). When
@@ -165,15 +165,8 @@ def stage_watchers(*, announce: bool = True) -> StageWatcher:
     return StageWatchers(stage_watch.call() if announce else [])
 
 
-# --- Reads: pages and figures that show what higher apps hold -------------------------------
-# These move to the dashboard app once it exists; until then customers' pages ask here.
-
-# (request, contact) -> dict for the contact page's context (sections the user may see:
-# each function checks its own permission). The timeline is built from this context.
-contact_page: Hook[[Any, Any], Mapping] = Hook("contact_page")
-
-# (request, *, owner) -> dict for the Today page (owner: the user whose lists, or None).
-today_page: Hook[..., Mapping] = Hook("today_page")
+# --- The admin and the screens: what higher apps add to customers' own doors ---------------
+# (The sales pages' reads are the dashboard app's: it sits on top and asks each app itself.)
 
 # () -> list of admin actions for the Contact admin. privacy: export and erase personal data.
 contact_admin_actions: Hook[[], list] = Hook("contact_admin_actions")
@@ -182,21 +175,6 @@ contact_admin_actions: Hook[[], list] = Hook("contact_admin_actions")
 def contact_admin_actions_all() -> list:
     return [action for actions in contact_admin_actions.call() for action in actions]
 
-
-# (request) -> dict for the KPI page.
-kpi_page: Hook[[Any], Mapping] = Hook("kpi_page")
-
-# (start: date) -> {"YYYY-MM": value} for the KPI snapshot's monthly series, by series name
-# ({"nps": {...}}). feedback: NPS by month.
-kpi_monthly: Hook[[Any], Mapping] = Hook("kpi_monthly")
-
-# () -> {name: Q on Contact} counted per score band in the KPI snapshot.
-# feedback: answered/promoters/detractors; support: open_cases.
-contact_counts: Hook[[], Mapping] = Hook("contact_counts")
-
-# () -> {name: expression} annotated on the call list's ContactScore rows (OuterRef("contact")
-# is the contact). feedback: latest_survey; support: open_cases.
-score_row_annotations: Hook[[], Mapping] = Hook("score_row_annotations")
 
 @dataclass(frozen=True)
 class CodeMessage:

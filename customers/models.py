@@ -373,23 +373,6 @@ class FollowUp(models.Model):
         return self.done_at is not None
 
 
-class KpiSnapshot(models.Model):
-    """Dashboard figures computed by a background job, so no page scans all purchases."""
-
-    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
-    seconds = models.FloatField(_("seconds to compute"), default=0)
-    data = models.JSONField(_("figures"), default=dict)
-
-    class Meta:
-        verbose_name = _("KPI snapshot")
-        verbose_name_plural = _("KPI snapshots")
-        ordering = ["-computed_at", "-id"]
-        get_latest_by = "computed_at"
-
-    def __str__(self) -> str:
-        return f"{self.computed_at:%Y-%m-%d %H:%M}"
-
-
 class ImportJob(models.Model):
     """One CSV upload from the dashboard: preview (a dry run), then the import, as Celery tasks.
 

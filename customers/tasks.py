@@ -5,7 +5,6 @@ from celery import shared_task
 from crm.locks import single_run
 
 from . import hooks
-from .kpis import kpis_refresh
 from .models import ScoringRun
 from .scoring_runs import (
     contact_scores_refresh,
@@ -82,12 +81,6 @@ def purchases_imported_task(counts_before: list[list[int]], historical: bool) ->
         logger.exception("Could not re-score %d contacts after an import", len(before))
     if not historical:
         hooks.purchases_committed.call(before)  # campaigns: first/repeat/Nth purchase events
-
-
-@shared_task(name="customers.refresh_kpis", ignore_result=True)
-@single_run("customers.refresh_kpis")  # one pass over every purchase is enough
-def refresh_kpis_task() -> None:
-    kpis_refresh()
 
 
 @shared_task(name="customers.import_preview", ignore_result=True)

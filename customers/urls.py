@@ -1,22 +1,10 @@
 from django.urls import path
 
-from . import import_views, views
+from . import import_views
 
 app_name = "customers"
 
 urlpatterns = [
-    path("", views.ContactListView.as_view(), name="contact_list"),
-    path("today/", views.TodayView.as_view(), name="today"),
-    path("export.csv", views.ContactExportView.as_view(), name="contact_export"),
-    path("kpis/", views.KpiView.as_view(), name="kpis"),
-    path("new/", views.ContactCreateView.as_view(), name="contact_create"),
-    path("<int:pk>/", views.ContactDetailView.as_view(), name="contact_detail"),
-    path("<int:pk>/purchases/new/", views.PurchaseCreateView.as_view(), name="purchase_create"),
-    path("<int:pk>/notes/new/", views.NoteCreateView.as_view(), name="note_create"),
-    path("<int:pk>/owner/", views.OwnerChangeView.as_view(), name="owner_change"),
-    path("<int:pk>/follow-ups/new/", views.FollowUpCreateView.as_view(), name="follow_up_create"),
-    path("follow-ups/", views.MyFollowUpsView.as_view(), name="my_follow_ups"),
-    path("follow-ups/<int:pk>/done/", views.follow_up_toggle, name="follow_up_toggle"),
     path("imports/", import_views.ImportUploadView.as_view(), name="import_list"),
     path("imports/<int:pk>/", import_views.ImportPreviewView.as_view(), name="import_preview"),
     path("imports/<int:pk>/start/", import_views.ImportStartView.as_view(), name="import_start"),

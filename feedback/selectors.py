@@ -182,3 +182,11 @@ def detractors_q() -> Q:
 def answered_q() -> Q:
     """Contacts who answered at least one survey."""
     return Q(Exists(SurveyResponse.objects.filter(contact=OuterRef("pk"))))
+
+
+def contact_latest_survey_score() -> Subquery:
+    """The latest survey score of the contact OuterRef("contact") (an annotation on rows that
+    point to a contact: the call list's scores)."""
+    latest = SurveyResponse.objects.filter(contact=OuterRef("contact")).order_by(
+        "-created_at", "-id").values("score")[:1]
+    return Subquery(latest)

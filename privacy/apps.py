@@ -27,4 +27,4 @@ class PrivacyConfig(AppConfig):
 
         from .customer_hooks import register as register_customer_hooks
 
-        register_customer_hooks()  # consent history on the contact page (customers.hooks)
+        register_customer_hooks()  # export and erasure in the Contact admin (customers.hooks)

@@ -14,7 +14,3 @@ class SupportConfig(AppConfig):
         from .personal_data import SECTIONS
 
         register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it
-
-        from .customer_hooks import register as register_customer_hooks
-
-        register_customer_hooks()  # cases on customers' pages and figures (customers.hooks)

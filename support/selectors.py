@@ -1,6 +1,8 @@
 import datetime as dt
 
 from django.db.models import Case as When_, DateTimeField, Exists, F, OuterRef, Q, QuerySet, When
+from django.db.models import Count, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import Case
@@ -34,6 +36,15 @@ def contact_cases(*, contact) -> QuerySet[Case]:
 def open_case_q() -> Q:
     """Contacts with at least one case not solved yet (an audience filter)."""
     return Q(Exists(Case.objects.filter(contact=OuterRef("pk")).exclude(status=Case.Status.SOLVED)))
+
+
+def contact_open_cases_count() -> Coalesce:
+    """The open cases of the contact OuterRef("contact") (an annotation on rows that point to
+    a contact: the call list's scores)."""
+    open_cases = (Case.objects.filter(contact=OuterRef("contact"))
+                  .exclude(status=Case.Status.SOLVED).order_by().values("contact")
+                  .annotate(n=Count("id")).values("n"))
+    return Coalesce(Subquery(open_cases), 0)
 
 
 def case_to_confirm(*, case_id: int, address_digest: str) -> Case | None:

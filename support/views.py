@@ -27,7 +27,7 @@ from .tokens import case_confirm_token_read
 
 
 def _contact_page(contact_id: int) -> HttpResponseRedirect:
-    return HttpResponseRedirect(reverse("customers:contact_detail", args=[contact_id]))
+    return HttpResponseRedirect(reverse("dashboard:contact_detail", args=[contact_id]))
 
 
 @require_POST

@@ -188,10 +188,10 @@ def test_admin_post_without_csrf_token_is_refused(manager):
 
 def dashboard_pages(contact: Contact) -> list[str]:
     return [
-        reverse("customers:contact_list"),
-        reverse("customers:contact_detail", args=[contact.pk]),
-        reverse("customers:contact_create"),
-        reverse("customers:purchase_create", args=[contact.pk]),
+        reverse("dashboard:contact_list"),
+        reverse("dashboard:contact_detail", args=[contact.pk]),
+        reverse("dashboard:contact_create"),
+        reverse("dashboard:purchase_create", args=[contact.pk]),
     ]
 
 
@@ -216,8 +216,8 @@ def test_view_only_user_cannot_record_purchases(client):
     user.user_permissions.add(Permission.objects.get(codename="view_contact"))
     contact = ContactFactory()
     client.force_login(user)
-    assert client.get(reverse("customers:contact_detail", args=[contact.pk])).status_code == 200
-    assert client.get(reverse("customers:purchase_create", args=[contact.pk])).status_code == 403
+    assert client.get(reverse("dashboard:contact_detail", args=[contact.pk])).status_code == 200
+    assert client.get(reverse("dashboard:purchase_create", args=[contact.pk])).status_code == 403
 
 
 # --- CSRF -----------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ def csrf_client(sales_user):
 
 def test_purchase_post_without_csrf_token_is_refused(csrf_client):
     contact = ContactFactory()
-    response = csrf_client.post(reverse("customers:purchase_create", args=[contact.pk]),
+    response = csrf_client.post(reverse("dashboard:purchase_create", args=[contact.pk]),
                                 PURCHASE_POST)
     assert response.status_code == 403
     assert not Purchase.objects.exists()
@@ -244,7 +244,7 @@ def test_purchase_post_without_csrf_token_is_refused(csrf_client):
 def test_purchase_post_with_csrf_token_is_accepted(csrf_client):
     # The control for the test above: the same post with the page's token goes through.
     contact = ContactFactory()
-    url = reverse("customers:purchase_create", args=[contact.pk])
+    url = reverse("dashboard:purchase_create", args=[contact.pk])
     csrf_client.get(url)
     token = csrf_client.cookies["csrftoken"].value
     response = csrf_client.post(url, {**PURCHASE_POST, "csrfmiddlewaretoken": token})

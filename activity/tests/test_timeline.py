@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _page(client, contact) -> str:
-    return client.get(reverse("customers:contact_detail", args=[contact.pk])).content.decode()
+    return client.get(reverse("dashboard:contact_detail", args=[contact.pk])).content.decode()
 
 
 def test_events_show_with_label_name_and_shop_time(sales_client, settings):
@@ -37,7 +37,7 @@ def test_only_the_latest_50_newest_first(sales_client):
                             occurred_at=base + dt.timedelta(minutes=minute))
     WebsiteEventFactory(name="someone else's")
 
-    response = sales_client.get(reverse("customers:contact_detail", args=[contact.pk]))
+    response = sales_client.get(reverse("dashboard:contact_detail", args=[contact.pk]))
 
     names = [event.name for event in response.context["website_events"]]
     assert names == [f"item-{minute:02d}" for minute in range(54, 4, -1)]
@@ -58,7 +58,7 @@ def test_staff_without_the_permission_do_not_see_the_section(client, sales_user)
     contact = ContactFactory()
     WebsiteEventFactory(contact=contact)
 
-    response = client.get(reverse("customers:contact_detail", args=[contact.pk]))
+    response = client.get(reverse("dashboard:contact_detail", args=[contact.pk]))
 
     assert response.status_code == 200
     assert "website_events" not in response.context

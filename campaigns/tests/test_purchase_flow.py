@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def _post_purchase(client, contact, **extra):
     data = {"amount": "20.00", "currency": "USD", "channel": "store", "quantity": "1",
             "purchased_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), **extra}
-    return client.post(reverse("customers:purchase_create", args=[contact.pk]), data,
+    return client.post(reverse("dashboard:purchase_create", args=[contact.pk]), data,
                        follow=True)
 
 
@@ -82,7 +82,7 @@ def test_the_contact_page_shows_emails_with_their_effect_and_coupons(client, sal
     record_purchase(contact, days_ago=2)
     client.force_login(sales_user)
 
-    html = client.get(reverse("customers:contact_detail", args=[contact.pk])).content.decode()
+    html = client.get(reverse("dashboard:contact_detail", args=[contact.pk])).content.decode()
 
     emails = html[html.index('data-testid="emails"'):html.index('data-testid="coupons"')]
     assert "Spring offer" in emails and "Yes" in emails

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "privacy",
     "webhooks",
     "activity",
+    "dashboard",  # on top of every app: reads them all, imported by none
     "axes",
 ]
 

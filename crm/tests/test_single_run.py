@@ -106,12 +106,13 @@ def _second_copy_skips_while_first_runs(monkeypatch, task, service: str, returns
 
 def _locked_tasks():
     from campaigns.triggers import detect_at_risk_task
-    from customers.tasks import import_purge_task, refresh_kpis_task, rederive_stats_task
+    from customers.tasks import import_purge_task, rederive_stats_task
+    from dashboard.tasks import refresh_kpis_task
     from webhooks.tasks import send_due_task
 
     return [
         (rederive_stats_task, "customers.tasks.contacts_rederive_stats", DRIFT_NONE, None),
-        (refresh_kpis_task, "customers.tasks.kpis_refresh", None, None),
+        (refresh_kpis_task, "dashboard.tasks.kpis_refresh", None, None),
         (import_purge_task, "customers.import_jobs.import_jobs_purge", 0, None),
         (detect_at_risk_task, "campaigns.triggers.at_risk_check_last", None, {
             "campaigns.triggers.contacts_fallen_at_risk": lambda **kwargs: [],

@@ -22,7 +22,7 @@ NOT_ASCII = {"arabic-indic": "١٢", "fullwidth": "１２", "underscores": "1_2"
 def test_the_dashboard_refuses_an_amount_in_other_digits(sales_client, amount):
     contact = ContactFactory()
 
-    response = sales_client.post(reverse("customers:purchase_create", args=[contact.pk]), {
+    response = sales_client.post(reverse("dashboard:purchase_create", args=[contact.pk]), {
         "amount": amount, "currency": "USD", "purchased_at": "2026-01-05T10:30",
         "channel": "store", "quantity": "1"})
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def _create(client, **overrides):
     data = {"email": "new@example.com", "first_name": "Can", "last_name": "Demir", "phone": "",
             "language": "tr", **overrides}
-    return client.post(reverse("customers:contact_create"), data)
+    return client.post(reverse("dashboard:contact_create"), data)
 
 
 def test_staff_create_a_contact_with_a_language(sales_client):
@@ -49,9 +49,9 @@ def test_an_unknown_language_is_refused_on_the_form(sales_client):
 def test_the_contact_page_shows_the_language(sales_client):
     turkish, unset = ContactFactory(language="tr"), ContactFactory(language="")
 
-    turkish_page = sales_client.get(reverse("customers:contact_detail", args=[turkish.pk]),
+    turkish_page = sales_client.get(reverse("dashboard:contact_detail", args=[turkish.pk]),
                                     HTTP_ACCEPT_LANGUAGE="en")
-    unset_page = sales_client.get(reverse("customers:contact_detail", args=[unset.pk]),
+    unset_page = sales_client.get(reverse("dashboard:contact_detail", args=[unset.pk]),
                                   HTTP_ACCEPT_LANGUAGE="en")
 
     assert '<dd class="col-7" data-testid="contact-language">Turkish</dd>' in \

@@ -84,8 +84,8 @@ def through_dashboard(values, users, tmp_path):
     for order in orders(values):
         contact = order["contact"]
         response = browser_post(
-            client, reverse("customers:contact_detail", args=[contact.pk]),
-            reverse("customers:purchase_create", args=[contact.pk]),
+            client, reverse("dashboard:contact_detail", args=[contact.pk]),
+            reverse("dashboard:purchase_create", args=[contact.pk]),
             {"amount": order["amount"], "currency": "usd", "purchased_at": _local("%Y-%m-%dT%H:%M"),
              "channel": "store", "quantity": "1", "code": order["code"]})
         assert response.status_code == 302, response.content[:500]

@@ -358,9 +358,9 @@ def test_anonymous_users_are_sent_to_log_in(client, manager):
 def test_navigation_links_to_imports_for_managers_only(client, manager, sales_user):
     link = f'href="{reverse("customers:import_list")}"'
     client.force_login(manager)
-    assert link in client.get(reverse("customers:contact_list")).content.decode()
+    assert link in client.get(reverse("dashboard:contact_list")).content.decode()
     client.force_login(sales_user)
-    assert link not in client.get(reverse("customers:contact_list")).content.decode()
+    assert link not in client.get(reverse("dashboard:contact_list")).content.decode()
 
 
 def test_old_jobs_files_are_purged(manager_client, known_data,

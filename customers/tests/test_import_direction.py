@@ -84,5 +84,6 @@ def test_customers_imports_no_higher_app():
 
 def test_the_walk_covers_the_modules_that_used_to_import_upwards():
     names = {str(path.relative_to(ROOT)) for path in _sources()}
-    assert {"services.py", "stats.py", "tasks.py", "importing.py", "views.py", "kpis.py",
-            "selectors.py", "admin.py", "management/commands/import_purchases.py"} <= names
+    # (views.py, kpis.py and selectors.py moved to the dashboard app, which is on top.)
+    assert {"services.py", "stats.py", "tasks.py", "importing.py", "admin.py",
+            "management/commands/import_purchases.py"} <= names

@@ -33,7 +33,7 @@ def test_the_contact_page_writes_totals_in_the_users_language(client, sales_user
     record_purchase(contact, days_ago=2, amount="1234.50")
     client.force_login(sales_user)
 
-    html = client.get(reverse("customers:contact_detail", args=[contact.pk]),
+    html = client.get(reverse("dashboard:contact_detail", args=[contact.pk]),
                       HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "$1,234.50" in html

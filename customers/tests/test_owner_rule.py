@@ -59,7 +59,7 @@ def doors(client, manager):
         return " ".join(response.context["form"].errors["owner"])
 
     def dashboard(contact, owner):
-        response = client.post(reverse("customers:owner_change", args=[contact.pk]),
+        response = client.post(reverse("dashboard:owner_change", args=[contact.pk]),
                                {"owner": owner.pk})
         errors = [str(m) for m in response.wsgi_request._messages
                   if m.level == django_messages.ERROR]
@@ -206,7 +206,7 @@ def test_an_owner_who_lost_the_role_after_the_form_was_checked_is_a_message_not_
         raise ValidationError(OWNER_REFUSED)
 
     monkeypatch.setattr(services, "contacts_assign_owner", lost_the_role)
-    response = sales_client.post(reverse("customers:owner_change", args=[contact.pk]),
+    response = sales_client.post(reverse("dashboard:owner_change", args=[contact.pk]),
                                  {"owner": colleague.pk}, follow=True)
 
     assert response.status_code == 200

@@ -92,7 +92,7 @@ def sales_api(sales_user):
 def doors(sales_client, admin_client, sales_api):
     """Each door adds a contact with an email and a phone as typed, and returns what it said."""
     def dashboard(email, phone):
-        return sales_client.post(reverse("customers:contact_create"),
+        return sales_client.post(reverse("dashboard:contact_create"),
                                  {"email": email, "phone": phone}).content.decode()
 
     def admin(email, phone):

@@ -193,7 +193,7 @@ def test_contact_page_shows_the_score_in_plain_words(cdnow, client, sales_user):
     score = ContactScore.objects.filter(frequency__gte=2).select_related("contact").first()
     client.force_login(sales_user)
 
-    html = client.get(reverse("customers:contact_detail", args=[score.contact_id])).content.decode()
+    html = client.get(reverse("dashboard:contact_detail", args=[score.contact_id])).content.decode()
 
     assert f"{round(score.p_buy_again * 100)}%" in html
     assert "likely to buy again" in html and "separate days" in html
@@ -204,6 +204,6 @@ def test_contact_page_without_a_run_says_not_scored_yet(client, sales_user):
     record_purchase(contact, days_ago=5)
     client.force_login(sales_user)
 
-    html = client.get(reverse("customers:contact_detail", args=[contact.pk])).content.decode()
+    html = client.get(reverse("dashboard:contact_detail", args=[contact.pk])).content.decode()
 
     assert "Not scored yet" in html

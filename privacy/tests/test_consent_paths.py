@@ -28,7 +28,7 @@ def wording(language: str) -> ConsentWording:
 # --- Staff form -------------------------------------------------------------------------------
 
 def post_contact(client, **fields):
-    return client.post(reverse("customers:contact_create"), {
+    return client.post(reverse("dashboard:contact_create"), {
         "email": "new@example.com", "first_name": "New", "last_name": "", "phone": "",
         "language": "", **fields})
 
@@ -61,7 +61,7 @@ def test_staff_form_without_consent_records_nothing(sales_client):
 
 
 def test_staff_form_offers_only_what_staff_can_witness(sales_client):
-    form = sales_client.get(reverse("customers:contact_create")).context["form"]
+    form = sales_client.get(reverse("dashboard:contact_create")).context["form"]
 
     assert [value for value, _label in form.fields["consent_method"].choices] == [
         "", "staff_form", "public_form", "request"]
@@ -190,7 +190,7 @@ def test_sales_staff_see_the_history_with_the_wording_text(sales_client):
                    source="Web shop", evidence="checkout, order 1234")
     consent_record(contact=contact, given=False, method=ConsentMethod.UNSUBSCRIBE_LINK)
 
-    response = sales_client.get(reverse("customers:contact_detail", args=[contact.pk]))
+    response = sales_client.get(reverse("dashboard:contact_detail", args=[contact.pk]))
 
     page = response.content.decode()
     assert [r.given for r in response.context["consent_history"]] == [False, True]
@@ -209,7 +209,7 @@ def test_a_user_without_the_permission_sees_no_history(client):
     client.force_login(user)
     contact = ContactFactory()
 
-    response = client.get(reverse("customers:contact_detail", args=[contact.pk]))
+    response = client.get(reverse("dashboard:contact_detail", args=[contact.pk]))
 
     assert "consent_history" not in response.context
     assert "Consent history" not in response.content.decode()

@@ -42,8 +42,8 @@ def give_through_admin(email, users, tmp_path):
 
 def give_through_dashboard(email, users, tmp_path):
     response = browser_post(
-        browser(users["sales"]), reverse("customers:contact_create"),
-        reverse("customers:contact_create"),
+        browser(users["sales"]), reverse("dashboard:contact_create"),
+        reverse("dashboard:contact_create"),
         {"email": email.upper(), **PERSON, "marketing_consent": "on",
          "consent_method": ConsentMethod.STAFF_FORM, "consent_evidence": ""})
     assert response.status_code == 302, response.content[:800]

@@ -24,7 +24,7 @@ EXEMPT = {
     "accounts.user": "staff accounts, not customers; managed in the admin",
     "customers.currencyrate": "exchange rates",
     "customers.scoringrun": "a scoring job: coefficients, reports and counts over everyone",
-    "customers.kpisnapshot": "aggregate figures",
+    "dashboard.kpisnapshot": "aggregate figures",
     "campaigns.emailtemplate": "texts staff write for every recipient",
     "campaigns.emailtemplatetranslation": "texts staff write for every recipient",
     "campaigns.campaign": "a campaign's name and audience criteria",

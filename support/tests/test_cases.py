@@ -91,7 +91,7 @@ def test_overdue_cases_stand_out_on_the_call_list(client, sales_user):
               now=timezone.now() - dt.timedelta(hours=3))
     client.force_login(sales_user)
 
-    html = client.get(reverse("customers:today")).content.decode()
+    html = client.get(reverse("dashboard:today")).content.decode()
 
     assert 'data-testid="overdue-cases"' in html and "Broken zip" in html
 

@@ -154,7 +154,7 @@ def test_staff_see_the_case_flagged_and_not_on_the_contacts_timeline(
     client.force_login(manager)
     own = case_open(contact=submitted.contact, subject="Phoned about sizes", channel="phone")
 
-    page = client.get(reverse("customers:contact_detail", args=[submitted.contact_id]))
+    page = client.get(reverse("dashboard:contact_detail", args=[submitted.contact_id]))
 
     timeline = [entry.item for entry in page.context["timeline"] if entry.kind == "case"]
     assert timeline == [own]
@@ -163,7 +163,7 @@ def test_staff_see_the_case_flagged_and_not_on_the_contacts_timeline(
     assert FLAG in listing
 
     client.post(_link(mailoutbox[0]))
-    page = client.get(reverse("customers:contact_detail", args=[submitted.contact_id]))
+    page = client.get(reverse("dashboard:contact_detail", args=[submitted.contact_id]))
     assert FLAG not in page.content.decode()
     assert {entry.item for entry in page.context["timeline"] if entry.kind == "case"} == {
         own, submitted}

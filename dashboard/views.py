@@ -15,15 +15,17 @@ from privacy.models import ConsentMethod
 
 from crm.admin_tools import csv_response, csv_rows
 from crm.http import redirect_back
+from customers import followups, hooks, services
+from customers.forms import ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm
+from customers.models import Contact, FollowUp
+from customers.scoring_export import EXPORT_COLUMNS
+from customers.scoring_report import explanation
 
-from . import contact_list, followups, hooks, selectors, services
+from . import contact_list, selectors
 from .contact_list import ContactFilterForm
-from .scoring_export import EXPORT_COLUMNS
-from .forms import ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm
 from .kpi_charts import kpi_charts
 from .kpis import kpis_refresh
-from .models import Contact, FollowUp, KpiSnapshot
-from .scoring_report import explanation
+from .models import KpiSnapshot
 from .timeline import contact_timeline
 
 
@@ -31,12 +33,12 @@ class ContactListView(PermissionRequiredMixin, TemplateView):
     """Search, filter, sort; keyset pages (fast deep into a million rows)."""
 
     permission_required = "customers.view_contact"
-    template_name = "customers/contact_list.html"
+    template_name = "dashboard/contact_list.html"
 
     def get_template_names(self):
         # Search as you type asks for the results only.
         if self.request.GET.get("partial"):
-            return ["customers/_contact_results.html"]
+            return ["dashboard/_contact_results.html"]
         return [self.template_name]
 
     def get_context_data(self, **kwargs):
@@ -66,7 +68,7 @@ class ContactExportView(PermissionRequiredMixin, View):
 
 class ContactDetailView(PermissionRequiredMixin, DetailView):
     permission_required = "customers.view_contact"
-    template_name = "customers/contact_detail.html"
+    template_name = "dashboard/contact_detail.html"
     context_object_name = "contact"
 
     def get_queryset(self):
@@ -82,9 +84,9 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
         if self.request.user.has_perm("customers.add_purchase"):
             context["purchase_form"] = PurchaseForm()
         context["notes"] = selectors.contact_notes(contact=self.object)[:50]
-        # Emails and coupons, survey answers, website actions, cases, consent history: each
-        # app adds the sections the user may see (hooks.contact_page), so the timeline too.
-        context.update(hooks.contact_page.merged(self.request, self.object))
+        # Emails and coupons, survey answers, website actions, cases, consent history: the
+        # sections the user may see, so the timeline too.
+        context.update(selectors.contact_sections(user=self.request.user, contact=self.object))
         context["follow_ups"] = selectors.contact_follow_ups(contact=self.object)[:50]
         if self.request.user.has_perm("customers.add_note"):
             context["note_form"] = NoteForm()
@@ -98,7 +100,7 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
 
 class ContactCreateView(PermissionRequiredMixin, FormView):
     permission_required = "customers.add_contact"
-    template_name = "customers/contact_form.html"
+    template_name = "dashboard/contact_form.html"
     form_class = ContactForm
 
     def form_valid(self, form):
@@ -118,12 +120,12 @@ class ContactCreateView(PermissionRequiredMixin, FormView):
                 form.add_error(field if field in form.fields else None, errors)
             return self.form_invalid(form)
         messages.success(self.request, _("Contact %(contact)s created.") % {"contact": contact})
-        return HttpResponseRedirect(reverse("customers:contact_detail", args=[contact.pk]))
+        return HttpResponseRedirect(reverse("dashboard:contact_detail", args=[contact.pk]))
 
 
 class PurchaseCreateView(PermissionRequiredMixin, FormView):
     permission_required = "customers.add_purchase"
-    template_name = "customers/purchase_form.html"
+    template_name = "dashboard/purchase_form.html"
     form_class = PurchaseForm
 
     def dispatch(self, request, *args, **kwargs):
@@ -151,7 +153,7 @@ class PurchaseCreateView(PermissionRequiredMixin, FormView):
                 _("%(contact)s is now: %(stage)s.")
                 % {"contact": self.contact, "stage": self.contact.get_stage_display()},
             )
-        return HttpResponseRedirect(reverse("customers:contact_detail", args=[self.contact.pk]))
+        return HttpResponseRedirect(reverse("dashboard:contact_detail", args=[self.contact.pk]))
 
     def _report_code(self, outcome: str) -> None:
         """Say what happened to the code: the sale is recorded either way."""
@@ -170,7 +172,7 @@ class _ContactActionView(PermissionRequiredMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def back(self) -> HttpResponseRedirect:
-        return HttpResponseRedirect(reverse("customers:contact_detail", args=[self.contact.pk]))
+        return HttpResponseRedirect(reverse("dashboard:contact_detail", args=[self.contact.pk]))
 
     def form_invalid(self, form):
         for errors in form.errors.values():
@@ -236,12 +238,12 @@ def follow_up_toggle(request, pk: int):
     followups.follow_up_set_done(follow_up=follow_up, done=done)
     messages.success(request, _("Marked done.") if done else _("Marked not done."))
     return redirect_back(request, field="next", fallback=reverse(
-        "customers:contact_detail", args=[follow_up.contact_id]))
+        "dashboard:contact_detail", args=[follow_up.contact_id]))
 
 
 class MyFollowUpsView(PermissionRequiredMixin, ListView):
     permission_required = "customers.view_followup"
-    template_name = "customers/follow_up_list.html"
+    template_name = "dashboard/follow_up_list.html"
     context_object_name = "follow_ups"
     paginate_by = 50
 
@@ -254,15 +256,14 @@ class TodayView(PermissionRequiredMixin, TemplateView):
     """The sales home page: who to call today and why."""
 
     permission_required = "customers.view_contact"
-    template_name = "customers/today.html"
+    template_name = "dashboard/today.html"
 
     def get_context_data(self, **kwargs):
         mine = self.request.GET.get("mine", "1" if not is_manager(self.request.user) else "") == "1"
         lists = selectors.call_list(user=self.request.user, mine=mine)
-        # Overdue support cases (hooks.today_page: support adds them).
-        lists.update(hooks.today_page.merged(
-            self.request,
-            owner=self.request.user if mine or not is_manager(self.request.user) else None))
+        # Overdue support cases.
+        lists["overdue_cases"] = selectors.today_overdue_cases(
+            owner=self.request.user if mine or not is_manager(self.request.user) else None)
         for key in ("convert", "slipping"):
             lists[key] = [(score, explanation(score)) for score in lists[key]]
         return super().get_context_data(mine=mine, today=timezone.localdate(), **lists,
@@ -276,7 +277,7 @@ class KpiView(PermissionRequiredMixin, TemplateView):
     """KPIs and charts from the latest snapshot (computed by customers.refresh_kpis)."""
 
     permission_required = "customers.view_contact"
-    template_name = "customers/kpis.html"
+    template_name = "dashboard/kpis.html"
 
     def get_context_data(self, **kwargs):
         chosen = self.request.GET.get("months", "12")
@@ -285,5 +286,5 @@ class KpiView(PermissionRequiredMixin, TemplateView):
         return super().get_context_data(
             snapshot=snapshot, charts=kpi_charts(snapshot.data, months=months),
             months=months, ranges=list(RANGES),
-            **hooks.kpi_page.merged(self.request),  # feedback: NPS and latest comments, live
+            **selectors.kpi_listening(),  # feedback: NPS and latest comments, live
             **kwargs)

@@ -16,11 +16,14 @@ from django.db.models import Count, F
 from django.db.models.functions import Floor
 from django.utils import timezone
 
-from . import hooks
-from .models import Contact, ContactScore, KpiSnapshot
-from .scoring.pipeline import contact_days
-from .scoring_runs import current_run
-from .scoring_store import day_index, day_rows
+from customers.models import Contact, ContactScore
+from customers.scoring.pipeline import contact_days
+from customers.scoring_runs import current_run
+from customers.scoring_store import day_index, day_rows
+from feedback.selectors import answered_q, detractors_q, nps_by_month, promoters_q
+from support.selectors import open_case_q
+
+from .models import KpiSnapshot
 
 MONTHS_KEPT = 36
 CONVERSION_DAYS = 90
@@ -127,7 +130,8 @@ def _by_score_band(run) -> list[dict]:
     from django.db.models.functions import Least
 
     # {name: Q on Contact}: feedback's answered/promoters/detractors, support's open_cases.
-    counts = hooks.contact_counts.merged()
+    counts = {"answered": answered_q(), "promoters": promoters_q(),
+              "detractors": detractors_q(), "open_cases": open_case_q()}
     rows = (Contact.objects
             .annotate(score=FilteredRelation("scores", condition=Q(scores__run=run)))
             .filter(score__isnull=False)
@@ -148,7 +152,13 @@ def _monthly_series(months: np.ndarray) -> dict[str, list]:
     snapshot (None where they have none)."""
     start = months[0].astype("datetime64[D]").astype(dt.date)
     return {name: [by_month.get(str(month)) for month in months]
-            for name, by_month in hooks.kpi_monthly.merged(start).items()}
+            for name, by_month in _kpi_monthly(start).items()}
+
+
+def _kpi_monthly(start: dt.date) -> dict:
+    """NPS by month since `start` (feedback's survey answers)."""
+    return {"nps": {f"{row.month:%Y-%m}": row.counts.nps
+                    for row in nps_by_month(start=start, end=timezone.localdate())}}
 
 
 def kpis_refresh() -> KpiSnapshot:

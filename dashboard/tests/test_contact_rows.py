@@ -1,4 +1,4 @@
-"""The contact list's rows (customers.templatetags.contact_rows): what a salesperson reads."""
+"""The contact list's rows (dashboard.templatetags.contact_rows): what a salesperson reads."""
 import re
 
 import pytest

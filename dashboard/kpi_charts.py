@@ -4,9 +4,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from crm.charts import Series, bar_chart, line_chart, percent
-
-from .models import ScoringRun, Stage
-from .scoring_report import calibration_svg
+from customers.models import ScoringRun, Stage
+from customers.scoring_report import calibration_svg
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ def test_staff_add_a_note_and_see_it_on_the_contact_page(client, sales_user):
     contact = ContactFactory()
     client.force_login(sales_user)
 
-    response = client.post(reverse("customers:note_create", args=[contact.pk]),
+    response = client.post(reverse("dashboard:note_create", args=[contact.pk]),
                            {"body": "Prefers calls after 5pm"}, follow=True)
 
     assert Note.objects.get().author == sales_user
@@ -29,7 +29,7 @@ def test_an_empty_note_is_refused_and_nothing_saved(client, sales_user):
     contact = ContactFactory()
     client.force_login(sales_user)
 
-    response = client.post(reverse("customers:note_create", args=[contact.pk]), {"body": "   "},
+    response = client.post(reverse("dashboard:note_create", args=[contact.pk]), {"body": "   "},
                            follow=True)
 
     assert not Note.objects.exists()
@@ -41,10 +41,10 @@ def test_a_follow_up_is_scheduled_and_marked_done(client, sales_user):
     client.force_login(sales_user)
     due = timezone.localdate() + dt.timedelta(days=2)
 
-    client.post(reverse("customers:follow_up_create", args=[contact.pk]),
+    client.post(reverse("dashboard:follow_up_create", args=[contact.pk]),
                 {"title": "Send the catalogue", "due_on": due.isoformat()})
     task = FollowUp.objects.get()
-    client.post(reverse("customers:follow_up_toggle", args=[task.pk]), {"done": "1"})
+    client.post(reverse("dashboard:follow_up_toggle", args=[task.pk]), {"done": "1"})
 
     task.refresh_from_db()
     assert (task.assigned_to, task.due_on, task.is_done) == (sales_user, due, True)
@@ -54,7 +54,7 @@ def test_a_bad_due_date_gives_a_clear_error(client, sales_user):
     contact = ContactFactory()
     client.force_login(sales_user)
 
-    response = client.post(reverse("customers:follow_up_create", args=[contact.pk]),
+    response = client.post(reverse("dashboard:follow_up_create", args=[contact.pk]),
                            {"title": "Call", "due_on": "31/02/2026"}, follow=True)
 
     assert not FollowUp.objects.exists()
@@ -66,7 +66,7 @@ def test_nobody_else_can_tick_off_my_task(client, sales_user):
                          due_on=timezone.localdate())
     client.force_login(SalesStaffFactory(username="other"))
 
-    response = client.post(reverse("customers:follow_up_toggle", args=[task.pk]), {"done": "1"})
+    response = client.post(reverse("dashboard:follow_up_toggle", args=[task.pk]), {"done": "1"})
 
     task.refresh_from_db()
     assert response.status_code == 403 and not task.is_done
@@ -77,10 +77,10 @@ def test_the_toggle_does_not_redirect_off_site(client, sales_user):
                          due_on=timezone.localdate())
     client.force_login(sales_user)
 
-    response = client.post(reverse("customers:follow_up_toggle", args=[task.pk]),
+    response = client.post(reverse("dashboard:follow_up_toggle", args=[task.pk]),
                            {"done": "1", "next": "https://evil.example/"})
 
-    assert response["Location"] == reverse("customers:contact_detail", args=[task.contact_id])
+    assert response["Location"] == reverse("dashboard:contact_detail", args=[task.contact_id])
 
 
 def test_my_follow_ups_lists_only_mine_and_open(client, sales_user):
@@ -95,7 +95,7 @@ def test_my_follow_ups_lists_only_mine_and_open(client, sales_user):
                   title="Someone else's", due_on=timezone.localdate())
     client.force_login(sales_user)
 
-    html = client.get(reverse("customers:my_follow_ups")).content.decode()
+    html = client.get(reverse("dashboard:my_follow_ups")).content.decode()
 
     assert "Open one" in html and "Done one" not in html and "Someone else" not in html
 
@@ -104,7 +104,7 @@ def test_follow_up_actions_need_a_post(client, sales_user):
     contact = ContactFactory()
     client.force_login(sales_user)
 
-    assert client.get(reverse("customers:note_create", args=[contact.pk])).status_code == 405
+    assert client.get(reverse("dashboard:note_create", args=[contact.pk])).status_code == 405
 
 
 def test_the_owner_is_changed_from_the_contact_page(client, sales_user):
@@ -112,10 +112,10 @@ def test_the_owner_is_changed_from_the_contact_page(client, sales_user):
     colleague = SalesStaffFactory(username="colleague", first_name="Col")
     client.force_login(sales_user)
 
-    response = client.post(reverse("customers:owner_change", args=[contact.pk]),
+    response = client.post(reverse("dashboard:owner_change", args=[contact.pk]),
                            {"owner": colleague.pk}, follow=True)
     contact.refresh_from_db()
-    cleared = client.post(reverse("customers:owner_change", args=[contact.pk]), {"owner": ""})
+    cleared = client.post(reverse("dashboard:owner_change", args=[contact.pk]), {"owner": ""})
 
     assert "Owner changed to" in response.content.decode()
     assert contact.owner == colleague
@@ -128,7 +128,7 @@ def test_only_role_holders_can_own_contacts(client, sales_user):
     contact = ContactFactory()
     client.force_login(sales_user)
 
-    client.post(reverse("customers:owner_change", args=[contact.pk]),
+    client.post(reverse("dashboard:owner_change", args=[contact.pk]),
                 {"owner": UserFactory(username="norole").pk})
 
     contact.refresh_from_db()

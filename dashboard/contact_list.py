@@ -14,10 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin_tools import estimated_row_count
-
-from .models import Contact, Stage
-from .search import collated
-from .scoring_runs import current_run
+from customers.models import Contact, Stage
+from customers.scoring_runs import current_run
+from customers.search import collated
 
 PAGE_SIZE = 25  # a screenful on a laptop; renders in half the time of 50
 COUNT_CAP = 10_000

@@ -11,7 +11,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from .money import money
+from customers.templatetags.money import money
 
 register = template.Library()
 
@@ -31,7 +31,7 @@ _ROW = """  <tr>
 @register.simple_tag
 def contact_rows(contacts, base_currency: str) -> SafeString:
     # One reverse() for the page: the detail URL differs only by the id at its end.
-    detail = reverse("customers:contact_detail", args=[987654321])
+    detail = reverse("dashboard:contact_detail", args=[987654321])
     before, _id, after = detail.partition("987654321")
     return mark_safe("".join(_row(contact, base_currency, before, after)  # escaped
                              for contact in contacts))

@@ -11,7 +11,7 @@ from customers.models import ContactScore, ScoringRun
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db
-TODAY = reverse("customers:today")
+TODAY = reverse("dashboard:today")
 
 
 def _scored(contact, *, p_buy: float, p_alive: float, frequency: int = 0) -> ContactScore:

@@ -10,7 +10,7 @@ from activity.models import WebsiteEvent
 from campaigns.tests.factories import MessageFactory
 from customers.models import Note
 from customers.tests.factories import ContactFactory, record_purchase
-from customers.timeline import contact_timeline
+from dashboard.timeline import contact_timeline
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_the_timeline_mixes_every_kind_newest_first(sales_client, sales_user):
     WebsiteEvent.objects.create(contact=contact, kind="abandoned_cart", name="Blue teapot",
                                 occurred_at=now - dt.timedelta(hours=1), source="shop")
 
-    response = sales_client.get(reverse("customers:contact_detail", args=[contact.pk]))
+    response = sales_client.get(reverse("dashboard:contact_detail", args=[contact.pk]))
 
     html = response.content.decode()
     assert _kinds(html) == ["website", "note", "email", "purchase"]
@@ -50,6 +50,6 @@ def test_only_the_newest_are_kept():
 def test_a_contact_with_no_history_says_so(sales_client):
     contact = ContactFactory()
 
-    response = sales_client.get(reverse("customers:contact_detail", args=[contact.pk]))
+    response = sales_client.get(reverse("dashboard:contact_detail", args=[contact.pk]))
 
     assert "Nothing has happened with this contact yet." in response.content.decode()

@@ -14,8 +14,8 @@ def test_contact_list_searches_names_and_emails(sales_client):
     ContactFactory(email="ayse@example.com", first_name="Ayşe", last_name="Kaya")
     ContactFactory(email="bob@example.com", first_name="Bob", last_name="Stone")
 
-    by_name = sales_client.get(reverse("customers:contact_list"), {"q": "kaya"})
-    by_email = sales_client.get(reverse("customers:contact_list"), {"q": "BOB@EXAMPLE"})
+    by_name = sales_client.get(reverse("dashboard:contact_list"), {"q": "kaya"})
+    by_email = sales_client.get(reverse("dashboard:contact_list"), {"q": "BOB@EXAMPLE"})
 
     assert [c.email for c in by_name.context["contacts"]] == ["ayse@example.com"]
     assert [c.email for c in by_email.context["contacts"]] == ["bob@example.com"]
@@ -26,7 +26,7 @@ def test_contact_list_filters_by_stage_and_mine(sales_client, sales_user):
     record_purchase(mine)
     ContactFactory()
 
-    response = sales_client.get(reverse("customers:contact_list"),
+    response = sales_client.get(reverse("dashboard:contact_list"),
                                 {"stage": Stage.ONE_TIME, "mine": "1"})
 
     assert list(response.context["contacts"]) == [mine]
@@ -35,7 +35,7 @@ def test_contact_list_filters_by_stage_and_mine(sales_client, sales_user):
 def test_unknown_stage_filter_is_ignored(sales_client):
     ContactFactory()
 
-    response = sales_client.get(reverse("customers:contact_list"), {"stage": "'; DROP TABLE"})
+    response = sales_client.get(reverse("dashboard:contact_list"), {"stage": "'; DROP TABLE"})
 
     assert response.status_code == 200
     assert len(response.context["contacts"]) == 1
@@ -50,13 +50,13 @@ def test_contact_list_query_count_does_not_grow_with_rows(sales_client,
     # session, user, user and group permissions, manager check, current scoring run, (on
     # PostgreSQL the planner's estimate,) count, one page with owners and scores
     with django_assert_max_num_queries(9):
-        response = sales_client.get(reverse("customers:contact_list"))
+        response = sales_client.get(reverse("dashboard:contact_list"))
 
     assert len(response.context["contacts"]) == 25  # a full page
 
 
 def test_empty_list_says_so(sales_client):
-    response = sales_client.get(reverse("customers:contact_list"), {"q": "nobody"})
+    response = sales_client.get(reverse("dashboard:contact_list"), {"q": "nobody"})
 
     assert "No contact matches this search." in response.content.decode()
 
@@ -65,7 +65,7 @@ def test_contact_detail_shows_purchase_history(sales_client):
     contact = ContactFactory()
     record_purchase(contact, amount="12.34")
 
-    response = sales_client.get(reverse("customers:contact_detail", args=[contact.pk]))
+    response = sales_client.get(reverse("dashboard:contact_detail", args=[contact.pk]))
 
     assert response.status_code == 200
     assert "$12.34" in response.content.decode()
@@ -77,7 +77,7 @@ def test_recording_a_purchase_from_the_short_form(sales_client, sales_user):
     record_purchase(contact, days_ago=20)
 
     response = sales_client.post(
-        reverse("customers:purchase_create", args=[contact.pk]),
+        reverse("dashboard:purchase_create", args=[contact.pk]),
         {"amount": "25.50", "currency": "usd", "purchased_at": "2026-01-05T10:30",
          "channel": "store", "quantity": "1", "code": ""},
     )
@@ -106,7 +106,7 @@ def test_bad_purchase_input_shows_the_error_and_saves_nothing(sales_client, fiel
     data = {"amount": "10", "currency": "USD", "purchased_at": "2026-01-05T10:30",
             "channel": "store", "quantity": "1", field: value}
 
-    response = sales_client.post(reverse("customers:purchase_create", args=[contact.pk]), data)
+    response = sales_client.post(reverse("dashboard:purchase_create", args=[contact.pk]), data)
 
     assert response.status_code == 200
     assert error in response.content.decode()
@@ -114,7 +114,7 @@ def test_bad_purchase_input_shows_the_error_and_saves_nothing(sales_client, fiel
 
 
 def test_creating_a_contact_makes_the_user_its_owner(sales_client, sales_user):
-    response = sales_client.post(reverse("customers:contact_create"), {
+    response = sales_client.post(reverse("dashboard:contact_create"), {
         "email": " New.Person@Example.com ", "first_name": "New", "last_name": "Person",
         "phone": "", "marketing_consent": "on", "consent_method": "staff_form"})
 
@@ -127,7 +127,7 @@ def test_creating_a_contact_makes_the_user_its_owner(sales_client, sales_user):
 def test_duplicate_contact_email_is_refused_on_the_form(sales_client):
     ContactFactory(email="taken@example.com")
 
-    response = sales_client.post(reverse("customers:contact_create"), {"email": "TAKEN@example.com"})
+    response = sales_client.post(reverse("dashboard:contact_create"), {"email": "TAKEN@example.com"})
 
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
@@ -139,7 +139,7 @@ def test_contact_page_query_count_does_not_grow_with_its_history(sales_client,
     contact = ContactFactory()
     for days_ago in range(20):
         record_purchase(contact, days_ago=days_ago + 1)
-    url = reverse("customers:contact_detail", args=[contact.pk])
+    url = reverse("dashboard:contact_detail", args=[contact.pk])
     sales_client.get(url)
 
     # session, user, permissions, the contact, purchases, scores, notes, follow-ups, emails,

@@ -1,12 +1,26 @@
-"""Reads for screens: each returns exactly what its page shows, in a fixed number of queries."""
+"""Reads for screens: each returns exactly what its page shows, in a fixed number of queries.
+
+The dashboard sits on top of every app, so it reads the feature apps' selectors directly:
+the contact page's sections, the call list's listening columns, the KPI page's NPS."""
+import datetime as dt
+
 from django.db.models import QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.roles import is_manager
+from activity.selectors import contact_events_section
+from campaigns.selectors import contact_coupons, contact_emails
+from customers.models import Contact, ContactScore, FollowUp, Note, Purchase
+from customers.querysets import net_amount_base
+from feedback.selectors import (
+    contact_feedback, contact_latest_survey_score, latest_comments, nps_summary,
+)
+from privacy.selectors import contact_consent_history
+from support.models import Case, Priority
+from support.selectors import contact_cases, contact_open_cases_count, overdue_cases
 
-from . import hooks
-from .models import Contact, ContactScore, FollowUp, Note, Purchase
-from .querysets import net_amount_base
+CASES_SHOWN = 20
+NPS_WINDOW_DAYS = 90  # the KPI page's NPS: the last three months, live (small tables)
 
 
 def contact_list(*, search: str = "", stage: str = "", owner=None) -> QuerySet[Contact]:
@@ -26,7 +40,7 @@ def contact_purchases(*, contact: Contact) -> QuerySet[Purchase]:
 
 def contact_current_score(*, contact: Contact) -> ContactScore | None:
     """The contact's score from the current scoring run, if it has one."""
-    from .scoring_runs import current_run
+    from customers.scoring_runs import current_run
 
     run = current_run()
     if run is None:
@@ -50,7 +64,7 @@ SLIPPING_BELOW = 0.5
 
 def call_list(*, user, mine: bool, limit: int = 20) -> dict[str, list]:
     """Today's call list for a member of staff: three short ranked lists."""
-    from .scoring_runs import current_run
+    from customers.scoring_runs import current_run
 
     run = current_run()
     scores = _with_listening(
@@ -75,9 +89,9 @@ def call_list(*, user, mine: bool, limit: int = 20) -> dict[str, list]:
 
 
 def _with_listening(scores: QuerySet) -> QuerySet:
-    """Each row's latest survey score and open support cases, beside the scores
-    (hooks.score_row_annotations: feedback's latest_survey, support's open_cases)."""
-    return scores.annotate(**hooks.score_row_annotations.merged())
+    """Each row's latest survey score and open support cases, beside the scores."""
+    return scores.annotate(latest_survey=contact_latest_survey_score(),
+                           open_cases=contact_open_cases_count())
 
 
 def contact_notes(*, contact: Contact) -> QuerySet[Note]:
@@ -93,3 +107,36 @@ def my_follow_ups(*, user, include_done: bool = False) -> QuerySet[FollowUp]:
     if not include_done:
         tasks = tasks.filter(done_at__isnull=True)
     return tasks.order_by("done_at", "due_on", "pk")
+
+
+def contact_sections(*, user, contact: Contact) -> dict:
+    """What the other apps hold about the contact, for the contact page: emails and coupons,
+    survey answers, cases, consent history, website actions; only the sections the user may
+    see (the timeline is built from them, so it shows no more)."""
+    sections = {}
+    if user.has_perm("campaigns.view_message"):
+        sections["emails"] = contact_emails(contact=contact)
+    if user.has_perm("campaigns.view_coupon"):
+        sections["coupons"] = contact_coupons(contact=contact)
+    sections["contact_feedback"] = contact_feedback(contact)
+    if user.has_perm("support.view_case"):
+        sections.update({"contact_cases": contact_cases(contact=contact)[:CASES_SHOWN],
+                         "case_channels": Case.Channel.choices,
+                         "case_priorities": Priority.choices})
+    if user.has_perm("privacy.view_consentrecord"):
+        sections["consent_history"] = contact_consent_history(contact=contact)
+    if user.has_perm("activity.view_websiteevent"):
+        sections.update(contact_events_section(contact=contact))
+    return sections
+
+
+def today_overdue_cases(*, owner) -> list[Case]:
+    """The Today page's overdue support cases (owner: the user whose lists, or None)."""
+    return list(overdue_cases(owner=owner)[:CASES_SHOWN])
+
+
+def kpi_listening() -> dict:
+    """The KPI page's live figures: NPS over the last three months and the latest comments."""
+    today = timezone.localdate()
+    return {"nps": nps_summary(start=today - dt.timedelta(days=NPS_WINDOW_DAYS), end=today),
+            "comments": latest_comments(limit=5)}

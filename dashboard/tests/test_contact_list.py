@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.contact_list import (
+from dashboard.contact_list import (
     PAGE_SIZE, SORTS, _after, _filtered, _order, _sortable, contact_page,
 )
 from customers.models import Contact, ContactScore, ScoringRun
@@ -14,7 +14,7 @@ from customers.services import contact_set_consent
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db
-LIST = reverse("customers:contact_list")
+LIST = reverse("dashboard:contact_list")
 
 
 def _walk(values: dict, user) -> list[int]:
@@ -99,7 +99,7 @@ def test_the_export_has_what_the_filters_show_and_is_formula_safe(sales_client):
     record_purchase(shown, days_ago=3, amount="12.50")
     ContactFactory(first_name="Hidden")
 
-    response = sales_client.get(reverse("customers:contact_export"), {"stage": "one_time"})
+    response = sales_client.get(reverse("dashboard:contact_export"), {"stage": "one_time"})
 
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body)))
@@ -113,7 +113,7 @@ def test_turkish_staff_get_an_export_their_spreadsheet_reads_as_numbers(sales_cl
     sales_user.language = "tr"
     sales_user.save(update_fields=["language"])
 
-    response = sales_client.get(reverse("customers:contact_export"))
+    response = sales_client.get(reverse("dashboard:contact_export"))
 
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body), delimiter=";"))
@@ -122,21 +122,21 @@ def test_turkish_staff_get_an_export_their_spreadsheet_reads_as_numbers(sales_cl
 
 
 def test_anonymous_users_cannot_export(client):
-    response = client.get(reverse("customers:contact_export"))
+    response = client.get(reverse("dashboard:contact_export"))
 
     assert response.status_code == 302
 
 
 def test_search_counts_stop_at_the_match_cap(sales_client, monkeypatch):
-    from customers import contact_list
+    from dashboard import contact_list
 
     monkeypatch.setattr(contact_list, "SEARCH_MATCH_CAP", 3)
     for index in range(5):
         ContactFactory(last_name=f"Kaya{index}")
     ContactFactory(last_name="Other")
 
-    searched = sales_client.get(reverse("customers:contact_list"), {"q": "kaya"})
-    filtered = sales_client.get(reverse("customers:contact_list"))
+    searched = sales_client.get(reverse("dashboard:contact_list"), {"q": "kaya"})
+    filtered = sales_client.get(reverse("dashboard:contact_list"))
 
     assert "More than 3 contacts" in searched.content.decode()
     assert "6 contacts" in filtered.content.decode()
@@ -144,7 +144,7 @@ def test_search_counts_stop_at_the_match_cap(sales_client, monkeypatch):
 
 @pytest.mark.parametrize("cap", [3, 100])
 def test_search_pages_are_the_same_whether_matches_are_few_or_many(sales_user, monkeypatch, cap):
-    from customers import contact_list
+    from dashboard import contact_list
 
     monkeypatch.setattr(contact_list, "SEARCH_MATCH_CAP", cap)
     for index in range(PAGE_SIZE + 4):

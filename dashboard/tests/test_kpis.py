@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.kpis import kpis_compute, kpis_refresh
-from customers.models import KpiSnapshot
+from dashboard.kpis import kpis_compute, kpis_refresh
+from dashboard.models import KpiSnapshot
 from customers.services import purchase_refund
 from customers.tests.factories import ContactFactory, record_purchase
 
@@ -89,7 +89,7 @@ def test_the_kpi_page_draws_every_chart_from_the_latest_snapshot(client, sales_u
     kpis_refresh()
     client.force_login(sales_user)
 
-    html = client.get(reverse("customers:kpis") + "?months=24").content.decode()
+    html = client.get(reverse("dashboard:kpis") + "?months=24").content.decode()
 
     for key in ("stages", "revenue", "repeat_rate", "cohorts", "likelihood"):
         assert f'data-testid="chart-{key}"' in html
@@ -104,7 +104,7 @@ def test_the_kpi_page_reads_one_snapshot_and_scans_no_purchases(
 
     # one snapshot, plus the survey summary and latest comments (small tables, read live)
     with django_assert_max_num_queries(12) as captured:
-        client.get(reverse("customers:kpis"))
+        client.get(reverse("dashboard:kpis"))
 
     assert not any("customers_purchase" in query["sql"] for query in captured.captured_queries)
 
@@ -127,7 +127,7 @@ def test_nps_by_month_is_charted_when_customers_have_answered(client, sales_user
     data = kpis_compute()
     kpis_refresh()
     client.force_login(sales_user)
-    html = client.get(reverse("customers:kpis")).content.decode()
+    html = client.get(reverse("dashboard:kpis")).content.decode()
 
     assert data["nps"][-1] == 50
     assert 'data-testid="chart-nps"' in html
@@ -164,7 +164,7 @@ def test_score_bands_relate_listening_to_buying(client, sales_user):
                         "promoters": 0, "detractors": 0}
     kpis_refresh()
     client.force_login(sales_user)
-    assert 'data-testid="chart-bands"' in client.get(reverse("customers:kpis")).content.decode()
+    assert 'data-testid="chart-bands"' in client.get(reverse("dashboard:kpis")).content.decode()
 
 
 def test_the_kpi_page_shows_nps_response_rate_and_latest_comments(client, sales_user):
@@ -177,7 +177,7 @@ def test_the_kpi_page_shows_nps_response_rate_and_latest_comments(client, sales_
                                       comment=comment)
     client.force_login(sales_user)
 
-    html = client.get(reverse("customers:kpis")).content.decode()
+    html = client.get(reverse("dashboard:kpis")).content.decode()
 
     summary = html[html.index('data-testid="nps-summary"'):]
     assert "NPS 0" in summary and "Parcel was late" in summary and "Lovely service" in summary
