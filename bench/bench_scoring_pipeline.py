@@ -23,9 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from customers.scoring import bgnbd, pipeline, simulate, summary
-from customers.scoring import scores as btyd_scores
-from customers.scoring.bgnbd import BgNbdParams
+from customers.scoring.model import bgnbd, pipeline, simulate, summary
+from customers.scoring.model import scores as btyd_scores
+from customers.scoring.model.bgnbd import BgNbdParams
 
 TRUTH = BgNbdParams(r=0.5, alpha=15.0, a=0.3, b=3.0)  # ~ a purchase a month, slow dropout
 AS_OF = np.datetime64("2025-01-01")

@@ -17,7 +17,7 @@ from crm.admin_tools import estimated_row_count
 
 from .models import Contact, Stage
 from .search import collated
-from .scoring_runs import current_run
+from .scoring.runs import current_run
 
 PAGE_SIZE = 25  # a screenful on a laptop; renders in half the time of 50
 COUNT_CAP = 10_000

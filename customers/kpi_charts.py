@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from crm.charts import Series, bar_chart, line_chart, percent
 
 from .models import ScoringRun, Stage
-from .scoring_report import calibration_svg
+from .scoring.report import calibration_svg
 
 
 @dataclass(frozen=True)

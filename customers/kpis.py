@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from . import hooks
 from .models import Contact, ContactScore, KpiSnapshot
-from .scoring.pipeline import contact_days
-from .scoring_runs import current_run
-from .scoring_store import day_index, day_rows
+from .scoring.model.pipeline import contact_days
+from .scoring.runs import current_run
+from .scoring.store import day_index, day_rows
 
 MONTHS_KEPT = 36
 CONVERSION_DAYS = 90

@@ -18,12 +18,12 @@ from crm.http import redirect_back
 
 from . import contact_list, followups, hooks, selectors, services
 from .contact_list import ContactFilterForm
-from .scoring_export import EXPORT_COLUMNS
+from .scoring.export import EXPORT_COLUMNS
 from .forms import ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm
 from .kpi_charts import kpi_charts
 from .kpis import kpis_refresh
 from .models import Contact, FollowUp, KpiSnapshot
-from .scoring_report import explanation
+from .scoring.report import explanation
 from .timeline import contact_timeline
 
 

@@ -47,7 +47,7 @@ def test_the_heartbeat_twice_leaves_one_row():
 def test_scoring_started_while_a_run_is_going_does_nothing(monkeypatch):
     import customers.tasks
     from customers.models import ScoringRun
-    from customers.scoring_runs import scoring_run_start
+    from customers.scoring.runs import scoring_run_start
 
     executed = []
     monkeypatch.setattr(customers.tasks, "scoring_run_execute",

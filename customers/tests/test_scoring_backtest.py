@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from customers.scoring import backtest
+from customers.scoring.model import backtest
 
 
 def test_auc_counts_ties_as_one_half():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from customers.scoring import gammagamma
+from customers.scoring.model import gammagamma
 from customers.tests.data import cdnow
 from customers.tests.test_scoring_bgnbd import central_differences
 

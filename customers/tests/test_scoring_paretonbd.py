@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from customers.scoring import _powerint, paretonbd
+from customers.scoring.model import _powerint, paretonbd
 from customers.tests.data import cdnow
 from customers.tests.test_scoring_bgnbd import central_differences
 

@@ -14,7 +14,7 @@ import json
 import numpy as np
 import pytest
 
-from customers.scoring import pipeline
+from customers.scoring.model import pipeline
 from customers.tests.data import cdnow
 
 AS_OF = int(np.datetime64("1998-06-30").astype(np.int64))

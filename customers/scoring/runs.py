@@ -17,10 +17,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import ContactScore, ScoringChunk, ScoringRun
-from .normalise import shop_day
-from .scoring import pipeline
-from .scoring_store import day_index, day_rows, scores_write
+from ..models import ContactScore, ScoringChunk, ScoringRun
+from ..normalise import shop_day
+from .model import pipeline
+from .store import day_index, day_rows, scores_write
 
 logger = logging.getLogger(__name__)
 Status = ScoringRun.Status
@@ -80,7 +80,7 @@ def scoring_run_execute(run_id: int, *, parallel: bool) -> None:
     except Exception as error:
         scoring_run_fail(run_id, error)
         raise
-    from .tasks import score_chunk_task
+    from ..tasks import score_chunk_task
 
     try:
         for number in numbers:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
-from .models import ContactScore, ScoringRun
+from ..models import ContactScore, ScoringRun
 
 MODEL_LABELS = {
     "bgnbd": gettext_lazy("BG/NBD"),
@@ -147,7 +147,7 @@ def _driver_text(code: str, values: dict) -> str | None:
 
 def explanation(score: ContactScore, *, first_spend: float = 0.0) -> str:
     """A short sentence on what drove this contact's number, for the dashboard."""
-    from .scoring import pipeline
+    from .model import pipeline
 
     drivers = pipeline.explain(score.frequency, score.recency_days, score.age_days,
                                first_spend, score.p_buy_again)
