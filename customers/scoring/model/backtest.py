@@ -12,6 +12,8 @@ rule, so it rewards both ranking (AUC) and calibration; ties go to the simpler m
 of CANDIDATE_ORDER).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.stats import rankdata
 
@@ -19,6 +21,78 @@ DECILES = 10
 # On equal Brier score (within this) the earlier, simpler model wins.
 CANDIDATE_ORDER = ("bgnbd", "paretonbd", "covariate", "baseline")
 _TIE = 1e-12
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationBin:
+    """One group of the calibration chart: mean predicted and observed rate, and its size."""
+
+    predicted: float
+    observed: float
+    count: int
+
+    def to_json(self) -> dict:
+        return {"predicted": self.predicted, "observed": self.observed, "count": self.count}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "CalibrationBin":
+        return cls(predicted=data["predicted"], observed=data["observed"], count=data["count"])
+
+
+@dataclass(frozen=True, slots=True)
+class WindowMetrics:
+    """All backtest metrics of one model on one window (see window_metrics)."""
+
+    n: int
+    n_one_time: int
+    auc: float | None
+    auc_one_time: float | None
+    brier: float | None
+    calibration: tuple[CalibrationBin, ...]
+    predicted_buyers: float
+    actual_buyers: int
+    predicted_purchases: float | None  # None for models that only give a probability
+    actual_purchases: int
+
+    def to_json(self) -> dict:
+        """JSON-serialisable, in the shape stored in ScoringRun.reports."""
+        return {
+            "n": self.n,
+            "n_one_time": self.n_one_time,
+            "auc": self.auc,
+            "auc_one_time": self.auc_one_time,
+            "brier": self.brier,
+            "calibration": [group.to_json() for group in self.calibration],
+            "predicted_buyers": self.predicted_buyers,
+            "actual_buyers": self.actual_buyers,
+            "predicted_purchases": self.predicted_purchases,
+            "actual_purchases": self.actual_purchases,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "WindowMetrics":
+        """From a stored report; a figure missing there reads as None."""
+        return cls(
+            n=data.get("n"),
+            n_one_time=data.get("n_one_time"),
+            auc=data.get("auc"),
+            auc_one_time=data.get("auc_one_time"),
+            brier=data.get("brier"),
+            calibration=tuple(CalibrationBin.from_json(g) for g in data.get("calibration") or ()),
+            predicted_buyers=data.get("predicted_buyers"),
+            actual_buyers=data.get("actual_buyers"),
+            predicted_purchases=data.get("predicted_purchases"),
+            actual_purchases=data.get("actual_purchases"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A model up for choice: usable means it converged and gave finite predictions; brier is
+    its backtest Brier score (None when no backtest was possible)."""
+
+    usable: bool
+    brier: float | None
 
 
 def auc(scores, labels) -> float | None:
@@ -46,7 +120,7 @@ def brier(probabilities, labels) -> float | None:
     return float(np.mean((p - y) ** 2))
 
 
-def calibration(probabilities, labels, bins: int = DECILES) -> list[dict]:
+def calibration(probabilities, labels, bins: int = DECILES) -> tuple[CalibrationBin, ...]:
     """Mean predicted vs observed rate in `bins` groups of (nearly) equal size by prediction.
 
     Rows are sorted by prediction (stable, so ties keep input order) and cut into `bins`
@@ -60,17 +134,17 @@ def calibration(probabilities, labels, bins: int = DECILES) -> list[dict]:
     for chunk in np.array_split(order, bins):
         if len(chunk):
             groups.append(
-                {
-                    "predicted": float(p[chunk].mean()),
-                    "observed": float(y[chunk].mean()),
-                    "count": len(chunk),
-                }
+                CalibrationBin(
+                    predicted=float(p[chunk].mean()),
+                    observed=float(y[chunk].mean()),
+                    count=len(chunk),
+                )
             )
-    return groups
+    return tuple(groups)
 
 
-def window_metrics(p_buy, expected_purchases, purchase_days, one_time) -> dict:
-    """All backtest metrics of one model on one window, JSON-serialisable.
+def window_metrics(p_buy, expected_purchases, purchase_days, one_time) -> WindowMetrics:
+    """All backtest metrics of one model on one window (to_json() for storing).
 
     p_buy: predicted P(at least one purchase day in the window); expected_purchases: predicted
     purchase days in the window (None for models that only give a probability); purchase_days:
@@ -81,34 +155,32 @@ def window_metrics(p_buy, expected_purchases, purchase_days, one_time) -> dict:
     days = np.asarray(purchase_days, dtype=float).ravel()
     once = np.asarray(one_time, dtype=bool).ravel()
     bought = days > 0
-    return {
-        "n": len(p),
-        "n_one_time": int(once.sum()),
-        "auc": auc(p, bought),
-        "auc_one_time": auc(p[once], bought[once]),
-        "brier": brier(p, bought),
-        "calibration": calibration(p, bought),
-        "predicted_buyers": float(p.sum()),
-        "actual_buyers": int(bought.sum()),
-        "predicted_purchases": (
+    return WindowMetrics(
+        n=len(p),
+        n_one_time=int(once.sum()),
+        auc=auc(p, bought),
+        auc_one_time=auc(p[once], bought[once]),
+        brier=brier(p, bought),
+        calibration=calibration(p, bought),
+        predicted_buyers=float(p.sum()),
+        actual_buyers=int(bought.sum()),
+        predicted_purchases=(
             None if expected_purchases is None else float(np.sum(expected_purchases))
         ),
-        "actual_purchases": int(days.sum()),
-    }
+        actual_purchases=int(days.sum()),
+    )
 
 
-def choose(candidates: dict[str, tuple[bool, dict | None]]) -> str | None:
+def choose(candidates: dict[str, Candidate]) -> str | None:
     """Name of the model with the lowest backtest Brier score among the usable ones.
 
-    `candidates` maps a model name to (usable, metrics): usable means it converged and gave
-    finite predictions. Models without a Brier score (no backtest possible) are skipped; None
-    when no model qualifies.
+    `candidates` maps a model name to its Candidate. Models without a Brier score (no backtest
+    possible) are skipped; None when no model qualifies.
     """
     best_name, best_score = None, np.inf
     names = sorted(candidates, key=_order)
     for name in names:
-        usable, metrics = candidates[name]
-        score = None if metrics is None else metrics.get("brier")
+        usable, score = candidates[name].usable, candidates[name].brier
         if usable and score is not None and np.isfinite(score) and score < best_score - _TIE:
             best_name, best_score = name, score
     return best_name
