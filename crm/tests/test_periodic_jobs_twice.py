@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 SAFE_BY_DESIGN = {
     "crm.heartbeat": "one row, update_or_create (test below)",
     "customers.score_contacts": "one running ScoringRun at most, a partial unique constraint "
-                                "(test below; customers/tests/test_scoring_job.py)",
+                                "(test below; customers/tests/scoring/test_scoring_job.py)",
     "campaigns.send_due": "rows are claimed before sending (campaigns.outbox.claim_batch)",
     "campaigns.recover_stuck": "conditional updates of rows stuck in SENDING",
     "feedback.queue_surveys": "the survey campaign's row lock serialises runs, the second finds "

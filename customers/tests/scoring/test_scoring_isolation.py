@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CHECK = (
     "import sys, customers.scoring.model, customers.scoring.model.simulate, "
     "customers.scoring.model.pipeline; "
