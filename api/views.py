@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from customers import services
 from customers.models import Contact, ContactScore, Purchase
-from customers.scoring_runs import current_run
+from customers.scoring.runs import current_run
 from privacy.consent import consent_language, consent_wording_for
 from privacy.models import ConsentMethod
 

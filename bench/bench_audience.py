@@ -45,7 +45,7 @@ def ensure_extras() -> int:
     from django.contrib.auth import get_user_model
 
     from customers.models import Contact, ContactScore
-    from customers.scoring_runs import current_run
+    from customers.scoring.runs import current_run
 
     owner, _ = get_user_model().objects.get_or_create(username="bench-owner")
     # Reloading the contacts empties scores and owners (TRUNCATE ... CASCADE): check the rows.

@@ -57,7 +57,7 @@ def prepare() -> str:
     from accounts.roles import SALES_STAFF
     from dashboard.kpis import kpis_refresh
     from dashboard.models import KpiSnapshot
-    from customers.scoring_runs import current_run
+    from customers.scoring.runs import current_run
 
     if current_run() is None:
         print("scoring (no current run) ...", flush=True)

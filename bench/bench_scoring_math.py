@@ -24,8 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from customers.scoring import bgnbd, scores, simulate, summary
-from customers.scoring.bgnbd import BgNbdParams
+from customers.scoring.model import bgnbd, scores, simulate, summary
+from customers.scoring.model.bgnbd import BgNbdParams
 
 TRUTH = BgNbdParams(r=0.25, alpha=30.0, a=0.8, b=2.5)  # one purchase every ~4 months, in days
 AS_OF = np.datetime64("2025-01-01")

@@ -23,9 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from customers.scoring import bgnbd, pipeline, simulate, summary
-from customers.scoring import scores as btyd_scores
-from customers.scoring.bgnbd import BgNbdParams
+from customers.scoring.model import bgnbd, pipeline, simulate, summary
+from customers.scoring.model import scores as btyd_scores
+from customers.scoring.model.bgnbd import BgNbdParams
 
 TRUTH = BgNbdParams(r=0.5, alpha=15.0, a=0.3, b=3.0)  # ~ a purchase a month, slow dropout
 AS_OF = np.datetime64("2025-01-01")
@@ -74,14 +74,14 @@ def plain_bgnbd(rows: pipeline.DayRows, sample: int) -> tuple[float, float]:
 
 def _print_reports(result: pipeline.FitResult) -> None:
     print(f"verdict {result.verdict.value}, chosen {result.fitted.chosen}, "
-          f"BTYD for p_alive {result.fitted.state['btyd']}")
+          f"BTYD for p_alive {result.fitted.state.btyd}")
     for report in result.reports:
         m = report.metrics
-        print(f"  {report.name:<10} {report.reason:<22} auc {m['auc']:.4f}  one-time "
-              f"{m['auc_one_time'] or float('nan'):.4f}  brier {m['brier']:.4f}  buyers "
-              f"{m['predicted_buyers']:.0f}/{m['actual_buyers']}")
+        print(f"  {report.name:<10} {report.reason:<22} auc {m.auc:.4f}  one-time "
+              f"{m.auc_one_time or float('nan'):.4f}  brier {m.brier:.4f}  buyers "
+              f"{m.predicted_buyers:.0f}/{m.actual_buyers}")
     print("stages: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.durations.items()))
-    print(f"counts: {result.counts}")
+    print(f"counts: {result.counts.to_json()}")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ Every criterion is optional; set ones are combined with AND. Marketing email alw
 consent, and an address in Suppression is never in an audience, whatever the criteria say.
 Criteria on purchase history (days since first or last purchase, total spent, purchase count)
 leave prospects out when they need a purchase date. Score bands read the current scoring run
-(customers.scoring_runs.current_run); a contact without a score there is left out when a band
+(customers.scoring.runs.current_run); a contact without a score there is left out when a band
 is set, and with no current run at all nobody matches. A website action (activity.WebsiteEvent
 of one kind) within the last N days is an EXISTS subquery; "and no purchase since" nests a
 second one on counted purchases at or after that event.
@@ -28,7 +28,7 @@ from django.utils.translation import ngettext
 
 from activity.models import EventKind, WebsiteEvent
 from customers.models import Contact, ContactScore, Purchase, Stage
-from customers.scoring_runs import current_run
+from customers.scoring.runs import current_run
 
 from .models import Suppression
 

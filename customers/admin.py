@@ -536,4 +536,4 @@ class ImportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                            reverse("customers:import_progress", args=[job.pk]), _("Open"))
 
 
-from . import admin_scoring  # noqa: E402,F401 - registers the scoring admin
+from customers.scoring import admin as scoring_admin  # noqa: E402,F401 - registers the scoring admin

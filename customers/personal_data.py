@@ -22,7 +22,7 @@ SCORE_FIELDS = (
 
 
 def _current_score(person: Person):
-    from .scoring_runs import current_run  # the scoring job's module is heavy; load on use
+    from .scoring.runs import current_run  # the scoring job's module is heavy; load on use
 
     run = current_run()
     scores = ContactScore.objects.filter(contact=person.contact)

@@ -6,7 +6,7 @@ from crm.locks import single_run
 
 from . import hooks
 from .models import ScoringRun
-from .scoring_runs import (
+from .scoring.runs import (
     contact_scores_refresh,
     contacts_scores_refresh,
     scoring_chunk_score,

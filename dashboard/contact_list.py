@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.admin_tools import estimated_row_count
 from customers.models import Contact, Stage
-from customers.scoring_runs import current_run
+from customers.scoring.runs import current_run
 from customers.search import collated
 
 PAGE_SIZE = 25  # a screenful on a laptop; renders in half the time of 50

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from crm.charts import Series, bar_chart, line_chart, percent
 from customers.models import ScoringRun, Stage
-from customers.scoring_report import calibration_svg
+from customers.scoring.report import calibration_svg
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from django.db.models.functions import Floor
 from django.utils import timezone
 
 from customers.models import Contact, ContactScore
-from customers.scoring.pipeline import contact_days
-from customers.scoring_runs import current_run
-from customers.scoring_store import day_index, day_rows
+from customers.scoring.model.pipeline import contact_days
+from customers.scoring.runs import current_run
+from customers.scoring.store import day_index, day_rows
 from feedback.selectors import answered_q, detractors_q, nps_by_month, promoters_q
 from support.selectors import open_case_q
 

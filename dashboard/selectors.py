@@ -40,7 +40,7 @@ def contact_purchases(*, contact: Contact) -> QuerySet[Purchase]:
 
 def contact_current_score(*, contact: Contact) -> ContactScore | None:
     """The contact's score from the current scoring run, if it has one."""
-    from customers.scoring_runs import current_run
+    from customers.scoring.runs import current_run
 
     run = current_run()
     if run is None:
@@ -64,7 +64,7 @@ SLIPPING_BELOW = 0.5
 
 def call_list(*, user, mine: bool, limit: int = 20) -> dict[str, list]:
     """Today's call list for a member of staff: three short ranked lists."""
-    from customers.scoring_runs import current_run
+    from customers.scoring.runs import current_run
 
     run = current_run()
     scores = _with_listening(

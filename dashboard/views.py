@@ -18,8 +18,8 @@ from crm.http import redirect_back
 from customers import followups, hooks, services
 from customers.forms import ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm
 from customers.models import Contact, FollowUp
-from customers.scoring_export import EXPORT_COLUMNS
-from customers.scoring_report import explanation
+from customers.scoring.export import EXPORT_COLUMNS
+from customers.scoring.report import explanation
 
 from . import contact_list, selectors
 from .contact_list import ContactFilterForm

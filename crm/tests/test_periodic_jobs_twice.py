@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 SAFE_BY_DESIGN = {
     "crm.heartbeat": "one row, update_or_create (test below)",
     "customers.score_contacts": "one running ScoringRun at most, a partial unique constraint "
-                                "(test below; customers/tests/test_scoring_job.py)",
+                                "(test below; customers/tests/scoring/test_scoring_job.py)",
     "campaigns.send_due": "rows are claimed before sending (campaigns.outbox.claim_batch)",
     "campaigns.recover_stuck": "conditional updates of rows stuck in SENDING",
     "feedback.queue_surveys": "the survey campaign's row lock serialises runs, the second finds "
@@ -47,7 +47,7 @@ def test_the_heartbeat_twice_leaves_one_row():
 def test_scoring_started_while_a_run_is_going_does_nothing(monkeypatch):
     import customers.tasks
     from customers.models import ScoringRun
-    from customers.scoring_runs import scoring_run_start
+    from customers.scoring.runs import scoring_run_start
 
     executed = []
     monkeypatch.setattr(customers.tasks, "scoring_run_execute",

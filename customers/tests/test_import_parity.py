@@ -21,7 +21,7 @@ from campaigns.models import Campaign, Coupon, EmailTemplate, Message, Referral
 from campaigns.referrals import referral_code_for
 from customers.importing import purchases_import_csv
 from customers.models import Contact, ContactScore, ImportJob, Purchase, ScoringRun
-from customers.scoring_runs import current_run, scoring_run_execute, scoring_run_start
+from customers.scoring.runs import current_run, scoring_run_execute, scoring_run_start
 from customers.services import contact_set_consent, purchase_record, purchase_record_by_email
 from customers.tests.factories import ContactFactory, record_purchase
 from customers.tests.scoring_data import load_cdnow_sample

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import CurrencyRate, Purchase, Stage
-from customers.scoring_store import day_rows
+from customers.scoring.store import day_rows
 from customers.services import purchase_record, purchase_refund
 from customers.stats import contacts_with_drift
 from customers.tests.factories import ContactFactory, record_purchase

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from customers.scoring_export import contacts_export_csv
+from customers.scoring.export import contacts_export_csv
 
 
 class Command(BaseCommand):

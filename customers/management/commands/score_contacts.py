@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 
 from customers.models import ScoringRun
 from customers.normalise import shop_day
-from customers.scoring_report import report_lines
-from customers.scoring_runs import scoring_run_execute, scoring_run_start
+from customers.scoring.report import report_lines
+from customers.scoring.runs import scoring_run_execute, scoring_run_start
 
 
 def _day(text: str) -> dt.date:

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from customers.models import ContactScore, ScoringRun
-from customers.scoring_export import EXPORT_COLUMNS
+from customers.scoring.export import EXPORT_COLUMNS
 from customers.tests.factories import ContactFactory, record_purchase
 from customers.tests.scoring_data import CDNOW_SAMPLE_BUYERS, load_cdnow_sample
 

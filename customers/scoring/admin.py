@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy
 
 from crm.admin_tools import ReadOnlyAdminMixin
 
-from .models import ScoringRun
-from .scoring_report import VERDICTS, backtest_rows, calibration_svg, model_label
+from ..models import ScoringRun
+from .report import VERDICTS, backtest_rows, calibration_svg, model_label
 
 
 @admin.register(ScoringRun)
@@ -67,7 +67,7 @@ class ScoringRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 *super().get_urls()]
 
     def run_now_view(self, request: HttpRequest):
-        from .tasks import score_contacts_task
+        from ..tasks import score_contacts_task
 
         if request.method != "POST" or not request.user.has_perm("customers.add_scoringrun"):
             return HttpResponseRedirect(reverse("admin:customers_scoringrun_changelist"))

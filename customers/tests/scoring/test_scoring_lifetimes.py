@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customers.scoring import bgnbd, clv, gammagamma, paretonbd
+from customers.scoring.model import bgnbd, clv, gammagamma, paretonbd
 from customers.tests.data import cdnow
 
 with warnings.catch_warnings():

@@ -10,8 +10,8 @@ import tempfile
 import numpy as np
 from django.db import connection
 
-from .models import ContactScore, Purchase
-from .scoring.pipeline import ContactScores, DayRows
+from ..models import ContactScore, Purchase
+from .model.pipeline import ContactScores, DayRows
 
 _EPOCH = dt.date(1970, 1, 1)
 _PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)

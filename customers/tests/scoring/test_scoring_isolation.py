@@ -1,12 +1,13 @@
-"""The scoring package stays free of Django, so it can run anywhere numpy and scipy do."""
+"""The scoring model package stays free of Django, so it can run anywhere numpy and scipy do."""
 
 import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CHECK = (
-    "import sys, customers.scoring, customers.scoring.simulate; "
+    "import sys, customers.scoring.model, customers.scoring.model.simulate, "
+    "customers.scoring.model.pipeline; "
     "leaked = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')); "
     "assert not leaked, leaked"
 )
@@ -21,7 +22,7 @@ def test_importing_scoring_does_not_import_django():
 
 def test_scoring_does_not_import_lifetimes_or_pandas():
     check = (
-        "import sys, customers.scoring; "
+        "import sys, customers.scoring.model, customers.scoring.model.pipeline; "
         "assert 'lifetimes' not in sys.modules and 'pandas' not in sys.modules"
     )
     result = subprocess.run(

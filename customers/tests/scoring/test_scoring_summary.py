@@ -5,8 +5,8 @@ import datetime
 import numpy as np
 import pytest
 
-from customers.scoring import summary
-from customers.scoring._common import group_rows  # noqa: F401  (summary relies on its ordering)
+from customers.scoring.model import summary
+from customers.scoring.model._common import group_rows  # noqa: F401  (summary relies on its ordering)
 
 
 def _rows():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from customers.scoring import bgnbd, simulate
+from customers.scoring.model import bgnbd, simulate
 from customers.tests.data import cdnow
 
 CDNOW = bgnbd.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
@@ -121,7 +121,7 @@ def test_probability_purchase_at_zero_horizon_is_zero():
 
 @pytest.mark.parametrize("params", [(0.243, 4.414, 0.793, 2.426), (2.0, 0.5, 0.2, 0.3)])
 def test_fast_weighted_likelihood_equals_the_per_customer_sum(params):
-    from customers.scoring._bgnbd_fit import WeightedLikelihood
+    from customers.scoring.model._bgnbd_fit import WeightedLikelihood
 
     x, t_x, T = _cdnow()
     weights = np.arange(len(x)) % 4 + 0.5

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from customers.scoring._common import PARAM_MAX, as_history, group_rows, maximise
+from customers.scoring.model._common import PARAM_MAX, as_history, group_rows, maximise
 
 
 def test_maximise_finds_an_interior_optimum_and_says_converged():
@@ -79,7 +79,7 @@ def test_as_history_rejects_negative_weights():
 
 
 def test_large_data_compares_starts_on_a_sample_and_refines_on_everything(monkeypatch):
-    from customers.scoring import _common, bgnbd
+    from customers.scoring.model import _common, bgnbd
     from customers.tests.data import cdnow
 
     data = cdnow.summary()

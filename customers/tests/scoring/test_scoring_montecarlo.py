@@ -10,7 +10,7 @@ errors (the estimates vary by at most 0.4% between seeds; the formulas sit withi
 import numpy as np
 import pytest
 
-from customers.scoring import bgnbd, paretonbd
+from customers.scoring.model import bgnbd, paretonbd
 
 BG = bgnbd.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
 PN = paretonbd.ParetoNbdParams(r=0.553, alpha=10.578, s=0.606, beta=11.669)

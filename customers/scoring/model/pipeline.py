@@ -34,6 +34,7 @@ for x = 0; the contact's own mean, or the population's, where the fit gives no f
 predicted_value_12m = expected purchase days in the next 365 days * expected_value (undiscounted).
 """
 
+import dataclasses
 import enum
 import math
 import time
@@ -43,7 +44,9 @@ import numpy as np
 
 from . import backtest, bgnbd, covariate, gammagamma, paretonbd
 from ._common import FitOutcome, group_rows
+from .backtest import Candidate, WindowMetrics
 from .bgnbd import BgNbdParams
+from .covariate import CovariateModel
 from .gammagamma import GammaGammaParams
 from .paretonbd import ParetoNbdParams
 
@@ -76,33 +79,102 @@ class DataVerdict(enum.Enum):
     NO_PURCHASES = "no_purchases"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelReport:
-    """One per model ("bgnbd", "paretonbd", "covariate", "baseline"), JSON-serialisable."""
+    """One per model ("bgnbd", "paretonbd", "covariate", "baseline"); to_json() is stored."""
 
     name: str
-    params: dict
+    params: dict  # the model's stored parameters (FittedState.to_json()[name])
     log_likelihood: float | None
     converged: bool
     reason: str  # FitOutcome value or another short code
-    metrics: dict  # backtest.window_metrics() on the newest complete window
+    metrics: WindowMetrics  # backtest.window_metrics() on the newest complete window
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "params": self.params, "log_likelihood": self.log_likelihood,
+                "converged": self.converged, "reason": self.reason,
+                "metrics": self.metrics.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ModelReport":
+        """From a stored report; what is missing there reads as None (metrics as all None)."""
+        return cls(
+            name=data["name"],
+            params=data.get("params") or {},
+            log_likelihood=data.get("log_likelihood"),
+            converged=data.get("converged"),
+            reason=data.get("reason"),
+            metrics=WindowMetrics.from_json(data.get("metrics") or {}),
+        )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class BaselineRates:
+    """The baseline model: share of one-time and of repeat contacts who bought in a window."""
+
+    one_time: float
+    repeat: float
+
+    def to_json(self) -> dict:
+        return {"one_time": self.one_time, "repeat": self.repeat}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "BaselineRates":
+        return cls(one_time=data["one_time"], repeat=data["repeat"])
+
+
+@dataclass(frozen=True, slots=True)
+class FittedState:
+    """Every fitted parameter of every model; to_json() is plain JSON, no pickle."""
+
+    bgnbd: BgNbdParams
+    paretonbd: ParetoNbdParams
+    gammagamma: GammaGammaParams
+    covariate: CovariateModel
+    baseline: BaselineRates
+    mean_spend: float  # population mean spend per purchase day (the spend fallback)
+    btyd: str  # the better of "bgnbd" and "paretonbd": p_alive, expected purchases, value
+
+    def to_json(self) -> dict:
+        return {
+            "bgnbd": _params_json(self.bgnbd, ("r", "alpha", "a", "b")),
+            "paretonbd": _params_json(self.paretonbd, ("r", "alpha", "s", "beta")),
+            "gammagamma": _params_json(self.gammagamma, ("p", "q", "gamma")),
+            "covariate": self.covariate.to_json(),
+            "baseline": self.baseline.to_json(),
+            "mean_spend": self.mean_spend,
+            "btyd": self.btyd,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "FittedState":
+        return cls(
+            bgnbd=BgNbdParams(**_params_fields(data["bgnbd"], ("r", "alpha", "a", "b"))),
+            paretonbd=ParetoNbdParams(
+                **_params_fields(data["paretonbd"], ("r", "alpha", "s", "beta"))),
+            gammagamma=GammaGammaParams(**_params_fields(data["gammagamma"], ("p", "q", "gamma"))),
+            covariate=CovariateModel.from_json(data["covariate"]),
+            baseline=BaselineRates.from_json(data["baseline"]),
+            mean_spend=data["mean_spend"],
+            btyd=data["btyd"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class FittedModels:
     """Everything needed to score any contact later without refitting: JSON round-trips."""
 
     horizon_days: int
     as_of_day: int
     chosen: str  # name of the model whose P(buy) becomes p_buy_again
-    state: dict  # JSON-serialisable: every fitted parameter, no pickle
+    state: FittedState
 
     def to_json(self) -> dict:
         return {
             "horizon_days": self.horizon_days,
             "as_of_day": self.as_of_day,
             "chosen": self.chosen,
-            "state": self.state,
+            "state": self.state.to_json(),
         }
 
     @classmethod
@@ -111,17 +183,39 @@ class FittedModels:
             horizon_days=int(data["horizon_days"]),
             as_of_day=int(data["as_of_day"]),
             chosen=str(data["chosen"]),
-            state=data["state"],
+            state=FittedState.from_json(data["state"]),
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class FitCounts:
+    """Contacts and purchase days seen by fit(); the sample and backtest figures only when
+    there was enough data. to_json() is stored (ScoringRun.counts)."""
+
+    contacts: int
+    one_time: int
+    repeat: int
+    purchase_days: int
+    fit_sample: int | None = None
+    backtest_contacts: int | None = None
+    backtest_one_time: int | None = None
+    backtest_buyers: int | None = None
+    covariate_backtest_training_rows: int | None = None
+    covariate_backtest_window_days: int | None = None
+
+    def to_json(self) -> dict:
+        """The figures known, in field order (the admin lists them so)."""
+        return {field.name: value for field in dataclasses.fields(self)
+                if (value := getattr(self, field.name)) is not None}
+
+
+@dataclass(frozen=True, slots=True)
 class FitResult:
     verdict: DataVerdict
     fitted: FittedModels | None  # None unless verdict is ENOUGH
     reports: list[ModelReport]
-    counts: dict
-    durations: dict  # stage -> seconds
+    counts: FitCounts
+    durations: dict[str, float]  # stage -> seconds
 
 
 @dataclass(frozen=True)
@@ -288,7 +382,20 @@ def _purchase_days(table: _Table, snap: _Snapshot, after: int, until: int) -> np
 # --- model predictions ---------------------------------------------------------------------
 
 
-def _btyd_predictions(params, horizon: float, snap: _Snapshot, *, year: bool = False) -> dict:
+@dataclass(frozen=True, slots=True)
+class _Predictions:
+    """One model's predictions per contact of a snapshot; only P(buy) for the models that
+    give nothing else (covariate, baseline)."""
+
+    p_buy: np.ndarray  # P(at least one purchase day in the horizon)
+    p_alive: np.ndarray | None = None
+    expected: np.ndarray | None = None  # E[purchase days in the horizon]
+    expected_year: np.ndarray | None = None  # E[purchase days in the next 365 days]
+
+
+def _btyd_predictions(
+    params, horizon: float, snap: _Snapshot, *, year: bool = False
+) -> _Predictions:
     """P(alive), E[purchase days in h], P(buy in h) [and E in 365 days], per distinct history."""
     model = bgnbd if isinstance(params, BgNbdParams) else paretonbd
     x, t_x, age, _, inverse = group_rows(snap.x, snap.t_x, snap.T)
@@ -296,20 +403,25 @@ def _btyd_predictions(params, horizon: float, snap: _Snapshot, *, year: bool = F
         alive = model.probability_alive(params, x, t_x, age)
         # Pareto/NBD's P(alive) is most of its cost: computed once, not once per output.
         reuse = {"alive": alive} if model is paretonbd else {}
-        out = {
-            "p_alive": alive,
-            "expected": model.conditional_expected_purchases(params, horizon, x, t_x, age, **reuse),
-            "p_buy": model.probability_purchase(params, horizon, x, t_x, age, **reuse),
-        }
+        expected = model.conditional_expected_purchases(params, horizon, x, t_x, age, **reuse)
+        p_buy = model.probability_purchase(params, horizon, x, t_x, age, **reuse)
+        expected_year = None
         if year:
-            out["expected_year"] = model.conditional_expected_purchases(
+            expected_year = model.conditional_expected_purchases(
                 params, YEAR_DAYS, x, t_x, age, **reuse
             )
-    return {key: value[inverse] for key, value in out.items()}
+    return _Predictions(
+        p_buy=p_buy[inverse],
+        p_alive=alive[inverse],
+        expected=expected[inverse],
+        expected_year=None if expected_year is None else expected_year[inverse],
+    )
 
 
-def _finite(predictions: dict) -> bool:
-    return all(np.isfinite(v).all() for v in predictions.values())
+def _finite(predictions: _Predictions) -> bool:
+    values = (predictions.p_buy, predictions.p_alive, predictions.expected,
+              predictions.expected_year)
+    return all(np.isfinite(v).all() for v in values if v is not None)
 
 
 def _covariate_inputs(snap: _Snapshot, bgnbd_p: np.ndarray) -> covariate.Inputs:
@@ -327,17 +439,19 @@ def _covariate_inputs(snap: _Snapshot, bgnbd_p: np.ndarray) -> covariate.Inputs:
     )
 
 
-def _baseline_rates(snap: _Snapshot, bought: np.ndarray) -> dict:
-    """Share of one-time and of repeat contacts who bought (0.0 where the group is empty)."""
+def _baseline_rates(snap: _Snapshot, bought: np.ndarray) -> BaselineRates:
+    """Share of one-time and of repeat contacts who bought (all contacts' share where the
+    group is empty)."""
     one = snap.x == 0
-    rates = {}
-    for key, group in (("one_time", one), ("repeat", ~one)):
-        rates[key] = float(bought[group].mean()) if group.any() else float(bought.mean())
-    return rates
+
+    def rate(group: np.ndarray) -> float:
+        return float(bought[group].mean()) if group.any() else float(bought.mean())
+
+    return BaselineRates(one_time=rate(one), repeat=rate(~one))
 
 
-def _baseline_p(rates: dict, snap: _Snapshot) -> np.ndarray:
-    return np.where(snap.x == 0, rates["one_time"], rates["repeat"])
+def _baseline_p(rates: BaselineRates, snap: _Snapshot) -> np.ndarray:
+    return np.where(snap.x == 0, rates.one_time, rates.repeat)
 
 
 # --- fit -----------------------------------------------------------------------------------
@@ -361,16 +475,31 @@ def fit(
     if verdict is not DataVerdict.ENOUGH:
         return FitResult(verdict, None, [], counts, clock.durations())
     sample = _sample(table, sample_size, seed)
-    counts["fit_sample"] = len(sample.contact_ids)
     cutoff = as_of_day - horizon_days
     test = _backtest(sample, cutoff, as_of_day, horizon_days, clock)
     production = _production(sample, test, as_of_day, horizon_days, clock)
-    counts.update(test["counts"])
+    counts = dataclasses.replace(
+        counts,
+        fit_sample=len(sample.contact_ids),
+        backtest_contacts=len(test.snap),
+        backtest_one_time=int((test.snap.x == 0).sum()),
+        backtest_buyers=int((test.actual > 0).sum()),
+        covariate_backtest_training_rows=test.training_rows,
+        covariate_backtest_window_days=test.window_days,
+    )
     reports = _reports(test, production)
-    usable = {r.name: (r.converged, r.metrics) for r in reports}
+    usable = {r.name: Candidate(r.converged, r.metrics.brier) for r in reports}
     chosen = backtest.choose(usable) or "bgnbd"
     btyd = backtest.choose({k: usable[k] for k in BTYD}) or "bgnbd"
-    state = {**production["state"], "btyd": btyd}
+    state = FittedState(
+        bgnbd=production.fits["bgnbd"],
+        paretonbd=production.fits["paretonbd"],
+        gammagamma=production.gammagamma,
+        covariate=production.covariate,
+        baseline=production.baseline,
+        mean_spend=production.mean_spend,
+        btyd=btyd,
+    )
     fitted = FittedModels(int(horizon_days), int(as_of_day), chosen, state)
     return FitResult(verdict, fitted, reports, counts, clock.durations())
 
@@ -386,15 +515,15 @@ def _verdict(table: _Table, as_of: int, horizon: int) -> DataVerdict:
     return DataVerdict.ENOUGH
 
 
-def _counts(table: _Table) -> dict:
+def _counts(table: _Table) -> FitCounts:
     days = np.diff(np.r_[table.start, len(table.day)])
     one_time = int((days == 1).sum())
-    return {
-        "contacts": len(table.contact_ids),
-        "one_time": one_time,
-        "repeat": len(table.contact_ids) - one_time,
-        "purchase_days": len(table.day),
-    }
+    return FitCounts(
+        contacts=len(table.contact_ids),
+        one_time=one_time,
+        repeat=len(table.contact_ids) - one_time,
+        purchase_days=len(table.day),
+    )
 
 
 def _sample(table: _Table, size: int | None, seed: int) -> _Table:
@@ -405,7 +534,22 @@ def _sample(table: _Table, size: int | None, seed: int) -> _Table:
     return _subset(table, picked)
 
 
-def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock) -> dict:
+@dataclass(frozen=True, slots=True)
+class _Backtest:
+    """Models fitted (trained) up to the cutoff and how they did in (cutoff, as_of]."""
+
+    snap: _Snapshot  # contacts known at the cutoff
+    actual: np.ndarray  # their purchase days in the window
+    fits: dict[str, BgNbdParams | ParetoNbdParams]  # "bgnbd", "paretonbd"
+    covariate: CovariateModel
+    finite: dict[str, bool]  # model name -> its predictions were all finite
+    bgnbd_p: np.ndarray  # BG/NBD P(buy) per snapshot contact
+    metrics: dict[str, WindowMetrics]  # model name -> its figures on the window
+    training_rows: int  # the covariate model's training window: contacts
+    window_days: int  # and length
+
+
+def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock) -> _Backtest:
     """Fit at cutoff, train the covariate model before it, predict (cutoff, as_of]."""
     snap = _snapshot(table, cutoff)
     actual = _purchase_days(table, snap, cutoff, as_of)
@@ -418,39 +562,34 @@ def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock) -> di
     train_snap, train_start, window = _training_window(table, cutoff, horizon)
     train_bought = _purchase_days(table, train_snap, train_start, cutoff) > 0
     train_bg = bgnbd.fit_bgnbd(train_snap.x, train_snap.t_x, train_snap.T)
-    train_p = _btyd_predictions(train_bg, window, train_snap)["p_buy"]
+    train_p = _btyd_predictions(train_bg, window, train_snap).p_buy
     model = covariate.train(
         _covariate_inputs(train_snap, train_p), train_bought, window_days=window
     )
     clock.lap("backtest_train_covariate")
-    preds["covariate"] = {
-        "p_buy": covariate.predict(model, _covariate_inputs(snap, preds["bgnbd"]["p_buy"]))
-    }
+    preds["covariate"] = _Predictions(
+        p_buy=covariate.predict(model, _covariate_inputs(snap, preds["bgnbd"].p_buy))
+    )
     rates = _baseline_rates(train_snap, train_bought)
-    preds["baseline"] = {"p_buy": _baseline_p(rates, snap)}
+    preds["baseline"] = _Predictions(p_buy=_baseline_p(rates, snap))
     metrics = {
         name: backtest.window_metrics(
-            np.clip(np.nan_to_num(p["p_buy"]), 0, 1), p.get("expected"), actual, snap.x == 0
+            np.clip(np.nan_to_num(p.p_buy), 0, 1), p.expected, actual, snap.x == 0
         )
         for name, p in preds.items()
     }
     clock.lap("backtest_metrics")
-    return {
-        "snap": snap,
-        "actual": actual,
-        "fits": {"bgnbd": bg, "paretonbd": pn},
-        "covariate": model,
-        "finite": {name: _finite(p) for name, p in preds.items()},
-        "bgnbd_p": preds["bgnbd"]["p_buy"],
-        "metrics": metrics,
-        "counts": {
-            "backtest_contacts": len(snap),
-            "backtest_one_time": int((snap.x == 0).sum()),
-            "backtest_buyers": int((actual > 0).sum()),
-            "covariate_backtest_training_rows": len(train_snap),
-            "covariate_backtest_window_days": int(window),
-        },
-    }
+    return _Backtest(
+        snap=snap,
+        actual=actual,
+        fits={"bgnbd": bg, "paretonbd": pn},
+        covariate=model,
+        finite={name: _finite(p) for name, p in preds.items()},
+        bgnbd_p=preds["bgnbd"].p_buy,
+        metrics=metrics,
+        training_rows=len(train_snap),
+        window_days=int(window),
+    )
 
 
 def _fit_paretonbd(snap: _Snapshot) -> ParetoNbdParams:
@@ -478,7 +617,19 @@ def _training_window(table: _Table, cutoff: int, horizon: int):
     return _snapshot(table, start), start, max(cutoff - start, 1)
 
 
-def _production(table: _Table, test: dict, as_of: int, horizon: int, clock) -> dict:
+@dataclass(frozen=True, slots=True)
+class _Production:
+    """The models fitted (trained) on everything up to as_of."""
+
+    fits: dict[str, BgNbdParams | ParetoNbdParams]  # "bgnbd", "paretonbd"
+    gammagamma: GammaGammaParams
+    covariate: CovariateModel
+    baseline: BaselineRates
+    mean_spend: float
+    finite: dict[str, bool]  # "bgnbd", "paretonbd" -> its predictions at as_of were finite
+
+
+def _production(table: _Table, test: _Backtest, as_of: int, horizon: int, clock) -> _Production:
     """Fit on everything up to as_of; retrain the covariate model on the newest window."""
     now = _snapshot(table, as_of)
     bg = bgnbd.fit_bgnbd(now.x, now.t_x, now.T)
@@ -487,9 +638,9 @@ def _production(table: _Table, test: dict, as_of: int, horizon: int, clock) -> d
     clock.lap("fit_paretonbd")
     gg = gammagamma.fit_gammagamma(now.x, now.repeat_spend)
     clock.lap("fit_gammagamma")
-    bought = test["actual"] > 0
+    bought = test.actual > 0
     model = covariate.train(
-        _covariate_inputs(test["snap"], test["bgnbd_p"]), bought, window_days=horizon
+        _covariate_inputs(test.snap, test.bgnbd_p), bought, window_days=horizon
     )
     clock.lap("train_covariate")
     finite = {
@@ -497,39 +648,38 @@ def _production(table: _Table, test: dict, as_of: int, horizon: int, clock) -> d
         "paretonbd": _finite(_btyd_predictions(pn, horizon, now)),
     }
     clock.lap("check_predictions")
-    state = {
-        "bgnbd": _params_json(bg, ("r", "alpha", "a", "b")),
-        "paretonbd": _params_json(pn, ("r", "alpha", "s", "beta")),
-        "gammagamma": _params_json(gg, ("p", "q", "gamma")),
-        "covariate": model.to_json(),
-        "baseline": _baseline_rates(test["snap"], bought),
-        "mean_spend": float(now.mean_spend.mean()) if len(now) else 0.0,
-    }
-    return {"fits": {"bgnbd": bg, "paretonbd": pn}, "covariate": model, "finite": finite,
-            "state": state}
+    return _Production(
+        fits={"bgnbd": bg, "paretonbd": pn},
+        gammagamma=gg,
+        covariate=model,
+        baseline=_baseline_rates(test.snap, bought),
+        mean_spend=float(now.mean_spend.mean()) if len(now) else 0.0,
+        finite=finite,
+    )
 
 
-def _reports(test: dict, production: dict) -> list[ModelReport]:
+def _reports(test: _Backtest, production: _Production) -> list[ModelReport]:
     reports = []
-    for name in BTYD:
-        fitted, tested = production["fits"][name], test["fits"][name]
-        usable = (fitted.converged and tested.converged and production["finite"][name]
-                  and test["finite"][name])
+    for name, names in (("bgnbd", ("r", "alpha", "a", "b")),
+                        ("paretonbd", ("r", "alpha", "s", "beta"))):
+        fitted, tested = production.fits[name], test.fits[name]
+        usable = (fitted.converged and tested.converged and production.finite[name]
+                  and test.finite[name])
         reason = fitted.reason if not fitted.converged else tested.reason
         if fitted.converged and tested.converged and not usable:
             reason = FitOutcome.NOT_FINITE
         reports.append(
             ModelReport(
                 name=name,
-                params=production["state"][name],
+                params=_params_json(fitted, names),
                 log_likelihood=_json_float(fitted.log_likelihood),
                 converged=bool(usable),
                 reason=str(reason.value),
-                metrics=test["metrics"][name],
+                metrics=test.metrics[name],
             )
         )
-    model, tested = production["covariate"], test["covariate"]
-    usable = model.converged and tested.converged and test["finite"]["covariate"]
+    model, tested = production.covariate, test.covariate
+    usable = model.converged and tested.converged and test.finite["covariate"]
     reports.append(
         ModelReport(
             name="covariate",
@@ -537,17 +687,17 @@ def _reports(test: dict, production: dict) -> list[ModelReport]:
             log_likelihood=None,
             converged=bool(usable),
             reason=model.reason if not model.converged else tested.reason,
-            metrics=test["metrics"]["covariate"],
+            metrics=test.metrics["covariate"],
         )
     )
     reports.append(
         ModelReport(
             name="baseline",
-            params=production["state"]["baseline"],
+            params=production.baseline.to_json(),
             log_likelihood=None,
             converged=True,
             reason="converged",
-            metrics=test["metrics"]["baseline"],
+            metrics=test.metrics["baseline"],
         )
     )
     return reports
@@ -561,6 +711,17 @@ def _params_json(params, names: tuple[str, ...]) -> dict:
         log_likelihood=_json_float(params.log_likelihood),
     )
     return data
+
+
+def _params_fields(data: dict, names: tuple[str, ...]) -> dict:
+    """The keyword arguments of a *Params dataclass from its _params_json()."""
+    log_likelihood = data.get("log_likelihood")
+    return {
+        **{name: data[name] for name in names},
+        "converged": data["converged"],
+        "reason": FitOutcome(data["reason"]),
+        "log_likelihood": math.nan if log_likelihood is None else log_likelihood,
+    }
 
 
 def _json_float(value) -> float | None:
@@ -577,7 +738,7 @@ class _Clock:
         self._laps[stage] = self._laps.get(stage, 0.0) + now - self._last
         self._last = now
 
-    def durations(self) -> dict:
+    def durations(self) -> dict[str, float]:
         return {**self._laps, "total": time.perf_counter() - self._start}
 
 
@@ -594,20 +755,18 @@ def score(fitted: FittedModels, rows: DayRows, *, as_of_day: int | None = None) 
     contact_ids = table.contact_ids[snap.index]
     del table  # the row-level arrays are no longer needed: frees most of the memory early
     state, horizon = fitted.state, fitted.horizon_days
-    bg = _bgnbd_params(state["bgnbd"])
-    bg_preds = _btyd_predictions(bg, horizon, snap, year=state["btyd"] == "bgnbd")
+    bg_preds = _btyd_predictions(state.bgnbd, horizon, snap, year=state.btyd == "bgnbd")
     btyd_preds = bg_preds
-    if state["btyd"] == "paretonbd":
-        params = _paretonbd_params(state["paretonbd"])
-        btyd_preds = _btyd_predictions(params, horizon, snap, year=True)
+    if state.btyd == "paretonbd":
+        btyd_preds = _btyd_predictions(state.paretonbd, horizon, snap, year=True)
     p_buy = _p_buy(fitted, snap, bg_preds, btyd_preds)
     spend = _expected_spend(state, snap)
-    expected_year = _clean(btyd_preds["expected_year"], upper=np.inf)
+    expected_year = _clean(btyd_preds.expected_year, upper=np.inf)
     return ContactScores(
         contact_ids=contact_ids,
         p_buy_again=_clean(p_buy),
-        p_alive=_clean(btyd_preds["p_alive"]),
-        expected_purchases=_clean(btyd_preds["expected"], upper=np.inf),
+        p_alive=_clean(btyd_preds.p_alive),
+        expected_purchases=_clean(btyd_preds.expected, upper=np.inf),
         expected_value=spend,
         predicted_value_12m=expected_year * spend,
         frequency=snap.x.astype(np.int64),
@@ -616,44 +775,33 @@ def score(fitted: FittedModels, rows: DayRows, *, as_of_day: int | None = None) 
     )
 
 
-def _p_buy(fitted: FittedModels, snap: _Snapshot, bg_preds: dict, btyd_preds: dict) -> np.ndarray:
+def _p_buy(
+    fitted: FittedModels, snap: _Snapshot, bg_preds: _Predictions, btyd_preds: _Predictions
+) -> np.ndarray:
     state = fitted.state
     if fitted.chosen == "covariate":
-        model = covariate.CovariateModel.from_json(state["covariate"])
-        return covariate.predict(model, _covariate_inputs(snap, _clean(bg_preds["p_buy"])))
+        return covariate.predict(state.covariate, _covariate_inputs(snap, _clean(bg_preds.p_buy)))
     if fitted.chosen == "baseline":
-        return _baseline_p(state["baseline"], snap)
-    if fitted.chosen == "paretonbd" and state["btyd"] != "paretonbd":
-        params = _paretonbd_params(state["paretonbd"])
-        return _btyd_predictions(params, fitted.horizon_days, snap)["p_buy"]
-    return (bg_preds if fitted.chosen == "bgnbd" else btyd_preds)["p_buy"]
+        return _baseline_p(state.baseline, snap)
+    if fitted.chosen == "paretonbd" and state.btyd != "paretonbd":
+        return _btyd_predictions(state.paretonbd, fitted.horizon_days, snap).p_buy
+    return (bg_preds if fitted.chosen == "bgnbd" else btyd_preds).p_buy
 
 
-def _expected_spend(state: dict, snap: _Snapshot) -> np.ndarray:
+def _expected_spend(state: FittedState, snap: _Snapshot) -> np.ndarray:
     """Gamma-Gamma E[spend | x, m_x]; where that has no finite value, the contact's own repeat
     mean (x > 0) or the population mean spend per purchase day."""
-    gg = state["gammagamma"]
-    params = GammaGammaParams(gg["p"], gg["q"], gg["gamma"])
+    params = state.gammagamma
     with np.errstate(all="ignore"):
         spend = gammagamma.conditional_expected_spend(params, snap.x, snap.repeat_spend)
-    fallback = np.where(snap.x > 0, snap.repeat_spend, state["mean_spend"])
-    good = np.isfinite(spend) & (spend >= 0) & bool(gg["converged"])
+    fallback = np.where(snap.x > 0, snap.repeat_spend, state.mean_spend)
+    good = np.isfinite(spend) & (spend >= 0) & bool(params.converged)
     return np.where(good, spend, fallback)
 
 
 def _clean(values: np.ndarray, upper: float = 1.0) -> np.ndarray:
     """Finite and within [0, upper]: NaN -> 0, above upper -> upper (a last line of defence)."""
     return np.clip(np.nan_to_num(values, nan=0.0, posinf=upper, neginf=0.0), 0.0, upper)
-
-
-def _bgnbd_params(data: dict) -> BgNbdParams:
-    return BgNbdParams(data["r"], data["alpha"], data["a"], data["b"],
-                       converged=data["converged"], reason=FitOutcome(data["reason"]))
-
-
-def _paretonbd_params(data: dict) -> ParetoNbdParams:
-    return ParetoNbdParams(data["r"], data["alpha"], data["s"], data["beta"],
-                           converged=data["converged"], reason=FitOutcome(data["reason"]))
 
 
 # --- explanations --------------------------------------------------------------------------

@@ -17,10 +17,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import ContactScore, ScoringChunk, ScoringRun
-from .normalise import shop_day
-from .scoring import pipeline
-from .scoring_store import day_index, day_rows, scores_write
+from ..models import ContactScore, ScoringChunk, ScoringRun
+from ..normalise import shop_day
+from .model import pipeline
+from .store import day_index, day_rows, scores_write
 
 logger = logging.getLogger(__name__)
 Status = ScoringRun.Status
@@ -80,7 +80,7 @@ def scoring_run_execute(run_id: int, *, parallel: bool) -> None:
     except Exception as error:
         scoring_run_fail(run_id, error)
         raise
-    from .tasks import score_chunk_task
+    from ..tasks import score_chunk_task
 
     try:
         for number in numbers:
@@ -92,8 +92,8 @@ def scoring_run_execute(run_id: int, *, parallel: bool) -> None:
 
 def _record_fit(run: ScoringRun, result: "pipeline.FitResult", load_seconds: float) -> None:
     run.verdict = result.verdict.name.lower()
-    run.reports = [_report_json(report) for report in result.reports]
-    run.counts = result.counts
+    run.reports = [report.to_json() for report in result.reports]
+    run.counts = result.counts.to_json()
     run.durations = {"database_read": round(load_seconds, 3), **_rounded(result.durations)}
     if result.fitted is not None:
         run.fitted = result.fitted.to_json()
@@ -101,13 +101,7 @@ def _record_fit(run: ScoringRun, result: "pipeline.FitResult", load_seconds: flo
     run.save(update_fields=["verdict", "reports", "counts", "durations", "fitted", "chosen_model"])
 
 
-def _report_json(report: "pipeline.ModelReport") -> dict:
-    return {"name": report.name, "params": report.params,
-            "log_likelihood": report.log_likelihood, "converged": report.converged,
-            "reason": report.reason, "metrics": report.metrics}
-
-
-def _rounded(durations: dict) -> dict:
+def _rounded(durations: dict[str, float]) -> dict[str, float]:
     return {stage: round(seconds, 3) for stage, seconds in durations.items()}
 
 

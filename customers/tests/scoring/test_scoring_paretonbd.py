@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from customers.scoring import _powerint, paretonbd
+from customers.scoring.model import _powerint, paretonbd
 from customers.tests.data import cdnow
-from customers.tests.test_scoring_bgnbd import central_differences
+from customers.tests.scoring.test_scoring_bgnbd import central_differences
 
 CDNOW = paretonbd.ParetoNbdParams(r=0.553, alpha=10.578, s=0.606, beta=11.669)
 

@@ -3,12 +3,18 @@
 The pure scoring modules return codes and numbers; everything people read is worded here,
 translatable.
 """
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
-from .models import ContactScore, ScoringRun
+from ..models import ContactScore, ScoringRun
+
+if TYPE_CHECKING:
+    from .model.pipeline import ModelReport
 
 MODEL_LABELS = {
     "bgnbd": gettext_lazy("BG/NBD"),
@@ -37,23 +43,47 @@ def _number(value, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def backtest_rows(run: ScoringRun) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class BacktestRow:
+    """One model's line of the backtest table (None: the figure is not there)."""
+
+    name: str
+    label: str
+    chosen: bool
+    converged: bool | None
+    auc: float | None
+    auc_one_time: float | None
+    brier: float | None
+    predicted_buyers: float | None
+    actual_buyers: int | None
+    predicted_purchases: float | None
+    actual_purchases: int | None
+    log_likelihood: float | None
+
+
+def _reports(run: ScoringRun) -> "list[ModelReport]":
+    from .model.pipeline import ModelReport  # numpy and scipy: loaded on use, as below
+
+    return [ModelReport.from_json(report) for report in run.reports]
+
+
+def backtest_rows(run: ScoringRun) -> list[BacktestRow]:
     """One row per model with its backtest figures, the chosen model first."""
     rows = []
-    for report in run.reports:
-        metrics = report.get("metrics") or {}
-        rows.append({
-            "name": report["name"], "label": model_label(report["name"]),
-            "chosen": report["name"] == run.chosen_model, "converged": report.get("converged"),
-            "auc": metrics.get("auc"), "auc_one_time": metrics.get("auc_one_time"),
-            "brier": metrics.get("brier"),
-            "predicted_buyers": metrics.get("predicted_buyers"),
-            "actual_buyers": metrics.get("actual_buyers"),
-            "predicted_purchases": metrics.get("predicted_purchases"),
-            "actual_purchases": metrics.get("actual_purchases"),
-            "log_likelihood": report.get("log_likelihood"),
-        })
-    return sorted(rows, key=lambda row: not row["chosen"])
+    for report in _reports(run):
+        metrics = report.metrics
+        rows.append(BacktestRow(
+            name=report.name, label=model_label(report.name),
+            chosen=report.name == run.chosen_model, converged=report.converged,
+            auc=metrics.auc, auc_one_time=metrics.auc_one_time,
+            brier=metrics.brier,
+            predicted_buyers=metrics.predicted_buyers,
+            actual_buyers=metrics.actual_buyers,
+            predicted_purchases=metrics.predicted_purchases,
+            actual_purchases=metrics.actual_purchases,
+            log_likelihood=report.log_likelihood,
+        ))
+    return sorted(rows, key=lambda row: not row.chosen)
 
 
 def report_lines(run: ScoringRun) -> list[str]:
@@ -68,10 +98,10 @@ def report_lines(run: ScoringRun) -> list[str]:
     for row in backtest_rows(run):
         lines.append(_("  %(model)s%(chosen)s: AUC %(auc)s, AUC one-time buyers %(auc1)s, "
                        "Brier %(brier)s, buyers predicted %(pb)s / actual %(ab)s") % {
-            "model": row["label"], "chosen": _(" (used)") if row["chosen"] else "",
-            "auc": _number(row["auc"]), "auc1": _number(row["auc_one_time"]),
-            "brier": _number(row["brier"], 4), "pb": _number(row["predicted_buyers"], 0),
-            "ab": _number(row["actual_buyers"], 0)})
+            "model": row.label, "chosen": _(" (used)") if row.chosen else "",
+            "auc": _number(row.auc), "auc1": _number(row.auc_one_time),
+            "brier": _number(row.brier, 4), "pb": _number(row.predicted_buyers, 0),
+            "ab": _number(row.actual_buyers, 0)})
     if run.counts:
         lines.append(_("Counts: %(counts)s") % {"counts": ", ".join(
             f"{name} {value}" for name, value in run.counts.items())})
@@ -90,17 +120,17 @@ def calibration_svg(run: ScoringRun, *, size: int = 260) -> str:
         return f"{pad + predicted * inner:.1f},{pad + (1 - observed) * inner:.1f}"
 
     lines, legend = [], []
-    for index, report in enumerate(run.reports):
-        deciles = (report.get("metrics") or {}).get("calibration") or []
+    for index, report in enumerate(_reports(run)):
+        deciles = report.metrics.calibration
         if not deciles:
             continue
-        colour = _COLOURS.get(report["name"], "#6c757d")
-        points = " ".join(point(d["predicted"], d["observed"]) for d in deciles if d.get("count"))
+        colour = _COLOURS.get(report.name, "#6c757d")
+        points = " ".join(point(d.predicted, d.observed) for d in deciles if d.count)
         lines.append(format_html('<polyline points="{}" fill="none" stroke="{}" '
                                  'stroke-width="2"/>', points, colour))
         legend.append(format_html('<text x="{}" y="{}" fill="{}" font-size="11">{}</text>',
                                   pad + 4, pad + 12 + 14 * index, colour,
-                                  model_label(report["name"])))
+                                  model_label(report.name)))
     if not lines:
         return ""
     return format_html(
@@ -147,7 +177,7 @@ def _driver_text(code: str, values: dict) -> str | None:
 
 def explanation(score: ContactScore, *, first_spend: float = 0.0) -> str:
     """A short sentence on what drove this contact's number, for the dashboard."""
-    from .scoring import pipeline
+    from .model import pipeline
 
     drivers = pipeline.explain(score.frequency, score.recency_days, score.age_days,
                                first_spend, score.p_buy_again)

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from customers.scoring import covariate
+from customers.scoring.model import covariate
 
 
 def _inputs(n, rng, **overrides):

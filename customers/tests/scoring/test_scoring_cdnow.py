@@ -7,7 +7,7 @@ the Gamma-Gamma note for the other two; data from the `lifetimes` dev dependency
 import numpy as np
 import pytest
 
-from customers.scoring import bgnbd, gammagamma, paretonbd, summary
+from customers.scoring.model import bgnbd, gammagamma, paretonbd, summary
 from customers.tests.data import cdnow
 
 CALIBRATION_END = "1997-09-30"  # 39 weeks after the cohort's first day, 1997-01-01

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from customers.scoring import gammagamma
+from customers.scoring.model import gammagamma
 from customers.tests.data import cdnow
-from customers.tests.test_scoring_bgnbd import central_differences
+from customers.tests.scoring.test_scoring_bgnbd import central_differences
 
 PUBLISHED = gammagamma.GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import ContactScore, ScoringChunk, ScoringRun
-from customers.scoring_runs import (
+from customers.scoring.runs import (
     current_run,
     scoring_chunk_score,
     scoring_run_execute,
@@ -118,7 +118,7 @@ def test_a_failed_run_keeps_the_previous_scores_and_shows_the_error(cdnow, monke
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("customers.scoring.pipeline.score", broken)
+    monkeypatch.setattr("customers.scoring.model.pipeline.score", broken)
     bad = scoring_run_start(trigger=ScoringRun.Trigger.COMMAND)
     with pytest.raises(RuntimeError):
         scoring_run_execute(bad.pk, parallel=False)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from customers.scoring import bgnbd, clv, paretonbd
+from customers.scoring.model import bgnbd, clv, paretonbd
 
 BG = bgnbd.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
 PN = paretonbd.ParetoNbdParams(r=0.553, alpha=10.578, s=0.606, beta=11.669)
@@ -40,7 +40,7 @@ def test_nonsense_periods_are_rejected():
 
 @pytest.mark.parametrize("params", [BG, PN])
 def test_score_matches_the_per_customer_functions(params):
-    from customers.scoring import scores
+    from customers.scoring.model import scores
 
     model = bgnbd if params is BG else paretonbd
     x, t_x, T = [0, 2, 0, 2], [0.0, 30.43, 0.0, 30.43], [38.86, 38.86, 10.0, 38.86]

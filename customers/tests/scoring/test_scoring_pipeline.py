@@ -14,7 +14,7 @@ import json
 import numpy as np
 import pytest
 
-from customers.scoring import pipeline
+from customers.scoring.model import pipeline
 from customers.tests.data import cdnow
 
 AS_OF = int(np.datetime64("1998-06-30").astype(np.int64))
@@ -54,27 +54,27 @@ def _metrics(result):
 def test_cdnow_90_day_backtest(fit90):
     m = _metrics(fit90)
     assert fit90.verdict is pipeline.DataVerdict.ENOUGH
-    assert m["bgnbd"]["n"] == 2357 and m["bgnbd"]["actual_buyers"] == 299
-    assert m["bgnbd"]["auc"] == pytest.approx(0.8338, abs=5e-4)
-    assert m["bgnbd"]["auc_one_time"] == pytest.approx(0.5086, abs=5e-4)
-    assert m["bgnbd"]["brier"] == pytest.approx(0.0844, abs=5e-4)
-    assert m["covariate"]["auc"] == pytest.approx(0.8336, abs=5e-3)
-    assert m["covariate"]["brier"] == pytest.approx(0.0831, abs=1e-3)
-    assert m["covariate"]["brier"] < m["bgnbd"]["brier"]
+    assert m["bgnbd"].n == 2357 and m["bgnbd"].actual_buyers == 299
+    assert m["bgnbd"].auc == pytest.approx(0.8338, abs=5e-4)
+    assert m["bgnbd"].auc_one_time == pytest.approx(0.5086, abs=5e-4)
+    assert m["bgnbd"].brier == pytest.approx(0.0844, abs=5e-4)
+    assert m["covariate"].auc == pytest.approx(0.8336, abs=5e-3)
+    assert m["covariate"].brier == pytest.approx(0.0831, abs=1e-3)
+    assert m["covariate"].brier < m["bgnbd"].brier
     assert fit90.fitted.chosen == "covariate"  # lowest Brier
 
 
 def test_cdnow_39_week_backtest_is_the_classic_split(fit273):
     m = _metrics(fit273)
     # cutoff 1997-09-30: the FHL calibration period; BG/NBD ranks one-time buyers barely above chance
-    assert m["bgnbd"]["auc_one_time"] == pytest.approx(0.5683, abs=5e-4)
-    assert m["bgnbd"]["brier"] == pytest.approx(0.1612, abs=5e-4)
-    assert m["covariate"]["auc"] == pytest.approx(0.7814, abs=5e-3)
-    assert m["covariate"]["brier"] < m["bgnbd"]["brier"] - 0.003
+    assert m["bgnbd"].auc_one_time == pytest.approx(0.5683, abs=5e-4)
+    assert m["bgnbd"].brier == pytest.approx(0.1612, abs=5e-4)
+    assert m["covariate"].auc == pytest.approx(0.7814, abs=5e-3)
+    assert m["covariate"].brier < m["bgnbd"].brier - 0.003
     # honest: the covariate model ties BG/NBD on one-time buyers here (0.569 vs 0.568)
-    assert m["covariate"]["auc_one_time"] == pytest.approx(m["bgnbd"]["auc_one_time"], abs=0.01)
+    assert m["covariate"].auc_one_time == pytest.approx(m["bgnbd"].auc_one_time, abs=0.01)
     # no complete 39-week window before the cutoff: trained on a shorter window (documented)
-    assert fit273.counts["covariate_backtest_window_days"] == 136
+    assert fit273.counts.covariate_backtest_window_days == 136
 
 
 def test_on_all_of_cdnow_the_covariate_model_ranks_one_time_buyers_better_at_39_weeks():
@@ -93,19 +93,19 @@ def test_on_all_of_cdnow_the_covariate_model_ranks_one_time_buyers_better_at_39_
 
     m = _metrics(pipeline.fit(rows, as_of_day=AS_OF, horizon_days=273, sample_size=None))
 
-    assert m["bgnbd"]["n_one_time"] == 14119
-    assert m["covariate"]["auc_one_time"] > m["bgnbd"]["auc_one_time"] + 0.01
-    assert m["covariate"]["auc"] > m["bgnbd"]["auc"] + 0.01
-    assert m["covariate"]["brier"] < m["bgnbd"]["brier"]
+    assert m["bgnbd"].n_one_time == 14119
+    assert m["covariate"].auc_one_time > m["bgnbd"].auc_one_time + 0.01
+    assert m["covariate"].auc > m["bgnbd"].auc + 0.01
+    assert m["covariate"].brier < m["bgnbd"].brier
 
 
 def test_reports_are_json_and_complete(fit90):
     assert [r.name for r in fit90.reports] == ["bgnbd", "paretonbd", "covariate", "baseline"]
     json.dumps([dataclasses.asdict(r) for r in fit90.reports], allow_nan=False)
     json.dumps(fit90.fitted.to_json(), allow_nan=False)
-    calibration = fit90.reports[0].metrics["calibration"]
-    assert len(calibration) == 10 and sum(g["count"] for g in calibration) == 2357
-    assert fit90.counts["contacts"] == 2357 and fit90.counts["one_time"] == 1218
+    calibration = fit90.reports[0].metrics.calibration
+    assert len(calibration) == 10 and sum(g.count for g in calibration) == 2357
+    assert fit90.counts.contacts == 2357 and fit90.counts.one_time == 1218
 
 
 def test_backtest_never_sees_purchases_after_its_cutoff(rows, fit90):
@@ -122,11 +122,11 @@ def test_backtest_never_sees_purchases_after_its_cutoff(rows, fit90):
     )
     again = pipeline.fit(changed, as_of_day=AS_OF, horizon_days=90)
     before, after = _metrics(fit90), _metrics(again)
-    assert after["bgnbd"]["actual_buyers"] == before["bgnbd"]["actual_buyers"] + 300
+    assert after["bgnbd"].actual_buyers == before["bgnbd"].actual_buyers + 300
     for name in ("bgnbd", "paretonbd", "covariate", "baseline"):
         # equal up to rounding in the solver (a leak would move them by whole buyers)
-        assert after[name]["predicted_buyers"] == pytest.approx(
-            before[name]["predicted_buyers"], rel=1e-9
+        assert after[name].predicted_buyers == pytest.approx(
+            before[name].predicted_buyers, rel=1e-9
         ), name
 
 
@@ -173,7 +173,7 @@ def test_scores_are_finite_and_probabilities_in_unit_interval(rows, fit90, fit27
 
 
 def test_expected_purchases_grow_with_the_horizon(rows, fit90):
-    state = dataclasses.replace(fit90.fitted, chosen=fit90.fitted.state["btyd"])
+    state = dataclasses.replace(fit90.fitted, chosen=fit90.fitted.state.btyd)
     short = pipeline.score(dataclasses.replace(state, horizon_days=30), rows)
     long = pipeline.score(dataclasses.replace(state, horizon_days=365), rows)
     assert np.all(long.expected_purchases >= short.expected_purchases)
@@ -188,7 +188,7 @@ def test_scoring_at_a_later_date_ages_every_contact(rows, fit90):
 
 def test_sampled_fit_still_scores_everyone(rows):
     result = pipeline.fit(rows, as_of_day=AS_OF, horizon_days=90, sample_size=1000, seed=3)
-    assert result.counts["fit_sample"] == 1000 and result.counts["backtest_contacts"] <= 1000
+    assert result.counts.fit_sample == 1000 and result.counts.backtest_contacts <= 1000
     assert len(pipeline.score(result.fitted, rows).contact_ids) == 2357
 
 

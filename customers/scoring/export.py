@@ -5,8 +5,8 @@ from django.db.models import FilteredRelation, Q
 
 from crm.admin_tools import CSVColumn, csv_lines, csv_rows, local_datetime
 
-from .models import Contact
-from .scoring_runs import current_run
+from ..models import Contact
+from .runs import current_run
 
 
 def _rounded(value: float | None) -> float | str:

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import ScoringRun
-from customers.scoring_runs import scoring_run_execute, scoring_run_start
+from customers.scoring.runs import scoring_run_execute, scoring_run_start
 from customers.tests.scoring_data import load_cdnow_sample
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from customers.scoring import backtest
+from customers.scoring.model import backtest
 
 
 def test_auc_counts_ties_as_one_half():
@@ -35,15 +35,15 @@ def test_calibration_splits_sorted_predictions_into_equal_groups():
     y = (np.arange(20)[::-1] % 2 == 1).astype(int)  # odd positions (by prediction) bought
     groups = backtest.calibration(p, y)
     assert len(groups) == 10
-    assert groups[0] == {"predicted": pytest.approx(0.025), "observed": 0.5, "count": 2}
-    assert groups[-1] == {"predicted": pytest.approx(0.925), "observed": 0.5, "count": 2}
+    assert groups[0].to_json() == {"predicted": pytest.approx(0.025), "observed": 0.5, "count": 2}
+    assert groups[-1].to_json() == {"predicted": pytest.approx(0.925), "observed": 0.5, "count": 2}
 
 
 def test_calibration_with_fewer_rows_than_deciles_keeps_non_empty_groups():
     groups = backtest.calibration([0.9, 0.1, 0.5], [1, 0, 0])
-    assert [g["predicted"] for g in groups] == [0.1, 0.5, 0.9]
-    assert [g["observed"] for g in groups] == [0.0, 0.0, 1.0]
-    assert [g["count"] for g in groups] == [1, 1, 1]
+    assert [g.predicted for g in groups] == [0.1, 0.5, 0.9]
+    assert [g.observed for g in groups] == [0.0, 0.0, 1.0]
+    assert [g.count for g in groups] == [1, 1, 1]
 
 
 def test_window_metrics_totals_and_one_time_auc():
@@ -53,34 +53,35 @@ def test_window_metrics_totals_and_one_time_auc():
         purchase_days=[0, 2, 1, 0],
         one_time=[True, True, True, False],
     )
-    assert metrics["n"] == 4 and metrics["n_one_time"] == 3
-    assert metrics["actual_buyers"] == 2 and metrics["actual_purchases"] == 3
-    assert metrics["predicted_buyers"] == pytest.approx(1.8)
-    assert metrics["predicted_purchases"] == pytest.approx(3.7)
-    assert metrics["auc_one_time"] == 1.0  # 0.6 and 0.3 bought, 0.1 did not
-    assert metrics["auc"] == 0.5  # 0.8 did not buy: beats 0.6 and 0.3
-    assert metrics["brier"] == pytest.approx((0.01 + 0.16 + 0.49 + 0.64) / 4)
+    assert metrics.n == 4 and metrics.n_one_time == 3
+    assert metrics.actual_buyers == 2 and metrics.actual_purchases == 3
+    assert metrics.predicted_buyers == pytest.approx(1.8)
+    assert metrics.predicted_purchases == pytest.approx(3.7)
+    assert metrics.auc_one_time == 1.0  # 0.6 and 0.3 bought, 0.1 did not
+    assert metrics.auc == 0.5  # 0.8 did not buy: beats 0.6 and 0.3
+    assert metrics.brier == pytest.approx((0.01 + 0.16 + 0.49 + 0.64) / 4)
 
 
 def test_window_metrics_without_expected_purchases():
     metrics = backtest.window_metrics([0.5], None, [1], [True])
-    assert metrics["predicted_purchases"] is None
-    assert metrics["auc"] is None
+    assert metrics.predicted_purchases is None
+    assert metrics.auc is None
 
 
 def test_choose_takes_lowest_brier_among_usable_models():
     candidates = {
-        "bgnbd": (True, {"brier": 0.20}),
-        "paretonbd": (False, {"brier": 0.05}),  # did not converge: never chosen
-        "covariate": (True, {"brier": 0.10}),
+        "bgnbd": backtest.Candidate(True, 0.20),
+        "paretonbd": backtest.Candidate(False, 0.05),  # did not converge: never chosen
+        "covariate": backtest.Candidate(True, 0.10),
     }
     assert backtest.choose(candidates) == "covariate"
 
 
 def test_choose_prefers_the_simpler_model_on_a_tie():
-    candidates = {"covariate": (True, {"brier": 0.1}), "bgnbd": (True, {"brier": 0.1})}
+    candidates = {"covariate": backtest.Candidate(True, 0.1), "bgnbd": backtest.Candidate(True, 0.1)}
     assert backtest.choose(candidates) == "bgnbd"
 
 
 def test_choose_returns_none_without_a_usable_backtested_model():
-    assert backtest.choose({"bgnbd": (True, None), "covariate": (False, {"brier": 0.1})}) is None
+    candidates = {"bgnbd": backtest.Candidate(True, None), "covariate": backtest.Candidate(False, 0.1)}
+    assert backtest.choose(candidates) is None

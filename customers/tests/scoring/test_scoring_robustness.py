@@ -8,8 +8,8 @@ histories (up to x = 5000, t_x = T, T = 0).
 import numpy as np
 import pytest
 
-from customers.scoring import bgnbd, paretonbd, simulate
-from customers.scoring._common import PARAM_MAX, PARAM_MIN
+from customers.scoring.model import bgnbd, paretonbd, simulate
+from customers.scoring.model._common import PARAM_MAX, PARAM_MIN
 from customers.tests.data import cdnow
 
 MODELS = {"bgnbd": bgnbd, "paretonbd": paretonbd}
