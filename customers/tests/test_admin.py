@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.roles import MANAGERS
 from accounts.tests.factories import SalesStaffFactory, UserFactory
-from customers.admin import contact_search
+from customers.admin.contacts import contact_search
 from customers.models import Contact, CurrencyRate, Purchase
 from customers.services import purchase_record, purchase_refund
 from customers.tests.factories import ContactFactory

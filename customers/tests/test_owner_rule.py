@@ -11,7 +11,7 @@ from accounts.tests.factories import ManagerFactory, SalesStaffFactory, UserFact
 from api.serializers import ContactSerializer
 from api.tests.helpers import token_client
 from customers import services
-from customers.admin import AssignOwnerForm, ContactAdminForm
+from customers.admin.contacts import AssignOwnerForm, ContactAdminForm
 from customers.forms import OwnerForm
 from customers.models import Contact
 from customers.owners import OWNER_REFUSED, eligible_owners, owner_choices
