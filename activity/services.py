@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Contact
 from customers.normalise import normalise_email
-from customers.services import contact_get_or_create
+from customers.services.contacts import contact_get_or_create
 
 from .models import EventKind, WebsiteEvent
 

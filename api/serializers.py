@@ -16,7 +16,7 @@ from customers.money import parse_amount
 from customers.normalise import normalise_email, parse_purchase_time, shop_timezone
 from customers.owners import OWNER_REFUSED, eligible_owners, owner_choices
 from customers.phones import normalise_phone
-from customers.services import purchase_clean
+from customers.services.purchases import purchase_clean
 
 from .fields import (
     IdFilterField, StrictDateTimeField, StrictIntegerField, StrictPrimaryKeyRelatedField,

@@ -14,7 +14,10 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers import services
+from customers.services.contacts import contact_create, contact_set_consent, contact_update
+from customers.services.purchases import PurchaseResult, purchase_known, purchase_record
+from customers.services.purchases import purchase_record_by_email
+from customers.services.refunds import purchase_refund_to
 from customers.models import Contact, ContactScore, Purchase
 from customers.scoring.runs import current_run
 from privacy.consent import consent_language, consent_wording_for
@@ -71,7 +74,7 @@ class ContactListCreate(CountRefusalsMixin, generics.ListCreateAPIView):
         consent = _consent_details(request, data, data.get("language", ""))
         try:
             with transaction.atomic():
-                contact = services.contact_create(**data, **consent)
+                contact = contact_create(**data, **consent)
         except IntegrityError:  # created by a concurrent request since the check above
             raise _duplicate_email() from None
         return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
@@ -128,9 +131,9 @@ def _contact_change(request: Request, contact: Contact, changes: dict) -> Contac
     given = changes.pop("marketing_consent", None)
     source = changes.pop("consent_source", None) or "api"
     if changes:
-        contact = services.contact_update(contact=contact, **changes)
+        contact = contact_update(contact=contact, **changes)
     if given is not None:
-        contact = services.contact_set_consent(
+        contact = contact_set_consent(
             contact=contact, consent=given, source=source, method=ConsentMethod.API,
             wording=consent.get("consent_wording"), evidence=consent.get("consent_evidence", ""),
             recorded_by=request.user)
@@ -206,10 +209,10 @@ class PurchaseRefund(CountRefusalsMixin, generics.GenericAPIView):
         serializer = PurchaseRefundSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        purchase = services.purchase_known(source=data["source"], external_id=data["external_id"])
+        purchase = purchase_known(source=data["source"], external_id=data["external_id"])
         if purchase is None:
             raise NotFound(_("No purchase has this source and external_id."))
-        purchase, _changed = services.purchase_refund_to(
+        purchase, _changed = purchase_refund_to(
             purchase=purchase, refunded_total=data["refunded_amount"])
         return Response(PurchaseSerializer(purchase).data)
 
@@ -230,9 +233,9 @@ def _check_may_create_contact(request: Request, data: dict) -> None:
                                  "or email of an existing contact."))
 
 
-def purchase_record_from_api(data: dict, *, user) -> services.PurchaseResult:
+def purchase_record_from_api(data: dict, *, user) -> PurchaseResult:
     data = dict(data)
     if "contact" in data:
         data.pop("first_name", None), data.pop("last_name", None)
-        return services.purchase_record(recorded_by=user, refresh_contact=False, **data)
-    return services.purchase_record_by_email(recorded_by=user, **data)
+        return purchase_record(recorded_by=user, refresh_contact=False, **data)
+    return purchase_record_by_email(recorded_by=user, **data)

@@ -24,7 +24,7 @@ from bench.generate import setup_django  # noqa: E402
 
 
 def timed_rederive() -> tuple[float, float | None, object]:
-    from customers.services import contacts_rederive_stats
+    from customers.services.consistency import contacts_rederive_stats
 
     return timed(lambda: contacts_rederive_stats(fix=True))
 

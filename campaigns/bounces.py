@@ -149,7 +149,8 @@ def bounce_record(raw: bytes | EmailMessage) -> BounceReport:
 def complaint_record(raw: bytes | EmailMessage) -> BounceReport:
     """Act on one feedback report: an abuse complaint about an email we sent to a contact
     withdraws their consent and suppresses the address."""
-    from customers.services import contact_set_consent  # customers builds on campaigns' models
+    # customers builds on campaigns' models
+    from customers.services.contacts import contact_set_consent
     from privacy.models import ConsentMethod
 
     message = parse(raw)

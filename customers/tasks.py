@@ -14,7 +14,7 @@ from .scoring.runs import (
     scoring_run_fail,
     scoring_run_start,
 )
-from .services import contacts_rederive_stats
+from .services.consistency import contacts_rederive_stats
 
 logger = logging.getLogger(__name__)
 

@@ -15,11 +15,13 @@ from privacy.models import ConsentMethod
 
 from crm.admin_tools import csv_response, csv_rows
 from crm.http import redirect_back
-from customers import followups, hooks, services
+from customers import followups, hooks
 from customers.forms import ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm
 from customers.models import Contact, FollowUp
 from customers.scoring.export import EXPORT_COLUMNS
 from customers.scoring.report import explanation
+from customers.services.contacts import contact_create, contacts_assign_owner
+from customers.services.purchases import purchase_record
 
 from . import contact_list, selectors
 from .contact_list import ContactFilterForm
@@ -105,7 +107,7 @@ class ContactCreateView(PermissionRequiredMixin, FormView):
 
     def form_valid(self, form):
         try:
-            contact = services.contact_create(
+            contact = contact_create(
                 **{f: form.cleaned_data[f]
                    for f in ("email", "first_name", "last_name", "phone", "language")},
                 owner=self.request.user,
@@ -138,7 +140,7 @@ class PurchaseCreateView(PermissionRequiredMixin, FormView):
     def form_valid(self, form):
         stage_before = self.contact.get_stage_display()
         try:
-            result = services.purchase_record(
+            result = purchase_record(
                 contact=self.contact, recorded_by=self.request.user, source="manual",
                 **form.cleaned_data,
             )
@@ -203,7 +205,7 @@ class OwnerChangeView(_ContactActionView):
     def form_valid(self, form):
         owner = form.cleaned_data["owner"]
         try:  # the form offered eligible owners; one may have lost the role since
-            services.contacts_assign_owner(contacts=Contact.objects.filter(pk=self.contact.pk),
+            contacts_assign_owner(contacts=Contact.objects.filter(pk=self.contact.pk),
                                            owner=owner)
         except ValidationError as error:
             messages.error(self.request, " ".join(error.messages))

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from customers.normalise import normalise_email
-from customers.services import contact_get_or_create
+from customers.services.contacts import contact_get_or_create
 
 from .models import Case
 from .services import case_open

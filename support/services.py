@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from crm.tasks import queue_after_commit
 from customers.language import contact_language
 from customers.models import Contact
-from customers.services import contact_get_or_create
+from customers.services.contacts import contact_get_or_create
 
 from .models import Case, Priority, ServiceTarget
 from .tokens import CONFIRM_MAX_AGE, case_confirm_token

@@ -7,7 +7,7 @@ from django.utils import timezone
 from activity.services import event_record, events_record
 from campaigns.models import Campaign, Message
 from campaigns.tests.factories import CampaignFactory
-from customers.services import contact_set_consent
+from customers.services.contacts import contact_set_consent
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture
 from customers.tests.factories import ContactFactory
 

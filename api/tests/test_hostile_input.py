@@ -17,7 +17,7 @@ from activity.models import WebsiteEvent
 from campaigns.models import CampaignRun
 from campaigns.tests.factories import CampaignFactory
 from customers.models import Contact, Purchase
-from customers.services import purchase_record
+from customers.services.purchases import purchase_record
 from customers.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.tests.factories import SalesStaffFactory
 from api.tests.helpers import token_client
 from customers.models import Contact, Purchase
-from customers.services import purchase_record
+from customers.services.purchases import purchase_record
 from customers.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from campaigns.services import (
     AT_RISK_CATCH_UP, at_risk_check_done, at_risk_check_last, contacts_fallen_at_risk,
 )
 from campaigns.triggers import detect_at_risk_task
-from customers.services import contact_set_consent
+from customers.services.contacts import contact_set_consent
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from campaigns.audience import (AudienceCriteria, audience_contacts, audience_sa
 from campaigns.models import Suppression
 from campaigns.suppression import address_suppress
 from customers.models import ContactScore, ScoringRun
-from customers.services import contact_set_consent
+from customers.services.contacts import contact_set_consent
 from customers.tests.factories import ContactFactory, record_purchase
 
 NOW = timezone.now()

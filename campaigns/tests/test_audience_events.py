@@ -10,7 +10,8 @@ from activity.tests.factories import WebsiteEventFactory
 from campaigns.audience import (AudienceCriteria, audience_contacts, audience_sample,
                                 audience_size)
 from campaigns.models import Campaign, EmailTemplate
-from customers.services import contact_set_consent, purchase_refund
+from customers.services.contacts import contact_set_consent
+from customers.services.refunds import purchase_refund
 from customers.tests.factories import ContactFactory, record_purchase
 
 NOW = timezone.now()

@@ -4,7 +4,7 @@ from django.core import mail
 from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignRun, EmailTemplate, Message
-from customers.services import contact_set_consent
+from customers.services.contacts import contact_set_consent
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db

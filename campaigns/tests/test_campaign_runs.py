@@ -8,7 +8,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, CampaignRun, Coupon, EmailTemplate, Message, ReferralCode
 from campaigns.services import campaign_event, campaign_run_start
 from campaigns.triggers import purchase_recorded_task, run_campaign_task
-from customers.services import contact_set_consent
+from customers.services.contacts import contact_set_consent
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from campaigns.models import Campaign, CampaignRun, EmailTemplate, Message
 from campaigns.services import campaign_run_start
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - the fixture
 from crm.tests.workers import wait_until
-from customers.services import contact_set_consent
+from customers.services.contacts import contact_set_consent
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -10,7 +10,7 @@ from campaigns.coupons import CodeOutcome, coupon_create
 from campaigns.models import Coupon, Referral
 from campaigns.referrals import referral_code_for
 from customers.models import Purchase
-from customers.services import purchase_update
+from customers.services.purchases import purchase_update
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db

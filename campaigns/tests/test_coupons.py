@@ -10,7 +10,7 @@ from django.utils import timezone
 from campaigns.coupons import (ALPHABET, CodeOutcome, code_generate, code_normalise,
                                coupons_issue_for_run, purchase_codes_apply)
 from campaigns.models import Campaign, CampaignRun, Coupon, EmailTemplate, Message
-from customers.services import purchase_refund
+from customers.services.refunds import purchase_refund
 from customers.tests.factories import ContactFactory, record_purchase
 
 Status = Message.Status

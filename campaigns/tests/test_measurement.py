@@ -8,7 +8,8 @@ from django.utils import timezone
 from campaigns.measurement import campaign_progress, campaign_uplift
 from campaigns.models import Campaign, CampaignRun, EmailTemplate, Message
 from campaigns.uplift import GroupStats, UpliftStatus, uplift
-from customers.services import purchase_record, purchase_refund
+from customers.services.purchases import purchase_record
+from customers.services.refunds import purchase_refund
 from customers.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from campaigns.coupons import coupon_create
 from campaigns.models import Campaign, Coupon, EmailTemplate, Message
-from customers.services import contact_set_consent
+from customers.services.contacts import contact_set_consent
 from customers.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ from django.utils import timezone
 from campaigns.coupons import CodeOutcome, purchase_codes_apply
 from campaigns.models import Coupon, Referral, ReferralCode
 from campaigns.referrals import referral_code_for, referral_codes_ensure
-from customers.services import purchase_record, purchase_refund
+from customers.services.purchases import purchase_record
+from customers.services.refunds import purchase_refund
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from campaigns.rendering import (
 )
 from campaigns.tests.factories import MessageFactory
 from campaigns.tokens import unsubscribe_token_contact_id
-from customers.services import purchase_refund
+from customers.services.refunds import purchase_refund
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from campaigns.suppression import contact_unsubscribe
 from campaigns.tasks import send_due_task, send_run_task
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture
-from customers.services import contact_set_consent
+from customers.services.contacts import contact_set_consent
 from customers.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

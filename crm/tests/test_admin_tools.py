@@ -101,7 +101,7 @@ def test_csv_lines_are_batched():
 # --- Date hierarchy by probing --------------------------------------------------------------
 
 def _purchases_at(*moments):
-    from customers.services import purchase_record
+    from customers.services.purchases import purchase_record
 
     contact = ContactFactory()
     for moment in moments:

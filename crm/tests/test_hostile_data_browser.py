@@ -26,7 +26,8 @@ from campaigns.models import Campaign, EmailTemplate, EmailTemplateTranslation, 
 from crm.tests.browser import log_in
 from customers import followups
 from customers.models import Contact, ImportJob, Purchase
-from customers.services import contact_create, contacts_assign_owner, purchase_record_by_email
+from customers.services.contacts import contact_create, contacts_assign_owner
+from customers.services.purchases import purchase_record_by_email
 from feedback import defaults as feedback_defaults
 from feedback.models import SurveyResponse
 from feedback.services import survey_answer

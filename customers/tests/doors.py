@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from campaigns.models import Message, Suppression
 from customers.models import Contact, ContactScore, ImportJob, Purchase
 from customers.scoring.runs import current_run
-from customers.services import contact_set_consent
+from customers.services.contacts import contact_set_consent
 from customers.tests.factories import ContactFactory
 from privacy.models import ConsentMethod, ConsentRecord
 from webhooks.models import WebhookDelivery

@@ -5,7 +5,7 @@ import factory
 from django.utils import timezone
 
 from customers.models import Contact
-from customers.services import purchase_record
+from customers.services.purchases import purchase_record
 
 
 class ContactFactory(factory.django.DjangoModelFactory):

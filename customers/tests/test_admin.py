@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from accounts.roles import MANAGERS
 from accounts.tests.factories import SalesStaffFactory, UserFactory
-from customers.admin import contact_search
+from customers.admin.contacts import contact_search
 from customers.models import Contact, CurrencyRate, Purchase
-from customers.services import purchase_record, purchase_refund
+from customers.services.purchases import purchase_record
+from customers.services.refunds import purchase_refund
 from customers.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from customers.models import Contact, Stage
-from customers.services import purchase_record, purchase_record_by_email
+from customers.services.purchases import purchase_record, purchase_record_by_email
 from customers.tests.factories import ContactFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from customers.language import activate_contact_language, contact_language, supported_language
 from customers.models import Contact
-from customers.services import contact_create, contact_update
+from customers.services.contacts import contact_create, contact_update
 from customers.tests.factories import ContactFactory
 from privacy.services import contact_export
 from support.public import _SALT

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from customers.models import Contact
-from customers.services import contact_create, contact_set_consent, contact_update
+from customers.services.contacts import contact_create, contact_set_consent, contact_update
 from customers.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from django.utils import timezone
 from api.tests.helpers import token_client
 from campaigns.models import Coupon, Referral
 from customers.models import Contact, Purchase
-from customers.services import purchase_record, purchase_update
+from customers.services.purchases import purchase_record, purchase_update
 from customers.tests.doors import (admin_post, admin_url, assert_same, browser, browser_post,
                                   contact_snapshot, upload_csv)
 from customers.tests.factories import ContactFactory

@@ -17,7 +17,8 @@ from api.tests.helpers import token_client
 from campaigns.models import Coupon, Referral
 from campaigns.referrals import referral_code_for
 from customers.models import Purchase
-from customers.services import purchase_record, purchase_refund
+from customers.services.purchases import purchase_record
+from customers.services.refunds import purchase_refund
 from customers.tests.doors import (admin_post, admin_url, assert_same, browser, browser_post,
                                    contact_snapshot)
 from customers.tests.factories import ContactFactory

@@ -240,7 +240,7 @@ def test_figures_of_an_existing_contact_include_earlier_purchases(write):
 
 
 def test_refunded_purchases_stay_out_of_the_figures(write):
-    from customers.services import purchase_refund
+    from customers.services.refunds import purchase_refund
 
     contact = ContactFactory(email="ann@example.com")
     purchase_refund(purchase=record_purchase(contact, days_ago=3, amount="4.00"))

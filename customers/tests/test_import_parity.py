@@ -22,7 +22,8 @@ from campaigns.referrals import referral_code_for
 from customers.importing import purchases_import_csv
 from customers.models import Contact, ContactScore, ImportJob, Purchase, ScoringRun
 from customers.scoring.runs import current_run, scoring_run_execute, scoring_run_start
-from customers.services import contact_set_consent, purchase_record, purchase_record_by_email
+from customers.services.contacts import contact_set_consent
+from customers.services.purchases import purchase_record, purchase_record_by_email
 from customers.tests.factories import ContactFactory, record_purchase
 from customers.tests.scoring_data import load_cdnow_sample
 from webhooks.models import EventType, WebhookDelivery

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from customers import importing
 from customers.importing import ImportRefused, purchases_import_csv
 from customers.models import Contact, Purchase
-from customers.services import purchase_record
+from customers.services.purchases import purchase_record
 from customers.stats import contacts_with_drift
 from customers.tests.factories import ContactFactory
 

@@ -6,13 +6,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from customers.models import Stage
-from customers.services import (
+from customers.services.purchases import (
     purchase_delete,
     purchase_record,
-    purchase_refund,
     purchase_update,
     purchases_delete,
 )
+from customers.services.refunds import purchase_refund
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db

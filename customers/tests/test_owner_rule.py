@@ -10,8 +10,8 @@ from django.urls import reverse
 from accounts.tests.factories import ManagerFactory, SalesStaffFactory, UserFactory
 from api.serializers import ContactSerializer
 from api.tests.helpers import token_client
-from customers import services
-from customers.admin import AssignOwnerForm, ContactAdminForm
+from customers.services.contacts import contact_create, contact_update, contacts_assign_owner
+from customers.admin.contacts import AssignOwnerForm, ContactAdminForm
 from customers.forms import OwnerForm
 from customers.models import Contact
 from customers.owners import OWNER_REFUSED, eligible_owners, owner_choices
@@ -75,7 +75,7 @@ def doors(client, manager):
 
     def service(contact, owner):
         try:
-            services.contact_update(contact=contact, owner=owner)
+            contact_update(contact=contact, owner=owner)
         except ValidationError as error:
             assert list(error.message_dict) == ["owner"]
             return " ".join(error.message_dict["owner"])
@@ -129,7 +129,7 @@ def test_no_contact_is_created_for_an_ineligible_owner(client, manager, who):
     api = token_client(manager).post("/api/contacts/", {
         "email": "ann@example.com", "owner": owner.pk}, format="json")
     with pytest.raises(ValidationError) as service:
-        services.contact_create(email="ann@example.com", owner=owner)
+        contact_create(email="ann@example.com", owner=owner)
 
     assert admin.context["adminform"].form.errors["owner"] == [REFUSED]
     assert api.status_code == 400 and api.json() == {"owner": [REFUSED]}
@@ -141,11 +141,11 @@ def test_bulk_assignment_refuses_an_ineligible_owner_and_allows_nobody(sales_use
     contacts = [ContactFactory(owner=sales_user), ContactFactory(owner=sales_user)]
 
     with pytest.raises(ValidationError):
-        services.contacts_assign_owner(contacts=Contact.objects.all(),
+        contacts_assign_owner(contacts=Contact.objects.all(),
                                        owner=UserFactory(username="norole"))
     assert set(Contact.objects.values_list("owner_id", flat=True)) == {sales_user.pk}
 
-    assert services.contacts_assign_owner(contacts=Contact.objects.all(), owner=None) == 2
+    assert contacts_assign_owner(contacts=Contact.objects.all(), owner=None) == 2
     assert not Contact.objects.filter(owner__isnull=False).exists()
     assert len(contacts) == 2
 
@@ -170,7 +170,7 @@ def test_a_former_owner_stays_while_other_fields_change_but_cannot_be_given_agai
     kept = api.patch(f"/api/contacts/{contact.pk}/", {"last_name": "Smith", "owner": leaver.pk},
                      format="json")
     contact.refresh_from_db()
-    services.contact_update(contact=contact, owner=leaver, phone="")
+    contact_update(contact=contact, owner=leaver, phone="")
     contact.refresh_from_db()
     assert kept.status_code == 200
     assert (contact.first_name, contact.last_name, contact.owner) == ("Anna", "Smith", leaver)
@@ -178,7 +178,7 @@ def test_a_former_owner_stays_while_other_fields_change_but_cannot_be_given_agai
     # ... but nobody can make them the owner of another contact.
     other = ContactFactory()
     with pytest.raises(ValidationError):
-        services.contact_update(contact=other, owner=leaver)
+        contact_update(contact=other, owner=leaver)
     refused = api.patch(f"/api/contacts/{other.pk}/", {"owner": leaver.pk}, format="json")
     assert refused.json() == {"owner": [REFUSED]}
 
@@ -205,7 +205,7 @@ def test_an_owner_who_lost_the_role_after_the_form_was_checked_is_a_message_not_
     def lost_the_role(**_kwargs):
         raise ValidationError(OWNER_REFUSED)
 
-    monkeypatch.setattr(services, "contacts_assign_owner", lost_the_role)
+    monkeypatch.setattr("dashboard.views.contacts_assign_owner", lost_the_role)
     response = sales_client.post(reverse("dashboard:owner_change", args=[contact.pk]),
                                  {"owner": colleague.pk}, follow=True)
 

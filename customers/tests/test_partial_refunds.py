@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from customers.models import CurrencyRate, Purchase, Stage
 from customers.scoring.store import day_rows
-from customers.services import purchase_record, purchase_refund
+from customers.services.purchases import purchase_record
+from customers.services.refunds import purchase_refund
 from customers.stats import contacts_with_drift
 from customers.tests.factories import ContactFactory, record_purchase
 

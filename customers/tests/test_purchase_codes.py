@@ -8,7 +8,7 @@ from django.utils import timezone
 from campaigns.models import Coupon, Referral
 from campaigns.referrals import referral_code_for
 from customers.models import Purchase
-from customers.services import purchase_record
+from customers.services.purchases import purchase_record
 from customers.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

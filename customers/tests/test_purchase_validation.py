@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from customers.models import CurrencyRate, Purchase
-from customers.services import purchase_record
+from customers.services.purchases import purchase_record
 from customers.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from customers.models import Purchase, Stage
-from customers.services import contacts_rederive_stats, purchase_record
+from customers.services.consistency import contacts_rederive_stats
+from customers.services.purchases import purchase_record
 from customers.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

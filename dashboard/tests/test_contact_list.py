@@ -10,7 +10,7 @@ from dashboard.contact_list import (
     PAGE_SIZE, SORTS, _after, _filtered, _order, _sortable, contact_page,
 )
 from customers.models import Contact, ContactScore, ScoringRun
-from customers.services import contact_set_consent
+from customers.services.contacts import contact_set_consent
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from dashboard.kpis import kpis_compute, kpis_refresh
 from dashboard.models import KpiSnapshot
-from customers.services import purchase_refund
+from customers.services.refunds import purchase_refund
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Contact
-from customers.services import contact_create, contact_set_consent
+from customers.services.contacts import contact_create, contact_set_consent
 from customers.tests.factories import ContactFactory
 from privacy.models import ConsentMethod, ConsentRecord, ConsentWording
 from privacy.services import consent_record, consent_records_bulk, contact_erase

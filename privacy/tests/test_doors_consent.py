@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from customers.models import Contact
-from customers.services import contact_create, contact_set_consent
+from customers.services.contacts import contact_create, contact_set_consent
 from customers.tests.doors import (admin_post, admin_url, api_client, assert_same, browser,
                                    browser_post, consent_doors, consenting_contact,
                                    contact_snapshot, upload_csv)

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from campaigns.coupons import CodeOutcome, coupon_create
 from campaigns.triggers import detect_at_risk_task
-from customers.services import purchase_record, purchase_refund
+from customers.services.purchases import purchase_record
+from customers.services.refunds import purchase_refund
 from customers.tests.factories import ContactFactory, record_purchase
 from webhooks.models import EventType, WebhookDelivery
 from webhooks.services import event_emit

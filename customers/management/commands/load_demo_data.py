@@ -12,7 +12,7 @@ from accounts.roles import MANAGERS, SALES_STAFF
 from customers.demo import DEMO_SOURCE, cdnow_rows
 from customers.importing import purchases_import_rows
 from customers.models import Contact
-from customers.services import contacts_assign_owner
+from customers.services.contacts import contacts_assign_owner
 from privacy.consent import consent_records_bulk
 from privacy.models import ConsentMethod
 

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from customers.services import contacts_rederive_stats
+from customers.services.consistency import contacts_rederive_stats
 
 
 class Command(BaseCommand):

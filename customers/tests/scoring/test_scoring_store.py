@@ -8,7 +8,7 @@ from django.utils import timezone
 from customers.models import ContactScore, ScoringRun
 from customers.scoring.model.pipeline import ContactScores
 from customers.scoring.store import day_index, day_rows, scores_write
-from customers.services import purchase_refund
+from customers.services.refunds import purchase_refund
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,91 @@
+"""Contacts: create, update, consent and owner; every door calls these."""
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from privacy.consent import consent_record
+from privacy.models import ConsentMethod
+
+from ..models import Contact
+from ..normalise import normalise_email
+from ..owners import owner_validate
+
+
+CONTACT_EDITABLE_FIELDS = frozenset({"email", "first_name", "last_name", "phone", "owner",
+                                     "language"})
+
+
+def contact_create(
+    *, email: str, first_name: str = "", last_name: str = "", phone: str = "",
+    owner=None, marketing_consent: bool = False, consent_source: str = "", language: str = "",
+    consent_method: str = ConsentMethod.STAFF_FORM, consent_wording=None,
+    consent_evidence: str = "", recorded_by=None,
+) -> Contact:
+    """A new contact; with marketing_consent, its consent is recorded in the ledger too."""
+    email = normalise_email(email)
+    if Contact.objects.filter(email=email).exists():
+        raise ValidationError({"email": ValidationError(
+            gettext("A contact with this email already exists."), code="unique")})
+    owner_validate(owner)
+    contact = Contact(
+        email=email, first_name=first_name.strip(), last_name=last_name.strip(),
+        phone=phone.strip(), owner=owner, language=language,
+    )
+    contact.full_clean()
+    with transaction.atomic():
+        contact.save()
+        if marketing_consent:
+            consent_record(contact=contact, given=True, method=consent_method,
+                           source=consent_source, wording=consent_wording,
+                           evidence=consent_evidence, recorded_by=recorded_by)
+    return contact
+
+
+def contact_get_or_create(*, email: str, first_name: str = "", last_name: str = "",
+                          language: str = "") -> Contact:
+    """The contact with this email; the names and language are stored only on a new one."""
+    email = normalise_email(email)
+    contact, _created = Contact.objects.get_or_create(
+        email=email, defaults={"first_name": first_name.strip(), "last_name": last_name.strip(),
+                               "language": language}
+    )
+    return contact
+
+
+def contact_update(*, contact: Contact, **changes) -> Contact:
+    """Change personal fields and owner; consent goes through contact_set_consent."""
+    unknown = set(changes) - CONTACT_EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"contact_update cannot change {sorted(unknown)}")
+    # Only a new owner is checked: one who has since left the roles stays while other fields
+    # change (customers.owners.owner_choices offers them for that reason).
+    if "owner" in changes and _pk(changes["owner"]) != contact.owner_id:
+        owner_validate(changes["owner"])
+    for field, value in changes.items():
+        setattr(contact, field, value.strip() if isinstance(value, str) else value)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+def contact_set_consent(
+    *, contact: Contact, consent: bool, source: str, method: str = ConsentMethod.STAFF_FORM,
+    wording=None, evidence: str = "", recorded_by=None, language: str = "",
+) -> Contact:
+    """Give or withdraw consent: privacy.consent.consent_record holds the rule and the ledger."""
+    consent_record(contact=contact, given=consent, method=method, source=source,
+                   wording=wording, evidence=evidence, recorded_by=recorded_by,
+                   language=language)
+    return contact
+
+
+def contacts_assign_owner(*, contacts: QuerySet, owner) -> int:
+    """Give the contacts to `owner` (None: nobody); an ineligible owner is a ValidationError."""
+    owner_validate(owner)
+    return contacts.update(owner=owner, updated_at=timezone.now())
+
+
+def _pk(user) -> int | None:
+    return None if user is None else user.pk

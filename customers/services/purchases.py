@@ -1,0 +1,208 @@
+"""Purchases: record (once per order), correct and delete.
+
+Each purchase write locks its contact row first, so concurrent writers for one contact are
+serialised and the derived figures (customers.stats) are recomputed from committed data.
+"""
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+
+from crm.prepared import PreparedLookup
+from crm.tasks import queue_after_commit
+
+from .. import hooks
+from ..models import Channel, Contact, Purchase
+from ..money import base_currency, normalise_currency, to_base, validate_amount
+from ..normalise import shop_day, validate_purchase_time
+from ..stats import contacts_refresh_stats
+from .locking import contact_lock_or_create, insert_unless_conflict, lock_contact
+from .rates import currency_rates
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    purchase: Purchase
+    created: bool
+    # What happened to the purchase's coupon or referral code: the first non-empty answer of
+    # hooks.purchase_created (campaigns.coupons.CodeOutcome); hooks.code_outcome_message words it.
+    code_outcome: str = ""
+
+
+def purchase_clean(
+    *, purchased_at: dt.datetime, amount: Decimal, currency: str,
+    rates: dict[str, Decimal] | None = None,
+) -> dict:
+    """Validate a purchase's money and time; return the stored values. Errors are per field."""
+    errors: dict[str, ValidationError] = {}
+    cleaned: dict = {}
+    try:
+        cleaned["purchased_at"] = validate_purchase_time(purchased_at)
+        cleaned["purchased_on"] = shop_day(purchased_at)
+    except ValidationError as error:
+        errors["purchased_at"] = error
+    try:
+        cleaned["currency"] = normalise_currency(currency)
+        cleaned["amount"] = validate_amount(amount, cleaned["currency"])
+    except ValidationError as error:
+        errors["currency" if "currency" not in cleaned else "amount"] = error
+    else:
+        if rates is None:  # the base currency needs no rate: no query for most shops' orders
+            rates = {} if cleaned["currency"] == base_currency() else currency_rates()
+        try:
+            cleaned["amount_base"] = to_base(cleaned["amount"], cleaned["currency"], rates)
+        except ValidationError as error:
+            errors["currency"] = error
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+_SCORE_REFRESH_LIMIT = 100
+
+
+def refresh_scores_after_commit(contact_ids) -> None:
+    """Re-score these contacts from the last fitted models within seconds of the change."""
+    from ..tasks import refresh_contact_score_task
+
+    for contact_id in sorted(contact_ids)[:_SCORE_REFRESH_LIMIT]:
+        queue_after_commit(refresh_contact_score_task, contact_id,
+                           consequence="the nightly run re-scores everyone anyway")
+
+
+def purchase_known(*, source: str, external_id: str | None) -> Purchase | None:
+    """The purchase recorded before under this (source, external_id), if any."""
+    external_id = (external_id or "").strip() or None
+    if external_id is None:
+        return None
+    return _PURCHASE_BY_ORDER.first(source=source, external_id=external_id)
+
+
+# Asked of every purchase the API receives (retries included): compiled once per process.
+_PURCHASE_BY_ORDER = PreparedLookup(
+    lambda source, external_id: Purchase.objects.filter(source=source, external_id=external_id),
+    source="prepared-source", external_id="prepared-external-id",
+)
+
+
+def _purchase_recorded_after_commit(contact_id: int) -> None:
+    from ..tasks import purchase_recorded_task
+
+    queue_after_commit(purchase_recorded_task, contact_id,
+                       consequence="the nightly run re-scores; event campaigns miss it")
+
+
+def purchase_record(
+    *, contact: Contact, purchased_at: dt.datetime, amount: Decimal, currency: str,
+    channel: str = Channel.ONLINE, quantity: int = 1, source: str = "manual",
+    external_id: str | None = None, code: str = "", recorded_by=None,
+    refresh_contact: bool = True,
+) -> PurchaseResult:
+    """Record a purchase once; a known (source, external_id) returns the existing one.
+
+    `contact` shows its new figures afterwards unless refresh_contact is False (one query
+    fewer for callers that do not look)."""
+    known = purchase_known(source=source, external_id=external_id)
+    if known is not None:  # a retry: answer with the order recorded before, lock nothing
+        return PurchaseResult(known, created=False)
+    values = purchase_clean(purchased_at=purchased_at, amount=amount, currency=currency)
+    with transaction.atomic():
+        lock_contact(contact.pk)
+        result = _purchase_insert(
+            contact=contact, channel=channel, quantity=quantity, source=source,
+            external_id=external_id, code=code, recorded_by=recorded_by, **values)
+    if refresh_contact and result.created:
+        contact.refresh_from_db()
+    return result
+
+
+def purchase_record_by_email(
+    *, email: str, first_name: str = "", last_name: str = "", purchased_at: dt.datetime,
+    amount: Decimal, currency: str, channel: str = Channel.ONLINE, quantity: int = 1,
+    source: str = "manual", external_id: str | None = None, code: str = "", recorded_by=None,
+) -> PurchaseResult:
+    """A shop's order by the buyer's email: the contact (created when new, names only then)
+    and the purchase in one transaction, so a refused purchase leaves no new contact behind.
+    A known (source, external_id) returns the existing purchase."""
+    known = purchase_known(source=source, external_id=external_id)
+    if known is not None:
+        return PurchaseResult(known, created=False)
+    values = purchase_clean(purchased_at=purchased_at, amount=amount, currency=currency)
+    with transaction.atomic():
+        contact = contact_lock_or_create(email=email, first_name=first_name,
+                                          last_name=last_name)
+        return _purchase_insert(
+            contact=contact, channel=channel, quantity=quantity, source=source,
+            external_id=external_id, code=code, recorded_by=recorded_by, **values)
+
+
+def _purchase_insert(*, contact: Contact, source: str, external_id: str | None, code: str,
+                     **fields) -> PurchaseResult:
+    """The purchase, its code and its contact's figures, with the contact already locked."""
+    external_id = (external_id or "").strip() or None
+    purchase = Purchase(contact=contact, source=source, external_id=external_id,
+                        code=code.strip(), **fields)
+    if not insert_unless_conflict(purchase):
+        # Recorded before (perhaps a moment ago by a concurrent retry, perhaps for another
+        # contact): the first record stands.
+        existing = purchase_known(source=source, external_id=external_id)
+        if existing is None:  # SQLite's INSERT OR IGNORE also skips a failed CHECK
+            raise IntegrityError("The database refused the purchase.")
+        return PurchaseResult(existing, created=False)
+    # campaigns redeems a coupon or records a referral (inside this transaction, as before).
+    outcome = next((answer for answer in hooks.purchase_created.call(purchase) if answer), "")
+    contacts_refresh_stats([contact.pk])
+    _purchase_recorded_after_commit(contact.pk)  # re-score, then event campaigns
+    return PurchaseResult(purchase, created=True, code_outcome=outcome)
+
+
+def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
+    """Correct a purchase (amount, currency, time, channel, items, code, contact).
+
+    A changed code is applied again (hooks.purchase_code_changed: campaigns undoes the old
+    code, applies the new one); what it did is on `purchase.code_outcome` ("" when the code
+    did not change)."""
+    old_contact_id, old_code = purchase.contact_id, purchase.code
+    if "code" in changes:
+        changes["code"] = (changes["code"] or "").strip()
+    for field, value in changes.items():
+        setattr(purchase, field, value)
+    values = purchase_clean(
+        purchased_at=purchase.purchased_at, amount=purchase.amount, currency=purchase.currency
+    )
+    with transaction.atomic():
+        for contact_id in sorted({old_contact_id, purchase.contact_id}):
+            lock_contact(contact_id)
+        for field, value in values.items():
+            setattr(purchase, field, value)
+        purchase.save()
+        purchase.code_outcome = ""
+        if purchase.code != old_code:
+            purchase.code_outcome = next(
+                (answer for answer in hooks.purchase_code_changed.call(purchase) if answer), "")
+        contacts_refresh_stats({old_contact_id, purchase.contact_id})
+        refresh_scores_after_commit({old_contact_id, purchase.contact_id})
+    return purchase
+
+
+def purchase_delete(*, purchase: Purchase) -> None:
+    with transaction.atomic():
+        lock_contact(purchase.contact_id)
+        purchase.delete()
+        contacts_refresh_stats([purchase.contact_id])
+        refresh_scores_after_commit([purchase.contact_id])
+
+
+def purchases_delete(*, purchases: QuerySet) -> int:
+    with transaction.atomic():
+        contact_ids = sorted(set(purchases.values_list("contact_id", flat=True)))
+        # Lock in id order, as every writer does, so two bulk deletes cannot deadlock.
+        list(Contact.objects.select_for_update().filter(pk__in=contact_ids)
+             .order_by("pk").values_list("pk"))
+        deleted, _by_model = purchases.delete()
+        contacts_refresh_stats(contact_ids)
+        refresh_scores_after_commit(contact_ids)
+    return deleted
