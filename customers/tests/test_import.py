@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from customers import importing
-from customers.importing import ImportResult, purchases_import_csv, purchases_import_rows
+from customers.imports import purchases as importing
+from customers.imports.purchases import ImportResult, purchases_import_csv, purchases_import_rows
 from customers.models import Contact, CurrencyRate, Purchase, Stage
 from customers.stats import contacts_with_drift
 from customers.tests.factories import ContactFactory, record_purchase

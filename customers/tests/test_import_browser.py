@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from customers import import_jobs, importing
-from customers.importing import purchases_import_csv
+from customers.imports import jobs as import_jobs
+from customers.imports import purchases as importing
+from customers.imports.purchases import purchases_import_csv
 from customers.models import Contact, ImportJob, Purchase
 from customers.tests.factories import ContactFactory
 

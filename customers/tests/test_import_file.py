@@ -3,8 +3,8 @@ import io
 
 import pytest
 
-from customers import importing
-from customers.importing import ImportRefused, purchases_import_csv
+from customers.imports import purchases as importing
+from customers.imports.purchases import ImportRefused, purchases_import_csv
 from customers.models import Contact, Purchase
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from customers import importing
-from customers.contact_importing import contacts_import_csv
-from customers.import_jobs import import_jobs_forget
-from customers.importing import ImportRefused, purchases_import_csv
+from customers.imports import purchases as importing
+from customers.imports.contacts import contacts_import_csv
+from customers.imports.jobs import import_jobs_forget
+from customers.imports.purchases import ImportRefused, purchases_import_csv
 from customers.models import ImportJob, Purchase
 
 pytestmark = pytest.mark.django_db

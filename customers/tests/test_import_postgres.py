@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from customers import importing
-from customers.importing import ImportRefused, purchases_import_csv
+from customers.imports import purchases as importing
+from customers.imports.purchases import ImportRefused, purchases_import_csv
 from customers.models import Contact, Purchase
 from customers.services import purchase_record
 from customers.stats import contacts_with_drift
@@ -170,7 +170,7 @@ def test_new_contacts_get_ids_in_file_order(tmp_path):
 
 
 def test_contacts_import_adopts_a_contact_created_meanwhile(tmp_path):
-    from customers.contact_importing import contacts_import_csv
+    from customers.imports.contacts import contacts_import_csv
 
     path = tmp_path / "contacts.csv"
     path.write_text("email,first_name,phone\nnew@example.com,Nur,0532 123 45 67\n"

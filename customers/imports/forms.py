@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import ImportJob, Purchase
+from ..models import ImportJob, Purchase
 
 
 class ImportUploadForm(forms.Form):

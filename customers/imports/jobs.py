@@ -30,11 +30,11 @@ from django.utils.translation import ngettext
 
 from crm.csv_safe import SafeCSVWriter
 
-from .contact_importing import columns_allowed, contact_columns, contacts_import_csv
-from .importing import (
+from .contacts import columns_allowed, contact_columns, contacts_import_csv
+from .purchases import (
     COLUMNS as PURCHASE_COLUMNS, ImportRefused, _columns, csv_records, purchases_import_csv,
 )
-from .models import ImportJob
+from ..models import ImportJob
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def _cell(value) -> str:
 
 
 def _enqueue(step: str, job_id: int) -> None:
-    from . import tasks
+    from .. import tasks
 
     (tasks.import_preview_task if step == "preview" else tasks.import_run_task).delay(job_id)
 

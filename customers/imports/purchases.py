@@ -68,19 +68,19 @@ from django.utils.translation import ngettext
 from crm.csv_safe import SafeCSVWriter
 from crm.tasks import queue_after_commit
 
-from .models import Channel, Contact, Purchase
-from .money import (
+from ..models import Channel, Contact, Purchase
+from ..money import (
     MAX_AMOUNT, base_currency, normalise_currency, parse_amount, to_base, validate_amount,
 )
-from .normalise import (
+from ..normalise import (
     EARLIEST_PURCHASE, normalise_email, parse_purchase_time, shop_timezone,
     validate_purchase_time,
 )
-from . import hooks
-from .hooks import stage_watchers
-from .services import currency_rates
-from .stats import contacts_refresh_stats
-from .tasks import purchases_imported_task
+from .. import hooks
+from ..hooks import stage_watchers
+from ..services import currency_rates
+from ..stats import contacts_refresh_stats
+from ..tasks import purchases_imported_task
 
 REQUIRED_COLUMNS = ("email", "purchased_at", "amount", "currency")
 OPTIONAL_COLUMNS = ("external_id", "first_name", "last_name", "channel", "quantity", "code")

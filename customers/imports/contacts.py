@@ -32,12 +32,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .importing import (
+from .purchases import (
     MAX_ERRORS_KEPT, ImportRefused, RowError, _ErrorReport, _opened, csv_records, header_columns,
 )
-from .models import Contact
-from .normalise import normalise_email
-from .phones import normalise_phone
+from ..models import Contact
+from ..normalise import normalise_email
+from ..phones import normalise_phone
 
 REQUIRED_COLUMNS = ("email",)
 OPTIONAL_COLUMNS = ("first_name", "last_name", "phone", "marketing_consent", "language")

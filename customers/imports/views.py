@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, View
 
-from .import_forms import ImportUploadForm
-from .import_jobs import (
+from .forms import ImportUploadForm
+from .jobs import (
     import_job_create, import_job_start, import_job_status, max_upload_bytes, preview_capped,
     report_file,
 )
-from .importing import ImportRefused
-from .models import ImportJob
+from .purchases import ImportRefused
+from ..models import ImportJob
 
 RECENT_JOBS = 20
 Status = ImportJob.Status
