@@ -110,6 +110,6 @@ def import_run_task(job_id: int) -> None:
 @single_run("customers.import_purge")  # two copies would delete the same files side by side
 def import_purge_task() -> None:
     """Daily: delete old import jobs' files (reports, uploads never started)."""
-    from .imports.jobs import import_jobs_purge
+    from .imports.retention import import_jobs_purge
 
     import_jobs_purge()

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from customers.imports.contacts import contacts_import_csv
-from customers.imports.purchases import ImportRefused
+from customers.imports.reading import ImportRefused
 from customers.models import Contact
 from customers.tests.factories import ContactFactory
 from privacy.models import ConsentRecord, ConsentWording
