@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 
@@ -43,6 +44,27 @@ _TEXT_LIMITS = {
 _SHORTEST_TEXT_LIMIT = min(_TEXT_LIMITS.values())
 
 
+@dataclass(frozen=True, slots=True)
+class StagedRow:
+    """A valid row as it is staged for the merge: the columns of the staging table, in its
+    order (customers.imports.purchase_staging), as the texts and numbers the database takes."""
+
+    line: int  # the line the row starts on: the first one wins among duplicates
+    email: str  # normalised
+    first_name: str
+    last_name: str
+    external_id: str  # as given, or derived from the row (DERIVED_ID_PREFIX + a hash)
+    derived: int  # 1 if external_id was derived, else 0 (a smallint column)
+    purchased_at: str  # the UTC instant: "2024-05-31 11:30:00+00:00" (naive on SQLite)
+    purchased_on: str  # the shop-local day, ISO
+    amount: str  # a plain decimal, as format(amount, "f")
+    currency: str
+    amount_base: str  # in the base currency
+    quantity: int
+    channel: str
+    code: str
+
+
 # --- Checking rows --------------------------------------------------------------------------
 
 class RowChecker:
@@ -74,7 +96,7 @@ class RowChecker:
     def email_text(self, values: list[str]) -> str:
         return values[self.email_at] if self.email_at < len(values) else ""
 
-    def check(self, line: int, values: list[str]) -> tuple | list[str]:
+    def check(self, line: int, values: list[str]) -> StagedRow | list[str]:
         reasons: list[str] = []
         if len(values) != self.width:
             reasons.append(_("The row has %(found)d fields; the header has %(expected)d.")
@@ -102,7 +124,7 @@ class RowChecker:
         derived = not external_id
         if derived:
             external_id = _derived_id(email, instant, amount, currency)
-        return (
+        return StagedRow(
             line, email, first_name, last_name, external_id, int(derived),
             instant if self.aware else instant[:-6], day.isoformat(), format(amount, "f"), currency,
             format(amount_base, "f"), quantity, channel, code,

@@ -4,20 +4,21 @@ query or two before the merge (customers.imports.purchase_merge)."""
 import csv
 import io
 from collections.abc import Callable, Iterable
+from dataclasses import fields
+from operator import attrgetter
 
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.utils.translation import gettext as _
 
-from .purchase_rows import RowChecker
+from .purchase_rows import RowChecker, StagedRow
 from .reading import ErrorReport
 
 BATCH_ROWS = 10_000
 
-_STAGING_COLUMNS = (
-    "line", "email", "first_name", "last_name", "external_id", "derived", "purchased_at",
-    "purchased_on", "amount", "currency", "amount_base", "quantity", "channel", "code",
-)
+_STAGING_COLUMNS = tuple(column.name for column in fields(StagedRow))
+# A staged row's values in the table's column order, as executemany and COPY take them.
+_values = attrgetter(*_STAGING_COLUMNS)
 _STAGING_DDL = """
     CREATE TEMPORARY TABLE crm_import_staging (
         line integer NOT NULL{line_key}, email text NOT NULL, first_name text NOT NULL,
@@ -45,15 +46,16 @@ class Staging:
                  {"timestamp": "datetime", "decimal": "decimal", "line_key": " PRIMARY KEY"})
         self.cursor.execute(_STAGING_DDL.format(**types))
 
-    def add(self, rows: list[tuple]) -> None:
+    def add(self, rows: list[StagedRow]) -> None:
         if not rows:
             return
+        values = list(map(_values, rows))
         if self.postgres:
-            self._copy(rows)
+            self._copy(values)
         else:
             placeholders = ", ".join(["%s"] * len(_STAGING_COLUMNS))
             self.cursor.executemany(
-                f"INSERT INTO crm_import_staging VALUES ({placeholders})", rows)
+                f"INSERT INTO crm_import_staging VALUES ({placeholders})", values)
 
     def _copy(self, rows: list[tuple]) -> None:
         # Machine data for PostgreSQL's COPY, never opened by people: plain csv.writer, as an
@@ -78,13 +80,13 @@ def stage_rows(records: Iterable[tuple[int, list[str]]], checker: RowChecker, st
                report: ErrorReport, progress: Callable[[int], None] | None) -> int:
     """Check every row; stage the valid ones in batches. Returns the number of rows read."""
     read = 0
-    batch: list[tuple] = []
+    batch: list[StagedRow] = []
     for line, values in records:
         if not any(values):
             continue  # blank lines and rows of empty cells (spreadsheet leftovers)
         read += 1
         outcome = checker.check(line, values)
-        if outcome.__class__ is tuple:
+        if outcome.__class__ is StagedRow:
             batch.append(outcome)
         else:
             report.add(line, checker.email_text(values), outcome)
