@@ -5,20 +5,17 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import fields
-from operator import attrgetter
 
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.utils.translation import gettext as _
 
-from .purchase_rows import RowChecker, StagedRow
+from .purchase_rows import RowChecker, StagedRow, StagedValues
 from .reading import ErrorReport
 
 BATCH_ROWS = 10_000
 
 _STAGING_COLUMNS = tuple(column.name for column in fields(StagedRow))
-# A staged row's values in the table's column order, as executemany and COPY take them.
-_values = attrgetter(*_STAGING_COLUMNS)
 _STAGING_DDL = """
     CREATE TEMPORARY TABLE crm_import_staging (
         line integer NOT NULL{line_key}, email text NOT NULL, first_name text NOT NULL,
@@ -46,18 +43,17 @@ class Staging:
                  {"timestamp": "datetime", "decimal": "decimal", "line_key": " PRIMARY KEY"})
         self.cursor.execute(_STAGING_DDL.format(**types))
 
-    def add(self, rows: list[StagedRow]) -> None:
+    def add(self, rows: list[StagedValues]) -> None:
         if not rows:
             return
-        values = list(map(_values, rows))
         if self.postgres:
-            self._copy(values)
+            self._copy(rows)
         else:
             placeholders = ", ".join(["%s"] * len(_STAGING_COLUMNS))
             self.cursor.executemany(
-                f"INSERT INTO crm_import_staging VALUES ({placeholders})", values)
+                f"INSERT INTO crm_import_staging VALUES ({placeholders})", rows)
 
-    def _copy(self, rows: list[tuple]) -> None:
+    def _copy(self, rows: list[StagedValues]) -> None:
         # Machine data for PostgreSQL's COPY, never opened by people: plain csv.writer, as an
         # escaping apostrophe would be stored in the values.
         buffer = io.StringIO()
@@ -80,13 +76,13 @@ def stage_rows(records: Iterable[tuple[int, list[str]]], checker: RowChecker, st
                report: ErrorReport, progress: Callable[[int], None] | None) -> int:
     """Check every row; stage the valid ones in batches. Returns the number of rows read."""
     read = 0
-    batch: list[StagedRow] = []
+    batch: list[StagedValues] = []
     for line, values in records:
         if not any(values):
             continue  # blank lines and rows of empty cells (spreadsheet leftovers)
         read += 1
         outcome = checker.check(line, values)
-        if outcome.__class__ is StagedRow:
+        if outcome.__class__ is tuple:
             batch.append(outcome)
         else:
             report.add(line, checker.email_text(values), outcome)
