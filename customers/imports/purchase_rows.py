@@ -68,7 +68,7 @@ class StagedRow:
 
 # A StagedRow's values as a plain tuple, in field order: the form rows take on the hot path,
 # from RowChecker.check to the staging table. Building the frozen dataclass for every row (14
-# object.__setattr__ calls, about 5 µs) cost 10-25% more Python CPU for the whole import
+# object.__setattr__ calls, about 5 µs) cost 10-40% more Python CPU for the whole import
 # (measured with bench/bench_import.py, 100,000 rows), so the rows travel as this tuple;
 # StagedRow names its values and fixes their order (the staging table's columns are its fields).
 StagedValues = tuple[int, str, str, str, str, int, str, str, str, str, str, int, str, str]
