@@ -405,7 +405,7 @@ class ImportJob(models.Model):
     source = models.CharField(_("source"), max_length=32, default="csv")
     skip_invalid = models.BooleanField(_("import valid rows when some rows have errors"),
                                        default=True)
-    # Purchases only: the past is being loaded (customers.importing: historical).
+    # Purchases only: the past is being loaded (customers.imports.purchases: historical).
     historical = models.BooleanField(
         _("historical load"), default=False,
         help_text=_("Record the purchases, redeemed codes and scores without announcing "
@@ -419,7 +419,7 @@ class ImportJob(models.Model):
     count_duplicates = models.PositiveIntegerField(_("duplicate rows"), default=0)
     count_rejected = models.PositiveIntegerField(_("rejected rows"), default=0)
     contacts_created = models.PositiveIntegerField(_("new contacts"), default=0)
-    # The dry run: first rows, column mapping, counts, first errors (customers.import_jobs).
+    # The dry run: first rows, column mapping, counts, first errors (customers.imports.jobs).
     preview = models.JSONField(_("preview"), default=dict, blank=True)
     report_path = models.CharField(_("rejected rows report"), max_length=500, blank=True)
     error = models.TextField(_("error"), blank=True)

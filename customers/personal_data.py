@@ -32,7 +32,7 @@ def _current_score(person: Person):
 def _import_rows_forget(person: Person) -> int:
     """Preview rows and rejected-rows reports quote the file; a failed job's error may quote
     a row too (a database error names the conflicting key)."""
-    from .import_jobs import import_jobs_forget  # the import machinery, loaded on use
+    from .imports.retention import import_jobs_forget  # the import machinery, loaded on use
 
     removed = import_jobs_forget(person.email)
     removed += ImportJob.objects.filter(error__icontains=person.email).update(error="")

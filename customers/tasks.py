@@ -86,7 +86,7 @@ def purchases_imported_task(counts_before: list[list[int]], historical: bool) ->
 @shared_task(name="customers.import_preview", ignore_result=True)
 def import_preview_task(job_id: int) -> None:
     """Dry run of an uploaded CSV; a job past this step is left alone."""
-    from .import_jobs import import_job_preview
+    from .imports.jobs import import_job_preview
 
     import_job_preview(job_id)
 
@@ -94,7 +94,7 @@ def import_preview_task(job_id: int) -> None:
 @shared_task(name="customers.import_run", ignore_result=True)
 def import_run_task(job_id: int) -> None:
     """The import itself; the job is claimed first, so it never runs twice."""
-    from .import_jobs import import_job_run
+    from .imports.jobs import import_job_run
 
     import_job_run(job_id)
 
@@ -103,6 +103,6 @@ def import_run_task(job_id: int) -> None:
 @single_run("customers.import_purge")  # two copies would delete the same files side by side
 def import_purge_task() -> None:
     """Daily: delete old import jobs' files (reports, uploads never started)."""
-    from .import_jobs import import_jobs_purge
+    from .imports.retention import import_jobs_purge
 
     import_jobs_purge()

@@ -113,7 +113,7 @@ def _locked_tasks():
     return [
         (rederive_stats_task, "customers.tasks.contacts_rederive_stats", DRIFT_NONE, None),
         (refresh_kpis_task, "dashboard.tasks.kpis_refresh", None, None),
-        (import_purge_task, "customers.import_jobs.import_jobs_purge", 0, None),
+        (import_purge_task, "customers.imports.retention.import_jobs_purge", 0, None),
         (detect_at_risk_task, "campaigns.triggers.at_risk_check_last", None, {
             "campaigns.triggers.contacts_fallen_at_risk": lambda **kwargs: [],
             "webhooks.services.contacts_at_risk_emit": lambda contact_ids: None,

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from customers.importing import ImportRefused
+from customers.imports.purchases import ImportRefused
 
 ERRORS_SHOWN = 20
 

@@ -1,7 +1,7 @@
 """The CDNOW 1/10 sample (2,357 customers, 6,919 purchases) as contacts and purchases."""
 import datetime as dt
 
-from customers.importing import purchases_import_rows
+from customers.imports.purchases import purchases_import_rows
 from customers.tests.data.cdnow import sample_transactions
 
 CDNOW_SAMPLE_BUYERS = 2357

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from customers.forms import PurchaseForm
-from customers.importing import purchases_import_csv
+from customers.imports.purchases import purchases_import_csv
 from customers.models import Purchase
 from customers.tests.factories import ContactFactory
 

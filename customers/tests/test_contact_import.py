@@ -1,12 +1,12 @@
-"""Contact import (customers.contact_importing and `manage.py import_contacts`)."""
+"""Contact import (customers.imports.contacts and `manage.py import_contacts`)."""
 import csv
 import io
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from customers.contact_importing import contacts_import_csv
-from customers.importing import ImportRefused
+from customers.imports.contacts import contacts_import_csv
+from customers.imports.reading import ImportRefused
 from customers.models import Contact
 from customers.tests.factories import ContactFactory
 from privacy.models import ConsentRecord, ConsentWording

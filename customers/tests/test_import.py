@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from customers import importing
-from customers.importing import ImportResult, purchases_import_csv, purchases_import_rows
+from customers.imports import purchase_rows, purchase_staging, reading
+from customers.imports.purchases import ImportResult, purchases_import_csv, purchases_import_rows
 from customers.models import Contact, CurrencyRate, Purchase, Stage
 from customers.stats import contacts_with_drift
 from customers.tests.factories import ContactFactory, record_purchase
@@ -91,7 +91,7 @@ def test_rerunning_a_file_without_external_ids_changes_nothing(write):
 def test_rows_without_external_id_get_a_derived_one(write):
     import_text(write, "ann@example.com,2025-03-01T10:00:00+00:00,10.00,USD,,,,\n")
 
-    assert Purchase.objects.get().external_id == importing._derived_id(
+    assert Purchase.objects.get().external_id == purchase_rows._derived_id(
         "ann@example.com", "2025-03-01 10:00:00+00:00", Decimal("10.00"), "USD")
 
 
@@ -166,7 +166,7 @@ def test_source_sets_the_purchases_source_and_scopes_external_ids(write):
 
 @pytest.mark.parametrize("source", ["", "   ", "x" * 33])
 def test_source_must_fit_the_column(write, source):
-    with pytest.raises(importing.ImportRefused, match="source must be 1 to 32 characters"):
+    with pytest.raises(reading.ImportRefused, match="source must be 1 to 32 characters"):
         import_text(write, "ann@example.com,2025-03-01,10.00,USD,A-1,,,\n", source=source)
 
 
@@ -396,7 +396,7 @@ def test_skip_invalid_imports_only_the_good_rows(write):
 
 
 def test_only_the_first_errors_are_kept_but_all_are_counted(write, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_ERRORS_KEPT", 2)
+    monkeypatch.setattr(reading, "MAX_ERRORS_KEPT", 2)
 
     result = import_text(write, "".join(f"bad{i},2025-03-01,1,USD,,,,\n" for i in range(5)))
 
@@ -407,7 +407,7 @@ def test_only_the_first_errors_are_kept_but_all_are_counted(write, monkeypatch):
 # --- Batches, progress and the rows API -----------------------------------------------------
 
 def test_rows_are_staged_in_batches_and_progress_is_reported(write, monkeypatch):
-    monkeypatch.setattr(importing, "BATCH_ROWS", 2)
+    monkeypatch.setattr(purchase_staging, "BATCH_ROWS", 2)
     seen = []
     body = "".join(f"c{i}@example.com,2025-03-01,1,USD,O-{i},,,\n" for i in range(5))
 
@@ -462,5 +462,5 @@ def test_import_rows_refuses_unknown_keys():
     rows = [{"email": "a@example.com", "purchased_at": "2025-03-01", "amount": "1",
              "currency": "USD", "colour": "red"}]
 
-    with pytest.raises(importing.ImportRefused, match="unknown columns: colour"):
+    with pytest.raises(reading.ImportRefused, match="unknown columns: colour"):
         purchases_import_rows(rows=rows, source="demo")

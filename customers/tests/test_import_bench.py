@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from bench.generate import load, purchase_days, write_import_csv
-from customers.importing import purchases_import_csv
+from customers.imports.purchases import purchases_import_csv
 from customers.models import Contact, Purchase, Stage
 from customers.stats import contacts_with_drift
 

@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from customers import import_jobs, importing
-from customers.importing import purchases_import_csv
+from customers.imports import jobs as import_jobs
+from customers.imports import reading, retention
+from customers.imports.purchases import purchases_import_csv
 from customers.models import Contact, ImportJob, Purchase
 from customers.tests.factories import ContactFactory
 
@@ -163,7 +164,7 @@ def test_big_file_with_bad_bytes_later_fails_in_the_task(
         manager_client, settings, monkeypatch, django_capture_on_commit_callbacks):
     """The upload checks the first rows only; the dry run finds the rest, and says so."""
     settings.CRM_IMPORT_SYNC_PREVIEW_BYTES = 0
-    monkeypatch.setattr(importing, "_READ_BYTES", 64)  # as if the bad line were megabytes in
+    monkeypatch.setattr(reading, "_READ_BYTES", 64)  # as if the bad line were megabytes in
     data = (HEADER + ROWS + ROWS).encode() + "zoë@example.com,2025-03-01,1,USD,Z,Zoë\n".encode(
         "latin-1")
 
@@ -371,7 +372,7 @@ def test_old_jobs_files_are_purged(manager_client, known_data,
 
     assert job.preview["rows"] and job.preview["errors"]
 
-    assert import_jobs.import_jobs_purge(days=0) == 1
+    assert retention.import_jobs_purge(days=0) == 1
 
     job.refresh_from_db()
     assert (job.report_path, report.exists()) == ("", False)
@@ -379,7 +380,7 @@ def test_old_jobs_files_are_purged(manager_client, known_data,
     assert "rows" not in job.preview and "errors" not in job.preview
     assert job.preview["counts"] and job.preview["mapping"]
     assert job.count_rejected > 0
-    assert import_jobs.import_jobs_purge(days=0) == 0
+    assert retention.import_jobs_purge(days=0) == 0
 
 
 def test_managers_see_the_imports_in_the_admin_read_only(client, manager):

@@ -3,8 +3,9 @@ import io
 
 import pytest
 
-from customers import importing
-from customers.importing import ImportRefused, purchases_import_csv
+from customers.imports import reading
+from customers.imports.purchases import purchases_import_csv
+from customers.imports.reading import ImportRefused
 from customers.models import Contact, Purchase
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def test_latin_file_is_refused_naming_the_line(tmp_path):
 
 
 def test_bad_byte_far_into_the_file_is_traced_to_its_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(importing, "_READ_BYTES", 64)  # many blocks, lines across blocks
+    monkeypatch.setattr(reading, "_READ_BYTES", 64)  # many blocks, lines across blocks
     rows = "".join(f"c{i}@example.com,2025-03-01,1,USD,Name{i}\n" for i in range(40))
     path = write_bytes(tmp_path, (HEADER + rows).encode() + b"x@example.com,2025-03-01,1,USD,"
                        b"\xfe\n")
@@ -59,7 +60,7 @@ def test_bad_byte_far_into_the_file_is_traced_to_its_line(tmp_path, monkeypatch)
 
 
 def test_small_blocks_read_the_same_rows(tmp_path, monkeypatch):
-    monkeypatch.setattr(importing, "_READ_BYTES", 7)
+    monkeypatch.setattr(reading, "_READ_BYTES", 7)
     rows = "".join(f"c{i}@example.com,2025-03-01,1,USD,Şule {i}\n" for i in range(30))
 
     result = purchases_import_csv(file=write_bytes(tmp_path, (HEADER + rows).encode()))

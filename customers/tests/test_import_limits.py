@@ -11,10 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from customers import importing
-from customers.contact_importing import contacts_import_csv
-from customers.import_jobs import import_jobs_forget
-from customers.importing import ImportRefused, purchases_import_csv
+from customers.imports import purchases, reading
+from customers.imports.contacts import contacts_import_csv
+from customers.imports.purchases import purchases_import_csv
+from customers.imports.reading import ImportRefused
+from customers.imports.retention import import_jobs_forget
 from customers.models import ImportJob, Purchase
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +132,7 @@ def test_rows_given_as_dicts_obey_the_column_limit_too():
     row = {f"c{i}": "x" for i in range(101)}
 
     with pytest.raises(ImportRefused, match="The header line has 101 columns; at most 100"):
-        importing.purchases_import_rows(rows=[row], source="api")
+        purchases.purchases_import_rows(rows=[row], source="api")
 
 
 # --- The header check: linear, and its reason short -----------------------------------------
@@ -196,7 +197,7 @@ def test_header_with_one_column_more_than_the_limit_is_refused(settings):
 @pytest.mark.parametrize("block", [16, 1 << 20])  # lines across read blocks, and within one
 def test_line_as_long_as_the_limit_imports_and_one_byte_more_is_refused(
         settings, monkeypatch, block):
-    monkeypatch.setattr(importing, "_READ_BYTES", block)
+    monkeypatch.setattr(reading, "_READ_BYTES", block)
     settings.CRM_IMPORT_MAX_LINE_BYTES = 120
     header = f"{HEADER},first_name\r\n"
     padded = f"{ROW},{'n' * (120 - len(ROW) - 1)}\r\n"  # 120 bytes and CRLF
@@ -210,7 +211,7 @@ def test_line_as_long_as_the_limit_imports_and_one_byte_more_is_refused(
 
 
 def test_long_line_far_into_a_file_is_refused_naming_it(settings, monkeypatch):
-    monkeypatch.setattr(importing, "_READ_BYTES", 4096)
+    monkeypatch.setattr(reading, "_READ_BYTES", 4096)
     settings.CRM_IMPORT_MAX_LINE_BYTES = 1000
     rows = "".join(f"u{i}@example.com,2025-03-01,1,USD\n" for i in range(2000))  # 16 blocks
 
@@ -231,7 +232,7 @@ def test_line_length_check_agrees_with_measuring_every_line(limit):
         longest = max(map(len, re.split(rb"\r\n|\r|\n", chunk)))
 
         try:
-            importing._check_line_lengths(chunk, 0, limit)
+            reading._check_line_lengths(chunk, 0, limit)
         except ImportRefused:
             assert longest > limit, chunk
         else:
@@ -239,7 +240,7 @@ def test_line_length_check_agrees_with_measuring_every_line(limit):
 
 
 def test_old_mac_line_ends_still_import(settings, monkeypatch):
-    monkeypatch.setattr(importing, "_READ_BYTES", 64)
+    monkeypatch.setattr(reading, "_READ_BYTES", 64)
     settings.CRM_IMPORT_MAX_LINE_BYTES = 100
     rows = "".join(f"u{i}@example.com,2025-03-01,1,USD\r" for i in range(50))
 

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from customers.contact_importing import contacts_import_csv
-from customers.importing import purchases_import_csv
+from customers.imports.contacts import contacts_import_csv
+from customers.imports.purchases import purchases_import_csv
 from customers.models import Contact, Purchase
 
 pytestmark = pytest.mark.django_db

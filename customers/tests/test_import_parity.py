@@ -19,7 +19,7 @@ from django.utils import timezone
 from campaigns.coupons import coupon_create
 from campaigns.models import Campaign, Coupon, EmailTemplate, Message, Referral
 from campaigns.referrals import referral_code_for
-from customers.importing import purchases_import_csv
+from customers.imports.purchases import purchases_import_csv
 from customers.models import Contact, ContactScore, ImportJob, Purchase, ScoringRun
 from customers.scoring.runs import current_run, scoring_run_execute, scoring_run_start
 from customers.services.contacts import contact_set_consent

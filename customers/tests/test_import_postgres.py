@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from customers import importing
-from customers.importing import ImportRefused, purchases_import_csv
+from customers.imports import purchase_merge
+from customers.imports.purchases import purchases_import_csv
+from customers.imports.reading import ImportRefused
 from customers.models import Contact, Purchase
 from customers.services.purchases import purchase_record
 from customers.stats import contacts_with_drift
@@ -78,13 +79,13 @@ def test_contact_created_meanwhile_for_a_new_email_is_used(tmp_path, monkeypatch
     path.write_text(HEADER + "new@example.com,2025-03-01,4,USD,A-1,Nina\n"
                              "old@example.com,2025-03-02,5,USD,A-2,\n", encoding="utf-8")
     ContactFactory(email="old@example.com")
-    lock_existing = importing._lock_existing
+    lock_existing = purchase_merge._lock_existing
 
     def racing_lock(cursor, tables):
         lock_existing(cursor, tables)
         in_thread(lambda: ContactFactory(email="new@example.com", first_name="")).join()
 
-    monkeypatch.setattr(importing, "_lock_existing", racing_lock)
+    monkeypatch.setattr(purchase_merge, "_lock_existing", racing_lock)
 
     result = purchases_import_csv(file=path)
 
@@ -100,13 +101,13 @@ def test_contact_deleted_meanwhile_refuses_the_import(tmp_path, monkeypatch):
     path = tmp_path / "purchases.csv"
     path.write_text(HEADER + "old@example.com,2025-03-02,5,USD,A-2,\n", encoding="utf-8")
     old = ContactFactory(email="old@example.com")
-    lock_existing = importing._lock_existing
+    lock_existing = purchase_merge._lock_existing
 
     def racing_lock(cursor, tables):
         in_thread(lambda: Contact.objects.filter(pk=old.pk).delete()).join()
         lock_existing(cursor, tables)
 
-    monkeypatch.setattr(importing, "_lock_existing", racing_lock)
+    monkeypatch.setattr(purchase_merge, "_lock_existing", racing_lock)
 
     with pytest.raises(ImportRefused, match="changed or deleted while it was being imported"):
         purchases_import_csv(file=path)
@@ -117,14 +118,14 @@ def test_contact_whose_email_changed_meanwhile_refuses_the_import(tmp_path, monk
     path = tmp_path / "purchases.csv"
     path.write_text(HEADER + "old@example.com,2025-03-02,5,USD,A-2,\n", encoding="utf-8")
     old = ContactFactory(email="old@example.com")
-    lock_existing = importing._lock_existing
+    lock_existing = purchase_merge._lock_existing
 
     def racing_lock(cursor, tables):
         in_thread(lambda: Contact.objects.filter(pk=old.pk).update(
             email="renamed@example.com")).join()
         lock_existing(cursor, tables)
 
-    monkeypatch.setattr(importing, "_lock_existing", racing_lock)
+    monkeypatch.setattr(purchase_merge, "_lock_existing", racing_lock)
 
     with pytest.raises(ImportRefused, match="changed or deleted while it was being imported"):
         purchases_import_csv(file=path)
@@ -170,7 +171,7 @@ def test_new_contacts_get_ids_in_file_order(tmp_path):
 
 
 def test_contacts_import_adopts_a_contact_created_meanwhile(tmp_path):
-    from customers.contact_importing import contacts_import_csv
+    from customers.imports.contacts import contacts_import_csv
 
     path = tmp_path / "contacts.csv"
     path.write_text("email,first_name,phone\nnew@example.com,Nur,0532 123 45 67\n"

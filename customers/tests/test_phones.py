@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.urls import reverse
 
 from api.tests.helpers import token_client
-from customers.contact_importing import contacts_import_csv
+from customers.imports.contacts import contacts_import_csv
 from customers.models import Contact
 from customers.phones import (
     example_phone, format_national, normalise_phone, tel_uri, whatsapp_url,

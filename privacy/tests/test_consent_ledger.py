@@ -257,7 +257,7 @@ def test_bulk_consent_without_a_wording_stores_nothing():
 def test_the_purchase_import_gives_no_consent_and_writes_no_record():
     # Buying is not consenting: the purchase CSV has no consent column and its new contacts
     # start without consent, so there is nothing to record (the contact import records).
-    from customers.importing import purchases_import_rows
+    from customers.imports.purchases import purchases_import_rows
 
     result = purchases_import_rows(source="shop", rows=[
         {"email": "new@example.com", "purchased_at": "2026-11-01 10:00", "amount": "10.00",

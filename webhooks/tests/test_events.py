@@ -110,7 +110,7 @@ def test_an_emitted_event_is_sent_once_the_transaction_commits(
 
 def test_a_purchase_import_announces_new_and_existing_buyers(tmp_path):
     """Both import paths (PostgreSQL's set-based one and the plain one) emit like the others."""
-    from customers.importing import purchases_import_csv
+    from customers.imports.purchases import purchases_import_csv
 
     known = ContactFactory(email="known@example.com")
     WebhookEndpointFactory(events=[EventType.STAGE_CHANGED])

@@ -1,7 +1,7 @@
 """Stage changes from the CSV import's merge, and erasure removing the person's deliveries."""
 import pytest
 
-from customers.importing import purchases_import_rows
+from customers.imports.purchases import purchases_import_rows
 from customers.models import Contact
 from customers.tests.factories import ContactFactory, record_purchase
 from privacy.services import contact_erase

@@ -1,11 +1,11 @@
-"""`manage.py import_contacts FILE.csv`: the command-line face of customers.contact_importing.
+"""`manage.py import_contacts FILE.csv`: the command-line face of customers.imports.contacts.
 
 Exit codes: 0 imported (with --skip-invalid, also when rows were skipped), or a dry run;
 1 nothing imported (rows with errors, or a file refused as a whole).
 """
 from django.utils.translation import gettext as _
 
-from customers.contact_importing import ContactImportResult, contacts_import_csv
+from customers.imports.contacts import ContactImportResult, contacts_import_csv
 from customers.management.csv_import_command import CSVImportCommand
 
 

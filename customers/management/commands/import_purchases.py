@@ -1,11 +1,11 @@
-"""`manage.py import_purchases FILE.csv`: the command-line face of customers.importing.
+"""`manage.py import_purchases FILE.csv`: the command-line face of customers.imports.purchases.
 
 Exit codes: 0 imported (with --skip-invalid, also when rows were skipped); 1 nothing imported
 (rows with errors, or a file refused as a whole).
 """
 from django.utils.translation import gettext as _
 
-from customers.importing import ImportResult, purchases_import_csv
+from customers.imports.purchases import ImportResult, purchases_import_csv
 from customers.management.csv_import_command import CSVImportCommand
 
 

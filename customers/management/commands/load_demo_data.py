@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import MANAGERS, SALES_STAFF
 from customers.demo import DEMO_SOURCE, cdnow_rows
-from customers.importing import purchases_import_rows
+from customers.imports.purchases import purchases_import_rows
 from customers.models import Contact
 from customers.services.contacts import contacts_assign_owner
 from privacy.consent import consent_records_bulk

@@ -1,6 +1,6 @@
 """Dashboard CSV import: upload, preview (dry run), start, progress, rejected-rows report.
 
-Managers only (customers.add_importjob / view_importjob); the work is customers.import_jobs'.
+Managers only (customers.add_importjob / view_importjob); the work is customers.imports.jobs'.
 """
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, View
 
-from .import_forms import ImportUploadForm
-from .import_jobs import (
+from ..models import ImportJob
+from .forms import ImportUploadForm
+from .jobs import (
     import_job_create, import_job_start, import_job_status, max_upload_bytes, preview_capped,
     report_file,
 )
-from .importing import ImportRefused
-from .models import ImportJob
+from .reading import ImportRefused
 
 RECENT_JOBS = 20
 Status = ImportJob.Status

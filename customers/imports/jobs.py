@@ -1,19 +1,16 @@
 """CSV imports from the dashboard: upload, dry-run preview, import, progress, report.
 
 The rules and the code are those of `manage.py import_purchases` / `import_contacts`
-(customers.importing, customers.contact_importing); this module only keeps the file, runs
+(customers.imports.purchases, customers.imports.contacts); this module only keeps the file, runs
 them (dry run first) and records what happened on an ImportJob.
 
 Files live under CRM_IMPORT_DIR (default VAR_DIR/imports), which is never served: the upload
 is deleted when the job ends, the rejected-rows report after CRM_IMPORT_KEEP_DAYS
-(import_jobs_purge). Progress while a job runs goes to the cache, not the database: the
+(customers.imports.retention). Progress while a job runs goes to the cache, not the database: the
 import holds one transaction from start to end and its progress callback must not write
 through it. With Redis (production) web and worker share the cache; without it the bar jumps
 to the end.
 """
-import csv
-import datetime as dt
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -23,18 +20,15 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from crm.csv_safe import SafeCSVWriter
-
-from .contact_importing import columns_allowed, contact_columns, contacts_import_csv
-from .importing import (
-    COLUMNS as PURCHASE_COLUMNS, ImportRefused, _columns, csv_records, purchases_import_csv,
-)
-from .models import ImportJob
+from ..models import ImportJob
+from .contacts import columns_allowed, contact_columns, contacts_import_csv
+from .purchase_rows import COLUMNS as PURCHASE_COLUMNS
+from .purchases import purchase_columns, purchases_import_csv
+from .reading import ImportRefused, csv_records
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +50,6 @@ def max_upload_bytes() -> int:
 def sync_preview_bytes() -> int:
     """Files up to this size are dry-run during the upload request; bigger ones in a task."""
     return settings.CRM_IMPORT_SYNC_PREVIEW_BYTES
-
-
-def keep_days() -> int:
-    return settings.CRM_IMPORT_KEEP_DAYS
 
 
 # --- Upload ---------------------------------------------------------------------------------
@@ -113,7 +103,7 @@ def _peek(kind: str, path: Path) -> dict:
         if first is None:
             raise ImportRefused(_("The file is empty. Nothing was stored."))
         header = first[1]
-        fields = (contact_columns if kind == ImportJob.Kind.CONTACTS else _columns)(header)
+        fields = (contact_columns if kind == ImportJob.Kind.CONTACTS else purchase_columns)(header)
         rows = []
         for _line, values in records:
             if any(values):
@@ -158,7 +148,7 @@ def _cell(value) -> str:
 
 
 def _enqueue(step: str, job_id: int) -> None:
-    from . import tasks
+    from .. import tasks
 
     (tasks.import_preview_task if step == "preview" else tasks.import_run_task).delay(job_id)
 
@@ -313,77 +303,6 @@ def _close(job: ImportJob) -> None:
     job.finished_at = timezone.now()
     job.save()
     cache.delete(progress_key(job.pk))
-
-
-def import_jobs_purge(*, days: int | None = None) -> int:
-    """Forget what jobs older than `days` kept of their files (the report, a forgotten upload,
-    the preview's first rows and errors); the counts stay. Returns jobs."""
-    cutoff = timezone.now() - dt.timedelta(days=keep_days() if days is None else days)
-    old = ImportJob.objects.filter(created_at__lt=cutoff).filter(
-        ~Q(upload_path="") | ~Q(report_path="") | Q(preview__has_key="rows")
-        | Q(preview__has_key="errors"))
-    count = 0
-    for job in old:
-        for path in (job.upload_path, job.report_path):
-            if path:
-                Path(path).unlink(missing_ok=True)
-        if not job.is_finished:
-            job.status, job.error = Status.FAILED, _("Never started; the upload was deleted.")
-        job.upload_path = job.report_path = ""
-        job.preview = {key: value for key, value in job.preview.items()
-                       if key not in _PREVIEW_PERSONAL}
-        job.save()
-        count += 1
-    return count
-
-
-# What a preview quotes from the file itself (personal data); header and counts are not.
-_PREVIEW_PERSONAL = ("rows", "errors")
-
-
-def import_jobs_forget(email: str) -> int:
-    """Remove every row that names this address from what import jobs keep: the preview's
-    first rows and errors, and the rejected-rows reports (erasure: both quote the file as it
-    was). Returns the rows removed."""
-    needle = email.strip().lower()
-    removed = 0
-    for job in ImportJob.objects.all():
-        removed += _preview_forget(job, needle)
-        if job.report_path:
-            removed += _report_forget(Path(job.report_path), needle)
-    return removed
-
-
-def _names(value, needle: str) -> bool:
-    return needle in json.dumps(value, ensure_ascii=False).lower()
-
-
-def _preview_forget(job: ImportJob, needle: str) -> int:
-    removed = 0
-    for part in _PREVIEW_PERSONAL:
-        entries = job.preview.get(part) or []
-        kept = [entry for entry in entries if not _names(entry, needle)]
-        if len(kept) < len(entries):
-            job.preview[part] = kept
-            removed += len(entries) - len(kept)
-    if removed:
-        job.save(update_fields=["preview"])
-    return removed
-
-
-def _report_forget(path: Path, needle: str) -> int:
-    try:
-        with path.open(newline="", encoding="utf-8") as report:
-            rows = list(csv.reader(report))
-    except FileNotFoundError:
-        return 0
-    kept = [row for row in rows if not _names(row, needle)]
-    if len(kept) < len(rows):
-        temporary = path.with_name(path.name + ".tmp")
-        with temporary.open("w", newline="", encoding="utf-8") as report:
-            SafeCSVWriter(report).writerows(kept)  # cells escaped before stay as they are
-        temporary.replace(path)  # never a half-written report
-    return len(rows) - len(kept)
 
 
 # --- Reading --------------------------------------------------------------------------------

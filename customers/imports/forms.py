@@ -1,11 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import ImportJob, Purchase
+from ..models import ImportJob, Purchase
 
 
 class ImportUploadForm(forms.Form):
-    """The upload: the checks on the file itself are customers.import_jobs'."""
+    """The upload: the checks on the file itself are customers.imports.jobs'."""
 
     kind = forms.ChoiceField(label=_("What the file contains"), choices=ImportJob.Kind.choices)
     file = forms.FileField(label=_("CSV file (UTF-8)"))

@@ -1,7 +1,7 @@
 """Bulk contact import: a CSV file in, contacts created or updated by email.
 
-Used by `manage.py import_contacts` and the browser upload (customers.import_jobs). The rules,
-the same as customers.importing where they can be:
+Used by `manage.py import_contacts` and the browser upload (customers.imports.jobs). The rules,
+the same as customers.imports.purchases where they can be:
 
 - Columns (header names trimmed, case-insensitive): email is required; first_name, last_name,
   phone, marketing_consent and (when contacts have a language) language are optional. Any
@@ -32,12 +32,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .importing import (
-    MAX_ERRORS_KEPT, ImportRefused, RowError, _ErrorReport, _opened, csv_records, header_columns,
+from ..models import Contact
+from ..normalise import normalise_email
+from ..phones import normalise_phone
+from .reading import (
+    MAX_ERRORS_KEPT, ErrorReport, ImportRefused, RowError, csv_records, header_columns, opened,
 )
-from .models import Contact
-from .normalise import normalise_email
-from .phones import normalise_phone
 
 REQUIRED_COLUMNS = ("email",)
 OPTIONAL_COLUMNS = ("first_name", "last_name", "phone", "marketing_consent", "language")
@@ -83,7 +83,7 @@ def contacts_import_csv(
     progress(rows_read) is called after every batch, inside the transaction (do not write
     through the default connection from it). dry_run does everything, then rolls back.
     """
-    with _opened(file) as stream:
+    with opened(file) as stream:
         records, _layout = csv_records(stream)
         try:
             _line, header = next(records)
@@ -288,7 +288,7 @@ def _record_consent(counts: _Counts, *, source: str, recorded_by) -> None:
 # --- The run --------------------------------------------------------------------------------
 
 def _valid_rows(records: Iterable[tuple[int, list[str]]], checker: _RowChecker,
-                report: _ErrorReport, read: list[int]) -> Iterator[dict]:
+                report: ErrorReport, read: list[int]) -> Iterator[dict]:
     """Checked rows; errors (and emails repeated in the file) go to the report."""
     first_lines: dict[str, int] = {}
     for line, values in records:
@@ -311,7 +311,7 @@ def _valid_rows(records: Iterable[tuple[int, list[str]]], checker: _RowChecker,
 def _import(columns: list[str], records, *, skip_invalid: bool, errors_file, progress,
             dry_run: bool, source: str, recorded_by) -> ContactImportResult:
     checker = _RowChecker(columns)
-    report = _ErrorReport(errors_file)
+    report = ErrorReport(errors_file)
     read = [0]
     counts = _Counts()
     now = timezone.now()
