@@ -18,3 +18,7 @@ class SupportConfig(AppConfig):
         from .customer_hooks import register as register_customer_hooks
 
         register_customer_hooks()  # cases on customers' pages and figures (customers.hooks)
+
+        from .campaign_hooks import register as register_campaign_hooks
+
+        register_campaign_hooks()  # the open-case audience criterion (campaigns.hooks)
