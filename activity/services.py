@@ -24,6 +24,7 @@ from customers.models import Contact
 from customers.normalise import normalise_email
 from customers.services.contacts import contact_get_or_create
 
+from . import hooks
 from .models import EventKind, WebsiteEvent
 
 # Bounds on what an integration may store per event: properties are for display and
@@ -152,13 +153,12 @@ def _event_write(*, contact: Contact | None, email: str | None, external_id: str
 
 
 def _start_campaigns(results: Sequence[EventResult], now: dt.datetime) -> None:
-    """Once per (contact, kind) among the new, recent events (campaigns import activity)."""
-    from campaigns.triggers import website_event_after_commit
-
+    """Once per (contact, kind) among the new, recent events (campaigns registers with
+    activity.hooks.website_event_recorded)."""
     fresh = {(result.event.contact_id, result.event.kind) for result in results
              if result.created and result.event.occurred_at >= now - TRIGGER_MAX_AGE}
     for contact_id, kind in sorted(fresh):
-        website_event_after_commit(contact_id, kind)
+        hooks.website_event_recorded.call(contact_id, kind)
 
 
 def event_record(

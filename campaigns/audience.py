@@ -30,6 +30,7 @@ from activity.models import EventKind, WebsiteEvent
 from customers.models import Contact, ContactScore, Purchase, Stage
 from customers.scoring.runs import current_run
 
+from . import hooks
 from .models import Suppression
 
 _PROBABILITIES = ("p_buy_again", "p_alive")
@@ -282,10 +283,10 @@ def _not_suppressed() -> Q:
 
 def audience_filter(criteria: AudienceCriteria, *, now: dt.datetime | None = None) -> Q:
     """The criteria as one Q on Contact (for callers that combine it with their own filters)."""
-    from feedback.selectors import promotion_pause_q  # feedback builds on campaigns
-
     now = now or timezone.now()
-    q = _not_suppressed() & promotion_pause_q(now)  # unhappy lately: no promotions for now
+    q = _not_suppressed()
+    for allowed in hooks.audience_allowed.call(now):
+        q &= allowed  # feedback: unhappy lately, no promotions for now
     if criteria.consent_required:
         q &= Q(marketing_consent=True)
     if criteria.stages is not None:
@@ -302,7 +303,7 @@ def audience_filter(criteria: AudienceCriteria, *, now: dt.datetime | None = Non
     q &= _range("purchase_count", criteria.purchase_count_min, criteria.purchase_count_max)
     if criteria.owner_ids is not None:
         q &= Q(owner_id__in=criteria.owner_ids)
-    q &= _feedback_q(criteria)
+    q &= _other_apps_q(criteria)
     if criteria.website_action is not None:
         q &= Q(Exists(_website_actions(criteria, now)))
     if criteria.uses_scores:
@@ -323,18 +324,12 @@ def _website_actions(criteria: AudienceCriteria, now: dt.datetime) -> QuerySet:
     return events
 
 
-def _feedback_q(criteria: AudienceCriteria) -> Q:
-    """Survey answers and support cases (those apps build on campaigns: imported here)."""
-    from feedback.selectors import detractors_q, promoters_q
-    from support.selectors import open_case_q
-
+def _other_apps_q(criteria: AudienceCriteria) -> Q:
+    """Survey answers and support cases: those apps build on campaigns and give their criteria
+    (nps_promoter, nps_detractor, open_case) meaning through campaigns.hooks."""
     q = Q()
-    if criteria.nps_promoter:
-        q &= promoters_q()
-    if criteria.nps_detractor is not None:
-        q &= detractors_q() if criteria.nps_detractor else ~detractors_q()
-    if criteria.open_case is not None:
-        q &= open_case_q() if criteria.open_case else ~open_case_q()
+    for part in hooks.audience_criteria.call(criteria):
+        q &= part
     return q
 
 

@@ -5,6 +5,11 @@ here reaches databases only through a new migration. The texts are English start
 that managers edit.
 """
 
+# The satisfaction-survey campaign, which feedback ships (feedback.defaults) and fills
+# (feedback.services.surveys_queue). campaigns knows it by this (unique) name: only its rows
+# carry survey links, and nobody starts it by hand (campaigns.template_needs).
+SURVEY_CAMPAIGN_NAME = "Satisfaction survey"
+
 TEMPLATES = [
     {
         "name": "Second order coupon",

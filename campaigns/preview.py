@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from customers.language import contact_language
 from customers.models import Contact
 
+from . import hooks
 from .coupons import COUPON_PREFIX, REFERRAL_PREFIX, code_generate
 from .models import Campaign, Coupon, EmailTemplate
 from .rendering import Rendered, preview_context, render_email
@@ -44,14 +45,17 @@ def sample_coupon(template: EmailTemplate, contact: Contact, *,
                   expires_at=timezone.now() + dt.timedelta(days=days))
 
 
+def _survey_sample() -> dict | None:
+    """Sample survey links (feedback registers them with campaigns.hooks.survey_sample)."""
+    return next(iter(hooks.survey_sample.call()), None)
+
+
 def sample_context(template: EmailTemplate, contact: Contact) -> dict:
     """The context a real send of this template would give the contact (rendering._context,
     as for an outbox row), with samples for what only the send creates: a coupon, the
     referral code a referral campaign would give them, survey links (visibly SAMPLE)."""
-    from feedback.emails import sample_survey_context  # feedback builds on campaigns
-
     needs = template_needs(template)
-    survey = sample_survey_context() if SURVEY in needs else None
+    survey = _survey_sample() if SURVEY in needs else None
     referral = code_generate(REFERRAL_PREFIX) if REFERRAL_CODE in needs else ""
     return preview_context(contact, coupon=sample_coupon(template, contact, needs=needs),
                            sample_referral_code=referral, survey=survey)

@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.language import contact_language
 from customers.models import Contact, Purchase
 
+from . import hooks
 from .models import Coupon, EmailTemplate, EmailTemplateTranslation, Message, ReferralCode
 from .tokens import unsubscribe_token
 
@@ -247,11 +248,9 @@ def _last_purchases(contact_ids: list[int]) -> dict[int, Purchase]:
 def message_contexts(messages: list[Message]) -> dict[int, dict]:
     """Template contexts for many messages in three queries (load messages with
     select_related("contact", "coupon"))."""
-    from feedback.emails import survey_contexts  # feedback builds on campaigns
-
     contact_ids = [message.contact_id for message in messages]
     codes, purchases = _referral_codes(contact_ids), _last_purchases(contact_ids)
-    surveys = survey_contexts(messages)
+    surveys = hooks.survey_contexts.merged(messages)  # feedback: the survey rows' links
     return {message.pk: {**_context(message.contact, message.coupon,
                                     codes.get(message.contact_id, ""),
                                     purchases.get(message.contact_id)),

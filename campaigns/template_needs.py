@@ -22,8 +22,7 @@ from django.core.exceptions import ValidationError
 from django.template.base import Lexer, TokenType
 from django.utils.translation import gettext_lazy as _
 
-from feedback.defaults import SURVEY_CAMPAIGN_NAME
-
+from .defaults import SURVEY_CAMPAIGN_NAME
 from .models import Campaign, EmailTemplate, EmailTemplateTranslation
 
 COUPON, REFERRAL_CODE, SURVEY = "coupon", "referral_code", "survey"

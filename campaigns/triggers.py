@@ -77,6 +77,6 @@ def website_event_task(contact_id: int, kind: str) -> None:
 
 
 def website_event_after_commit(contact_id: int, kind: str) -> None:
-    """Called by activity.services for a new, recent website event of this kind."""
+    """Called by activity.services (activity.hooks) for a new, recent website event of this kind."""
     queue_after_commit(website_event_task, contact_id, kind,
                        consequence="the campaign is missed, the event is not")

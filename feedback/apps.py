@@ -14,3 +14,7 @@ class FeedbackConfig(AppConfig):
         from .personal_data import SECTIONS
 
         register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it
+
+        from .campaign_hooks import register as register_campaign_hooks
+
+        register_campaign_hooks()  # audiences, pauses, survey links in emails (campaigns.hooks)

@@ -1,7 +1,8 @@
 """The survey campaign the product ships with (created by migration 0002, inactive until a
 manager switches it on). The template's `survey.links` come from feedback.emails."""
 
-SURVEY_CAMPAIGN_NAME = "Satisfaction survey"
+from campaigns.defaults import SURVEY_CAMPAIGN_NAME
+
 SURVEY_TEMPLATE_NAME = "Satisfaction survey"
 
 TEMPLATE = {

@@ -1,7 +1,8 @@
 """What a survey email needs beyond the campaigns context: the eleven signed score links.
 
-campaigns.rendering builds every outbox row's context; for survey rows it should add
-`"survey": survey_contexts(messages).get(message.pk)` (see the hook in feedback/README.md).
+campaigns.rendering builds every outbox row's context; for survey rows it adds
+`"survey": survey_contexts(messages).get(message.pk)` through campaigns.hooks.survey_contexts
+(feedback/campaign_hooks.py registers it; see feedback/README.md).
 """
 from django.conf import settings
 from django.urls import reverse

@@ -1,8 +1,8 @@
 """Survey reads: who is due a survey, NPS figures, and the checks other apps call.
 
-The hooks for campaigns (see feedback/README.md):
-    promotions_paused(messages, now=now, already=blocked)   # in campaigns.outbox.checks.blocked_messages
-    promotion_pause_q(now) / promoters_q()                  # in campaigns.audience
+The functions campaigns calls through campaigns.hooks (registered in feedback/campaign_hooks.py):
+    promotions_paused(messages, now=now, already=blocked)   # campaigns.outbox.checks.blocked_messages
+    promotion_pause_q(now) / promoters_q() / detractors_q() # campaigns.audience
 """
 import datetime as dt
 from dataclasses import dataclass

@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection
 
 from customers.models import Purchase
 
+from .. import hooks
 from ..models import Message, Suppression
 from .outcomes import (
     BOUGHT_SINCE,
@@ -79,10 +80,9 @@ def blocked_messages(messages: list[Message], now: dt.datetime) -> dict[int, tup
         elif message.contact_id in recent:
             blocked[message.pk] = (Status.CAPPED, FREQUENCY_CAP)
     blocked.update(_bought_since_queued(messages, already=blocked))
-    # Promotions pause after an unhappy survey answer (feedback builds on campaigns).
-    from feedback.selectors import promotions_paused
-
-    blocked.update(promotions_paused(messages, now=now, already=blocked))
+    # Other apps' checks (campaigns.hooks): promotions pause after an unhappy survey answer.
+    for blocks in hooks.send_blocks:
+        blocked.update(blocks(messages, now=now, already=blocked))
     return blocked
 
 

@@ -4,13 +4,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from campaigns.defaults_tr import TRANSLATIONS
 from campaigns.models import Campaign, CampaignRun, EmailTemplate, EmailTemplateTranslation
 from campaigns.preview import template_preview
 from campaigns.services import campaign_event, campaign_run_plan, campaign_run_start
 from campaigns.template_needs import source_needs, template_needs
 from customers.tests.factories import ContactFactory, record_purchase
 from feedback.defaults import SURVEY_CAMPAIGN_NAME, SURVEY_TEMPLATE_NAME
+from feedback.defaults_tr import TRANSLATIONS
 
 pytestmark = pytest.mark.django_db
 

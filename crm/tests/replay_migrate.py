@@ -22,16 +22,16 @@ def change_current_defaults() -> None:
     covers its migration instead.
     """
     import campaigns.defaults
-    import campaigns.defaults_tr
     import crm.schedules
     import customers.search
     import feedback.defaults
+    import feedback.defaults_tr
     import privacy.wordings
 
     campaigns.defaults.TEMPLATES[0]["subject"] = LATER
     campaigns.defaults.CAMPAIGNS.append({"name": LATER, "template": "Tell a friend",
                                          "field_added_later": True})
-    campaigns.defaults_tr.TRANSLATIONS["We miss you"]["subject"] = LATER
+    feedback.defaults_tr.TRANSLATIONS["We miss you"]["subject"] = LATER
     feedback.defaults.TEMPLATE["body_html"] = LATER
     feedback.defaults.CAMPAIGN["field_added_later"] = True
     crm.schedules.DEFAULT_SCHEDULES.append(

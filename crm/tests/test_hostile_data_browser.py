@@ -21,7 +21,6 @@ from django.utils import timezone
 from activity.models import WebsiteEvent
 from activity.services import event_record
 from campaigns import defaults as campaign_defaults
-from campaigns import defaults_tr
 from campaigns.models import Campaign, EmailTemplate, EmailTemplateTranslation, Message
 from crm.tests.browser import log_in
 from customers import followups
@@ -29,6 +28,7 @@ from customers.models import Contact, ImportJob, Purchase
 from customers.services.contacts import contact_create, contacts_assign_owner
 from customers.services.purchases import purchase_record_by_email
 from feedback import defaults as feedback_defaults
+from feedback import defaults_tr
 from feedback.models import SurveyResponse
 from feedback.services import survey_answer
 from feedback.tokens import survey_token

@@ -253,7 +253,7 @@ def test_fresh_database_has_the_default_campaigns_in_english(replayed):
 
 @pytest.mark.slow
 def test_fresh_database_has_the_turkish_translations(replayed):
-    from campaigns.defaults_tr import LANGUAGE, TRANSLATIONS
+    from feedback.defaults_tr import LANGUAGE, TRANSLATIONS
 
     for name, template in replayed["templates"].items():
         if name not in TRANSLATIONS:

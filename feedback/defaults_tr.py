@@ -1,5 +1,7 @@
 """Turkish translations of the shipped email templates (campaigns.defaults, feedback.defaults).
 
+Here in feedback, the higher of the two apps, because it reads both (it was campaigns.defaults_tr).
+
 Migration 0004 applied a frozen copy (campaigns/migrations/_frozen_0004.py); a change here
 needs a new migration. Same template variables as the English originals; amounts go through
 the money filter so they read "₺10,00" in Turkish. Keyed by the template's name, with the
@@ -8,9 +10,9 @@ get a translation of text it no longer has.
 """
 from django.conf import settings
 
-from feedback.defaults import TEMPLATE as SURVEY_TEMPLATE
+from campaigns.defaults import TEMPLATES
 
-from .defaults import TEMPLATES
+from .defaults import TEMPLATE as SURVEY_TEMPLATE
 
 LANGUAGE = "tr"
 _UNSUBSCRIBE = "Bu e-postaları almak istemiyor musunuz? {{ unsubscribe_url }}\n"
