@@ -3,6 +3,7 @@
 The dashboard sits on top of every app, so it reads the feature apps' selectors directly:
 the contact page's sections, the call list's listening columns, the KPI page's NPS."""
 import datetime as dt
+from typing import Any
 
 from django.db.models import QuerySet, Subquery, Sum
 from django.utils import timezone
@@ -113,7 +114,7 @@ def contact_sections(*, user, contact: Contact) -> dict:
     """What the other apps hold about the contact, for the contact page: emails and coupons,
     survey answers, cases, consent history, website actions; only the sections the user may
     see (the timeline is built from them, so it shows no more)."""
-    sections = {}
+    sections: dict[str, Any] = {}
     if user.has_perm("campaigns.view_message"):
         sections["emails"] = contact_emails(contact=contact)
     if user.has_perm("campaigns.view_coupon"):

@@ -29,10 +29,12 @@ def contact_lock_or_create(*, email: str, first_name: str, last_name: str) -> Co
     if insert_unless_conflict(contact):
         return contact
     # Created by a concurrent writer since the first look: wait for it, then use it.
-    return _CONTACT_BY_EMAIL_LOCKED.first(email=email)
+    contact = _CONTACT_BY_EMAIL_LOCKED.first(email=email)
+    assert contact is not None  # the conflict was on email, the contact's only unique column
+    return contact
 
 
-_CONTACT_BY_EMAIL_LOCKED = PreparedLookup(
+_CONTACT_BY_EMAIL_LOCKED: PreparedLookup[Contact] = PreparedLookup(
     lambda email: Contact.objects.select_for_update().filter(email=email),
     email="prepared-email",
 )

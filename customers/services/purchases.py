@@ -82,7 +82,7 @@ def purchase_known(*, source: str, external_id: str | None) -> Purchase | None:
 
 
 # Asked of every purchase the API receives (retries included): compiled once per process.
-_PURCHASE_BY_ORDER = PreparedLookup(
+_PURCHASE_BY_ORDER: PreparedLookup[Purchase] = PreparedLookup(
     lambda source, external_id: Purchase.objects.filter(source=source, external_id=external_id),
     source="prepared-source", external_id="prepared-external-id",
 )
@@ -179,10 +179,12 @@ def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
         for field, value in values.items():
             setattr(purchase, field, value)
         purchase.save()
-        purchase.code_outcome = ""
+        code_outcome = ""
         if purchase.code != old_code:
-            purchase.code_outcome = next(
+            code_outcome = next(
                 (answer for answer in hooks.purchase_code_changed.call(purchase) if answer), "")
+        # A note for the caller on this instance (the admin words it), not a model field.
+        purchase.code_outcome = code_outcome  # type: ignore[attr-defined]
         contacts_refresh_stats({old_contact_id, purchase.contact_id})
         refresh_scores_after_commit({old_contact_id, purchase.contact_id})
     return purchase
