@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import is_manager
 from activity.selectors import contact_events_section
 from campaigns.selectors import contact_coupons, contact_emails
@@ -24,7 +25,9 @@ CASES_SHOWN = 20
 NPS_WINDOW_DAYS = 90  # the KPI page's NPS: the last three months, live (small tables)
 
 
-def contact_list(*, search: str = "", stage: str = "", owner=None) -> QuerySet[Contact]:
+def contact_list(
+    *, search: str = "", stage: str = "", owner: User | None = None
+) -> QuerySet[Contact]:
     contacts = Contact.objects.select_related("owner")
     if search:
         contacts = contacts.search(search)
@@ -63,7 +66,7 @@ NUDGE_BAND = (0.10, 0.80)
 SLIPPING_BELOW = 0.5
 
 
-def call_list(*, user, mine: bool, limit: int = 20) -> dict[str, list]:
+def call_list(*, user: User, mine: bool, limit: int = 20) -> dict[str, list]:
     """Today's call list for a member of staff: three short ranked lists."""
     from customers.scoring.runs import current_run
 
@@ -103,14 +106,14 @@ def contact_follow_ups(*, contact: Contact) -> QuerySet[FollowUp]:
     return contact.follow_ups.select_related("assigned_to").order_by("done_at", "due_on", "pk")
 
 
-def my_follow_ups(*, user, include_done: bool = False) -> QuerySet[FollowUp]:
+def my_follow_ups(*, user: User, include_done: bool = False) -> QuerySet[FollowUp]:
     tasks = FollowUp.objects.filter(assigned_to=user).select_related("contact")
     if not include_done:
         tasks = tasks.filter(done_at__isnull=True)
     return tasks.order_by("done_at", "due_on", "pk")
 
 
-def contact_sections(*, user, contact: Contact) -> dict:
+def contact_sections(*, user: User, contact: Contact) -> dict:
     """What the other apps hold about the contact, for the contact page: emails and coupons,
     survey answers, cases, consent history, website actions; only the sections the user may
     see (the timeline is built from them, so it shows no more)."""
@@ -131,7 +134,7 @@ def contact_sections(*, user, contact: Contact) -> dict:
     return sections
 
 
-def today_overdue_cases(*, owner) -> list[Case]:
+def today_overdue_cases(*, owner: User | None) -> list[Case]:
     """The Today page's overdue support cases (owner: the user whose lists, or None)."""
     return list(overdue_cases(owner=owner)[:CASES_SHOWN])
 

@@ -4,6 +4,7 @@ Every purchase write locks its contact row first, so concurrent writers for one 
 serialised; bulk writers lock in id order so two of them cannot deadlock.
 """
 from django.db import connections, router
+from django.db.models import Model
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 
@@ -40,7 +41,7 @@ _CONTACT_BY_EMAIL_LOCKED: PreparedLookup[Contact] = PreparedLookup(
 )
 
 
-def insert_unless_conflict(instance) -> bool:
+def insert_unless_conflict(instance: Model) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: one statement, where create() inside a
     savepoint takes three. False (and nothing written) when a unique constraint already holds
     the values; on PostgreSQL a conflicting row still uncommitted is waited for first."""
