@@ -8,14 +8,16 @@ the Python work.
 """
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
+M = TypeVar("M", bound=Model)
 
-class PreparedLookup:
+
+class PreparedLookup(Generic[M]):
     """A queryset that finds at most one row, compiled once per process and database.
 
     `build(**values)` returns the queryset; it is called once with `placeholders`, stand-in
@@ -23,12 +25,12 @@ class PreparedLookup:
     puts its real values. The query's shape must not depend on the values (equality filters).
     """
 
-    def __init__(self, build: Callable[..., QuerySet], **placeholders: Any) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M]], **placeholders: Any) -> None:
         self._build = build
         self._placeholders = placeholders
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[str, _Compiled[M]] = {}
 
-    def first(self, **values: Any) -> Model | None:
+    def first(self, **values: Any) -> M | None:
         """The matching row as a model instance (select_related and annotations included)."""
         if values.keys() != self._placeholders.keys():
             raise TypeError(f"expected values for {sorted(self._placeholders)}")
@@ -40,12 +42,12 @@ class PreparedLookup:
         return compiled.run(values)
 
     @functools.cached_property
-    def _model(self) -> type[Model]:
+    def _model(self) -> type[M]:
         return self._build(**self._placeholders).model
 
 
-class _Compiled:
-    def __init__(self, queryset: QuerySet, placeholders: dict[str, Any]) -> None:
+class _Compiled(Generic[M]):
+    def __init__(self, queryset: QuerySet[M], placeholders: dict[str, Any]) -> None:
         self.model = queryset.model
         self.alias = queryset.db
         compiler = queryset.query.get_compiler(using=self.alias)
@@ -67,7 +69,7 @@ class _Compiled:
         self.annotation_columns = dict(compiler.annotation_col_map)
         self.for_update = queryset.query.select_for_update
 
-    def run(self, values: dict[str, Any]) -> Model | None:
+    def run(self, values: dict[str, Any]) -> M | None:
         connection = connections[self.alias]
         if self.for_update and connection.get_autocommit():
             raise RuntimeError("a locking lookup must run inside a transaction")

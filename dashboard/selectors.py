@@ -3,10 +3,12 @@
 The dashboard sits on top of every app, so it reads the feature apps' selectors directly:
 the contact page's sections, the call list's listening columns, the KPI page's NPS."""
 import datetime as dt
+from typing import Any
 
 from django.db.models import QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import is_manager
 from activity.selectors import contact_events_section
 from campaigns.selectors import contact_coupons, contact_emails
@@ -23,7 +25,9 @@ CASES_SHOWN = 20
 NPS_WINDOW_DAYS = 90  # the KPI page's NPS: the last three months, live (small tables)
 
 
-def contact_list(*, search: str = "", stage: str = "", owner=None) -> QuerySet[Contact]:
+def contact_list(
+    *, search: str = "", stage: str = "", owner: User | None = None
+) -> QuerySet[Contact]:
     contacts = Contact.objects.select_related("owner")
     if search:
         contacts = contacts.search(search)
@@ -62,7 +66,7 @@ NUDGE_BAND = (0.10, 0.80)
 SLIPPING_BELOW = 0.5
 
 
-def call_list(*, user, mine: bool, limit: int = 20) -> dict[str, list]:
+def call_list(*, user: User, mine: bool, limit: int = 20) -> dict[str, list]:
     """Today's call list for a member of staff: three short ranked lists."""
     from customers.scoring.runs import current_run
 
@@ -102,18 +106,18 @@ def contact_follow_ups(*, contact: Contact) -> QuerySet[FollowUp]:
     return contact.follow_ups.select_related("assigned_to").order_by("done_at", "due_on", "pk")
 
 
-def my_follow_ups(*, user, include_done: bool = False) -> QuerySet[FollowUp]:
+def my_follow_ups(*, user: User, include_done: bool = False) -> QuerySet[FollowUp]:
     tasks = FollowUp.objects.filter(assigned_to=user).select_related("contact")
     if not include_done:
         tasks = tasks.filter(done_at__isnull=True)
     return tasks.order_by("done_at", "due_on", "pk")
 
 
-def contact_sections(*, user, contact: Contact) -> dict:
+def contact_sections(*, user: User, contact: Contact) -> dict:
     """What the other apps hold about the contact, for the contact page: emails and coupons,
     survey answers, cases, consent history, website actions; only the sections the user may
     see (the timeline is built from them, so it shows no more)."""
-    sections = {}
+    sections: dict[str, Any] = {}
     if user.has_perm("campaigns.view_message"):
         sections["emails"] = contact_emails(contact=contact)
     if user.has_perm("campaigns.view_coupon"):
@@ -130,7 +134,7 @@ def contact_sections(*, user, contact: Contact) -> dict:
     return sections
 
 
-def today_overdue_cases(*, owner) -> list[Case]:
+def today_overdue_cases(*, owner: User | None) -> list[Case]:
     """The Today page's overdue support cases (owner: the user whose lists, or None)."""
     return list(overdue_cases(owner=owner)[:CASES_SHOWN])
 

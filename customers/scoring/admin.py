@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -61,12 +61,12 @@ class ScoringRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def calibration(self, run: ScoringRun) -> str:
         return calibration_svg(run) or "–"
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         run_now = self.admin_site.admin_view(self.run_now_view)
         return [path("run-now/", run_now, name="customers_scoringrun_run_now"),
                 *super().get_urls()]
 
-    def run_now_view(self, request: HttpRequest):
+    def run_now_view(self, request: HttpRequest) -> HttpResponseRedirect:
         from ..tasks import score_contacts_task
 
         if request.method != "POST" or not request.user.has_perm("customers.add_scoringrun"):

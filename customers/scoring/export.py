@@ -1,4 +1,5 @@
 """export_contacts: every contact with its figures and current scores, one CSV row each."""
+from collections.abc import Iterator
 from typing import TextIO
 
 from django.db.models import FilteredRelation, Q
@@ -40,7 +41,7 @@ def contacts_export_csv(out: TextIO) -> int:
         "scores", condition=Q(scores__run_id=run.pk if run else None))).order_by("pk")
     count = 0
 
-    def counted(rows):
+    def counted(rows: Iterator[list[object]]) -> Iterator[list[object]]:
         nonlocal count
         for row in rows:
             count += 1

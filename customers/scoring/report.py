@@ -35,11 +35,11 @@ def model_label(name: str) -> str:
     return str(MODEL_LABELS.get(name, name))
 
 
-def _percent(value) -> str:
+def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
-def _number(value, digits: int = 3) -> str:
+def _number(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 

@@ -122,6 +122,7 @@ def scoring_chunk_score(run_id: int, number: int, *, rows: "pipeline.DayRows | N
     chunk = ScoringChunk.objects.filter(run_id=run_id, number=number, done=False).first()
     if run is None or chunk is None:
         return  # finished, failed, or this chunk was done by an earlier try
+    assert run.fitted is not None  # chunks are planned only after a fit stored its models
     started = time.perf_counter()
     span = (chunk.first_contact_id, chunk.last_contact_id)
     if rows is None:

@@ -6,6 +6,8 @@ directly); other databases (SQLite in development) take plain cursors and bulk_c
 import datetime as dt
 import io
 import tempfile
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from django.db import connection
@@ -46,6 +48,7 @@ def day_index(day: dt.date) -> int:
 
 def day_rows(*, as_of: dt.date, contact_ids: tuple[int, int] | list[int] | None = None) -> DayRows:
     """Live purchases up to `as_of` (one row each) of all contacts, an id range or an id list."""
+    params: list[dt.date | int]
     more, params = "", [as_of]
     if isinstance(contact_ids, tuple):
         more, params = "AND contact_id BETWEEN %s AND %s", [as_of, *contact_ids]
@@ -56,7 +59,7 @@ def day_rows(*, as_of: dt.date, contact_ids: tuple[int, int] | list[int] | None 
         return _day_rows_copy(sql, params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        columns = list(zip(*cursor.fetchall())) or [[]] * 5
+        columns: list[Sequence[Any]] = list(zip(*cursor.fetchall())) or [[]] * 5
     return DayRows(
         contact_ids=np.asarray(columns[0], dtype=np.int64),
         days=np.asarray(columns[1], dtype=np.int64),

@@ -1,12 +1,15 @@
 """Contacts: create, update, consent and owner; every door calls these."""
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.models import User
 from privacy.consent import consent_record
-from privacy.models import ConsentMethod
+from privacy.models import ConsentMethod, ConsentWording
 
 from ..models import Contact
 from ..normalise import normalise_email
@@ -19,9 +22,10 @@ CONTACT_EDITABLE_FIELDS = frozenset({"email", "first_name", "last_name", "phone"
 
 def contact_create(
     *, email: str, first_name: str = "", last_name: str = "", phone: str = "",
-    owner=None, marketing_consent: bool = False, consent_source: str = "", language: str = "",
-    consent_method: str = ConsentMethod.STAFF_FORM, consent_wording=None,
-    consent_evidence: str = "", recorded_by=None,
+    owner: User | None = None, marketing_consent: bool = False, consent_source: str = "",
+    language: str = "", consent_method: str = ConsentMethod.STAFF_FORM,
+    consent_wording: ConsentWording | None = None, consent_evidence: str = "",
+    recorded_by: User | None = None,
 ) -> Contact:
     """A new contact; with marketing_consent, its consent is recorded in the ledger too."""
     email = normalise_email(email)
@@ -54,7 +58,7 @@ def contact_get_or_create(*, email: str, first_name: str = "", last_name: str = 
     return contact
 
 
-def contact_update(*, contact: Contact, **changes) -> Contact:
+def contact_update(*, contact: Contact, **changes: Any) -> Contact:
     """Change personal fields and owner; consent goes through contact_set_consent."""
     unknown = set(changes) - CONTACT_EDITABLE_FIELDS
     if unknown:
@@ -72,7 +76,8 @@ def contact_update(*, contact: Contact, **changes) -> Contact:
 
 def contact_set_consent(
     *, contact: Contact, consent: bool, source: str, method: str = ConsentMethod.STAFF_FORM,
-    wording=None, evidence: str = "", recorded_by=None, language: str = "",
+    wording: ConsentWording | None = None, evidence: str = "", recorded_by: User | None = None,
+    language: str = "",
 ) -> Contact:
     """Give or withdraw consent: privacy.consent.consent_record holds the rule and the ledger."""
     consent_record(contact=contact, given=consent, method=method, source=source,
@@ -81,11 +86,11 @@ def contact_set_consent(
     return contact
 
 
-def contacts_assign_owner(*, contacts: QuerySet, owner) -> int:
+def contacts_assign_owner(*, contacts: QuerySet[Contact], owner: User | None) -> int:
     """Give the contacts to `owner` (None: nobody); an ineligible owner is a ValidationError."""
     owner_validate(owner)
     return contacts.update(owner=owner, updated_at=timezone.now())
 
 
-def _pk(user) -> int | None:
+def _pk(user: User | None) -> int | None:
     return None if user is None else user.pk

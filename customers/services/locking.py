@@ -4,6 +4,7 @@ Every purchase write locks its contact row first, so concurrent writers for one 
 serialised; bulk writers lock in id order so two of them cannot deadlock.
 """
 from django.db import connections, router
+from django.db.models import Model
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 
@@ -29,16 +30,18 @@ def contact_lock_or_create(*, email: str, first_name: str, last_name: str) -> Co
     if insert_unless_conflict(contact):
         return contact
     # Created by a concurrent writer since the first look: wait for it, then use it.
-    return _CONTACT_BY_EMAIL_LOCKED.first(email=email)
+    contact = _CONTACT_BY_EMAIL_LOCKED.first(email=email)
+    assert contact is not None  # the conflict was on email, the contact's only unique column
+    return contact
 
 
-_CONTACT_BY_EMAIL_LOCKED = PreparedLookup(
+_CONTACT_BY_EMAIL_LOCKED: PreparedLookup[Contact] = PreparedLookup(
     lambda email: Contact.objects.select_for_update().filter(email=email),
     email="prepared-email",
 )
 
 
-def insert_unless_conflict(instance) -> bool:
+def insert_unless_conflict(instance: Model) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: one statement, where create() inside a
     savepoint takes three. False (and nothing written) when a unique constraint already holds
     the values; on PostgreSQL a conflicting row still uncommitted is waited for first."""

@@ -4,13 +4,16 @@ Each purchase write locks its contact row first, so concurrent writers for one c
 serialised and the derived figures (customers.stats) are recomputed from committed data.
 """
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from accounts.models import User
 from crm.prepared import PreparedLookup
 from crm.tasks import queue_after_commit
 
@@ -64,7 +67,7 @@ def purchase_clean(
 _SCORE_REFRESH_LIMIT = 100
 
 
-def refresh_scores_after_commit(contact_ids) -> None:
+def refresh_scores_after_commit(contact_ids: Iterable[int]) -> None:
     """Re-score these contacts from the last fitted models within seconds of the change."""
     from ..tasks import refresh_contact_score_task
 
@@ -82,7 +85,7 @@ def purchase_known(*, source: str, external_id: str | None) -> Purchase | None:
 
 
 # Asked of every purchase the API receives (retries included): compiled once per process.
-_PURCHASE_BY_ORDER = PreparedLookup(
+_PURCHASE_BY_ORDER: PreparedLookup[Purchase] = PreparedLookup(
     lambda source, external_id: Purchase.objects.filter(source=source, external_id=external_id),
     source="prepared-source", external_id="prepared-external-id",
 )
@@ -98,7 +101,7 @@ def _purchase_recorded_after_commit(contact_id: int) -> None:
 def purchase_record(
     *, contact: Contact, purchased_at: dt.datetime, amount: Decimal, currency: str,
     channel: str = Channel.ONLINE, quantity: int = 1, source: str = "manual",
-    external_id: str | None = None, code: str = "", recorded_by=None,
+    external_id: str | None = None, code: str = "", recorded_by: User | None = None,
     refresh_contact: bool = True,
 ) -> PurchaseResult:
     """Record a purchase once; a known (source, external_id) returns the existing one.
@@ -122,7 +125,8 @@ def purchase_record(
 def purchase_record_by_email(
     *, email: str, first_name: str = "", last_name: str = "", purchased_at: dt.datetime,
     amount: Decimal, currency: str, channel: str = Channel.ONLINE, quantity: int = 1,
-    source: str = "manual", external_id: str | None = None, code: str = "", recorded_by=None,
+    source: str = "manual", external_id: str | None = None, code: str = "",
+    recorded_by: User | None = None,
 ) -> PurchaseResult:
     """A shop's order by the buyer's email: the contact (created when new, names only then)
     and the purchase in one transaction, so a refused purchase leaves no new contact behind.
@@ -140,7 +144,7 @@ def purchase_record_by_email(
 
 
 def _purchase_insert(*, contact: Contact, source: str, external_id: str | None, code: str,
-                     **fields) -> PurchaseResult:
+                     **fields: Any) -> PurchaseResult:
     """The purchase, its code and its contact's figures, with the contact already locked."""
     external_id = (external_id or "").strip() or None
     purchase = Purchase(contact=contact, source=source, external_id=external_id,
@@ -159,7 +163,7 @@ def _purchase_insert(*, contact: Contact, source: str, external_id: str | None, 
     return PurchaseResult(purchase, created=True, code_outcome=outcome)
 
 
-def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
+def purchase_update(*, purchase: Purchase, **changes: Any) -> Purchase:
     """Correct a purchase (amount, currency, time, channel, items, code, contact).
 
     A changed code is applied again (hooks.purchase_code_changed: campaigns undoes the old
@@ -179,10 +183,12 @@ def purchase_update(*, purchase: Purchase, **changes) -> Purchase:
         for field, value in values.items():
             setattr(purchase, field, value)
         purchase.save()
-        purchase.code_outcome = ""
+        code_outcome = ""
         if purchase.code != old_code:
-            purchase.code_outcome = next(
+            code_outcome = next(
                 (answer for answer in hooks.purchase_code_changed.call(purchase) if answer), "")
+        # A note for the caller on this instance (the admin words it), not a model field.
+        purchase.code_outcome = code_outcome  # type: ignore[attr-defined]
         contacts_refresh_stats({old_contact_id, purchase.contact_id})
         refresh_scores_after_commit({old_contact_id, purchase.contact_id})
     return purchase

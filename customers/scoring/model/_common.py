@@ -112,7 +112,7 @@ class Optimum:
 
 def maximise(
     loglik_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
-    starts: Sequence[Sequence[float]],
+    starts: Sequence[Sequence[float] | np.ndarray],
     names: Sequence[str],
     total_weight: float,
     tried: str | None = None,

@@ -43,16 +43,16 @@ class CalibrationBin:
 class WindowMetrics:
     """All backtest metrics of one model on one window (see window_metrics)."""
 
-    n: int
-    n_one_time: int
+    n: int | None  # the figures are None only when read from a stored report that lacks them
+    n_one_time: int | None
     auc: float | None
     auc_one_time: float | None
     brier: float | None
     calibration: tuple[CalibrationBin, ...]
-    predicted_buyers: float
-    actual_buyers: int
+    predicted_buyers: float | None
+    actual_buyers: int | None
     predicted_purchases: float | None  # None for models that only give a probability
-    actual_purchases: int
+    actual_purchases: int | None
 
     def to_json(self) -> dict:
         """JSON-serialisable, in the shape stored in ScoringRun.reports."""

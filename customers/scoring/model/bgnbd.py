@@ -71,8 +71,9 @@ def fit_bgnbd(frequency, recency, T, weights=None) -> BgNbdParams:
     best = maximise_sampled(WeightedLikelihood, (x, t_x, age), w, starts, _NAMES)
     if not (x > 0).any():
         best = without_information(best, NO_REPEATS)
+    r, alpha, a, b = map(float, best.params)
     return BgNbdParams(
-        *map(float, best.params),
+        r=r, alpha=alpha, a=a, b=b,
         log_likelihood=best.log_likelihood,
         converged=best.converged,
         iterations=best.iterations,

@@ -56,8 +56,9 @@ def fit_gammagamma(frequency, monetary_value, weights=None) -> GammaGammaParams:
 
     starts = [(1.0, 2.0, mean_spend), (5.0, 3.0, 3.0 * mean_spend), (0.5, 1.5, 0.5 * mean_spend)]
     best = maximise(loglik_and_grad, starts, _NAMES, total)
+    p, q, gamma = map(float, best.params)
     return GammaGammaParams(
-        *map(float, best.params),
+        p=p, q=q, gamma=gamma,
         log_likelihood=best.log_likelihood,
         converged=best.converged,
         iterations=best.iterations,

@@ -69,8 +69,9 @@ def fit_paretonbd(frequency, recency, T, weights=None) -> ParetoNbdParams:
     best = maximise_sampled(_weighted_likelihood, (x, t_x, age), w, starts, _NAMES)
     if not (x > 0).any():
         best = without_information(best, NO_REPEATS)
+    r, alpha, s, beta = map(float, best.params)
     return ParetoNbdParams(
-        *map(float, best.params),
+        r=r, alpha=alpha, s=s, beta=beta,
         log_likelihood=best.log_likelihood,
         converged=best.converged,
         iterations=best.iterations,

@@ -39,6 +39,7 @@ import enum
 import math
 import time
 from dataclasses import dataclass
+from typing import Literal, TypedDict
 
 import numpy as np
 
@@ -86,8 +87,8 @@ class ModelReport:
     name: str
     params: dict  # the model's stored parameters (FittedState.to_json()[name])
     log_likelihood: float | None
-    converged: bool
-    reason: str  # FitOutcome value or another short code
+    converged: bool | None  # None (and reason None) only when read from a report that lacks it
+    reason: str | None  # FitOutcome value or another short code
     metrics: WindowMetrics  # backtest.window_metrics() on the newest complete window
 
     def to_json(self) -> dict:
@@ -257,6 +258,7 @@ def _table(rows: DayRows, as_of: int) -> _Table:
     columns = (rows.spend, rows.items, rows.coupon)
     if any(len(np.ravel(c)) != len(ids) for c in (day, *columns)):
         raise ValueError("DayRows columns differ in length")
+    kept: np.ndarray | slice  # the rows on or before as_of: a mask, or all of them
     kept = day <= as_of
     if kept.all():
         kept = slice(None)  # the usual case: views, not copies (memory at 10M rows)
@@ -488,7 +490,7 @@ def fit(
         covariate_backtest_window_days=test.window_days,
     )
     reports = _reports(test, production)
-    usable = {r.name: Candidate(r.converged, r.metrics.brier) for r in reports}
+    usable = {r.name: Candidate(bool(r.converged), r.metrics.brier) for r in reports}
     chosen = backtest.choose(usable) or "bgnbd"
     btyd = backtest.choose({k: usable[k] for k in BTYD}) or "bgnbd"
     state = FittedState(
@@ -534,13 +536,20 @@ def _sample(table: _Table, size: int | None, seed: int) -> _Table:
     return _subset(table, picked)
 
 
+class _Fits(TypedDict):
+    """The two BTYD fits, each of its own type."""
+
+    bgnbd: BgNbdParams
+    paretonbd: ParetoNbdParams
+
+
 @dataclass(frozen=True, slots=True)
 class _Backtest:
     """Models fitted (trained) up to the cutoff and how they did in (cutoff, as_of]."""
 
     snap: _Snapshot  # contacts known at the cutoff
     actual: np.ndarray  # their purchase days in the window
-    fits: dict[str, BgNbdParams | ParetoNbdParams]  # "bgnbd", "paretonbd"
+    fits: _Fits
     covariate: CovariateModel
     finite: dict[str, bool]  # model name -> its predictions were all finite
     bgnbd_p: np.ndarray  # BG/NBD P(buy) per snapshot contact
@@ -621,7 +630,7 @@ def _training_window(table: _Table, cutoff: int, horizon: int):
 class _Production:
     """The models fitted (trained) on everything up to as_of."""
 
-    fits: dict[str, BgNbdParams | ParetoNbdParams]  # "bgnbd", "paretonbd"
+    fits: _Fits
     gammagamma: GammaGammaParams
     covariate: CovariateModel
     baseline: BaselineRates
@@ -660,6 +669,7 @@ def _production(table: _Table, test: _Backtest, as_of: int, horizon: int, clock)
 
 def _reports(test: _Backtest, production: _Production) -> list[ModelReport]:
     reports = []
+    name: Literal["bgnbd", "paretonbd"]
     for name, names in (("bgnbd", ("r", "alpha", "a", "b")),
                         ("paretonbd", ("r", "alpha", "s", "beta"))):
         fitted, tested = production.fits[name], test.fits[name]
@@ -678,15 +688,15 @@ def _reports(test: _Backtest, production: _Production) -> list[ModelReport]:
                 metrics=test.metrics[name],
             )
         )
-    model, tested = production.covariate, test.covariate
-    usable = model.converged and tested.converged and test.finite["covariate"]
+    model, tested_model = production.covariate, test.covariate
+    usable = model.converged and tested_model.converged and test.finite["covariate"]
     reports.append(
         ModelReport(
             name="covariate",
             params=model.to_json(),
             log_likelihood=None,
             converged=bool(usable),
-            reason=model.reason if not model.converged else tested.reason,
+            reason=model.reason if not model.converged else tested_model.reason,
             metrics=test.metrics["covariate"],
         )
     )
@@ -704,7 +714,8 @@ def _reports(test: _Backtest, production: _Production) -> list[ModelReport]:
 
 
 def _params_json(params, names: tuple[str, ...]) -> dict:
-    data = {name: float(getattr(params, name)) for name in names}
+    data: dict[str, float | bool | str | None] = {
+        name: float(getattr(params, name)) for name in names}
     data.update(
         converged=bool(params.converged),
         reason=str(params.reason.value),
@@ -761,6 +772,9 @@ def score(fitted: FittedModels, rows: DayRows, *, as_of_day: int | None = None) 
         btyd_preds = _btyd_predictions(state.paretonbd, horizon, snap, year=True)
     p_buy = _p_buy(fitted, snap, bg_preds, btyd_preds)
     spend = _expected_spend(state, snap)
+    # A BTYD model's predictions have every field; expected_year since it was asked for above.
+    assert btyd_preds.p_alive is not None and btyd_preds.expected is not None
+    assert btyd_preds.expected_year is not None
     expected_year = _clean(btyd_preds.expected_year, upper=np.inf)
     return ContactScores(
         contact_ids=contact_ids,

@@ -32,7 +32,8 @@ def bgnbd_transactions(params: BgNbdParams, first_days, as_of, rng: np.random.Ge
     their continuous arrival time lands in (two on one day then count as one customer-day).
     """
     first = np.asarray(first_days, dtype="datetime64[D]")
-    age = (np.datetime64(as_of, "D") - first).astype(float)
+    # np.subtract, not `-`: the stubs read datetime64[Any] - array as date - date -> timedelta.
+    age = np.subtract(np.datetime64(as_of, "D"), first).astype(float)
     n, x = _counts(params, age, rng)
     owner = np.repeat(np.arange(len(first)), n)
     offset = rng.random(len(owner)) * age[owner]
