@@ -20,8 +20,8 @@ from customers.services.purchases import purchase_record_by_email
 from customers.services.refunds import purchase_refund_to
 from customers.models import Contact, ContactScore, Purchase
 from customers.scoring.runs import current_run
-from privacy.consent import consent_language, consent_wording_for
-from privacy.models import ConsentMethod
+from customers.consent.services import consent_language, consent_wording_for
+from customers.consent.models import ConsentMethod
 
 from .serializers import (
     ContactFilterSerializer, ContactScoreSerializer, ContactSerializer, PurchaseFilterSerializer,

@@ -151,7 +151,7 @@ def complaint_record(raw: bytes | EmailMessage) -> BounceReport:
     withdraws their consent and suppresses the address."""
     # customers builds on campaigns' models
     from customers.services.contacts import contact_set_consent
-    from privacy.models import ConsentMethod
+    from customers.consent.models import ConsentMethod
 
     message = parse(raw)
     if not is_feedback_report(message):

@@ -6,7 +6,7 @@ from django.db import transaction
 from customers.models import Contact
 from customers.normalise import normalise_email
 from customers.services.contacts import contact_set_consent
-from privacy.models import ConsentMethod
+from customers.consent.models import ConsentMethod
 
 from .models import Suppression
 

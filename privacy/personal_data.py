@@ -4,8 +4,7 @@ PrivacyLog is not here: it names the contact by id only, never their data (the c
 test lists it among the exemptions).
 """
 from crm.personal_data import Replace, Section
-
-from .models import ConsentRecord
+from customers.consent.models import ConsentRecord
 
 SECTIONS = (
     Section(

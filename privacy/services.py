@@ -31,8 +31,10 @@ from crm.personal_data import Person, Section
 from customers.models import Contact
 
 from . import hooks
-from .consent import consent_record, consent_records_bulk  # noqa: F401 - the public names
-from .models import ConsentMethod, PrivacyLog
+from customers.consent.models import ConsentMethod
+from customers.consent.services import consent_record
+
+from .models import PrivacyLog
 
 EXPORT_FORMAT = "crm-personal-data/1"
 ERASED_DOMAIN = "erased.invalid"  # .invalid is reserved (RFC 2606): never deliverable

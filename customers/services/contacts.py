@@ -5,8 +5,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from privacy.consent import consent_record
-from privacy.models import ConsentMethod
+from customers.consent.services import consent_record
+from customers.consent.models import ConsentMethod
 
 from ..models import Contact
 from ..normalise import normalise_email
@@ -74,7 +74,8 @@ def contact_set_consent(
     *, contact: Contact, consent: bool, source: str, method: str = ConsentMethod.STAFF_FORM,
     wording=None, evidence: str = "", recorded_by=None, language: str = "",
 ) -> Contact:
-    """Give or withdraw consent: privacy.consent.consent_record holds the rule and the ledger."""
+    """Give or withdraw consent: customers.consent.services.consent_record holds the rule and
+    the ledger."""
     consent_record(contact=contact, given=consent, method=method, source=source,
                    wording=wording, evidence=evidence, recorded_by=recorded_by,
                    language=language)

@@ -9,7 +9,7 @@ from customers.imports.contacts import contacts_import_csv
 from customers.imports.reading import ImportRefused
 from customers.models import Contact
 from customers.tests.factories import ContactFactory
-from privacy.models import ConsentRecord, ConsentWording
+from customers.consent.models import ConsentRecord, ConsentWording
 
 pytestmark = pytest.mark.django_db
 

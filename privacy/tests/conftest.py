@@ -20,8 +20,8 @@ from customers.models import Contact, ContactScore, FollowUp, ImportJob, Note, S
 from customers.tests.factories import ContactFactory, record_purchase
 from feedback.models import PromotionPause, SurveyResponse
 from feedback.tests.factories import SurveyInviteFactory
-from privacy.models import ConsentMethod
-from privacy.services import consent_record
+from customers.consent.models import ConsentMethod
+from customers.consent.services import consent_record
 from support.inbound import case_from_email
 from support.models import Case
 from support.public import _SALT as PUBLIC_FORM_SALT

@@ -18,8 +18,8 @@ from customers.tests.doors import (admin_post, admin_url, api_client, assert_sam
                                    browser_post, consent_doors, consenting_contact,
                                    contact_snapshot, upload_csv)
 from customers.tests.factories import ContactFactory
-from privacy.models import ConsentMethod
-from privacy.wordings import INITIAL_VERSION
+from customers.consent.models import ConsentMethod
+from customers.consent.wordings import INITIAL_VERSION
 
 pytestmark = pytest.mark.django_db
 
