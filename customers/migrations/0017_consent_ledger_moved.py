@@ -1,7 +1,7 @@
 """The consent ledger (ConsentWording, ConsentRecord), moved from privacy (issue #16): created
 in the state only, on the tables privacy 0002 made (kept by db_table). Their content types are
-relabelled so their permissions keep their rows (and the groups that hold them); privacy 0004
-then drops the models from privacy's state."""
+relabelled, so their permissions keep their rows and ids (and the groups that hold them);
+privacy 0004 then drops the models from privacy's state."""
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
@@ -11,10 +11,16 @@ MODELS = ('consentwording', 'consentrecord')
 
 
 def _relabel(apps, old, new):
+    """The old label's content type (and with it its permissions and their grants) takes the
+    new label. A content type already under the new label can only have been made since by
+    code that has the models under that label while the database was migrated back (e.g.
+    get_for_model on a page): it is deleted first, with its permissions, so the rows that
+    groups and users hold are the ones kept."""
     ContentType = apps.get_model('contenttypes', 'ContentType')
     for model in MODELS:
-        if ContentType.objects.filter(app_label=new, model=model).exists():
+        if not ContentType.objects.filter(app_label=old, model=model).exists():
             continue
+        ContentType.objects.filter(app_label=new, model=model).delete()
         ContentType.objects.filter(app_label=old, model=model).update(app_label=new)
 
 
