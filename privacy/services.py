@@ -28,12 +28,11 @@ from django.utils import timezone
 from crm import personal_data
 from crm.csv_safe import SafeCSVDictWriter
 from crm.personal_data import Person, Section
+from customers.consent.models import ConsentMethod
+from customers.consent.services import consent_record
 from customers.models import Contact
 
 from . import hooks
-from customers.consent.models import ConsentMethod
-from customers.consent.services import consent_record
-
 from .models import PrivacyLog
 
 EXPORT_FORMAT = "crm-personal-data/1"
