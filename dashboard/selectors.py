@@ -10,12 +10,12 @@ from django.utils import timezone
 from accounts.roles import is_manager
 from activity.selectors import contact_events_section
 from campaigns.selectors import contact_coupons, contact_emails
+from customers.consent.selectors import contact_consent_history
 from customers.models import Contact, ContactScore, FollowUp, Note, Purchase
 from customers.querysets import net_amount_base
 from feedback.selectors import (
     contact_feedback, contact_latest_survey_score, latest_comments, nps_summary,
 )
-from customers.consent.selectors import contact_consent_history
 from support.models import Case, Priority
 from support.selectors import contact_cases, contact_open_cases_count, overdue_cases
 

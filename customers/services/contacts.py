@@ -5,9 +5,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from customers.consent.services import consent_record
-from customers.consent.models import ConsentMethod
-
+from ..consent.models import ConsentMethod
+from ..consent.services import consent_record
 from ..models import Contact
 from ..normalise import normalise_email
 from ..owners import owner_validate

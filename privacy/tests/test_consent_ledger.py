@@ -6,13 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers.consent.models import ConsentMethod, ConsentRecord, ConsentWording
+from customers.consent.services import consent_record, consent_records_bulk
+from customers.consent.wordings import INITIAL_VERSION
 from customers.models import Contact
 from customers.services.contacts import contact_create, contact_set_consent
 from customers.tests.factories import ContactFactory
-from customers.consent.models import ConsentMethod, ConsentRecord, ConsentWording
-from customers.consent.services import consent_record, consent_records_bulk
 from privacy.services import contact_erase
-from customers.consent.wordings import INITIAL_VERSION
 
 pytestmark = pytest.mark.django_db
 

@@ -12,12 +12,12 @@ from django.urls import reverse
 from api.tests.helpers import token_client
 
 from campaigns.tokens import unsubscribe_token
-from customers.models import Contact
-from customers.tests.factories import ContactFactory
 from customers.consent.models import ConsentMethod, ConsentRecord, ConsentWording
 from customers.consent.services import consent_record
-from privacy.services import contact_export, export_as_csv_zip
 from customers.consent.wordings import INITIAL_VERSION
+from customers.models import Contact
+from customers.tests.factories import ContactFactory
+from privacy.services import contact_export, export_as_csv_zip
 
 pytestmark = pytest.mark.django_db
 
