@@ -47,8 +47,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "support.change_case",
         "activity.view_websiteevent",
         # The consent history on the contact page: why someone may or may not be emailed.
-        "privacy.view_consentrecord",
-        "privacy.view_consentwording",
+        "customers.view_consentrecord",
+        "customers.view_consentwording",
     ],
 }
 

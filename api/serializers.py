@@ -49,7 +49,7 @@ class ContactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
                     "number in the shop's country); stored and returned in E.164, such as "
                     "+905321234567."))
     stage = serializers.ChoiceField(choices=Stage.choices, read_only=True)
-    # Written to the consent ledger with marketing_consent: true (privacy.consent).
+    # Written to the consent ledger with marketing_consent: true (customers.consent.services).
     consent_wording = serializers.CharField(
         max_length=32, required=False, write_only=True,
         help_text=_("Version of the consent wording the person agreed to, in the contact's "

@@ -14,14 +14,14 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from customers.consent.models import ConsentMethod
+from customers.consent.services import consent_language, consent_wording_for
 from customers.services.contacts import contact_create, contact_set_consent, contact_update
 from customers.services.purchases import PurchaseResult, purchase_known, purchase_record
 from customers.services.purchases import purchase_record_by_email
 from customers.services.refunds import purchase_refund_to
 from customers.models import Contact, ContactScore, Purchase
 from customers.scoring.runs import current_run
-from privacy.consent import consent_language, consent_wording_for
-from privacy.models import ConsentMethod
 
 from .serializers import (
     ContactFilterSerializer, ContactScoreSerializer, ContactSerializer, PurchaseFilterSerializer,

@@ -20,7 +20,5 @@ class CampaignsConfig(AppConfig):
         register_customer_hooks()  # codes, purchase events: customers.hooks calls campaigns
 
         from .activity_hooks import register as register_activity_hooks
-        from .privacy_hooks import register as register_privacy_hooks
 
         register_activity_hooks()  # "After a website action" campaigns: activity.hooks
-        register_privacy_hooks()  # an erased contact's placeholder is suppressed: privacy.hooks

@@ -150,8 +150,8 @@ def complaint_record(raw: bytes | EmailMessage) -> BounceReport:
     """Act on one feedback report: an abuse complaint about an email we sent to a contact
     withdraws their consent and suppresses the address."""
     # customers builds on campaigns' models
+    from customers.consent.models import ConsentMethod
     from customers.services.contacts import contact_set_consent
-    from privacy.models import ConsentMethod
 
     message = parse(raw)
     if not is_feedback_report(message):

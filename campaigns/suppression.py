@@ -3,10 +3,10 @@ bounced, complained, erased), and unsubscribing a contact. The send-time check
 (campaigns.outbox.checks) and the audience read the list; these are its only writers."""
 from django.db import transaction
 
+from customers.consent.models import ConsentMethod
 from customers.models import Contact
 from customers.normalise import normalise_email
 from customers.services.contacts import contact_set_consent
-from privacy.models import ConsentMethod
 
 from .models import Suppression
 

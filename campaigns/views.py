@@ -7,9 +7,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from customers.consent.models import ConsentMethod
 from customers.language import activate_contact_language
 from customers.models import Contact
-from privacy.models import ConsentMethod
 
 from .suppression import contact_unsubscribe
 from .tokens import unsubscribe_token_contact_id

@@ -1,5 +1,14 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _seed_wordings(sender, **kwargs) -> None:
+    """After migrate or a test flush: make sure a consent wording exists to agree to."""
+    from .consent.models import ConsentWording
+    from .consent.wordings import seed_initial_wordings
+
+    seed_initial_wordings(ConsentWording)
 
 
 class CustomersConfig(AppConfig):
@@ -7,6 +16,9 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        post_migrate.connect(_seed_wordings, sender=self,
+                             dispatch_uid="customers.seed_consent_wordings")
+
         from crm.personal_data import register
 
         from . import search  # noqa: F401  registers the SQLite search function

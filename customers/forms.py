@@ -8,8 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privacy.models import ConsentMethod
-
+from .consent.models import ConsentMethod
 from .models import Channel, Contact
 from .normalise import normalise_email
 from .owners import OWNER_REFUSED, owner_choices

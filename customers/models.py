@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .consent import models as consent_models  # noqa: F401 - registers the ledger's models
 from .querysets import ContactQuerySet, PurchaseQuerySet
 
 

@@ -12,12 +12,12 @@ from accounts.models import User
 from accounts.roles import is_manager
 from activity.selectors import contact_events_section
 from campaigns.selectors import contact_coupons, contact_emails
+from customers.consent.selectors import contact_consent_history
 from customers.models import Contact, ContactScore, FollowUp, Note, Purchase
 from customers.querysets import net_amount_base
 from feedback.selectors import (
     contact_feedback, contact_latest_survey_score, latest_comments, nps_summary,
 )
-from privacy.selectors import contact_consent_history
 from support.models import Case, Priority
 from support.selectors import contact_cases, contact_open_cases_count, overdue_cases
 
@@ -127,7 +127,7 @@ def contact_sections(*, user: User, contact: Contact) -> dict:
         sections.update({"contact_cases": contact_cases(contact=contact)[:CASES_SHOWN],
                          "case_channels": Case.Channel.choices,
                          "case_priorities": Priority.choices})
-    if user.has_perm("privacy.view_consentrecord"):
+    if user.has_perm("customers.view_consentrecord"):
         sections["consent_history"] = contact_consent_history(contact=contact)
     if user.has_perm("activity.view_websiteevent"):
         sections.update(contact_events_section(contact=contact))

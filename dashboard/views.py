@@ -11,11 +11,11 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
 from accounts.roles import is_manager
-from privacy.models import ConsentMethod
 
 from crm.admin_tools import csv_response, csv_rows
 from crm.http import redirect_back
 from customers import followups, hooks
+from customers.consent.models import ConsentMethod
 from customers.forms import ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm
 from customers.models import Contact, FollowUp
 from customers.scoring.export import EXPORT_COLUMNS

@@ -1,11 +1,11 @@
-"""What privacy/ holds about a person, for export and erasure (see crm/personal_data.py).
+"""What privacy/ declares about a person, for export and erasure (see crm/personal_data.py).
 
-PrivacyLog is not here: it names the contact by id only, never their data (the completeness
-test lists it among the exemptions).
+The consent ledger (customers.consent, moved there in #16) is still declared here, after the
+other apps' sections, so exports keep their order. PrivacyLog is not here: it names the
+contact by id only, never their data (the completeness test lists it among the exemptions).
 """
 from crm.personal_data import Replace, Section
-
-from .models import ConsentRecord
+from customers.consent.models import ConsentRecord
 
 SECTIONS = (
     Section(

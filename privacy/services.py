@@ -25,14 +25,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from campaigns.models import Suppression
+from campaigns.suppression import address_suppress
 from crm import personal_data
 from crm.csv_safe import SafeCSVDictWriter
 from crm.personal_data import Person, Section
+from customers.consent.models import ConsentMethod
+from customers.consent.services import consent_record
 from customers.models import Contact
 
-from . import hooks
-from .consent import consent_record, consent_records_bulk  # noqa: F401 - the public names
-from .models import ConsentMethod, PrivacyLog
+from .models import PrivacyLog
 
 EXPORT_FORMAT = "crm-personal-data/1"
 ERASED_DOMAIN = "erased.invalid"  # .invalid is reserved (RFC 2606): never deliverable
@@ -193,7 +195,7 @@ def contact_erase(contact: Contact, *, by) -> ErasureResult:
     contact.refresh_from_db()
     consent_record(contact=contact, given=False, method=ConsentMethod.ERASURE,
                    source=ERASURE_SOURCE, recorded_by=by)
-    hooks.contact_erased.call(contact.email)  # campaigns: the placeholder is suppressed
+    address_suppress(email=contact.email, reason=Suppression.Reason.ERASED)  # the placeholder's
     privacy_log_record(contact_id=contact.pk, action=PrivacyLog.Action.ERASE, by=by,
                        counts=counts)
     return ErasureResult(counts=counts, already_erased=already)

@@ -27,7 +27,7 @@ def test_sales_staff_have_exactly_the_dashboard_permissions():
         "campaigns.view_message", "campaigns.view_coupon", "campaigns.view_campaign",
         "support.view_case", "support.add_case", "support.change_case",
         "feedback.view_surveyresponse", "activity.view_websiteevent",
-        "privacy.view_consentrecord", "privacy.view_consentwording",
+        "customers.view_consentrecord", "customers.view_consentwording",
     }
 
 

@@ -146,7 +146,7 @@ def _complaint(message_id: str, recipient: str = "ann@example.com",
 
 
 def test_a_spam_complaint_withdraws_consent_and_suppresses_the_address(monkeypatch):
-    from privacy.models import ConsentMethod, ConsentRecord
+    from customers.consent.models import ConsentMethod, ConsentRecord
 
     message = _sent()
     _stdin(monkeypatch, _complaint(message.message_id))

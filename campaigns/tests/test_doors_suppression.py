@@ -28,7 +28,7 @@ from campaigns.tests.test_bounces import _complaint, _report
 from campaigns.tokens import unsubscribe_token
 from customers.tests.doors import (admin_post, admin_url, assert_same, browser, consent_doors,
                                    consenting_contact, contact_snapshot)
-from privacy.models import ConsentMethod
+from customers.consent.models import ConsentMethod
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,8 @@
-"""campaigns.hooks (and the activity and privacy hooks campaigns answers): after
+"""campaigns.hooks (and the activity hook campaigns answers): after
 django.setup(), each is registered exactly once, by the app that owns the data, in
 INSTALLED_APPS order (Django calls ready() in that order: feedback, then support)."""
 from activity import hooks as activity_hooks
 from campaigns import hooks
-from privacy import hooks as privacy_hooks
 
 
 def registered(hook) -> list[str]:
@@ -22,17 +21,15 @@ def test_the_apps_above_campaigns_register_once_each_in_installed_apps_order():
 def test_campaigns_registers_once_with_the_apps_below_it():
     assert registered(activity_hooks.website_event_recorded) == [
         "campaigns.triggers.website_event_after_commit"]
-    assert registered(privacy_hooks.contact_erased) == [
-        "campaigns.privacy_hooks._erased_address_suppress"]
 
 
 def test_registering_again_registers_nothing_twice():
     # ready() may run again in tests: each app's registration function, a second time.
-    from campaigns import activity_hooks, privacy_hooks
+    from campaigns import activity_hooks
     from feedback import campaign_hooks as feedback_campaign_hooks
     from support import campaign_hooks as support_campaign_hooks
 
-    for module in (activity_hooks, privacy_hooks, feedback_campaign_hooks, support_campaign_hooks):
+    for module in (activity_hooks, feedback_campaign_hooks, support_campaign_hooks):
         module.register()
 
     test_the_apps_above_campaigns_register_once_each_in_installed_apps_order()

@@ -23,10 +23,10 @@ def change_current_defaults() -> None:
     """
     import campaigns.defaults
     import crm.schedules
+    import customers.consent.wordings
     import customers.search
     import feedback.defaults
     import feedback.defaults_tr
-    import privacy.wordings
 
     campaigns.defaults.TEMPLATES[0]["subject"] = LATER
     campaigns.defaults.CAMPAIGNS.append({"name": LATER, "template": "Tell a friend",
@@ -37,7 +37,7 @@ def change_current_defaults() -> None:
     crm.schedules.DEFAULT_SCHEDULES.append(
         crm.schedules.DefaultSchedule(LATER, "crm.later", every_minutes=7))
     customers.search.FOLD_FROM, customers.search.FOLD_TO = "Ææ", "aa"
-    privacy.wordings.INITIAL_WORDINGS[("marketing_email", "en")] = LATER
+    customers.consent.wordings.INITIAL_WORDINGS[("marketing_email", "en")] = LATER
 
 
 def snapshot() -> dict:
@@ -49,7 +49,7 @@ def snapshot() -> dict:
     Permission = apps.get_model("auth", "Permission")
     EmailTemplate = apps.get_model("campaigns", "EmailTemplate")
     Campaign = apps.get_model("campaigns", "Campaign")
-    ConsentWording = apps.get_model("privacy", "ConsentWording")
+    ConsentWording = apps.get_model("customers", "ConsentWording")
 
     schedules = [
         {"name": task.name, "task": task.task,

@@ -116,7 +116,7 @@ def test_the_import_check_finds_current_code():
     assert project_imports("from campaigns.defaults import create_defaults\n", "campaigns")
     assert project_imports("import crm.schedules\n", "crm")
     assert project_imports(  # inside the function RunPython calls
-        "def seed(apps, schema_editor):\n    from privacy.wordings import seed\n", "privacy")
+        "def seed(apps, schema_editor):\n    from customers.consent.wordings import seed\n", "privacy")
     assert project_imports("from .. import defaults\n", "campaigns")
     assert project_imports("from ._frozen import x\nfrom customers.search import f\n",
                            "campaigns")
@@ -219,7 +219,7 @@ def test_fresh_database_has_the_role_groups(replayed):
     expected = {name: sorted(set().union(*map(expand, specs)))
                 for name, specs in ROLE_PERMISSIONS.items()}
     assert replayed["groups"] == expected
-    assert "privacy.view_consentrecord" in replayed["groups"]["Sales staff"]
+    assert "customers.view_consentrecord" in replayed["groups"]["Sales staff"]
 
 
 @pytest.mark.slow
@@ -268,7 +268,7 @@ def test_fresh_database_has_the_turkish_translations(replayed):
 
 @pytest.mark.slow
 def test_fresh_database_has_the_first_consent_wordings(replayed):
-    from privacy.wordings import INITIAL_PUBLISHED_AT, INITIAL_VERSION, INITIAL_WORDINGS
+    from customers.consent.wordings import INITIAL_PUBLISHED_AT, INITIAL_VERSION, INITIAL_WORDINGS
 
     assert sorted(replayed["wordings"], key=lambda w: w["language"]) == [
         {"purpose": purpose, "language": language, "version": INITIAL_VERSION, "text": text,

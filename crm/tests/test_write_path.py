@@ -42,7 +42,7 @@ ALLOWED: list[tuple[str, str, str]] = [
      "Django admin machinery: a suppression's reason or note, nothing derived from them"),
     # No consent-wording service yet: the admin stamps created_by and saves; a wording anyone
     # agreed to is read-only (get_readonly_fields), so the ledger cannot change under it.
-    ("privacy/admin.py", "ConsentWordingAdmin.save_model",
+    ("customers/consent/admin.py", "ConsentWordingAdmin.save_model",
      "Django admin machinery: publishing a consent wording (no service yet)"),
 ]
 

@@ -1,4 +1,4 @@
-"""The managers' admin for contacts, purchases, currency rates and imports.
+"""The managers' admin for contacts, purchases, currency rates, imports and the consent ledger.
 
 Every write goes through customers.services, exactly as the dashboard's do, so a purchase
 added, corrected, refunded or deleted here leaves the contact's derived figures (count, dates,
@@ -9,3 +9,4 @@ Modules: contacts, purchases, rates (currency rates), imports (the import jobs' 
 """
 from . import contacts, imports, purchases, rates  # noqa: F401 - registers the admins
 from customers.scoring import admin as scoring_admin  # noqa: F401 - registers the scoring admin
+from customers.consent import admin as consent_admin  # noqa: F401 - registers the ledger's admin

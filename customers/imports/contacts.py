@@ -11,8 +11,8 @@ the same as customers.imports.purchases where they can be:
 - An empty cell leaves the contact's value as it is: an import never clears data.
 - phone is checked and stored in E.164 by customers.phones, as at every other door.
 - marketing_consent is yes/no/true/false/1/0 (any case); anything else rejects the row. A
-  consent change goes through the consent ledger (privacy.consent.consent_records_bulk), which
-  records it and stamps consent_changed_at and consent_source.
+  consent change goes through the consent ledger (customers.consent.services.consent_records_bulk),
+  which records it and stamps consent_changed_at and consent_source.
 - Idempotent: a second run of the same file changes nothing. An email given twice in one file
   is an error on the later lines.
 - A contact created elsewhere (the shop's API, a colleague) while the import runs is updated
@@ -32,6 +32,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..consent.models import ConsentMethod
+from ..consent.services import consent_language, consent_records_bulk
 from ..models import Contact
 from ..normalise import normalise_email
 from ..phones import normalise_phone
@@ -260,16 +262,13 @@ def _count_consent(counts: _Counts, contact: Contact) -> None:
 
 
 def _record_consent(counts: _Counts, *, source: str, recorded_by) -> None:
-    """Every consent change through privacy's consent ledger, which also stamps the contacts'
-    consent columns (one rule for every writer).
+    """Every consent change through the consent ledger (customers.consent), which also stamps
+    the contacts' consent columns (one rule for every writer).
 
     Consent given is recorded under the wording published in the contact's language; with
     none published the import is refused: consent must not be granted without one. Each
     record, a withdrawal too, names the contact's language, as consent_record's do.
     """
-    from privacy.consent import consent_language, consent_records_bulk  # privacy builds on us
-    from privacy.models import ConsentMethod
-
     for given, changed in ((True, counts.consent_given), (False, counts.consent_withdrawn)):
         by_language: dict[str, list[int]] = {}
         for pk, language in changed:

@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
-from privacy.consent import consent_record
-from privacy.models import ConsentMethod, ConsentWording
 
+from ..consent.models import ConsentMethod, ConsentWording
+from ..consent.services import consent_record
 from ..models import Contact
 from ..normalise import normalise_email
 from ..owners import owner_validate
@@ -79,7 +79,8 @@ def contact_set_consent(
     wording: ConsentWording | None = None, evidence: str = "", recorded_by: User | None = None,
     language: str = "",
 ) -> Contact:
-    """Give or withdraw consent: privacy.consent.consent_record holds the rule and the ledger."""
+    """Give or withdraw consent: customers.consent.services.consent_record holds the rule and
+    the ledger."""
     consent_record(contact=contact, given=consent, method=method, source=source,
                    wording=wording, evidence=evidence, recorded_by=recorded_by,
                    language=language)

@@ -18,11 +18,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from campaigns.models import Message, Suppression
+from customers.consent.models import ConsentMethod, ConsentRecord
 from customers.models import Contact, ContactScore, ImportJob, Purchase
 from customers.scoring.runs import current_run
 from customers.services.contacts import contact_set_consent
 from customers.tests.factories import ContactFactory
-from privacy.models import ConsentMethod, ConsentRecord
 from webhooks.models import WebhookDelivery
 
 # The contact's derived figures: what customers.stats keeps in step with its purchases.

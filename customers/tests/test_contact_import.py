@@ -5,11 +5,11 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from customers.consent.models import ConsentRecord, ConsentWording
 from customers.imports.contacts import contacts_import_csv
 from customers.imports.reading import ImportRefused
 from customers.models import Contact
 from customers.tests.factories import ContactFactory
-from privacy.models import ConsentRecord, ConsentWording
 
 pytestmark = pytest.mark.django_db
 

@@ -60,7 +60,7 @@ def test_loading_twice_duplicates_nothing_and_keeps_the_logins(settings, tmp_pat
     assert not Contact.objects.filter(owner__isnull=True).exists()
     assert 0.6 < Contact.objects.filter(marketing_consent=True).count() / counts[0] < 0.8
     # Each agreeing contact has its ledger record with the wording it agreed to.
-    from privacy.models import ConsentRecord
+    from customers.consent.models import ConsentRecord
 
     assert ConsentRecord.objects.filter(given=True, wording__isnull=False).count() == (
         Contact.objects.filter(marketing_consent=True).count())

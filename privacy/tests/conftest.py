@@ -16,12 +16,12 @@ from django.utils import timezone
 from accounts.roles import MANAGERS
 from campaigns.models import Coupon, Referral, ReferralCode, Suppression
 from campaigns.tests.factories import MessageFactory
+from customers.consent.models import ConsentMethod
+from customers.consent.services import consent_record
 from customers.models import Contact, ContactScore, FollowUp, ImportJob, Note, ScoringRun
 from customers.tests.factories import ContactFactory, record_purchase
 from feedback.models import PromotionPause, SurveyResponse
 from feedback.tests.factories import SurveyInviteFactory
-from privacy.models import ConsentMethod
-from privacy.services import consent_record
 from support.inbound import case_from_email
 from support.models import Case
 from support.public import _SALT as PUBLIC_FORM_SALT

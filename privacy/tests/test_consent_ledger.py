@@ -6,12 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers.consent.models import ConsentMethod, ConsentRecord, ConsentWording
+from customers.consent.services import consent_record, consent_records_bulk
+from customers.consent.wordings import INITIAL_VERSION
 from customers.models import Contact
 from customers.services.contacts import contact_create, contact_set_consent
 from customers.tests.factories import ContactFactory
-from privacy.models import ConsentMethod, ConsentRecord, ConsentWording
-from privacy.services import consent_record, consent_records_bulk, contact_erase
-from privacy.wordings import INITIAL_VERSION
+from privacy.services import contact_erase
 
 pytestmark = pytest.mark.django_db
 
@@ -286,7 +287,7 @@ def test_erasure_records_a_withdrawal_keeps_the_ledger_and_blanks_notes(privacy_
 
 def test_after_a_flush_the_first_wordings_come_back_but_never_over_a_new_version():
     # post_migrate runs after migrate and after a test flush (TransactionTestCase).
-    from privacy.apps import _seed_wordings
+    from customers.apps import _seed_wordings
 
     ConsentWording.objects.filter(language="tr").delete()
     ConsentWording.objects.filter(language="en").update(version="7")

@@ -12,11 +12,12 @@ from django.urls import reverse
 from api.tests.helpers import token_client
 
 from campaigns.tokens import unsubscribe_token
+from customers.consent.models import ConsentMethod, ConsentRecord, ConsentWording
+from customers.consent.services import consent_record
+from customers.consent.wordings import INITIAL_VERSION
 from customers.models import Contact
 from customers.tests.factories import ContactFactory
-from privacy.models import ConsentMethod, ConsentRecord, ConsentWording
-from privacy.services import consent_record, contact_export, export_as_csv_zip
-from privacy.wordings import INITIAL_VERSION
+from privacy.services import contact_export, export_as_csv_zip
 
 pytestmark = pytest.mark.django_db
 
@@ -221,19 +222,19 @@ def test_admin_makes_a_used_wording_read_only(admin_client):
     consent_record(contact=ContactFactory(), given=True, method=ConsentMethod.API,
                    wording=used)
 
-    used_page = admin_client.get(reverse("admin:privacy_consentwording_change", args=[used.pk]))
-    unused_page = admin_client.get(reverse("admin:privacy_consentwording_change",
+    used_page = admin_client.get(reverse("admin:customers_consentwording_change", args=[used.pk]))
+    unused_page = admin_client.get(reverse("admin:customers_consentwording_change",
                                            args=[unused.pk]))
 
     assert 'name="text"' not in used_page.content.decode()
     assert 'name="text"' in unused_page.content.decode()
-    assert admin_client.post(reverse("admin:privacy_consentwording_delete", args=[used.pk]),
+    assert admin_client.post(reverse("admin:customers_consentwording_delete", args=[used.pk]),
                              {"post": "yes"}).status_code == 403
     assert ConsentWording.objects.filter(pk=used.pk).exists()
 
 
 def test_admin_adds_a_new_version_with_its_author(admin_client, admin_user):
-    response = admin_client.post(reverse("admin:privacy_consentwording_add"), {
+    response = admin_client.post(reverse("admin:customers_consentwording_add"), {
         "purpose": "marketing_email", "language": "en", "version": "2", "text": "New text",
         "published_at_0": "2026-12-01", "published_at_1": "10:00:00"})
 
@@ -244,12 +245,12 @@ def test_admin_adds_a_new_version_with_its_author(admin_client, admin_user):
 def test_admin_ledger_is_read_only_with_filters(admin_client):
     record = consent_record(contact=ContactFactory(), given=True, method=ConsentMethod.API)
 
-    listing = admin_client.get(reverse("admin:privacy_consentrecord_changelist"),
+    listing = admin_client.get(reverse("admin:customers_consentrecord_changelist"),
                                {"method__exact": "api", "given__exact": "1"})
 
     assert list(listing.context["cl"].queryset) == [record]
-    assert admin_client.get(reverse("admin:privacy_consentrecord_add")).status_code == 403
-    assert admin_client.post(reverse("admin:privacy_consentrecord_change", args=[record.pk]),
+    assert admin_client.get(reverse("admin:customers_consentrecord_add")).status_code == 403
+    assert admin_client.post(reverse("admin:customers_consentrecord_change", args=[record.pk]),
                              {"source": "x"}).status_code == 403
 
 
@@ -269,6 +270,6 @@ def test_export_includes_the_ledger_with_the_wording_text():
 
 
 def test_sales_role_can_view_the_ledger_and_wordings(sales_user):
-    assert sales_user.has_perm("privacy.view_consentrecord")
-    assert sales_user.has_perm("privacy.view_consentwording")
-    assert not sales_user.has_perm("privacy.add_consentwording")
+    assert sales_user.has_perm("customers.view_consentrecord")
+    assert sales_user.has_perm("customers.view_consentwording")
+    assert not sales_user.has_perm("customers.add_consentwording")

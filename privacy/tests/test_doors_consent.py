@@ -12,14 +12,14 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from customers.consent.models import ConsentMethod
+from customers.consent.wordings import INITIAL_VERSION
 from customers.models import Contact
 from customers.services.contacts import contact_create, contact_set_consent
 from customers.tests.doors import (admin_post, admin_url, api_client, assert_same, browser,
                                    browser_post, consent_doors, consenting_contact,
                                    contact_snapshot, upload_csv)
 from customers.tests.factories import ContactFactory
-from privacy.models import ConsentMethod
-from privacy.wordings import INITIAL_VERSION
 
 pytestmark = pytest.mark.django_db
 

@@ -32,7 +32,7 @@ EXEMPT = {
     # its Message, which the messages section blanks.
     "campaigns.campaignrun": "a sending run's key, status and failure",
     "privacy.privacylog": "names the contact by id only; what was done, by which staff member",
-    "privacy.consentwording": "the consent text shown to everyone",
+    "customers.consentwording": "the consent text shown to everyone",
     "webhooks.webhookendpoint": "an integration's name, URL and secret",
     "crm.heartbeat": "the Celery worker's heartbeat",
     "crm.beatlease": "which beat process sends the periodic tasks",

@@ -9,12 +9,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import MANAGERS, SALES_STAFF
+from customers.consent.models import ConsentMethod
+from customers.consent.services import consent_records_bulk
 from customers.demo import DEMO_SOURCE, cdnow_rows
 from customers.imports.purchases import purchases_import_rows
 from customers.models import Contact
 from customers.services.contacts import contacts_assign_owner
-from privacy.consent import consent_records_bulk
-from privacy.models import ConsentMethod
 
 DEMO_USERS = [
     ("manager", "Maria", "Manager", MANAGERS),

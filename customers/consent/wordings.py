@@ -1,4 +1,4 @@
-"""The first published consent wordings (version 1), shipped by migration 0002.
+"""The first published consent wordings (version 1), shipped by migration privacy 0002.
 
 Never edit these texts: people have agreed to them. A new text is a new version, added by a
 manager in the admin. post_migrate re-creates them only where no wording exists at all for a

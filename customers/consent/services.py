@@ -3,9 +3,8 @@
 consent_record() appends one ConsentRecord and updates the contact's summary columns
 (marketing_consent, consent_changed_at, consent_source) in the same transaction, so the
 contact row and the ledger cannot disagree. customers.services.contact_set_consent, the staff
-form, the API, unsubscribe links, erasure and imports all call it. privacy.services
-re-exports both functions; this module imports only models, so customers.services can call
-it without an import cycle.
+form, the API, unsubscribe links, erasure and imports all call it (it moved here from
+privacy.consent, issue #16: the ledger lives with the contact, below every app that writes it).
 
 When a record is written:
 - consent given: when the contact did not have it, and when it is given again under another
