@@ -1,17 +1,19 @@
-"""Currency rates in the admin: one row per currency other than the base currency."""
+"""Currency rates in the admin: rates per currency and day, from the daily feed
+(customers.rates_feed) or entered by hand, and how the last fetch went."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from ..models import CurrencyRate
+from ..models import CurrencyRate, RateFetch
 from ..money import base_currency, normalise_currency
+from ..services.rates import MAX_RATE_AGE_DAYS, rate_record
 
 
 class CurrencyRateAdminForm(forms.ModelForm):
     class Meta:
         model = CurrencyRate
-        fields = ("currency", "rate")
+        fields = ("currency", "day", "rate")
 
     def clean_currency(self) -> str:
         code = normalise_currency(self.cleaned_data["currency"])
@@ -32,5 +34,21 @@ class CurrencyRateAdminForm(forms.ModelForm):
 @admin.register(CurrencyRate)
 class CurrencyRateAdmin(admin.ModelAdmin):
     form = CurrencyRateAdminForm
-    list_display = ("currency", "rate", "updated_at")
+    list_display = ("currency", "day", "rate", "source", "updated_at")
+    list_filter = ("source", "currency")
     search_fields = ("currency",)
+    date_hierarchy = "day"
+    change_list_template = "admin/customers/currencyrate/change_list.html"
+
+    def save_model(self, request, obj, form, change):
+        # A rate entered here is the manager's: it holds until a newer rate is recorded.
+        obj.source = CurrencyRate.Source.MANUAL
+        converted = rate_record(rate=obj)
+        if converted:
+            self.message_user(request, _("%(count)d purchase(s) waiting for this rate were "
+                                         "converted.") % {"count": converted})
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "last_fetch": RateFetch.objects.first(),
+                         "max_rate_age_days": MAX_RATE_AGE_DAYS}
+        return super().changelist_view(request, extra_context=extra_context)
