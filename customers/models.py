@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
@@ -196,6 +198,15 @@ class Purchase(models.Model):
     def is_refunded(self) -> bool:
         return self.refunded_at is not None
 
+    @property
+    def is_provisional(self) -> bool:
+        """No exchange rate for its purchase day yet: its base amount is not known."""
+        return self.amount_base is None
+
+
+# The first day a purchase may carry (customers.normalise.EARLIEST_PURCHASE).
+RATES_FROM = dt.date(1970, 1, 1)
+
 
 class CurrencyRate(models.Model):
     """How many units of the base currency one unit of `currency` was worth from `day` on.
@@ -211,8 +222,11 @@ class CurrencyRate(models.Model):
         ECB = "ecb", _("European Central Bank (ECB)")
 
     currency = models.CharField(_("currency"), max_length=3)
+    # Without a day, a rate holds from the start (a manual rate, for every earlier purchase).
     day = models.DateField(
-        _("valid from"), help_text=_("The day the rate was published or set for."))
+        _("valid from"), default=RATES_FROM, blank=True,
+        help_text=_("The day the rate was published or set for; a manual rate holds from "
+                    "this day until a newer rate of its currency."))
     rate = models.DecimalField(_("rate to base currency"), max_digits=24, decimal_places=12)
     source = models.CharField(_("source"), max_length=8, choices=Source.choices,
                               default=Source.MANUAL)

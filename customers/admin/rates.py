@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from ..models import CurrencyRate, RateFetch
+from ..models import RATES_FROM, CurrencyRate, RateFetch
 from ..money import base_currency, normalise_currency
 from ..services.rates import MAX_RATE_AGE_DAYS, rate_record
 
@@ -23,6 +23,19 @@ class CurrencyRateAdminForm(forms.ModelForm):
                 params={"code": code},
             )
         return code
+
+    def clean_day(self):
+        # Left empty: the rate holds from the start, for every earlier purchase too.
+        return self.cleaned_data.get("day") or RATES_FROM
+
+    def clean(self):
+        cleaned = super().clean()
+        currency, day = cleaned.get("currency"), cleaned.get("day")
+        if currency and day and CurrencyRate.objects.filter(
+                currency=currency, day=day).exclude(pk=self.instance.pk).exists():
+            self.add_error("currency", _("%(code)s already has a rate for %(day)s: change that "
+                                         "one.") % {"code": currency, "day": day})
+        return cleaned
 
     def clean_rate(self):
         rate = self.cleaned_data["rate"]

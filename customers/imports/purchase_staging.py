@@ -59,7 +59,7 @@ class Staging:
         csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
         buffer.seek(0)
         sql = (f"COPY crm_import_staging ({', '.join(_STAGING_COLUMNS)}) "
-               "FROM STDIN WITH (FORMAT csv, FORCE_NULL (amount_base)))")  # "" is NULL: provisional
+               "FROM STDIN WITH (FORMAT csv, FORCE_NULL (amount_base))")  # "" is NULL: provisional
         if hasattr(self.cursor, "copy_expert"):  # psycopg2
             self.cursor.copy_expert(sql, buffer)
         else:  # psycopg 3

@@ -54,10 +54,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="currencyrate",
             name="day",
-            field=models.DateField(default=dt.date(1970, 1, 1),
-                                   help_text="The day the rate was published or set for.",
+            field=models.DateField(blank=True, default=dt.date(1970, 1, 1),
+                                   help_text="The day the rate was published or set for; a "
+                                             "manual rate holds from this day until a newer "
+                                             "rate of its currency.",
                                    verbose_name="valid from"),
-            preserve_default=False,
         ),
         migrations.AddField(
             model_name="currencyrate",
