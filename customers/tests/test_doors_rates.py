@@ -5,9 +5,10 @@ unknown code (TLX) is refused at each with the same reason."""
 import datetime as dt
 import io
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -78,7 +79,7 @@ def through_import(contact, currency, users, tmp_path):
     try:
         call_command("import_purchases", str(path), "--source", "shop", stdout=out,
                      stderr=out)
-    except Exception as error:  # a refused file: the command's error, for the assertion
+    except CommandError as error:  # a refused file: the command's error, for the assertion
         return f"{out.getvalue()} {error}"
     return out.getvalue()
 
@@ -133,7 +134,7 @@ def test_an_unknown_currency_code_is_refused_at_every_door(door, manager, sales_
         assert answer.count_rejected == 1, answer.preview
         text = str(answer.preview) + answer.error
         if answer.report_path:
-            text += open(answer.report_path, encoding="utf-8").read()
+            text += Path(answer.report_path).read_text(encoding="utf-8")
         assert reason in text.lower()
     elif door == "import":
         assert reason in answer.lower()
