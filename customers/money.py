@@ -14,7 +14,8 @@ MAX_AMOUNT = Decimal("99999999999")
 # Purchase.amount keeps 3 places: enough for every circulating currency. CLF and UYW, units of
 # account with 4, are accepted to 3 places rather than failing in the database.
 STORED_DECIMAL_PLACES = 3
-_CURRENCIES = frozenset(list_currencies())
+# Every ISO 4217 code but the two that name no money: XXX (no currency) and XTS (testing).
+_CURRENCIES = frozenset(list_currencies()) - {"XXX", "XTS"}
 
 
 def base_currency() -> str:
