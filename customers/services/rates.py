@@ -130,9 +130,8 @@ def purchases_convert_waiting(currencies: Iterable[str] | None = None) -> int:
         ).values_list("contact_id", flat=True)))
         list(Contact.objects.select_for_update().filter(pk__in=contact_ids)
              .order_by("pk").values_list("pk"))
-        money = DecimalField(max_digits=24, decimal_places=12)
         for currency, day, rate in known:
-            at_rate = Value(rate, output_field=money)
+            at_rate = Value(rate, output_field=DecimalField(max_digits=24, decimal_places=12))
             converted += Purchase.objects.filter(
                 amount_base__isnull=True, currency=currency, purchased_on=day,
             ).update(amount_base=Round(F("amount") * at_rate, 3),
