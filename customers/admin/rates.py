@@ -1,8 +1,11 @@
 """Currency rates in the admin: rates per currency and day, from the daily feed
 (customers.rates_feed) or entered by hand, and how the last fetch went."""
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from ..models import RATES_FROM, CurrencyRate, RateFetch
@@ -60,6 +63,23 @@ class CurrencyRateAdmin(admin.ModelAdmin):
         if converted:
             self.message_user(request, _("%(count)d purchase(s) waiting for this rate were "
                                          "converted.") % {"count": converted})
+
+    def get_urls(self):
+        fetch_now = self.admin_site.admin_view(self.fetch_now_view)
+        return [path("fetch-now/", fetch_now, name="customers_currencyrate_fetch_now"),
+                *super().get_urls()]
+
+    def fetch_now_view(self, request: HttpRequest):
+        """Queue the daily fetch now (a new shop need not wait for the evening run)."""
+        from ..tasks import fetch_rates_task
+
+        changelist = reverse("admin:customers_currencyrate_changelist")
+        if request.method != "POST" or not request.user.has_perm("customers.add_currencyrate"):
+            return HttpResponseRedirect(changelist)
+        transaction.on_commit(fetch_rates_task.delay)
+        self.message_user(request, _("Fetching the exchange rates: the outcome appears here "
+                                     "when a worker has run it."), messages.SUCCESS)
+        return HttpResponseRedirect(changelist)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "last_fetch": RateFetch.objects.first(),

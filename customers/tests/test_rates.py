@@ -294,3 +294,14 @@ def test_converting_is_one_update_per_currency_and_day(eur_shop, django_assert_m
         assert purchases_convert_waiting(["TRY"]) == 15
     assert not Purchase.objects.filter(amount_base__isnull=True).exists()
     assert RateFetch.objects.count() == 0
+
+
+def test_a_manager_can_fetch_the_rates_now_from_the_admin(admin_client, eur_shop,
+                                                          django_capture_on_commit_callbacks):
+    page = admin_client.get(reverse("admin:customers_currencyrate_changelist")).content.decode()
+    assert "Fetch the rates now" in page
+    with serve(ECB), django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:customers_currencyrate_fetch_now"))
+    assert response.status_code == 302
+    assert RateFetch.objects.get().outcome in ("saved", "late")
+    assert CurrencyRate.objects.filter(source="ecb").count() == 29
