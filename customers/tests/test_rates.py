@@ -305,3 +305,25 @@ def test_a_manager_can_fetch_the_rates_now_from_the_admin(admin_client, eur_shop
     assert response.status_code == 302
     assert RateFetch.objects.get().outcome in ("saved", "late")
     assert CurrencyRate.objects.filter(source="ecb").count() == 29
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_todays_rates_as_manual_rates_from_the_start():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("customers", "0016_kpisnapshot_moved_to_dashboard")]
+    after = [("customers", "0017_rates_per_day")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_rate = executor.loader.project_state(before).apps.get_model("customers", "CurrencyRate")
+    old_rate.objects.create(currency="GBP", rate=Decimal("1.17"))
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())  # back to the latest state
+
+    rate = CurrencyRate.objects.get()
+    assert (rate.currency, rate.day, rate.rate, rate.source) == (
+        "GBP", dt.date(1970, 1, 1), Decimal("1.17"), "manual")
+    assert rate_on("GBP", dt.date(2026, 12, 4)) == Decimal("1.17")
