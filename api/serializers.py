@@ -197,11 +197,16 @@ class PurchaseRefundSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class PurchaseSerializer(serializers.ModelSerializer):
     purchased_at = PurchaseTimeField(read_only=True)
+    provisional = serializers.BooleanField(
+        source="is_provisional", read_only=True, help_text=_(
+            "No exchange rate for the purchase day yet: amount_base is null until one "
+            "arrives (the daily rates or a manager's), then it is converted."))
 
     class Meta:
         model = Purchase
         fields = [
-            "id", "contact", "purchased_at", "amount", "currency", "amount_base", "quantity",
+            "id", "contact", "purchased_at", "amount", "currency", "amount_base", "provisional",
+            "quantity",
             "channel", "source", "external_id", "code", "refunded_at", "refunded_amount",
             "created_at",
         ]

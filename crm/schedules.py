@@ -35,6 +35,8 @@ DEFAULT_SCHEDULES = [
     # Managers: the emails that failed for good since the last digest (campaigns.digest).
     DefaultSchedule("Email managers the failed emails", "campaigns.failure_digest",
                     crontab=("0", "8")),
+    # Exchange rates: after TCMB (15:30 Istanbul) and the ECB (about 16:00 CET) publish.
+    DefaultSchedule("Fetch exchange rates", "customers.fetch_rates", crontab=("30", "17")),
 ]
 
 

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
@@ -124,8 +126,11 @@ class Purchase(models.Model):
     purchased_on = models.DateField(_("purchase day"), editable=False)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=3)
     currency = models.CharField(_("currency"), max_length=3)
+    # NULL while provisional: no exchange rate for the purchase day yet (customers.services.
+    # rates converts it when one arrives). Money figures leave it out until then.
     amount_base = models.DecimalField(
-        _("amount in base currency"), max_digits=18, decimal_places=3, editable=False
+        _("amount in base currency"), max_digits=18, decimal_places=3, editable=False,
+        null=True,
     )
     quantity = models.PositiveIntegerField(_("items"), default=1)
     channel = models.CharField(
@@ -181,6 +186,10 @@ class Purchase(models.Model):
         indexes = [
             models.Index(fields=["contact", "purchased_at"], name="purchase_contact_date_idx"),
             models.Index(fields=["purchased_at"], name="purchase_date_idx"),
+            # The provisional purchases, waiting for an exchange rate: a handful, found without
+            # reading the table whenever rates are saved (customers.services.rates).
+            models.Index(fields=["currency", "purchased_on"], name="purchase_waiting_rate_idx",
+                         condition=Q(amount_base__isnull=True)),
         ]
 
     def __str__(self) -> str:
@@ -190,22 +199,77 @@ class Purchase(models.Model):
     def is_refunded(self) -> bool:
         return self.refunded_at is not None
 
+    @property
+    def is_provisional(self) -> bool:
+        """No exchange rate for its purchase day yet: its base amount is not known."""
+        return self.amount_base is None
+
+
+# The first day a purchase may carry (customers.normalise.EARLIEST_PURCHASE).
+RATES_FROM = dt.date(1970, 1, 1)
+
 
 class CurrencyRate(models.Model):
-    """How many units of the base currency one unit of `currency` is worth."""
+    """How many units of the base currency one unit of `currency` was worth from `day` on.
 
-    currency = models.CharField(_("currency"), max_length=3, unique=True)
-    rate = models.DecimalField(_("rate to base currency"), max_digits=18, decimal_places=8)
+    A purchase is converted at the latest rate on or before its purchase day
+    (customers.services.rates): a manual rate holds until a newer rate of its currency is
+    recorded; a central bank's rate holds for MAX_RATE_AGE_DAYS, after which the purchase
+    waits, provisional, for a fresh one."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Manual")
+        TCMB = "tcmb", _("Central Bank of the Republic of Türkiye (TCMB)")
+        ECB = "ecb", _("European Central Bank (ECB)")
+
+    currency = models.CharField(_("currency"), max_length=3)
+    # Without a day, a rate holds from the start (a manual rate, for every earlier purchase).
+    day = models.DateField(
+        _("valid from"), default=RATES_FROM, blank=True,
+        help_text=_("The day the rate was published or set for; a manual rate holds from "
+                    "this day until a newer rate of its currency."))
+    rate = models.DecimalField(_("rate to base currency"), max_digits=24, decimal_places=12)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices,
+                              default=Source.MANUAL)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("currency rate")
         verbose_name_plural = _("currency rates")
-        ordering = ["currency"]
-        constraints = [models.CheckConstraint(condition=Q(rate__gt=0), name="currency_rate_positive")]
+        ordering = ["currency", "-day"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gt=0), name="currency_rate_positive"),
+            models.UniqueConstraint(fields=["currency", "day"], name="currency_rate_one_a_day"),
+        ]
 
     def __str__(self) -> str:
-        return f"1 {self.currency} = {self.rate} {settings.CRM_BASE_CURRENCY}"
+        return f"{self.day:%Y-%m-%d}: 1 {self.currency} = {self.rate} {settings.CRM_BASE_CURRENCY}"
+
+
+class RateFetch(models.Model):
+    """One run of the daily exchange-rate fetch (customers.rates_feed), for the admin's
+    status line: a failed run writes no rate and keeps the old ones."""
+
+    class Outcome(models.TextChoices):
+        SAVED = "saved", _("Rates saved")
+        LATE = "late", _("Rates saved; the feed is late")
+        FAILED = "failed", _("Failed; the previous rates are kept")
+
+    feed = models.CharField(_("feed"), max_length=8, choices=CurrencyRate.Source.choices)
+    fetched_at = models.DateTimeField(_("fetched at"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
+    feed_day = models.DateField(_("feed's day"), null=True, blank=True)
+    rates_saved = models.PositiveIntegerField(_("rates saved"), default=0)
+    purchases_converted = models.PositiveIntegerField(_("purchases converted"), default=0)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        verbose_name = _("exchange-rate fetch")
+        verbose_name_plural = _("exchange-rate fetches")
+        ordering = ["-fetched_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.fetched_at:%Y-%m-%d %H:%M} · {self.get_outcome_display()}"
 
 
 class ScoringRun(models.Model):

@@ -2,7 +2,7 @@
 
 Currency data comes from Babel (CLDR), so codes and decimal places are the standard ones.
 """
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision, list_currencies
 from django.conf import settings
@@ -14,11 +14,17 @@ MAX_AMOUNT = Decimal("99999999999")
 # Purchase.amount keeps 3 places: enough for every circulating currency. CLF and UYW, units of
 # account with 4, are accepted to 3 places rather than failing in the database.
 STORED_DECIMAL_PLACES = 3
-_CURRENCIES = frozenset(list_currencies())
+# Every ISO 4217 code but the two that name no money: XXX (no currency) and XTS (testing).
+_CURRENCIES = frozenset(list_currencies()) - {"XXX", "XTS"}
 
 
 def base_currency() -> str:
     return settings.CRM_BASE_CURRENCY
+
+
+def known_currency(code: str) -> bool:
+    """Whether `code` is an ISO 4217 currency code (upper case)."""
+    return code in _CURRENCIES
 
 
 def normalise_currency(code: str) -> str:
@@ -79,15 +85,10 @@ def validate_amount(amount: Decimal, currency: str) -> Decimal:
     return amount
 
 
-def to_base(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal:
-    """Convert to the base currency with the given rates (base units per one unit)."""
-    if currency == base_currency():
-        return amount
-    try:
-        rate = rates[currency]
-    except KeyError:
-        raise ValidationError(
-            _("No exchange rate for %(currency)s: a manager can add one under Currency rates."),
-            params={"currency": currency},
-        ) from None
-    return (amount * rate).quantize(Decimal("0.001"))
+def to_base(amount: Decimal, rate: Decimal | None) -> Decimal | None:
+    """Convert to the base currency at `rate` (base units per one unit); None, provisional,
+    without a rate (customers.services.rates). Rounded half up, as the database's ROUND
+    converts the purchases that waited for their rate."""
+    if rate is None:
+        return None
+    return (amount * rate).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)

@@ -106,3 +106,13 @@ def import_purge_task() -> None:
     from .imports.retention import import_jobs_purge
 
     import_jobs_purge()
+
+
+@shared_task(name="customers.fetch_rates", ignore_result=True)
+@single_run("customers.fetch_rates")
+def fetch_rates_task() -> None:
+    """Daily: the central bank's exchange rates for the base currency (customers.rates_feed);
+    converts the purchases that waited for them."""
+    from .rates_feed import fetch_and_save_rates
+
+    fetch_and_save_rates()

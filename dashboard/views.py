@@ -22,6 +22,7 @@ from customers.scoring.export import EXPORT_COLUMNS
 from customers.scoring.report import explanation
 from customers.services.contacts import contact_create, contacts_assign_owner
 from customers.services.purchases import purchase_record
+from customers.services.rates import has_provisional
 
 from . import contact_list, selectors
 from .contact_list import ContactFilterForm
@@ -79,6 +80,7 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["purchases"] = selectors.contact_purchases(contact=self.object)[:200]
+        context["provisional"] = has_provisional(self.object)  # purchases waiting for a rate
         context["score"] = score = selectors.contact_current_score(contact=self.object)
         if score is not None:
             context["score_explanation"] = explanation(

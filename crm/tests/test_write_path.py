@@ -51,8 +51,6 @@ ALLOWED: list[tuple[str, str, str]] = [
 ADMIN_DEFAULT_SAVES: dict[str, str] = {
     "crm.admin.HeartbeatAdmin": "operational liveness rows, not domain data",
     "accounts.admin.UserAdmin": "Django's own user admin (password, groups); no user service",
-    "customers.admin.rates.CurrencyRateAdmin": (
-        "a reference rate checked by its form; no service yet"),
     "campaigns.admin.EmailTemplateAdmin": (
         "a template's rules are EmailTemplate.clean() (compiles, renders, its campaigns can "
         "fill it), which every form and full_clean() run; nothing else follows a save"),

@@ -34,6 +34,7 @@ from ..services.contacts import (
     contact_update,
     contacts_assign_owner,
 )
+from ..services.rates import has_provisional
 from .common import adopt, search_terms
 
 # Recorded as the consent source when a manager changes consent here.
@@ -151,11 +152,11 @@ class ContactAdmin(FastCountAdminMixin, CSVExportMixin, admin.ModelAdmin):
          {"fields": ("marketing_consent", "consent_changed_at", "consent_source")}),
         (gettext_lazy("Purchases"),
          {"fields": ("stage_label", "purchase_count", "first_purchase_at", "last_purchase_at",
-                     "total_spent", "all_purchases")}),
+                     "total_spent_state", "all_purchases")}),
         (gettext_lazy("Record"), {"fields": ("created_at", "updated_at")}),
     )
     readonly_fields = ("consent_changed_at", "consent_source", "stage_label", "purchase_count",
-                       "first_purchase_at", "last_purchase_at", "total_spent", "all_purchases",
+                       "first_purchase_at", "last_purchase_at", "total_spent_state", "all_purchases",
                        "created_at", "updated_at")
     inlines = (PurchaseInline,)
     # privacy adds export and erasure (hooks.contact_admin_actions; its ready() ran before the
@@ -186,6 +187,14 @@ class ContactAdmin(FastCountAdminMixin, CSVExportMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("stage"), ordering="stage")
     def stage_label(self, obj: Contact) -> str:
         return Stage(obj.stage).label if obj.stage else "-"
+
+    @admin.display(description=gettext_lazy("total spent"))
+    def total_spent_state(self, obj: Contact) -> str:
+        """The total, marked provisional while some purchases wait for an exchange rate."""
+        if obj.pk is None or not has_provisional(obj):
+            return str(obj.total_spent)
+        return _("%(total)s (provisional: some purchases wait for an exchange rate)") % {
+            "total": obj.total_spent}
 
     @admin.display(description=gettext_lazy("all purchases"))
     def all_purchases(self, obj: Contact) -> str:

@@ -37,13 +37,16 @@ PURCHASE_UPDATABLE_FIELDS = frozenset(
 
 
 class CurrencyFilter(admin.SimpleListFilter):
-    # Offered from the rates table (a purchase needs a rate or the base currency): a few rows,
-    # where SELECT DISTINCT over all purchases would read the whole table on every page.
+    # Offered from the rates table and the purchases waiting for a rate (a partial index):
+    # a few rows, where SELECT DISTINCT over all purchases would read the whole table on every
+    # page.
     title = gettext_lazy("currency")
     parameter_name = "currency"
 
     def lookups(self, request, model_admin):
-        codes = {base_currency(), *CurrencyRate.objects.values_list("currency", flat=True)}
+        codes = {base_currency(), *CurrencyRate.objects.values_list("currency", flat=True),
+                 *Purchase.objects.filter(amount_base__isnull=True).values_list(
+                     "currency", flat=True).distinct()}
         return [(code, code) for code in sorted(codes)]
 
     def queryset(self, request, queryset):

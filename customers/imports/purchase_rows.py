@@ -22,7 +22,7 @@ from ..normalise import (
     EARLIEST_PURCHASE, normalise_email, parse_purchase_time, shop_timezone,
     validate_purchase_time,
 )
-from ..services.rates import currency_rates
+from ..services.rates import RateBook
 from .reading import from_decimal_comma
 
 REQUIRED_COLUMNS = ("email", "purchased_at", "amount", "currency")
@@ -59,7 +59,7 @@ class StagedRow(NamedTuple):
     purchased_on: str  # the shop-local day, ISO
     amount: str  # a plain decimal, as format(amount, "f")
     currency: str
-    amount_base: str  # in the base currency
+    amount_base: str | None  # in the base currency; None: provisional, no rate yet
     quantity: int
     channel: str
     code: str
@@ -92,7 +92,7 @@ class RowChecker:
         now = timezone.now()
         self.now = now
         self.latest = now + dt.timedelta(hours=settings.CRM_FUTURE_TOLERANCE_HOURS)
-        self.rates = currency_rates()
+        self.rates = RateBook()  # one query per currency in the file, then from memory
         self.shop_zone = shop_timezone()
         self.aware = aware_times  # PostgreSQL takes "+00:00"; SQLite stores naive UTC text
         self.channels = frozenset(Channel.values)
@@ -127,6 +127,8 @@ class RowChecker:
         when, moment = times
         # The shop-local day, as customers.normalise.shop_day computes it.
         day = (when if when.tzinfo is self.shop_zone else when.astimezone(self.shop_zone)).date()
+        if amount_base is None:  # another currency: its rate on the purchase day, if known
+            amount_base = to_base(amount, self.rates.rate_on(currency, day))
         instant = moment.isoformat(" ")  # "2024-05-31 11:30:00+00:00"
         derived = not external_id
         if derived:
@@ -134,7 +136,7 @@ class RowChecker:
         return _staged_row((
             line, email, first_name, last_name, external_id, int(derived),
             instant if self.aware else instant[:-6], day.isoformat(), format(amount, "f"), currency,
-            format(amount_base, "f"), quantity, channel, code,
+            None if amount_base is None else format(amount_base, "f"), quantity, channel, code,
         ))
 
     def _email(self, text: str, reasons: list[str]) -> str | None:
@@ -164,7 +166,8 @@ class RowChecker:
         return when, moment
 
     def _money(self, amount_text: str, currency_text: str, reasons: list[str]):
-        """(amount, currency, amount in base currency) as Decimals, or None."""
+        """(amount, currency, amount in base currency or None: another currency, converted
+        once the purchase day is known) as Decimals, or None."""
         currency = self._currency(currency_text, reasons)
         if self.decimal_comma:
             amount_text = from_decimal_comma(amount_text, reasons)
@@ -184,11 +187,7 @@ class RowChecker:
                 return None
         if currency == self.base:
             return amount, currency, amount
-        try:
-            return amount, currency, to_base(amount, currency, self.rates)
-        except ValidationError as error:
-            reasons.extend(error.messages)
-            return None
+        return amount, currency, None
 
     def _plain_amount(self, currency: str) -> re.Pattern:
         """Digits with at most the currency's decimals, below MAX_AMOUNT: always valid."""

@@ -20,7 +20,7 @@ _STAGING_DDL = """
         line integer NOT NULL{line_key}, email text NOT NULL, first_name text NOT NULL,
         last_name text NOT NULL, external_id text NOT NULL, derived smallint NOT NULL,
         purchased_at {timestamp} NOT NULL, purchased_on date NOT NULL,
-        amount {decimal} NOT NULL, currency text NOT NULL, amount_base {decimal} NOT NULL,
+        amount {decimal} NOT NULL, currency text NOT NULL, amount_base {decimal},
         quantity integer NOT NULL, channel text NOT NULL, code text NOT NULL
     )"""
 _TEMP_TABLES = ("crm_import_staging", "crm_import_contacts", "crm_import_affected",
@@ -59,7 +59,7 @@ class Staging:
         csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
         buffer.seek(0)
         sql = (f"COPY crm_import_staging ({', '.join(_STAGING_COLUMNS)}) "
-               "FROM STDIN WITH (FORMAT csv)")
+               "FROM STDIN WITH (FORMAT csv, FORCE_NULL (amount_base))")  # "" is NULL: provisional
         if hasattr(self.cursor, "copy_expert"):  # psycopg2
             self.cursor.copy_expert(sql, buffer)
         else:  # psycopg 3

@@ -23,7 +23,7 @@ from ..money import base_currency, normalise_currency, to_base, validate_amount
 from ..normalise import shop_day, validate_purchase_time
 from ..stats import contacts_refresh_stats
 from .locking import contact_lock_or_create, insert_unless_conflict, lock_contact
-from .rates import currency_rates
+from .rates import RateBook
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,12 @@ class PurchaseResult:
 
 def purchase_clean(
     *, purchased_at: dt.datetime, amount: Decimal, currency: str,
-    rates: dict[str, Decimal] | None = None,
+    rates: RateBook | None = None,
 ) -> dict:
-    """Validate a purchase's money and time; return the stored values. Errors are per field."""
+    """Validate a purchase's money and time; return the stored values. Errors are per field.
+
+    A currency without a rate for the purchase day is no error: amount_base is None, the
+    purchase provisional until a rate arrives (customers.services.rates)."""
     errors: dict[str, ValidationError] = {}
     cleaned: dict = {}
     try:
@@ -53,12 +56,11 @@ def purchase_clean(
     except ValidationError as error:
         errors["currency" if "currency" not in cleaned else "amount"] = error
     else:
-        if rates is None:  # the base currency needs no rate: no query for most shops' orders
-            rates = {} if cleaned["currency"] == base_currency() else currency_rates()
-        try:
-            cleaned["amount_base"] = to_base(cleaned["amount"], cleaned["currency"], rates)
-        except ValidationError as error:
-            errors["currency"] = error
+        if cleaned["currency"] == base_currency():  # no query for most shops' orders
+            cleaned["amount_base"] = cleaned["amount"]
+        elif "purchased_on" in cleaned:
+            rate = (rates or RateBook()).rate_on(cleaned["currency"], cleaned["purchased_on"])
+            cleaned["amount_base"] = to_base(cleaned["amount"], rate)
     if errors:
         raise ValidationError(errors)
     return cleaned

@@ -1,8 +1,147 @@
-"""Currency rates: what a purchase in another currency is worth in the base currency."""
+"""Currency rates: what a purchase in another currency is worth in the base currency on its
+purchase day, recording rates, and converting the purchases that waited for one.
+
+Which rate a purchase takes: the latest rate of its currency on or before its purchase day.
+A manual rate holds until a newer rate of its currency is recorded (a manager sets it for
+currencies no feed publishes, or to correct one). A central bank's rate holds for
+MAX_RATE_AGE_DAYS: the banks publish nothing on weekends and holidays, so Friday's rate is
+the right one for Saturday and Sunday, and a Turkish religious holiday (up to four and a half
+working days) plus a weekend stays within a week; a gap longer than that is a feed that
+stopped, and its purchases wait (provisional) for a fresh rate rather than take an old one.
+
+A purchase with no rate yet is stored with amount_base NULL (provisional): it counts as a
+purchase (purchase days, stage, first and last purchase) but its value is left out of money
+figures until converted, never guessed. Recording rates converts the waiting purchases of
+those currencies, set-based, and recomputes their contacts' figures (customers.stats).
+"""
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Iterable
 from decimal import Decimal
 
-from ..models import CurrencyRate
+from django.db import transaction
+from django.db.models import DecimalField, F, Value
+from django.db.models.functions import Round
+
+from ..models import Contact, CurrencyRate, Purchase
+from ..stats import contacts_refresh_stats
+
+MAX_RATE_AGE_DAYS = 7
+
+_MISSING = object()
 
 
-def currency_rates() -> dict[str, Decimal]:
-    return dict(CurrencyRate.objects.values_list("currency", "rate"))
+class RateBook:
+    """The rates of the currencies asked about, each loaded with one query the first time it
+    is asked for, then answered from memory per (currency, day): an import of a million rows
+    asks the database once per currency in the file."""
+
+    def __init__(self) -> None:
+        self._rates: dict[str, tuple[list[dt.date], list[tuple[Decimal, bool]]]] = {}
+        self._answers: dict[tuple[str, dt.date], Decimal | None] = {}
+
+    def rate_on(self, currency: str, day: dt.date) -> Decimal | None:
+        """Base-currency units per one unit of `currency` on `day`, or None (not known)."""
+        key = (currency, day)
+        answer = self._answers.get(key, _MISSING)
+        if answer is _MISSING:
+            answer = self._answers[key] = self._find(currency, day)
+        return answer  # type: ignore[return-value]
+
+    def _find(self, currency: str, day: dt.date) -> Decimal | None:
+        days, rates = self._load(currency)
+        at = bisect_right(days, day) - 1
+        if at < 0:
+            return None
+        rate, manual = rates[at]
+        if not manual and (day - days[at]).days > MAX_RATE_AGE_DAYS:
+            return None
+        return rate
+
+    def _load(self, currency: str):
+        loaded = self._rates.get(currency)
+        if loaded is None:
+            rows = list(CurrencyRate.objects.filter(currency=currency).order_by("day")
+                        .values_list("day", "rate", "source"))
+            loaded = self._rates[currency] = (
+                [day for day, _rate, _source in rows],
+                [(rate, source == CurrencyRate.Source.MANUAL) for _day, rate, source in rows])
+        return loaded
+
+
+def rate_on(currency: str, day: dt.date) -> Decimal | None:
+    """The rate a purchase of `currency` made on `day` is converted at, or None."""
+    return RateBook().rate_on(currency, day)
+
+
+def rate_record(*, rate: CurrencyRate) -> int:
+    """Save one rate (the admin's manual rates) and convert the purchases waiting for it.
+    Returns how many purchases were converted."""
+    with transaction.atomic():
+        rate.save()
+        return purchases_convert_waiting([rate.currency])
+
+
+def rates_save(rates: dict[str, Decimal], *, day: dt.date, source: str) -> tuple[int, int]:
+    """One day's rates from one source, all or none; a re-run writes the same rows again.
+    A feed never overwrites a manager's rate of the same day. Then the waiting purchases of
+    these currencies are converted. Returns (rates saved, purchases converted)."""
+    with transaction.atomic():
+        manual = set()
+        if source != CurrencyRate.Source.MANUAL:
+            manual = set(CurrencyRate.objects.filter(
+                day=day, currency__in=list(rates), source=CurrencyRate.Source.MANUAL)
+                .values_list("currency", flat=True))
+        saved = 0
+        for currency, rate in sorted(rates.items()):
+            if currency in manual:
+                continue
+            CurrencyRate.objects.update_or_create(
+                currency=currency, day=day, defaults={"rate": rate, "source": source})
+            saved += 1
+        converted = purchases_convert_waiting(rates)
+    return saved, converted
+
+
+def purchases_convert_waiting(currencies: Iterable[str] | None = None) -> int:
+    """Give the provisional purchases (of these currencies) whose rate is now known their
+    base amount, one UPDATE per (currency, purchase day), and recompute their contacts'
+    figures. Returns how many purchases were converted."""
+    from .purchases import refresh_scores_after_commit
+
+    waiting = Purchase.objects.filter(amount_base__isnull=True)
+    if currencies is not None:
+        waiting = waiting.filter(currency__in=sorted(set(currencies)))
+    groups = list(waiting.order_by().values_list("currency", "purchased_on").distinct())
+    if not groups:
+        return 0
+    book = RateBook()
+    known = [(currency, day, rate) for currency, day in sorted(groups)
+             if (rate := book.rate_on(currency, day)) is not None]
+    if not known:
+        return 0
+    converted = 0
+    with transaction.atomic():
+        # Lock the contacts first, in id order, as every purchase writer does (a few more
+        # than needed at most: those with another waiting purchase of these currencies).
+        contact_ids = sorted(set(waiting.filter(
+            currency__in={currency for currency, _day, _rate in known},
+            purchased_on__in={day for _currency, day, _rate in known},
+        ).values_list("contact_id", flat=True)))
+        list(Contact.objects.select_for_update().filter(pk__in=contact_ids)
+             .order_by("pk").values_list("pk"))
+        for currency, day, rate in known:
+            at_rate = Value(rate, output_field=DecimalField(max_digits=24, decimal_places=12))
+            converted += Purchase.objects.filter(
+                amount_base__isnull=True, currency=currency, purchased_on=day,
+            ).update(amount_base=Round(F("amount") * at_rate, 3),
+                     refunded_amount_base=Round(F("refunded_amount") * at_rate, 3))
+        contacts_refresh_stats(contact_ids)
+        refresh_scores_after_commit(contact_ids)
+    return converted
+
+
+def has_provisional(contact: Contact) -> bool:
+    """Whether some of the contact's counted purchases still wait for an exchange rate (its
+    money figures leave them out meanwhile)."""
+    return Purchase.objects.counted().filter(contact=contact, amount_base__isnull=True).exists()

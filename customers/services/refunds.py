@@ -32,14 +32,23 @@ def purchase_refund(*, purchase: Purchase, amount: Decimal | None = None,
             full = total == current.amount
             Purchase.objects.filter(pk=current.pk).update(
                 refunded_amount=total, refunded_at=refunded_at if full else None,
-                refunded_amount_base=current.amount_base if full else (
-                    current.amount_base * total / current.amount).quantize(Decimal("0.001")))
+                refunded_amount_base=_refunded_base(current, total, full=full))
             if full:  # campaigns: an unspent referral reward it earned is withdrawn
                 hooks.purchase_refunded.call(current, at=refunded_at)
             contacts_refresh_stats([purchase.contact_id])
             refresh_scores_after_commit([purchase.contact_id])
     purchase.refresh_from_db()
     return purchase
+
+
+def _refunded_base(purchase: Purchase, total: Decimal, *, full: bool) -> Decimal:
+    """The refunded part in the base currency; 0 while the purchase waits for its exchange
+    rate (customers.services.rates converts both amounts together)."""
+    if purchase.amount_base is None:
+        return Decimal(0)
+    if full:
+        return purchase.amount_base
+    return (purchase.amount_base * total / purchase.amount).quantize(Decimal("0.001"))
 
 
 def purchase_refund_to(*, purchase: Purchase,

@@ -427,8 +427,7 @@ class TestPurchaseWrites:
     @pytest.mark.parametrize(("field", "value", "error"), [
         ("amount", "-5", "Amount cannot be negative; record a refund instead."),
         ("currency", "ZZZ", "Unknown currency ZZZ: use an ISO 4217 code such as USD, EUR or TRY."),
-        ("currency", "EUR",
-         "No exchange rate for EUR: a manager can add one under Currency rates."),
+        ("currency", "TLX", "Unknown currency TLX: use an ISO 4217 code such as USD, EUR or TRY."),
         ("amount", "1.001", "USD amounts have at most 2 decimal places."),
     ])
     def test_invalid_purchase_shows_the_error_and_saves_nothing(

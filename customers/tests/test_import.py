@@ -315,8 +315,8 @@ GOOD = "good@example.com,2025-03-01,10.00,USD,G-1,,,\n"
      "Unknown currency ABC: use an ISO 4217 code such as USD, EUR or TRY."),
     ("x@example.com,2025-03-01,10.00,,X-1,,,",
      "Currency is required (an ISO 4217 code such as USD)."),
-    ("x@example.com,2025-03-01,10.00,EUR,X-1,,,",
-     "No exchange rate for EUR: a manager can add one under Currency rates."),
+    ("x@example.com,2025-03-01,10.00,TLX,X-1,,,",
+     "Unknown currency TLX: use an ISO 4217 code such as USD, EUR or TRY."),
     ("x@example.com,31/05/2025,10.00,USD,X-1,,,",
      "Purchase date 31/05/2025 is not an ISO 8601 date (2024-05-31) or date-time "
      "(2024-05-31T14:30:00+03:00)."),

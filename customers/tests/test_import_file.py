@@ -152,13 +152,13 @@ def test_header_names_are_trimmed_and_case_insensitive(tmp_path):
 
 def test_columns_may_come_in_any_order(tmp_path):
     path = write_bytes(tmp_path, b"currency,amount,last_name,email,purchased_at\n"
-                                 b"EUR,2,Lee,ann@example.com,2025-03-01\n"
+                                 b"TLX,2,Lee,ann@example.com,2025-03-01\n"
                                  b"USD,3,Lee,bob@example.com,2025-03-01\n")
 
     result = purchases_import_csv(file=path, skip_invalid=True)
 
     assert result.errors == [(2, "ann@example.com", [
-        "No exchange rate for EUR: a manager can add one under Currency rates."])]
+        "Unknown currency TLX: use an ISO 4217 code such as USD, EUR or TRY."])]
     assert list(Purchase.objects.values_list("contact__email", "contact__last_name",
                                              "amount")) == [("bob@example.com", "Lee", 3)]
 
