@@ -58,7 +58,7 @@ class RateBook:
             return None
         return rate
 
-    def _load(self, currency: str):
+    def _load(self, currency: str) -> tuple[list[dt.date], list[tuple[Decimal, bool]]]:
         loaded = self._rates.get(currency)
         if loaded is None:
             rows = list(CurrencyRate.objects.filter(currency=currency).order_by("day")

@@ -312,8 +312,8 @@ def test_the_migration_keeps_todays_rates_as_manual_rates_from_the_start():
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    before = [("customers", "0016_kpisnapshot_moved_to_dashboard")]
-    after = [("customers", "0017_rates_per_day")]
+    before = [("customers", "0017_consent_ledger_moved")]
+    after = [("customers", "0018_rates_per_day")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old_rate = executor.loader.project_state(before).apps.get_model("customers", "CurrencyRate")

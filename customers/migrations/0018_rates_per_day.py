@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("customers", "0016_kpisnapshot_moved_to_dashboard"),
+        ("customers", "0017_consent_ledger_moved"),
     ]
 
     operations = [
