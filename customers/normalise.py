@@ -1,5 +1,6 @@
 """Turning what people type or files contain into clean values, with clear errors."""
 import datetime as dt
+import unicodedata
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -65,3 +66,12 @@ def validate_purchase_time(value: dt.datetime, *, now: dt.datetime | None = None
 def shop_day(value: dt.datetime) -> dt.date:
     """The shop-local calendar day of a moment: one customer-day is one transaction."""
     return value.astimezone(shop_timezone()).date()
+
+
+def channel_key(label: str) -> str:
+    """The label as matched: trimmed, inner spaces collapsed, compatibility-normalised and
+    case-folded, with the Turkish dotted İ and dotless ı read as i ("İNTERNET", "ınternet"
+    and "Internet" are one label)."""
+    text = unicodedata.normalize("NFKC", " ".join(label.split()))
+    return unicodedata.normalize(
+        "NFC", text.replace("İ", "i").replace("ı", "i").casefold().replace("i\u0307", "i"))

@@ -52,10 +52,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..channels import unmapped_labels_seen
 from ..models import Purchase
 from .purchase_merge import after_merge, merge_postgres, merge_sqlite
 from .purchase_rows import COLUMNS, REQUIRED_COLUMNS, RowChecker
-from .purchase_staging import Staging, count_duplicate_rows, report_repeated_ids, stage_rows
+from .purchase_staging import (
+    Staging, count_duplicate_rows, count_labels, report_repeated_ids, stage_rows,
+)
 from .reading import (
     ErrorReport, ImportRefused, RowError, as_text, csv_records, header_columns, opened,
 )
@@ -167,6 +170,8 @@ def _import(columns: list[str], records: Iterable[tuple[int, list[str]]], *, sou
                 cursor, source, now, announce=not historical,
                 recorded_by_id=recorded_by.pk if recorded_by is not None else None)
             after_merge(postgres=postgres, historical=historical)
+            # Labels nobody has mapped yet: listed in the mapping admin, with how often seen.
+            unmapped_labels_seen(count_labels(cursor, checker.unmapped))
             staging.drop()
             if dry_run:
                 transaction.set_rollback(True)  # true counts, nothing kept

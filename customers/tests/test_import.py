@@ -324,8 +324,10 @@ GOOD = "good@example.com,2025-03-01,10.00,USD,G-1,,,\n"
     ("x@example.com,1969-12-31,10.00,USD,X-1,,,", "Purchase date is before 1970."),
     ("x@example.com,0001-01-01,10.00,USD,X-1,,,", "Purchase date is before 1970."),
     ("x@example.com,,10.00,USD,X-1,,,", "Purchase date is required."),
-    ("x@example.com,2025-03-01,10.00,USD,X-1,,,fax",
-     "Unknown channel fax: use one of online, store, phone, marketplace, other."),
+    # An unknown label is no reason (customers.channels); only a label too long is.
+    ("x@example.com,2025-03-01,10.00,USD,X-1,,," + "w" * 500,
+     "Channel is longer than 100 characters: give the shop's name for the channel (such "
+     "as web, app or Trendyol)."),
     ("x@example.com,2025-03-01,10.00,USD,X-1,,", "The row has 7 fields; the header has 8."),
     ("x@example.com,2025-03-01,10.00,USD,X-1,,,,", "The row has 9 fields; the header has 8."),
     ("x@example.com,2025-03-01,10.00,USD,X-1," + "A" * 151 + ",,",
@@ -359,13 +361,14 @@ def test_bad_quantity_is_reported(write, value, reason):
 
 
 def test_every_reason_of_a_row_is_reported_in_column_order(write):
-    result = import_text(write, "bad,2999-01-01,-1,USD,X-1,,,fax\n")
+    result = import_text(write, "bad,2999-01-01,-1,USD,X-1,,," + "w" * 101 + "\n")
 
     assert result.errors == [(2, "bad", [
         "bad is not a valid email address.",
         "Purchase date is in the future.",
         "Amount cannot be negative; record a refund instead.",
-        "Unknown channel fax: use one of online, store, phone, marketplace, other.",
+        "Channel is longer than 100 characters: give the shop's name for the channel (such "
+        "as web, app or Trendyol).",
     ])]
 
 
