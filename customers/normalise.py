@@ -1,6 +1,8 @@
 """Turning what people type or files contain into clean values, with clear errors."""
 import datetime as dt
+import re
 import unicodedata
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,8 +32,13 @@ def normalise_email(raw: str) -> str:
     return email
 
 
-def parse_purchase_time(text: str) -> dt.datetime:
-    """ISO 8601 date or date-time. A date, or a time without offset, is in the shop's zone."""
+def parse_purchase_time(text: str, *, date_order: str | None = None) -> dt.datetime:
+    """ISO 8601 date or date-time. A date, or a time without offset, is in the shop's zone.
+
+    With a date_order (the import: "day-first", "month-first" or "auto"), dates as
+    spreadsheets write them are read too: 05.12.2026, 05.12.2026 14:30, 5/12/2026,
+    05/12/2026 14:30:00 in that order ("auto": only where the date itself tells, a day > 12),
+    and Excel's date numbers (46361, 46361.5)."""
     cleaned = (text or "").strip()
     if not cleaned:
         raise ValidationError(_("Purchase date is required."))
@@ -41,6 +48,8 @@ def parse_purchase_time(text: str) -> dt.datetime:
             return dt.datetime.combine(day, dt.time(0), tzinfo=shop_timezone())
         value = dt.datetime.fromisoformat(cleaned)
     except ValueError:
+        if date_order is not None:
+            return _spreadsheet_time(cleaned, date_order)
         raise ValidationError(
             _("Purchase date %(value)s is not an ISO 8601 date (2024-05-31) or date-time "
               "(2024-05-31T14:30:00+03:00)."),
@@ -75,3 +84,94 @@ def channel_key(label: str) -> str:
     text = unicodedata.normalize("NFKC", " ".join(label.split()))
     return unicodedata.normalize(
         "NFC", text.replace("İ", "i").replace("ı", "i").casefold().replace("i\u0307", "i"))
+
+
+# --- Dates as spreadsheets write them (the import) ------------------------------------------
+
+DAY_FIRST, MONTH_FIRST, AUTO = "day-first", "month-first", "auto"
+AMBIGUOUS = "ambiguous"
+DATE_ORDERS = (AUTO, DAY_FIRST, MONTH_FIRST)
+# Shops whose language or time zone writes dates day-first: "auto" reads their files so. A
+# small explicit list; any other shop's file has to tell (a day > 12) or be told.
+DAY_FIRST_LANGUAGES = frozenset({
+    "tr", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "el", "da", "sv", "nb", "fi",
+    "cs", "ro", "hu", "az", "en-gb", "en-au", "en-nz", "en-ie", "en-in",
+})
+DAY_FIRST_TIME_ZONES = frozenset({
+    "Europe/Istanbul", "Asia/Istanbul", "Turkey", "Europe/London", "Europe/Dublin",
+    "Europe/Berlin", "Europe/Paris", "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam",
+    "Europe/Brussels", "Europe/Vienna", "Europe/Zurich", "Europe/Lisbon", "Europe/Warsaw",
+    "Europe/Athens", "Europe/Moscow", "Europe/Kiev", "Europe/Kyiv", "Asia/Baku",
+    "Australia/Sydney", "Australia/Melbourne",
+})
+# 05.12.2026, 5/12/2026, 05-12-2026, with an optional time: 14:30 or 14:30:00. ASCII digits.
+_SPREADSHEET_DATE = re.compile(
+    r"([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4})"
+    r"(?:[ T]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?")
+# Excel's serial day numbers (days since 1899-12-30), 1970 to 2173: 25569 is 1970-01-01.
+_EXCEL_SERIAL = re.compile(r"[0-9]{5}(?:\.[0-9]+)?")
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+def shop_day_first() -> bool:
+    """Does the shop's language or time zone write dates day-first (DAY_FIRST_LANGUAGES)?"""
+    language = settings.LANGUAGE_CODE.lower().replace("_", "-")
+    return (language in DAY_FIRST_LANGUAGES or language.split("-")[0] in DAY_FIRST_LANGUAGES
+            or settings.TIME_ZONE in DAY_FIRST_TIME_ZONES)
+
+
+def date_order_of(text: str) -> str | None:
+    """What a spreadsheet date itself says of its order: DAY_FIRST (25.12.2026), MONTH_FIRST
+    (12/25/2026), AMBIGUOUS (05.12.2026), or None (not such a date, or neither reading)."""
+    found = _SPREADSHEET_DATE.fullmatch(text.strip())
+    if found is None:
+        return None
+    first, second = int(found[1]), int(found[3])
+    if first <= 12 and second <= 12:
+        return AMBIGUOUS
+    if second <= 12:
+        return DAY_FIRST
+    if first <= 12:
+        return MONTH_FIRST
+    return None
+
+
+def _spreadsheet_time(text: str, date_order: str) -> dt.datetime:
+    found = _SPREADSHEET_DATE.fullmatch(text)
+    if found is None:
+        if _EXCEL_SERIAL.fullmatch(text):
+            return _excel_time(text)
+        raise ValidationError(
+            _("Purchase date %(value)s is not a date this import reads: write 2024-05-31 or "
+              "2024-05-31 14:30 (ISO 8601), 31.05.2024 14:30 or 31/05/2024, or an Excel date "
+              "number."), params={"value": text[:40]})
+    first, second = int(found[1]), int(found[3])
+    order = date_order
+    if order == AUTO:
+        order = date_order_of(text) or DAY_FIRST
+    if order == AMBIGUOUS:
+        raise ValidationError(
+            _("Purchase date %(value)s could be read day-first or month-first: choose the date "
+              "order on the import form or with --date-order."), params={"value": text[:40]})
+    day, month = (first, second) if order == DAY_FIRST else (second, first)
+    try:
+        return dt.datetime(int(found[4]), month, day, int(found[5] or 0), int(found[6] or 0),
+                           int(found[7] or 0), tzinfo=shop_timezone())
+    except ValueError:
+        if order == DAY_FIRST:
+            message = _("Purchase date %(value)s is not a date read day-first (day.month.year, "
+                        "such as 31.05.2024); if the file writes month first, choose "
+                        "month-first on the import form or with --date-order.")
+        else:
+            message = _("Purchase date %(value)s is not a date read month-first "
+                        "(month/day/year, such as 05/31/2024); if the file writes the day "
+                        "first, choose day-first on the import form or with --date-order.")
+        raise ValidationError(message, params={"value": text[:40]}) from None
+
+
+def _excel_time(text: str) -> dt.datetime:
+    """An Excel date number in the shop's zone, to the second (46361.5 is noon)."""
+    serial = Decimal(text)
+    seconds = int((serial * 86400).to_integral_value())
+    moment = _EXCEL_EPOCH + dt.timedelta(seconds=seconds)
+    return moment.replace(tzinfo=shop_timezone())

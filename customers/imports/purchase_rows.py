@@ -20,10 +20,11 @@ from ..money import (
     MAX_AMOUNT, base_currency, normalise_currency, parse_amount, to_base, validate_amount,
 )
 from ..normalise import (
-    EARLIEST_PURCHASE, channel_key, normalise_email, parse_purchase_time, shop_timezone,
+    DAY_FIRST, EARLIEST_PURCHASE, channel_key, normalise_email, parse_purchase_time, shop_timezone,
     validate_purchase_time,
 )
 from ..services.rates import currency_rates
+from .dates import DateOrder
 from .reading import from_decimal_comma
 
 REQUIRED_COLUMNS = ("email", "purchased_at", "amount", "currency")
@@ -84,8 +85,10 @@ class RowChecker:
     word the errors.
     """
 
-    def __init__(self, columns: list[str], *, aware_times: bool, decimal_comma: bool = False):
+    def __init__(self, columns: list[str], *, aware_times: bool, decimal_comma: bool = False,
+                 dates: DateOrder | None = None):
         self.width = len(columns)
+        self.dates = dates or DateOrder(DAY_FIRST)  # how 05.12.2026 reads (imports.dates)
         self.decimal_comma = decimal_comma
         self.email_at = columns.index("email")
         # Absent optional columns read the "" appended to every row at index `width`.
@@ -163,7 +166,7 @@ class RowChecker:
     def _time(self, text: str, reasons: list[str]) -> tuple[dt.datetime, dt.datetime] | None:
         """The moment in UTC (bounds checked there: comparing one zone is cheapest)."""
         try:
-            when = parse_purchase_time(text)
+            when = parse_purchase_time(text, date_order=self.dates.order)
             moment = when.astimezone(dt.timezone.utc)
             if not EARLIEST_PURCHASE <= moment <= self.latest:
                 validate_purchase_time(when, now=self.now)

@@ -54,6 +54,7 @@ from django.utils.translation import gettext as _
 
 from ..channels import unmapped_labels_seen
 from ..models import Purchase
+from .dates import DateOrder
 from .purchase_merge import after_merge, merge_postgres, merge_sqlite
 from .purchase_rows import COLUMNS, REQUIRED_COLUMNS, RowChecker
 from .purchase_staging import (
@@ -89,7 +90,7 @@ def purchases_import_csv(
     *, file: TextIO | BinaryIO | str | os.PathLike, source: str = "csv",
     skip_invalid: bool = False, errors_file: TextIO | None = None,
     progress: Callable[[int], None] | None = None, dry_run: bool = False,
-    historical: bool = False, recorded_by=None,
+    historical: bool = False, recorded_by=None, date_order: str = "auto",
 ) -> ImportResult:
     """Import a purchases CSV (a path, or a binary or text file object). See the module doc.
 
@@ -110,13 +111,14 @@ def purchases_import_csv(
         return _import(columns, records, source=source, skip_invalid=skip_invalid,
                        errors_file=errors_file, progress=progress, dry_run=dry_run,
                        decimal_comma=layout.decimal_comma, historical=historical,
-                       recorded_by=recorded_by)
+                       recorded_by=recorded_by, date_order=date_order)
 
 
 def purchases_import_rows(
     *, rows: Iterable[Mapping[str, str]], source: str, skip_invalid: bool = False,
     errors_file: TextIO | None = None, progress: Callable[[int], None] | None = None,
     first_line: int = 1, dry_run: bool = False, historical: bool = False,
+    date_order: str = "auto",
 ) -> ImportResult:
     """Import rows given as dicts keyed by the CSV column names (all rows with the same keys).
 
@@ -134,7 +136,7 @@ def purchases_import_rows(
     )
     return _import(columns, records, source=source, skip_invalid=skip_invalid,
                    errors_file=errors_file, progress=progress, dry_run=dry_run,
-                   historical=historical)
+                   historical=historical, date_order=date_order)
 
 
 def purchase_columns(header: list[str]) -> list[str]:
@@ -147,10 +149,13 @@ def purchase_columns(header: list[str]) -> list[str]:
 def _import(columns: list[str], records: Iterable[tuple[int, list[str]]], *, source: str,
             skip_invalid: bool, errors_file: TextIO | None, progress,
             dry_run: bool = False, decimal_comma: bool = False,
-            historical: bool = False, recorded_by=None) -> ImportResult:
+            historical: bool = False, recorded_by=None, date_order: str = "auto") -> ImportResult:
     source = _checked_source(source)
     postgres = connection.vendor == "postgresql"
-    checker = RowChecker(columns, aware_times=postgres, decimal_comma=decimal_comma)
+    dates = DateOrder(date_order)
+    checker = RowChecker(columns, aware_times=postgres, decimal_comma=decimal_comma,
+                         dates=dates)
+    records = dates.records(records, columns.index("purchased_at"))
     report = ErrorReport(errors_file)
     with transaction.atomic(), connection.cursor() as cursor:
         staging = Staging(cursor)

@@ -317,9 +317,10 @@ GOOD = "good@example.com,2025-03-01,10.00,USD,G-1,,,\n"
      "Currency is required (an ISO 4217 code such as USD)."),
     ("x@example.com,2025-03-01,10.00,EUR,X-1,,,",
      "No exchange rate for EUR: a manager can add one under Currency rates."),
-    ("x@example.com,31/05/2025,10.00,USD,X-1,,,",
-     "Purchase date 31/05/2025 is not an ISO 8601 date (2024-05-31) or date-time "
-     "(2024-05-31T14:30:00+03:00)."),
+    # 31/05/2025 is read (day-first: customers.imports.dates); a two-digit year is not.
+    ("x@example.com,31/05/25,10.00,USD,X-1,,,",
+     "Purchase date 31/05/25 is not a date this import reads: write 2024-05-31 or "
+     "2024-05-31 14:30 (ISO 8601), 31.05.2024 14:30 or 31/05/2024, or an Excel date number."),
     ("x@example.com,2999-01-01,10.00,USD,X-1,,,", "Purchase date is in the future."),
     ("x@example.com,1969-12-31,10.00,USD,X-1,,,", "Purchase date is before 1970."),
     ("x@example.com,0001-01-01,10.00,USD,X-1,,,", "Purchase date is before 1970."),
