@@ -1,5 +1,6 @@
 """Turning what people type or files contain into clean values, with clear errors."""
 import datetime as dt
+import functools
 import re
 import unicodedata
 from decimal import Decimal
@@ -42,6 +43,8 @@ def parse_purchase_time(text: str, *, date_order: str | None = None) -> dt.datet
     cleaned = (text or "").strip()
     if not cleaned:
         raise ValidationError(_("Purchase date is required."))
+    if date_order is not None and cleaned[4:5] != "-" and _spreadsheet_parts(cleaned):
+        return _spreadsheet_time(cleaned, date_order)  # not ISO: no exception to pay for
     try:
         if len(cleaned) == 10:
             day = dt.date.fromisoformat(cleaned)
@@ -104,10 +107,9 @@ DAY_FIRST_TIME_ZONES = frozenset({
     "Europe/Athens", "Europe/Moscow", "Europe/Kiev", "Europe/Kyiv", "Asia/Baku",
     "Australia/Sydney", "Australia/Melbourne",
 })
-# 05.12.2026, 5/12/2026, 05-12-2026, with an optional time: 14:30 or 14:30:00. ASCII digits.
-_SPREADSHEET_DATE = re.compile(
-    r"([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4})"
-    r"(?:[ T]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?")
+# 05.12.2026, 5/12/2026, 05-12-2026, then optionally a time: 14:30 or 14:30:00. ASCII digits.
+_SPREADSHEET_DAY = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4})")
+_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 # Excel's serial day numbers (days since 1899-12-30), 1970 to 2173: 25569 is 1970-01-01.
 _EXCEL_SERIAL = re.compile(r"[0-9]{5}(?:\.[0-9]+)?")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -120,13 +122,39 @@ def shop_day_first() -> bool:
             or settings.TIME_ZONE in DAY_FIRST_TIME_ZONES)
 
 
+# A file's dates repeat (a few hundred days, 1,440 minutes): each text is read once.
+@functools.lru_cache(maxsize=4096)
+def _day_numbers(text: str) -> tuple[int, int, int] | None:
+    """(first number, second number, year) of 05.12.2026, else None."""
+    found = _SPREADSHEET_DAY.fullmatch(text)
+    return (int(found[1]), int(found[3]), int(found[4])) if found else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _clock(text: str) -> tuple[int, int, int] | None:
+    found = _CLOCK.fullmatch(text)
+    return (int(found[1]), int(found[2]), int(found[3] or 0)) if found else None
+
+
+def _spreadsheet_parts(text: str) -> tuple[tuple[int, int, int], tuple[int, int, int]] | None:
+    """The day's numbers and the time of "05.12.2026 14:30" (or "05.12.2026T14:30"), else None."""
+    day_text, _space, clock_text = text.strip().partition(" ")
+    if not _space and "T" in day_text:
+        day_text, _t, clock_text = day_text.partition("T")
+    day = _day_numbers(day_text)
+    if day is None:
+        return None
+    clock = _clock(clock_text.strip()) if clock_text else (0, 0, 0)
+    return None if clock is None else (day, clock)
+
+
 def date_order_of(text: str) -> str | None:
     """What a spreadsheet date itself says of its order: DAY_FIRST (25.12.2026), MONTH_FIRST
     (12/25/2026), AMBIGUOUS (05.12.2026), or None (not such a date, or neither reading)."""
-    found = _SPREADSHEET_DATE.fullmatch(text.strip())
-    if found is None:
+    parts = _spreadsheet_parts(text)
+    if parts is None:
         return None
-    first, second = int(found[1]), int(found[3])
+    first, second, _year = parts[0]
     if first <= 12 and second <= 12:
         return AMBIGUOUS
     if second <= 12:
@@ -137,15 +165,15 @@ def date_order_of(text: str) -> str | None:
 
 
 def _spreadsheet_time(text: str, date_order: str) -> dt.datetime:
-    found = _SPREADSHEET_DATE.fullmatch(text)
-    if found is None:
+    parts = _spreadsheet_parts(text)
+    if parts is None:
         if _EXCEL_SERIAL.fullmatch(text):
             return _excel_time(text)
         raise ValidationError(
             _("Purchase date %(value)s is not a date this import reads: write 2024-05-31 or "
               "2024-05-31 14:30 (ISO 8601), 31.05.2024 14:30 or 31/05/2024, or an Excel date "
               "number."), params={"value": text[:40]})
-    first, second = int(found[1]), int(found[3])
+    (first, second, year), (hour, minute, second_of_minute) = parts
     order = date_order
     if order == AUTO:
         order = date_order_of(text) or DAY_FIRST
@@ -155,8 +183,8 @@ def _spreadsheet_time(text: str, date_order: str) -> dt.datetime:
               "order on the import form or with --date-order."), params={"value": text[:40]})
     day, month = (first, second) if order == DAY_FIRST else (second, first)
     try:
-        return dt.datetime(int(found[4]), month, day, int(found[5] or 0), int(found[6] or 0),
-                           int(found[7] or 0), tzinfo=shop_timezone())
+        return dt.datetime(year, month, day, hour, minute, second_of_minute,
+                           tzinfo=shop_timezone())
     except ValueError:
         if order == DAY_FIRST:
             message = _("Purchase date %(value)s is not a date read day-first (day.month.year, "
