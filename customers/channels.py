@@ -37,7 +37,7 @@ def channel_label_clean(text: str | None) -> str:
             _("Channel is longer than %(limit)d characters: give the shop's name for the "
               "channel (such as web, app or Trendyol).") % {"limit": CHANNEL_LABEL_MAX_LENGTH})
     if "\x00" in label:
-        raise ValidationError(_("channel contains a NUL character."))
+        raise ValidationError(_("%(column)s contains a NUL character.") % {"column": "channel"})
     return label
 
 
