@@ -132,7 +132,7 @@ def unmapped_labels_seen(counts: Mapping[str, int]) -> None:
 
 def label_seen(label: str, channel: str) -> None:
     """After one purchase: an unmapped label is counted (see unmapped_labels_seen)."""
-    if label and channel == Channel.OTHER:
+    if label and channel == Channel.OTHER and channel_key(label) not in channel_mapping_cached():
         unmapped_labels_seen({label: 1})
 
 

@@ -81,6 +81,16 @@ def test_an_unknown_label_counts_as_other_and_is_listed_unmapped_with_how_often_
     assert unmapped() == {"fax": 2, "telex": 1}
 
 
+def test_a_label_mapped_to_other_is_not_listed_unmapped():
+    contact = ContactFactory()
+    for label in ("Diğer", "other"):
+        purchase_record(contact=contact, purchased_at=AT, amount=Decimal("10"),
+                        currency="USD", channel=label)
+
+    assert stored() == [("Diğer", "other"), ("other", "other")]
+    assert unmapped() == {}
+
+
 def test_mapping_a_label_later_re_maps_its_stored_purchases():
     contact = ContactFactory()
     for label in ("Fax", "FAX", "telex", "web"):
