@@ -34,8 +34,8 @@ class ChannelMapping(models.Model):
     label = models.CharField(_("label"), max_length=CHANNEL_LABEL_MAX_LENGTH,
                              help_text=_("Matched ignoring case: Web, WEB and web are one label."))
     # The label folded (customers.normalise.channel_key): what purchases' labels are matched on.
-    key = models.CharField(_("key"), max_length=CHANNEL_LABEL_MAX_LENGTH, unique=True,
-                           editable=False)
+    # Text, not 100 characters: folding can lengthen a label ("ß" is "ss", "ﬃ" is "ffi").
+    key = models.TextField(_("key"), unique=True, editable=False)
     channel = models.CharField(_("reporting channel"), max_length=16, choices=Channel.choices,
                                blank=True)
     seen = models.PositiveIntegerField(

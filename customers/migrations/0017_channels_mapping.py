@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('label', models.CharField(help_text='Matched ignoring case: Web, WEB and web are one label.', max_length=100, verbose_name='label')),
-                ('key', models.CharField(editable=False, max_length=100, unique=True, verbose_name='key')),
+                ('key', models.TextField(editable=False, unique=True, verbose_name='key')),
                 ('channel', models.CharField(blank=True, choices=[('online', 'Online shop'), ('store', 'Store'), ('phone', 'Phone'), ('marketplace', 'Marketplace'), ('other', 'Other')], max_length=16, verbose_name='reporting channel')),
                 ('seen', models.PositiveIntegerField(default=0, help_text='Purchases recorded with this label while it was not mapped.', verbose_name='times seen unmapped')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),

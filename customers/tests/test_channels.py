@@ -81,6 +81,15 @@ def test_an_unknown_label_counts_as_other_and_is_listed_unmapped_with_how_often_
     assert unmapped() == {"fax": 2, "telex": 1}
 
 
+def test_a_label_that_folds_longer_than_the_column_is_still_listed():
+    contact = ContactFactory()
+    purchase_record(contact=contact, purchased_at=AT, amount=Decimal("10"), currency="USD",
+                    channel="ß" * 100)
+
+    assert stored() == [("ß" * 100, "other")]
+    assert unmapped() == {"ss" * 100: 1}
+
+
 def test_a_label_mapped_to_other_is_not_listed_unmapped():
     contact = ContactFactory()
     for label in ("Diğer", "other"):
