@@ -5,6 +5,12 @@ Used by `manage.py import_purchases`, the demo-data loader and the browser uploa
 - Columns (header names are trimmed and case-insensitive): email, purchased_at, amount, currency
   are required; external_id, first_name, last_name, channel, quantity, code are optional. Any
   other column refuses the whole file: a typo in a header must not silently drop a column.
+- channel is the shop's own label, kept as written and mapped to a reporting channel through
+  the mapping loaded once per file (customers.channels); an unknown label counts as "other"
+  and is listed for managers to map, never refused. purchased_at is ISO 8601, a spreadsheet
+  date (05.12.2026 14:30, 5/12/2026) or an Excel date number, in the file's date order
+  (customers.imports.dates: chosen, or told by the shop's locale or the file; an ambiguous or
+  mixed file is refused as a whole).
 - Limits, so that no upload can hold a worker: a header of more than CRM_IMPORT_MAX_COLUMNS
   columns, or any line longer than CRM_IMPORT_MAX_LINE_BYTES, refuses the file as soon as it
   is read (the long line is not read further); every check of the header is linear.
