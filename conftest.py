@@ -83,3 +83,13 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_mapping():
+    """customers.channels keeps the channel mapping per process: each test reads its own."""
+    from customers.channels import channel_mapping_forget
+
+    channel_mapping_forget()
+    yield
+    channel_mapping_forget()

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.coupons import CodeOutcome
+from customers.channels import channel_label_clean
 from customers.models import Channel, Contact, ContactScore, Purchase, Stage
 from customers.money import parse_amount
 from customers.normalise import normalise_email, parse_purchase_time, shop_timezone
@@ -165,7 +166,11 @@ class PurchaseInputSerializer(StrictFieldsMixin, serializers.Serializer):
     amount = AmountField()
     currency = serializers.CharField(max_length=3, help_text=_("ISO 4217 code, such as EUR."))
     quantity = StrictIntegerField(min_value=1, max_value=1_000_000, default=1)
-    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.ONLINE)
+    channel = serializers.CharField(
+        default=Channel.ONLINE, allow_blank=True,
+        help_text=_("The shop's own channel label (such as web, app or Trendyol), kept as "
+                    "written and mapped to a reporting channel; or one of online, store, "
+                    "phone, marketplace, other. An unknown label counts as other."))
     source = serializers.CharField(max_length=32, default="api")
     external_id = serializers.CharField(
         max_length=128, required=False, allow_null=True, allow_blank=True,
@@ -175,6 +180,9 @@ class PurchaseInputSerializer(StrictFieldsMixin, serializers.Serializer):
 
     def validate_email(self, value: str) -> str:
         return normalise_email(value)
+
+    def validate_channel(self, value: str) -> str:
+        return channel_label_clean(value)
 
     def validate(self, attrs: dict) -> dict:
         if ("contact" in attrs) == ("email" in attrs):
@@ -206,8 +214,8 @@ class PurchaseSerializer(serializers.ModelSerializer):
         model = Purchase
         fields = [
             "id", "contact", "purchased_at", "amount", "currency", "amount_base", "provisional",
-            "quantity",
-            "channel", "source", "external_id", "code", "refunded_at", "refunded_amount",
+            "quantity", "channel", "channel_label", "source", "external_id", "code",
+            "refunded_at", "refunded_amount",
             "created_at",
         ]
         read_only_fields = fields

@@ -6,10 +6,11 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .consent.models import ConsentMethod
-from .models import Channel, Contact
+from .models import CHANNEL_LABEL_MAX_LENGTH, Channel, ChannelMapping, Contact
 from .normalise import normalise_email
 from .owners import OWNER_REFUSED, owner_choices
 from .phones import normalise_phone
@@ -83,6 +84,22 @@ class AsciiIntegerField(AsciiDigitsMixin, forms.IntegerField):
     pass
 
 
+class ChannelLabelInput(forms.TextInput):
+    """A text input offering the labels the mapping knows (a <datalist>) while typing."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"list": "channel-labels", "maxlength": CHANNEL_LABEL_MAX_LENGTH,
+                          "autocomplete": "off", **(attrs or {})})
+
+    def render(self, name, value, attrs=None, renderer=None):
+        labels = sorted({*Channel.values, *ChannelMapping.objects.exclude(channel="")
+                         .values_list("label", flat=True)}, key=str.casefold)
+        options = format_html_join("", '<option value="{}"></option>',
+                                   ((label,) for label in labels))
+        return super().render(name, value, attrs, renderer) + format_html(
+            '<datalist id="{}">{}</datalist>', self.attrs["list"], options)
+
+
 class PurchaseForm(forms.Form):
     """The short form sales staff use all day: amount, currency, when (defaults to now)."""
 
@@ -95,7 +112,11 @@ class PurchaseForm(forms.Form):
         label=_("Date and time"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.STORE)
+    # The shop's own label (customers.channels): any text, suggested from the mapping.
+    channel = forms.CharField(
+        label=_("Channel"), initial=Channel.STORE, required=False,
+        help_text=_("Your own name for it (such as store, web, app or Trendyol)."),
+        widget=ChannelLabelInput())
     quantity = AsciiIntegerField(label=_("Items"), min_value=1, max_value=100000, initial=1)
     code = forms.CharField(label=_("Coupon or referral code"), max_length=64, required=False)
 

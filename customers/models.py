@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .consent import models as consent_models  # noqa: F401 - registers the ledger's models
+from .normalise import channel_key
 from .querysets import ContactQuerySet, PurchaseQuerySet
 
 
@@ -23,6 +24,40 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     MARKETPLACE = "marketplace", _("Marketplace")
     OTHER = "other", _("Other")
+
+
+CHANNEL_LABEL_MAX_LENGTH = 100
+
+
+class ChannelMapping(models.Model):
+    """A shop's channel label (matched case- and Turkish-İ-insensitively: the key) and the
+    reporting channel it counts as. A blank channel is a label seen but not mapped yet: its
+    purchases count as "other" until a manager maps it (customers.channels)."""
+
+    label = models.CharField(_("label"), max_length=CHANNEL_LABEL_MAX_LENGTH,
+                             help_text=_("Matched ignoring case: Web, WEB and web are one label."))
+    # The label folded (customers.normalise.channel_key): what purchases' labels are matched on.
+    # Text, not 100 characters: folding can lengthen a label ("ß" is "ss", "ﬃ" is "ffi").
+    key = models.TextField(_("key"), unique=True, editable=False)
+    channel = models.CharField(_("reporting channel"), max_length=16, choices=Channel.choices,
+                               blank=True)
+    seen = models.PositiveIntegerField(
+        _("times seen unmapped"), default=0,
+        help_text=_("Purchases recorded with this label while it was not mapped."))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("channel mapping")
+        verbose_name_plural = _("channel mappings")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def save(self, *args, **kwargs):
+        self.label = " ".join(self.label.split())
+        self.key = channel_key(self.label)
+        super().save(*args, **kwargs)
 
 
 class Contact(models.Model):
@@ -133,9 +168,15 @@ class Purchase(models.Model):
         null=True,
     )
     quantity = models.PositiveIntegerField(_("items"), default=1)
+    # The reporting channel (KPIs, scoring, audiences): the shop's own label mapped through
+    # ChannelMapping (customers.channels).
     channel = models.CharField(
         _("channel"), max_length=16, choices=Channel.choices, default=Channel.ONLINE
     )
+    # The shop's own label as written (trimmed): "web", "app", "Trendyol"...
+    channel_label = models.CharField(
+        _("channel label"), max_length=CHANNEL_LABEL_MAX_LENGTH, blank=True, default="",
+        db_default="", help_text=_("The shop's own name for the channel, as written."))
     source = models.CharField(
         _("source"), max_length=32, default="manual",
         help_text=_("Where the record came from: manual, csv, api, demo, ..."),
@@ -471,6 +512,9 @@ class ImportJob(models.Model):
     skip_invalid = models.BooleanField(_("import valid rows when some rows have errors"),
                                        default=True)
     # Purchases only: the past is being loaded (customers.imports.purchases: historical).
+    # Purchases only: how dates like 05.12.2026 are read (customers.imports.dates).
+    date_order = models.CharField(_("date order"), max_length=16, default="auto",
+                                  db_default="auto")
     historical = models.BooleanField(
         _("historical load"), default=False,
         help_text=_("Record the purchases, redeemed codes and scores without announcing "

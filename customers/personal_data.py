@@ -60,13 +60,15 @@ SECTIONS = (
         name="purchases", model=Purchase, by="contact", order_by=("purchased_at", "id"),
         columns=(("id", "id"), ("purchased_at", "purchased_at"), ("amount", "amount"),
                  ("currency", "currency"), ("amount_base", "amount_base"),
-                 ("quantity", "quantity"), ("channel", "channel"), ("source", "source"),
+                 ("quantity", "quantity"), ("channel", "channel"),
+                 ("channel_label", "channel_label"), ("source", "source"),
                  ("external_id", "external_id"), ("code", "code"),
                  ("refunded_at", "refunded_at"), ("refunded_amount", "refunded_amount")),
         # Revenue figures must not change. The order id stays so a retried shop webhook for
         # the same order is still recognised (no duplicate sale); the code is a random coupon
-        # or referral code.
-        erase=Keep(), kept=("currency", "source", "external_id", "code"),
+        # or referral code; the channel label is the shop's name for where it sold (web,
+        # Trendyol), shared by every buyer there.
+        erase=Keep(), kept=("currency", "source", "external_id", "code", "channel_label"),
     ),
     Section(
         name="notes", model=Note, by="contact", order_by=("created_at", "id"),
@@ -84,8 +86,8 @@ SECTIONS = (
         # file staff uploaded had them.
         name="import_rows", model=ImportJob, rows=lambda person: ImportJob.objects.none(),
         erase=Custom(_import_rows_forget, fields=("preview", "error")),
-        # Staff's file name and our own paths and channel name.
-        kept=("original_name", "upload_path", "source", "report_path"),
+        # Staff's file name, our own paths, channel name and date order choice.
+        kept=("original_name", "upload_path", "source", "report_path", "date_order"),
         count_key="import_rows_deleted",
     ),
 )

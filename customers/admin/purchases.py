@@ -19,6 +19,8 @@ from crm.admin_tools import (
 )
 
 from .. import hooks
+from ..channels import channel_label_clean
+from ..forms import ChannelLabelInput
 from ..models import CurrencyRate, Purchase
 from ..money import base_currency
 from ..services.purchases import (
@@ -32,7 +34,7 @@ from ..services.refunds import purchase_refund, refund_amount_check
 from .common import add_service_errors, adopt, search_terms
 
 PURCHASE_UPDATABLE_FIELDS = frozenset(
-    {"contact", "purchased_at", "amount", "currency", "quantity", "channel", "code"}
+    {"contact", "purchased_at", "amount", "currency", "quantity", "channel_label", "code"}
 )
 
 
@@ -79,8 +81,18 @@ class PurchaseAdminForm(forms.ModelForm):
 
     class Meta:
         model = Purchase
-        fields = ("contact", "purchased_at", "amount", "currency", "quantity", "channel", "code",
-                  "source", "external_id")
+        fields = ("contact", "purchased_at", "amount", "currency", "quantity", "channel_label",
+                  "code", "source", "external_id")
+
+    # The shop's own label, any text (customers.channels maps it to the reporting channel).
+    channel_label = forms.CharField(
+        label=gettext_lazy("channel label"), required=False, widget=ChannelLabelInput(),
+        help_text=gettext_lazy("The shop's own name for the channel (such as web, app or "
+                               "Trendyol): it counts in the reporting channel the channel "
+                               "mappings give it, or as other."))
+
+    def clean_channel_label(self) -> str:
+        return channel_label_clean(self.cleaned_data.get("channel_label"))
 
     def clean_refund_amount(self):
         amount = self.cleaned_data.get("refund_amount")
@@ -130,7 +142,7 @@ class PurchaseAdmin(
 ):
     form = PurchaseAdminForm
     list_display = ("purchased_at", "contact", "amount", "currency", "amount_base", "quantity",
-                    "channel", "source", "refunded")
+                    "channel", "channel_label", "source", "refunded")
     list_filter = ("channel", CurrencyFilter,
                    cached_values_filter("source", gettext_lazy("source")), RefundedFilter)
     list_select_related = ("contact",)
@@ -138,11 +150,11 @@ class PurchaseAdmin(
     autocomplete_fields = ("contact",)
     search_fields = ("external_id", "code", "contact__email")
     search_help_text = gettext_lazy("Exact external id or code, or the start of an email.")
-    readonly_fields = ("purchased_on", "amount_base", "refunded_at", "refunded_amount",
+    readonly_fields = ("channel", "purchased_on", "amount_base", "refunded_at", "refunded_amount",
                        "recorded_by", "created_at")
     fieldsets = (
         (None, {"fields": ("contact", "purchased_at", "amount", "currency", "quantity",
-                           "channel", "code")}),
+                           "channel_label", "channel", "code")}),
         (gettext_lazy("Origin"), {"fields": ("source", "external_id", "recorded_by")}),
         (gettext_lazy("Derived"),
          {"fields": ("purchased_on", "amount_base", "refunded_at", "created_at")}),
@@ -160,6 +172,7 @@ class PurchaseAdmin(
         CSVColumn(gettext_lazy("amount in base currency"), "amount_base"),
         CSVColumn(gettext_lazy("items"), "quantity"),
         CSVColumn(gettext_lazy("channel"), "channel"),
+        CSVColumn(gettext_lazy("channel label"), "channel_label"),
         CSVColumn(gettext_lazy("source"), "source"),
         CSVColumn(gettext_lazy("external id"), "external_id"),
         CSVColumn(gettext_lazy("code"), "code"),
@@ -204,7 +217,7 @@ class PurchaseAdmin(
         else:
             result = purchase_record(
                 contact=data["contact"], purchased_at=data["purchased_at"], amount=data["amount"],
-                currency=data["currency"], channel=data["channel"], quantity=data["quantity"],
+                currency=data["currency"], channel=data["channel_label"], quantity=data["quantity"],
                 source=data["source"], external_id=data["external_id"], code=data["code"],
                 recorded_by=request.user,
             )

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ..models import ImportJob, Purchase
+from ..normalise import AUTO, DAY_FIRST, MONTH_FIRST
 
 
 class ImportUploadForm(forms.Form):
@@ -17,6 +18,13 @@ class ImportUploadForm(forms.Form):
     skip_invalid = forms.BooleanField(
         label=_("Import the valid rows even if some rows have errors"), required=False,
         initial=True)
+    date_order = forms.ChoiceField(
+        label=_("Dates like 05.12.2026"), initial=AUTO, required=False, choices=[
+            (AUTO, _("Tell from the file and the shop's language")),
+            (DAY_FIRST, _("Day first (05.12.2026 = 5 December)")),
+            (MONTH_FIRST, _("Month first (05.12.2026 = May 12)"))],
+        help_text=_("Purchases only. ISO dates (2026-12-05) and Excel date numbers read the "
+                    "same either way."))
     historical = forms.BooleanField(
         label=_("Historical load (past orders: send and announce nothing)"), required=False,
         help_text=_("Purchases only. Purchases, redeemed coupons, referrals and scores are "

@@ -56,7 +56,7 @@ def sync_preview_bytes() -> int:
 
 def import_job_create(*, kind: str, upload: UploadedFile, source: str = "csv",
                       skip_invalid: bool = True, historical: bool = False,
-                      user=None) -> ImportJob:
+                      user=None, date_order: str = "auto") -> ImportJob:
     """Store the upload and check its header; small files are dry-run at once.
 
     Raises ImportRefused (and keeps nothing) for a file that is too big, not CSV, not UTF-8,
@@ -73,7 +73,8 @@ def import_job_create(*, kind: str, upload: UploadedFile, source: str = "csv",
             kind=kind, original_name=Path(upload.name or "upload.csv").name[:255],
             upload_path=str(path), uploaded_by=user, source=source.strip() or "csv",
             skip_invalid=skip_invalid, size_bytes=upload.size or 0, preview=preview,
-            historical=historical and kind == ImportJob.Kind.PURCHASES)
+            historical=historical and kind == ImportJob.Kind.PURCHASES,
+            date_order=date_order or "auto")
         if job.size_bytes <= sync_preview_bytes():
             _preview(job, raise_refused=True)
         else:
@@ -192,6 +193,7 @@ def _execute(job: ImportJob, *, dry_run: bool, errors_file=None) -> dict:
             result = purchases_import_csv(file=stream, source=job.source, skip_invalid=skip,
                                           errors_file=errors_file, progress=report,
                                           dry_run=dry_run, historical=job.historical,
+                                          date_order=job.date_order,
                                           recorded_by=job.uploaded_by)
             counts = {"count_created": result.purchases_created, "count_updated": 0,
                       "count_unchanged": result.purchases_existing,

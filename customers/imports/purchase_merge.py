@@ -51,10 +51,10 @@ _FILL_NAMES_SQL = """
 # running at once wait for each other's rows in the same order, so they cannot deadlock.
 _INSERT_PURCHASES_SQL = """
     INSERT INTO {purchase} (contact_id, purchased_at, purchased_on, amount, currency,
-                            amount_base, quantity, channel, source, external_id, code,
-                            created_at, recorded_by_id)
+                            amount_base, quantity, channel, channel_label, source, external_id,
+                            code, created_at, recorded_by_id)
     SELECT {contact_id}, s.purchased_at, s.purchased_on, s.amount, s.currency, s.amount_base,
-           s.quantity, s.channel, %s, s.external_id, s.code, %s, %s
+           s.quantity, s.channel, s.channel_label, %s, s.external_id, s.code, %s, %s
     FROM crm_import_staging s JOIN {join}
     WHERE true
     ORDER BY s.external_id, s.line

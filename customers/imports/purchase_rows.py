@@ -14,15 +14,17 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..channels import channel_label_clean, channel_mapping
 from ..models import Channel, Contact, Purchase
 from ..money import (
     MAX_AMOUNT, base_currency, normalise_currency, parse_amount, to_base, validate_amount,
 )
 from ..normalise import (
-    EARLIEST_PURCHASE, normalise_email, parse_purchase_time, shop_timezone,
+    DAY_FIRST, EARLIEST_PURCHASE, channel_key, normalise_email, parse_purchase_time, shop_timezone,
     validate_purchase_time,
 )
 from ..services.rates import RateBook
+from .dates import DateOrder
 from .reading import from_decimal_comma
 
 REQUIRED_COLUMNS = ("email", "purchased_at", "amount", "currency")
@@ -61,7 +63,8 @@ class StagedRow(NamedTuple):
     currency: str
     amount_base: str | None  # in the base currency; None: provisional, no rate yet
     quantity: int
-    channel: str
+    channel: str  # the reporting channel
+    channel_label: str  # the shop's own label, as written (trimmed)
     code: str
 
 
@@ -82,8 +85,10 @@ class RowChecker:
     word the errors.
     """
 
-    def __init__(self, columns: list[str], *, aware_times: bool, decimal_comma: bool = False):
+    def __init__(self, columns: list[str], *, aware_times: bool, decimal_comma: bool = False,
+                 dates: DateOrder | None = None):
         self.width = len(columns)
+        self.dates = dates or DateOrder(DAY_FIRST)  # how 05.12.2026 reads (imports.dates)
         self.decimal_comma = decimal_comma
         self.email_at = columns.index("email")
         # Absent optional columns read the "" appended to every row at index `width`.
@@ -95,7 +100,10 @@ class RowChecker:
         self.rates = RateBook()  # one query per currency in the file, then from memory
         self.shop_zone = shop_timezone()
         self.aware = aware_times  # PostgreSQL takes "+00:00"; SQLite stores naive UTC text
-        self.channels = frozenset(Channel.values)
+        # The label mapping, loaded once per file (customers.channels); texts seen, cached.
+        self.channel_mapping = channel_mapping()
+        self._channels: dict[str, tuple[str, str] | list[str]] = {}
+        self.unmapped: set[str] = set()  # labels that counted as "other" for want of a mapping
         self.base = base_currency()
         self._currencies: dict[str, str | list[str]] = {}
         self._plain_amounts: dict[str, re.Pattern] = {}
@@ -114,8 +122,11 @@ class RowChecker:
         email = self._email(email_text, reasons)
         times = self._time(when_text, reasons)
         money = self._money(amount_text, currency_text, reasons)
-        if channel not in self.channels:
-            channel = self._channel(channel, reasons)
+        label_channel = self._channels.get(channel)
+        if label_channel is None:
+            label_channel = self._channel(channel)
+        if label_channel.__class__ is list:
+            reasons.extend(label_channel)
         quantity = self._quantity(quantity, reasons) if quantity else 1
         texts = (external_id.strip(), first_name.strip(), last_name.strip(), code.strip())
         if max(map(len, texts)) > _SHORTEST_TEXT_LIMIT or "\x00" in "".join(texts):
@@ -124,6 +135,7 @@ class RowChecker:
             return reasons
         amount, currency, amount_base = money
         external_id, first_name, last_name, code = texts
+        channel_label, channel = label_channel
         when, moment = times
         # The shop-local day, as customers.normalise.shop_day computes it.
         day = (when if when.tzinfo is self.shop_zone else when.astimezone(self.shop_zone)).date()
@@ -136,7 +148,8 @@ class RowChecker:
         return _staged_row((
             line, email, first_name, last_name, external_id, int(derived),
             instant if self.aware else instant[:-6], day.isoformat(), format(amount, "f"), currency,
-            None if amount_base is None else format(amount_base, "f"), quantity, channel, code,
+            None if amount_base is None else format(amount_base, "f"), quantity, channel,
+            channel_label, code,
         ))
 
     def _email(self, text: str, reasons: list[str]) -> str | None:
@@ -156,7 +169,7 @@ class RowChecker:
     def _time(self, text: str, reasons: list[str]) -> tuple[dt.datetime, dt.datetime] | None:
         """The moment in UTC (bounds checked there: comparing one zone is cheapest)."""
         try:
-            when = parse_purchase_time(text)
+            when = parse_purchase_time(text, date_order=self.dates.order)
             moment = when.astimezone(dt.timezone.utc)
             if not EARLIEST_PURCHASE <= moment <= self.latest:
                 validate_purchase_time(when, now=self.now)
@@ -213,12 +226,23 @@ class RowChecker:
             return None
         return known
 
-    def _channel(self, text: str, reasons: list[str]) -> str:
-        channel = text.strip().lower() or Channel.ONLINE.value
-        if channel not in self.channels:
-            reasons.append(_("Unknown channel %(value)s: use one of %(allowed)s.")
-                           % {"value": text.strip()[:30], "allowed": ", ".join(Channel.values)})
-        return channel
+    def _channel(self, text: str) -> tuple[str, str] | list[str]:
+        """(label, reporting channel), or the reasons: only a label too long is refused; an
+        unknown one counts as "other" (and is listed for managers to map)."""
+        try:
+            label = channel_label_clean(text)
+        except ValidationError as error:
+            known: tuple[str, str] | list[str] = error.messages
+        else:
+            channel = Channel.ONLINE.value
+            if label:
+                channel = self.channel_mapping.get(channel_key(label), Channel.OTHER.value)
+                if channel_key(label) not in self.channel_mapping:
+                    self.unmapped.add(label)
+            known = (label, channel)
+        if len(self._channels) < 1000:  # garbage must not grow the cache without end
+            self._channels[text] = known
+        return known
 
     def _quantity(self, text: str, reasons: list[str]) -> int:
         cleaned = text.strip()

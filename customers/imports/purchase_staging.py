@@ -21,7 +21,8 @@ _STAGING_DDL = """
         last_name text NOT NULL, external_id text NOT NULL, derived smallint NOT NULL,
         purchased_at {timestamp} NOT NULL, purchased_on date NOT NULL,
         amount {decimal} NOT NULL, currency text NOT NULL, amount_base {decimal},
-        quantity integer NOT NULL, channel text NOT NULL, code text NOT NULL
+        quantity integer NOT NULL, channel text NOT NULL, channel_label text NOT NULL,
+        code text NOT NULL
     )"""
 _TEMP_TABLES = ("crm_import_staging", "crm_import_contacts", "crm_import_affected",
                 "crm_import_coded")
@@ -131,3 +132,13 @@ def count_duplicate_rows(cursor: CursorWrapper) -> int:
                    "FROM crm_import_staging WHERE derived = 1 GROUP BY external_id "
                    "HAVING COUNT(*) > 1) repeated")
     return int(cursor.fetchone()[0])
+
+
+def count_labels(cursor: CursorWrapper, labels: set[str]) -> dict[str, int]:
+    """How many staged rows carry each of these channel labels (a few: the unmapped ones)."""
+    if not labels:
+        return {}
+    chosen = sorted(labels)
+    cursor.execute("SELECT channel_label, COUNT(*) FROM crm_import_staging WHERE channel_label "
+                   f"IN ({', '.join(['%s'] * len(chosen))}) GROUP BY channel_label", chosen)
+    return {label: int(count) for label, count in cursor.fetchall()}

@@ -5,6 +5,12 @@ Used by `manage.py import_purchases`, the demo-data loader and the browser uploa
 - Columns (header names are trimmed and case-insensitive): email, purchased_at, amount, currency
   are required; external_id, first_name, last_name, channel, quantity, code are optional. Any
   other column refuses the whole file: a typo in a header must not silently drop a column.
+- channel is the shop's own label, kept as written and mapped to a reporting channel through
+  the mapping loaded once per file (customers.channels); an unknown label counts as "other"
+  and is listed for managers to map, never refused. purchased_at is ISO 8601, a spreadsheet
+  date (05.12.2026 14:30, 5/12/2026) or an Excel date number, in the file's date order
+  (customers.imports.dates: chosen, or told by the shop's locale or the file; an ambiguous or
+  mixed file is refused as a whole).
 - Limits, so that no upload can hold a worker: a header of more than CRM_IMPORT_MAX_COLUMNS
   columns, or any line longer than CRM_IMPORT_MAX_LINE_BYTES, refuses the file as soon as it
   is read (the long line is not read further); every check of the header is linear.
@@ -52,10 +58,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..channels import unmapped_labels_seen
 from ..models import Purchase
+from .dates import DateOrder
 from .purchase_merge import after_merge, merge_postgres, merge_sqlite
 from .purchase_rows import COLUMNS, REQUIRED_COLUMNS, RowChecker
-from .purchase_staging import Staging, count_duplicate_rows, report_repeated_ids, stage_rows
+from .purchase_staging import (
+    Staging, count_duplicate_rows, count_labels, report_repeated_ids, stage_rows,
+)
 from .reading import (
     ErrorReport, ImportRefused, RowError, as_text, csv_records, header_columns, opened,
 )
@@ -86,7 +96,7 @@ def purchases_import_csv(
     *, file: TextIO | BinaryIO | str | os.PathLike, source: str = "csv",
     skip_invalid: bool = False, errors_file: TextIO | None = None,
     progress: Callable[[int], None] | None = None, dry_run: bool = False,
-    historical: bool = False, recorded_by=None,
+    historical: bool = False, recorded_by=None, date_order: str = "auto",
 ) -> ImportResult:
     """Import a purchases CSV (a path, or a binary or text file object). See the module doc.
 
@@ -107,13 +117,14 @@ def purchases_import_csv(
         return _import(columns, records, source=source, skip_invalid=skip_invalid,
                        errors_file=errors_file, progress=progress, dry_run=dry_run,
                        decimal_comma=layout.decimal_comma, historical=historical,
-                       recorded_by=recorded_by)
+                       recorded_by=recorded_by, date_order=date_order)
 
 
 def purchases_import_rows(
     *, rows: Iterable[Mapping[str, str]], source: str, skip_invalid: bool = False,
     errors_file: TextIO | None = None, progress: Callable[[int], None] | None = None,
     first_line: int = 1, dry_run: bool = False, historical: bool = False,
+    date_order: str = "auto",
 ) -> ImportResult:
     """Import rows given as dicts keyed by the CSV column names (all rows with the same keys).
 
@@ -131,7 +142,7 @@ def purchases_import_rows(
     )
     return _import(columns, records, source=source, skip_invalid=skip_invalid,
                    errors_file=errors_file, progress=progress, dry_run=dry_run,
-                   historical=historical)
+                   historical=historical, date_order=date_order)
 
 
 def purchase_columns(header: list[str]) -> list[str]:
@@ -144,10 +155,13 @@ def purchase_columns(header: list[str]) -> list[str]:
 def _import(columns: list[str], records: Iterable[tuple[int, list[str]]], *, source: str,
             skip_invalid: bool, errors_file: TextIO | None, progress,
             dry_run: bool = False, decimal_comma: bool = False,
-            historical: bool = False, recorded_by=None) -> ImportResult:
+            historical: bool = False, recorded_by=None, date_order: str = "auto") -> ImportResult:
     source = _checked_source(source)
     postgres = connection.vendor == "postgresql"
-    checker = RowChecker(columns, aware_times=postgres, decimal_comma=decimal_comma)
+    dates = DateOrder(date_order)
+    checker = RowChecker(columns, aware_times=postgres, decimal_comma=decimal_comma,
+                         dates=dates)
+    records = dates.records(records, columns.index("purchased_at"))
     report = ErrorReport(errors_file)
     with transaction.atomic(), connection.cursor() as cursor:
         staging = Staging(cursor)
@@ -167,6 +181,8 @@ def _import(columns: list[str], records: Iterable[tuple[int, list[str]]], *, sou
                 cursor, source, now, announce=not historical,
                 recorded_by_id=recorded_by.pk if recorded_by is not None else None)
             after_merge(postgres=postgres, historical=historical)
+            # Labels nobody has mapped yet: listed in the mapping admin, with how often seen.
+            unmapped_labels_seen(count_labels(cursor, checker.unmapped))
             staging.drop()
             if dry_run:
                 transaction.set_rollback(True)  # true counts, nothing kept

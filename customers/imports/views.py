@@ -40,7 +40,8 @@ class ImportUploadView(PermissionRequiredMixin, FormView):
             job = import_job_create(kind=data["kind"], upload=data["file"],
                                     source=data["source"] or "csv",
                                     skip_invalid=data["skip_invalid"],
-                                    historical=data["historical"], user=self.request.user)
+                                    historical=data["historical"], user=self.request.user,
+                                    date_order=data["date_order"])
         except ImportRefused as error:
             form.add_error("file", str(error))
             return self.form_invalid(form)

@@ -18,6 +18,7 @@ from crm.prepared import PreparedLookup
 from crm.tasks import queue_after_commit
 
 from .. import hooks
+from ..channels import channel_resolve, label_seen
 from ..models import Channel, Contact, Purchase
 from ..money import base_currency, normalise_currency, to_base, validate_amount
 from ..normalise import shop_day, validate_purchase_time
@@ -114,10 +115,11 @@ def purchase_record(
     if known is not None:  # a retry: answer with the order recorded before, lock nothing
         return PurchaseResult(known, created=False)
     values = purchase_clean(purchased_at=purchased_at, amount=amount, currency=currency)
+    values.update(_channel_values(channel))
     with transaction.atomic():
         lock_contact(contact.pk)
         result = _purchase_insert(
-            contact=contact, channel=channel, quantity=quantity, source=source,
+            contact=contact, quantity=quantity, source=source,
             external_id=external_id, code=code, recorded_by=recorded_by, **values)
     if refresh_contact and result.created:
         contact.refresh_from_db()
@@ -137,12 +139,24 @@ def purchase_record_by_email(
     if known is not None:
         return PurchaseResult(known, created=False)
     values = purchase_clean(purchased_at=purchased_at, amount=amount, currency=currency)
+    values.update(_channel_values(channel))
     with transaction.atomic():
         contact = contact_lock_or_create(email=email, first_name=first_name,
                                           last_name=last_name)
         return _purchase_insert(
-            contact=contact, channel=channel, quantity=quantity, source=source,
+            contact=contact, quantity=quantity, source=source,
             external_id=external_id, code=code, recorded_by=recorded_by, **values)
+
+
+def _channel_values(channel: str | None) -> dict[str, str]:
+    """The shop's own label (or one of the five reporting values) as the purchase stores it:
+    the label as written and its reporting channel (customers.channels). Only a label longer
+    than the column is refused."""
+    try:
+        label, reporting = channel_resolve(channel)
+    except ValidationError as error:
+        raise ValidationError({"channel": error}) from None
+    return {"channel_label": label, "channel": reporting}
 
 
 def _purchase_insert(*, contact: Contact, source: str, external_id: str | None, code: str,
@@ -160,6 +174,7 @@ def _purchase_insert(*, contact: Contact, source: str, external_id: str | None, 
         return PurchaseResult(existing, created=False)
     # campaigns redeems a coupon or records a referral (inside this transaction, as before).
     outcome = next((answer for answer in hooks.purchase_created.call(purchase) if answer), "")
+    label_seen(purchase.channel_label, purchase.channel)
     contacts_refresh_stats([contact.pk])
     _purchase_recorded_after_commit(contact.pk)  # re-score, then event campaigns
     return PurchaseResult(purchase, created=True, code_outcome=outcome)
@@ -174,6 +189,9 @@ def purchase_update(*, purchase: Purchase, **changes: Any) -> Purchase:
     old_contact_id, old_code = purchase.contact_id, purchase.code
     if "code" in changes:
         changes["code"] = (changes["code"] or "").strip()
+    channel_changed = "channel_label" in changes or "channel" in changes
+    if channel_changed:  # either one: a label, or a reporting value (the label then)
+        changes.update(_channel_values(changes.pop("channel_label", changes.pop("channel", ""))))
     for field, value in changes.items():
         setattr(purchase, field, value)
     values = purchase_clean(
@@ -185,6 +203,8 @@ def purchase_update(*, purchase: Purchase, **changes: Any) -> Purchase:
         for field, value in values.items():
             setattr(purchase, field, value)
         purchase.save()
+        if channel_changed:
+            label_seen(purchase.channel_label, purchase.channel)
         code_outcome = ""
         if purchase.code != old_code:
             code_outcome = next(

@@ -154,13 +154,13 @@ def consenting_contact(email: str, **fields) -> Contact:
     return Contact.objects.get(pk=contact.pk)
 
 
-def upload_csv(user, *, kind: str, text: str, source: str = "csv") -> None:
+def upload_csv(user, *, kind: str, text: str, source: str = "csv", **fields) -> None:
     """The dashboard's import page as `user` uses it: upload, open the preview, start. The
     job runs after commit: the caller runs the captured on_commit callbacks."""
     client = browser(user)
     upload = reverse("customers:import_list")
     response = browser_post(client, upload, upload, {
-        "kind": kind, "source": source,
+        "kind": kind, "source": source, **fields,
         "file": SimpleUploadedFile(f"{kind}.csv", text.encode(), content_type="text/csv")})
     assert response.status_code == 302, response.content[:800]
     job = ImportJob.objects.latest("pk")

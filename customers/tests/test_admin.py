@@ -57,7 +57,7 @@ def csv_text(response) -> str:
 def purchase_form(contact, **overrides) -> dict:
     data = {
         "contact": str(contact.pk), "purchased_at_0": "2024-05-01", "purchased_at_1": "10:00:00",
-        "amount": "25.50", "currency": "usd", "quantity": "1", "channel": "store", "code": "",
+        "amount": "25.50", "currency": "usd", "quantity": "1", "channel_label": "store", "code": "",
         "source": "manual", "external_id": "",
     }
     data.update(overrides)
@@ -254,9 +254,9 @@ class TestCsvExport:
         response = run_action(admin_client, PURCHASES, "export_csv", [purchase])
         assert csv_text(response) == (
             "\ufeffid,contact email,purchased at,amount,currency,amount in base currency,items,"
-            "channel,source,external id,code,refunded at,amount refunded\r\n"
+            "channel,channel label,source,external id,code,refunded at,amount refunded\r\n"
             f"{purchase.pk},evil@example.com,2024-05-01 10:00:00,12.500,USD,12.500,1,online,"
-            "manual,,,,0.000\r\n"
+            "online,manual,,,,0.000\r\n"
         )
 
     def test_export_needs_the_view_permission(self, client, contacts):

@@ -75,7 +75,7 @@ def through_admin(values, users, tmp_path):
         admin_post(client, url, {
             "contact": order["contact"].pk, "purchased_at_0": _local("%Y-%m-%d"),
             "purchased_at_1": _local("%H:%M:%S"), "amount": order["amount"], "currency": "usd",
-            "quantity": "1", "channel": "store", "code": order["code"], "source": "shop",
+            "quantity": "1", "channel_label": "store", "code": order["code"], "source": "shop",
             "external_id": order["external_id"]})
 
 
@@ -210,7 +210,7 @@ def test_a_code_added_in_the_admin_leaves_what_purchase_update_leaves(
             admin_post(client, admin_url(Purchase, "change", purchase.pk), {
                 "contact": purchase.contact_id, "purchased_at_0": local.strftime("%Y-%m-%d"),
                 "purchased_at_1": local.strftime("%H:%M:%S"), "amount": order["amount"],
-                "currency": "USD", "quantity": "1", "channel": "store", "code": order["code"],
+                "currency": "USD", "quantity": "1", "channel_label": "store", "code": order["code"],
                 "refund_amount": ""})
 
     expected, got = lane_state(reference), lane_state(through_admin_form)

@@ -52,7 +52,7 @@ def through_admin_form(values, amount, users):
         "contact": purchase.contact_id, "purchased_at_0": local.strftime("%Y-%m-%d"),
         "purchased_at_1": local.strftime("%H:%M:%S"), "amount": str(purchase.amount),
         "currency": purchase.currency, "quantity": purchase.quantity,
-        "channel": purchase.channel, "code": purchase.code,
+        "channel_label": purchase.channel_label, "code": purchase.code,
         "refund_amount": str(amount or purchase.amount)})
 
 

@@ -23,6 +23,8 @@ from customers.models import Contact
 EXEMPT = {
     "accounts.user": "staff accounts, not customers; managed in the admin",
     "customers.currencyrate": "exchange rates",
+    "customers.channelmapping": "the shop's channel labels and the reporting channel of each",
+    "customers.ratefetch": "the outcome of each exchange-rate feed fetch (bank, day, error text)",
     "customers.scoringrun": "a scoring job: coefficients, reports and counts over everyone",
     "dashboard.kpisnapshot": "aggregate figures",
     "campaigns.emailtemplate": "texts staff write for every recipient",

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from customers.imports.purchases import ImportResult, purchases_import_csv
 from customers.management.csv_import_command import CSVImportCommand
+from customers.normalise import AUTO, DATE_ORDERS
 
 
 class Command(CSVImportCommand):
@@ -18,15 +19,22 @@ class Command(CSVImportCommand):
         super().add_arguments(parser)
         parser.add_argument("--source", default="csv",
                             help=_("Recorded as the purchases' source (default: csv)."))
+        parser.add_argument("--date-order", choices=DATE_ORDERS, default=AUTO,
+                            help=_("How dates like 05.12.2026 read: day-first, month-first, "
+                                   "or auto (default: day-first for a shop whose language or "
+                                   "time zone writes them so, else as the file proves it; a "
+                                   "file that does not tell is refused)."))
         parser.add_argument("--historical", action="store_true",
                             help=_("Load past orders: record purchases, redeemed codes, "
                                    "referrals and scores, but fire no event campaign, webhook "
                                    "or referral reward."))
 
     def run_import(self, *, file, errors_file, skip_invalid: bool, source: str, verbosity: int,
-                   historical: bool = False, **options) -> ImportResult:
+                   historical: bool = False, date_order: str = AUTO,
+                   **options) -> ImportResult:
         return purchases_import_csv(file=file, source=source, skip_invalid=skip_invalid,
                                     errors_file=errors_file, historical=historical,
+                                    date_order=date_order,
                                     progress=self._progress if verbosity >= 2 else None)
 
     def _progress(self, rows: int) -> None:
