@@ -47,8 +47,8 @@ def test_rows_are_the_same_on_every_run():
 @pytest.fixture
 def demo_logins(settings, tmp_path, monkeypatch):
     path = tmp_path / "demo_logins.json"
-    monkeypatch.setattr("customers.management.commands.load_demo_data.LOGINS_FILE", path)
-    monkeypatch.setattr("customers.management.commands.print_welcome.LOGINS_FILE", path)
+    monkeypatch.setattr("dashboard.management.commands.load_demo_data.LOGINS_FILE", path)
+    monkeypatch.setattr("dashboard.management.commands.print_welcome.LOGINS_FILE", path)
     settings.DEBUG = True
     role_group(MANAGERS), role_group(SALES_STAFF)  # earlier transactional tests flush them
     # ... and the shipped campaigns and the survey campaign, which migrations create.

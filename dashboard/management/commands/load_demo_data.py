@@ -1,3 +1,6 @@
+"""`make demo`'s loader: the living shop of customers.demo written through each app's services
+(purchases and contacts imports, refunds, support cases, survey invitations and answers), plus
+the demo logins. It lives on top, in dashboard, because it seeds every feature app."""
 import csv
 import datetime as dt
 import io
@@ -15,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import MANAGERS, SALES_STAFF
+from campaigns.campaign_service import campaign_update
 from customers.demo import DEMO_NEW_PER_WEEK, DEMO_SOURCE, DemoShop, demo_shop
 from customers.imports.contacts import contacts_import_csv
 from customers.imports.purchases import purchases_import_rows
@@ -22,6 +26,10 @@ from customers.models import Contact, Purchase
 from customers.normalise import shop_timezone
 from customers.services.contacts import contacts_assign_owner
 from customers.services.refunds import purchase_refund
+from feedback.models import SurveyInvite
+from feedback.services import survey_answer, survey_campaign, surveys_queue
+from support.models import Case, Priority
+from support.services import case_open, case_set_status
 
 DEMO_USERS = [
     ("manager", "Maria", "Manager", MANAGERS),
@@ -120,9 +128,6 @@ class Command(BaseCommand):
 
     def _cases(self, shop: DemoShop, today: dt.date) -> None:
         """A few support cases of the last weeks, some solved, some still open."""
-        from support.models import Case, Priority
-        from support.services import case_open, case_set_status
-
         rng = random.Random(len(shop.contacts))
         by_email = {contact.email: contact for contact in shop.contacts}
         recent = list(Contact.objects.filter(
@@ -147,10 +152,6 @@ class Command(BaseCommand):
 
     def _surveys(self, today: dt.date) -> None:
         """The satisfaction survey, on: invitations on a few past days, most answered."""
-        from campaigns.campaign_service import campaign_update
-        from feedback.models import SurveyInvite
-        from feedback.services import survey_answer, survey_campaign, surveys_queue
-
         campaign = survey_campaign()
         if campaign is None:
             return

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from crm.public_url import check_public_url_port
 from accounts.roles import MANAGERS
-from customers.management.commands.load_demo_data import DEMO_USERS, LOGINS_FILE
+from dashboard.management.commands.load_demo_data import DEMO_USERS, LOGINS_FILE
 
 
 class Command(BaseCommand):
