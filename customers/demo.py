@@ -190,16 +190,21 @@ def demo_shop(*, today: dt.date | None = None, seed: int = DEMO_SEED,
             coupon = rng.random() < 0.3
             orders = [(day, value, items, WELCOME_CODES[language] if coupon else "")]
             if _comes_back(rng, channel, value, items, coupon):
-                # Their own pace (mean gap 35-120 days) and a chance to stop after each order.
+                # Their own pace (mean gap 35-120 days) and their own chance to stop after
+                # each order (people differ in both, as BG/NBD and Pareto/NBD assume; one
+                # stopping chance for all would leave the models' dropout spread unidentified).
                 gap = rng.uniform(35, 120)
+                stop = rng.betavariate(1.2, 5.0)
+                wait = rng.uniform(15, 50)  # the second order comes soonest
                 while True:
-                    day += dt.timedelta(days=max(1, round(rng.expovariate(1 / gap))))
+                    day += dt.timedelta(days=max(1, round(rng.expovariate(1 / wait))))
+                    wait = gap
                     if day > last_day:
                         break
                     orders.append((day, value * rng.uniform(0.6, 1.5),
                                    max(1, items + rng.randint(-1, 2)),
                                    REPEAT_CODES[language] if rng.random() < 0.1 else ""))
-                    if rng.random() < 0.18:
+                    if rng.random() < stop:
                         break
             for order_number, (order_day, amount, quantity, code) in enumerate(orders, 1):
                 if order_day > last_day:
