@@ -244,6 +244,14 @@ def test_make_demo_fills_the_call_list_the_campaign_and_every_kpi_chart(demo_log
     assert Case.objects.filter(solved_at__isnull=False).exists()
     assert SurveyResponse.objects.count() >= 10
 
+    # What the demo sent is readable in the browser: the list, and one email rendered.
+    sent = client.get(reverse("campaigns:sent_email_list"), REMOTE_ADDR="127.0.0.1")
+    assert sent.status_code == 200 and sent.context["page_obj"].object_list
+    first = sent.context["page_obj"].object_list[0]
+    shown = client.get(reverse("campaigns:sent_email_detail", args=[first.pk]),
+                       REMOTE_ADDR="127.0.0.1")
+    assert shown.status_code == 200 and shown.context["rendered"].subject
+
 
 @pytest.mark.django_db(transaction=True)
 def test_every_demo_login_is_printed_and_the_manager_has_an_address(demo_logins):
