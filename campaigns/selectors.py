@@ -22,3 +22,26 @@ def contact_emails(*, contact, limit: int = 50) -> list:
 
 def contact_coupons(*, contact) -> QuerySet:
     return contact.coupons.select_related("campaign").order_by("-created_at")
+
+
+# --- Sent emails (the staff page of what went out) -------------------------------------------
+
+def sent_messages(*, status: str = "") -> QuerySet:
+    """The outbox, newest first, for the sent-emails page (held-out rows are no email)."""
+    messages = (Message.objects.exclude(status=Message.Status.HELD_OUT)
+                .select_related("campaign", "contact").order_by("-created_at", "-id"))
+    if status:
+        messages = messages.filter(status=status)
+    return messages
+
+
+def sent_message_rendered(message: Message):
+    """The email of one outbox row as it is (or was) sent: subject, plain text and HTML in the
+    contact's language, from the same context the sender builds. ValidationError when the
+    template cannot be rendered."""
+    from customers.language import contact_language
+
+    from .rendering import message_context, render_email
+
+    return render_email(message.campaign.template, message_context(message),
+                        language=contact_language(message.contact))

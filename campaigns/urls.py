@@ -6,4 +6,7 @@ app_name = "campaigns"
 
 urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("sent/", views.sent_email_list, name="sent_email_list"),
+    path("sent/<int:pk>/", views.sent_email_detail, name="sent_email_detail"),
+    path("sent/<int:pk>/html/", views.sent_email_html, name="sent_email_html"),
 ]

@@ -34,7 +34,7 @@ ALLOWED: list[tuple[str, str, str]] = [
     ("crm/tasks.py", "heartbeat_task", "operational heartbeat row"),
     # A developer's tool that sets up demo logins; no user-creating service exists and no
     # side effect (mail, events) applies to demo accounts.
-    ("customers/management/commands/load_demo_data.py", "Command._users",
+    ("dashboard/management/commands/load_demo_data.py", "Command._users",
      "demo-data tooling script creating demo staff users"),
     # Django's admin saves the edited reason or note of an existing entry (the address is
     # read-only); adding one goes through campaigns.suppression.address_suppress.

@@ -7,7 +7,7 @@ from accounts.models import User
 from accounts.roles import MANAGERS, SALES_STAFF
 from accounts.tests.factories import role_group
 from campaigns.models import EmailTemplate
-from customers.management.commands.load_demo_data import DEMO_USERS, Command
+from dashboard.management.commands.load_demo_data import DEMO_USERS, Command
 from customers.tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def demo_users(tmp_path, monkeypatch):
-    monkeypatch.setattr("customers.management.commands.load_demo_data.LOGINS_FILE",
+    monkeypatch.setattr("dashboard.management.commands.load_demo_data.LOGINS_FILE",
                         tmp_path / "demo_logins.json")
     role_group(MANAGERS), role_group(SALES_STAFF)
     return Command()._users
