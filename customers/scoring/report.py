@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
+from crm.numbers import percent
+
 from ..models import ContactScore, ScoringRun
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ def model_label(name: str) -> str:
 
 
 def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
+    return "–" if value is None else percent(value)
 
 
 def _number(value: float | None, digits: int = 3) -> str:
