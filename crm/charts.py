@@ -43,14 +43,27 @@ def _tick_values(peak: float, low: float = 0.0) -> list[float]:
     return [low + (peak - low) * step / 4 for step in range(5)]
 
 
+def _tick_format(peak: float, fmt, low: float = 0.0):
+    """The plain number format gets as many decimals as the tick step needs (0, 0.25, 0.5 ...
+    rather than 0, 0, 1, 1), at most two."""
+    if fmt is not number:
+        return fmt
+    step = (peak - low) / 4
+    digits = next((d for d in range(3) if abs(step * 10 ** d - round(step * 10 ** d)) < 1e-9),
+                  2)
+    return lambda value: number(value, digits)
+
+
 def _left(peak: float, fmt, low: float = 0.0) -> float:
     """The plot's left edge: wide enough for the longest axis label ("₺1.250.000")."""
+    fmt = _tick_format(peak, fmt, low)
     widest = max(text_width(str(fmt(value)), 10) for value in _tick_values(peak, low))
     return max(PAD_LEFT, round(widest + 8))
 
 
 def _axis(peak: float, fmt, low: float = 0.0, left: float = PAD_LEFT) -> SafeString:
     inner_h = HEIGHT - PAD_TOP - PAD_BOTTOM
+    fmt = _tick_format(peak, fmt, low)
     ticks = []
     for step, value in enumerate(_tick_values(peak, low)):
         y = PAD_TOP + inner_h - inner_h * step / 4

@@ -95,3 +95,10 @@ def test_wide_money_labels_move_the_plot_right_instead_of_off_the_chart():
     x = float(re.findall(r'<text x="([\d.]+)" y="[\d.]+" font-size="10" text-anchor="end">',
                          svg)[-1])
     assert label == "₺12.500.000" and x - text_width(label, 10) >= 0
+
+
+def test_small_counts_get_distinct_ticks():
+    from django.utils import translation
+    with translation.override("tr"):
+        svg = bar_chart("t", ["a", "b"], [Series("n", [0, 1])])
+    assert re.findall(r'text-anchor="end">([^<]+)<', svg) == ["0", "0,25", "0,5", "0,75", "1"]

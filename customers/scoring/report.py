@@ -14,6 +14,8 @@ from django.utils.translation import ngettext
 from crm.numbers import percent
 
 from ..models import ContactScore, ScoringRun
+from ..money import base_currency
+from ..templatetags.money import money
 
 if TYPE_CHECKING:
     from .model.pipeline import ModelReport
@@ -168,7 +170,8 @@ def _driver_text(code: str, values: dict) -> str | None:
         return ngettext("customer for %(days)d day", "customer for %(days)d days",
                         days) % {"days": days}
     if code == "first_order_value":
-        return _("first order worth %(amount).2f") % {"amount": values.get("amount", 0)}
+        return _("first order worth %(amount)s") % {
+            "amount": money(values.get("amount", 0), base_currency())}
     if code == "never_returned":
         days = values.get("days", 0)
         return ngettext("has not come back in the %(days)d day since the first order",
