@@ -21,4 +21,4 @@ def test_a_turkish_explanation_writes_percent_first_and_money_in_turkish(setting
 
     assert "%43" in text and "43%" not in text
     assert "1.250,00" in text and "1250.00" not in text
-    assert english == "43% likely to buy again: first order worth ₺1,250.00."
+    assert english == "43% likely to buy again: first order worth TRY1,250.00."
