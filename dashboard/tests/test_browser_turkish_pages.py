@@ -141,5 +141,7 @@ def test_a_turkish_manager_walks_the_pages_without_english_overflow_or_3_percent
     page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
     page.goto(pages["contact"])
     assert page.get_by_test_id("p-buy-again").inner_text() == "%43"
+    assert page.get_by_role("button", name="Talep aç").is_visible()  # a verb, not "Açık"
+    assert page.get_by_role("link", name="İçe aktarma", exact=True).is_visible()
     page.goto(pages["today"])
     assert "%43" in page.locator("main").inner_text()
