@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from activity.models import EventKind, WebsiteEvent
+from crm.numbers import percent
 from customers.models import Contact, ContactScore, Purchase, Stage
 from customers.scoring.runs import current_run
 
@@ -346,7 +347,7 @@ def audience_size(criteria: AudienceCriteria, *, now: dt.datetime | None = None)
 # --- Why each one is in ---------------------------------------------------------------------
 
 def _percent(value: float) -> str:
-    return f"{round(value * 100)}%"
+    return percent(value)
 
 
 def _days_ago(days: int) -> str:

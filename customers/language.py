@@ -21,9 +21,15 @@ def supported_language(code: str | None) -> str:
         return ""
 
 
+def default_language() -> str:
+    """The shop's default language: what a contact without one is spoken to in. The one place
+    that reads it, so a shop setting replaces settings.LANGUAGE_CODE here alone."""
+    return settings.LANGUAGE_CODE
+
+
 def contact_language(contact: Contact) -> str:
     """The contact's own language if the shop still offers it, else the default language."""
-    return supported_language(contact.language) or settings.LANGUAGE_CODE
+    return supported_language(contact.language) or default_language()
 
 
 def activate_contact_language(request: HttpRequest, contact: Contact | None) -> None:

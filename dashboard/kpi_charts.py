@@ -3,9 +3,12 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from crm.charts import Series, bar_chart, line_chart, percent
+from crm.charts import Series, bar_chart, line_chart
+from crm.numbers import number, percent, percent_points, percent_range
+from customers.money import base_currency
 from customers.models import ScoringRun, Stage
 from customers.scoring.report import calibration_svg
+from customers.templatetags.money import money_whole
 
 
 @dataclass(frozen=True)
@@ -46,15 +49,20 @@ def _stages(data: dict) -> Chart:
     values = [stages.get(value, 0) for value, _label in Stage.choices]
     return Chart("stages", _("Contacts by stage"),
                  bar_chart(_("Contacts by stage"), labels, [Series(_("Contacts"), values)]),
-                 [(label, f"{value:,}") for label, value in zip(labels, values)])
+                 [(label, number(value)) for label, value in zip(labels, values)])
 
 
 def _revenue(labels, last) -> Chart:
     first, repeat = last("revenue_first"), last("revenue_repeat")
     title = _("Revenue: first orders and repeat purchases")
+    currency = base_currency()
+
+    def money(value):
+        return money_whole(value, currency)
     return Chart("revenue", title, bar_chart(title, labels, [
-        Series(_("First orders"), first), Series(_("Repeat purchases"), repeat)], stacked=True),
-        [(label, f"{a:,.0f} / {b:,.0f}") for label, a, b in zip(labels, first, repeat)])
+        Series(_("First orders"), first), Series(_("Repeat purchases"), repeat)], stacked=True,
+        fmt=money),
+        [(label, f"{money(a)} / {money(b)}") for label, a, b in zip(labels, first, repeat)])
 
 
 def _repeat_rate(labels, last) -> Chart:
@@ -73,17 +81,17 @@ def _cohorts(labels, last) -> Chart:
     return Chart("cohorts", title,
                  bar_chart(title, labels, [Series(_("Came back within 90 days"), rates)],
                            fmt=percent),
-                 [(label, f"{percent(rate)} ({n:,})" if done else _("not 90 days yet"))
+                 [(label, f"{percent(rate)} ({number(n)})" if done else _("not 90 days yet"))
                   for label, rate, n, done in zip(labels, rates, new, complete)])
 
 
 def _likelihood(data: dict) -> Chart:
     counts = data.get("p_buy_histogram", [0] * 10)
-    labels = [f"{10 * i}–{10 * i + 10}%" for i in range(10)]
+    labels = [percent_range(10 * i, 10 * i + 10) for i in range(10)]
     title = _("Likelihood to buy again: contacts per band")
     return Chart("likelihood", title,
                  bar_chart(title, labels, [Series(_("Contacts"), counts)]),
-                 [(label, f"{n:,}") for label, n in zip(labels, counts)])
+                 [(label, number(n)) for label, n in zip(labels, counts)])
 
 
 def _nps(labels, values) -> Chart:
@@ -91,22 +99,22 @@ def _nps(labels, values) -> Chart:
     # Months without answers are drawn at 0 and marked in the table.
     shown = [value or 0.0 for value in values]
     return Chart("nps", title, line_chart(title, labels, [Series(_("NPS"), shown)],
-                                          fmt=lambda v: f"{v:.0f}"),
-                 [(label, "–" if value is None else f"{value:.0f}")
+                                          fmt=number),
+                 [(label, "–" if value is None else number(value))
                   for label, value in zip(labels, values)])
 
 
 def _bands(bands: list[dict]) -> Chart:
     step = 100 // len(bands)
-    labels = [f"{step * i}–{step * (i + 1)}%" for i in range(len(bands))]
+    labels = [percent_range(step * i, step * (i + 1)) for i in range(len(bands))]
     repeat = [100 * _share(b["repeat"], b["contacts"]) for b in bands]
     cases = [100 * _share(b["open_cases"], b["contacts"]) for b in bands]
     nps = [100 * _share(b["promoters"] - b["detractors"], b["answered"]) for b in bands]
     title = _("By likelihood to buy again: repeat clients, open cases and NPS")
     return Chart("bands", title, line_chart(title, labels, [
         Series(_("Repeat clients (%)"), repeat), Series(_("With an open case (%)"), cases),
-        Series(_("NPS"), nps)], fmt=lambda v: f"{v:.0f}"),
-        [(label, f"{r:.0f}% · {c:.0f}% · {n:.0f}") for label, r, c, n in
+        Series(_("NPS"), nps)], fmt=number),
+        [(label, f"{percent_points(r)} · {percent_points(c)} · {number(n)}") for label, r, c, n in
          zip(labels, repeat, cases, nps)])
 
 

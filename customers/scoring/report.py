@@ -11,7 +11,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
+from crm.numbers import percent
+
 from ..models import ContactScore, ScoringRun
+from ..money import base_currency
+from ..templatetags.money import money
 
 if TYPE_CHECKING:
     from .model.pipeline import ModelReport
@@ -36,7 +40,7 @@ def model_label(name: str) -> str:
 
 
 def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
+    return "–" if value is None else percent(value)
 
 
 def _number(value: float | None, digits: int = 3) -> str:
@@ -166,7 +170,8 @@ def _driver_text(code: str, values: dict) -> str | None:
         return ngettext("customer for %(days)d day", "customer for %(days)d days",
                         days) % {"days": days}
     if code == "first_order_value":
-        return _("first order worth %(amount).2f") % {"amount": values.get("amount", 0)}
+        return _("first order worth %(amount)s") % {
+            "amount": money(values.get("amount", 0), base_currency())}
     if code == "never_returned":
         days = values.get("days", 0)
         return ngettext("has not come back in the %(days)d day since the first order",

@@ -137,3 +137,19 @@ def test_the_support_form_does_not_change_an_existing_contacts_language(client):
     _support_post(client, "tr", "ayse@example.com")
 
     assert Contact.objects.get(email="ayse@example.com").language == ""
+
+
+def test_a_contact_without_a_language_gets_the_shops_default(settings):
+    """contact_language (campaign and support emails) and consent_language (the consent
+    wording) both ask customers.language.default_language, the one place a shop setting for
+    the default replaces settings.LANGUAGE_CODE."""
+    from customers.consent.services import consent_language
+    from customers.language import default_language
+
+    settings.LANGUAGE_CODE = "tr"
+    assert default_language() == "tr"
+    blank, english = ContactFactory.build(language=""), ContactFactory.build(language="en")
+
+    assert contact_language(blank) == "tr" and contact_language(english) == "en"
+    assert consent_language(blank) == "tr" and consent_language(None) == "tr"
+    assert consent_language(english) == "en"

@@ -11,6 +11,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from crm.numbers import percent
 from customers.templatetags.money import money
 
 register = template.Library()
@@ -47,7 +48,7 @@ def _row(contact, base_currency: str, url_before: str, url_after: str) -> str:
         last = format_html('<time datetime="{}">{}</time>', formats.date_format(local, "c"),
                            formats.date_format(local, "SHORT_DATE_FORMAT"))
     score = getattr(contact, "current_score", None)  # only when a scoring run exists
-    likely = f"{round(float(score.p_buy_again) * 100)}%" if score else "—"
+    likely = percent(score.p_buy_again) if score else "—"
     owner = contact.owner.display_name if contact.owner_id else ""
     return format_html(
         _ROW, f"{url_before}{contact.pk}{url_after}", name or contact.email, email,

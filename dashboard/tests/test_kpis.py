@@ -181,3 +181,24 @@ def test_the_kpi_page_shows_nps_response_rate_and_latest_comments(client, sales_
 
     summary = html[html.index('data-testid="nps-summary"'):]
     assert "NPS 0" in summary and "Parcel was late" in summary and "Lovely service" in summary
+
+
+def test_kpi_charts_speak_turkish_numbers_money_and_percentages(settings):
+    from django.utils import translation
+
+    from dashboard.kpi_charts import kpi_charts
+
+    settings.CRM_BASE_CURRENCY = "TRY"
+    data = {"months": ["2026-10", "2026-11"], "revenue_first": [1234.5, 0],
+            "revenue_repeat": [250000, 10], "returning_buyers": [1, 3], "buyers": [40, 8],
+            "new_buyers": [1200, 10], "converted_90": [36, 1], "cohort_complete": [True, False],
+            "p_buy_histogram": [5] * 10, "stages": {}}
+    with translation.override("tr"):
+        charts = {chart.key: chart for chart in kpi_charts(data, months=12)}
+
+    assert charts["revenue"].table[0] == ("2026-10", "₺1.234 / ₺250.000")
+    assert "₺250.000" in charts["revenue"].svg
+    assert charts["repeat_rate"].table[1] == ("2026-11", "%38")  # 3 of 8
+    assert charts["cohorts"].table[0] == ("2026-10", "%3 (1.200)")
+    assert charts["likelihood"].table[2][0] == "%20–30"
+    assert not any("%<" in chart.svg or "0%" in chart.svg for chart in charts.values())

@@ -12,11 +12,14 @@
   var rows = document.getElementById("import-rows");
   var status = document.getElementById("import-status");
   var drawn = bar.dataset.status;  // the status the server drew the page with
+  // "%42" in Turkish, "42%" in English: the page's language decides where the sign goes.
+  var share = new Intl.NumberFormat(document.documentElement.lang || undefined,
+                                    {style: "percent", maximumFractionDigits: 0});
 
   function show(state) {
     bar.setAttribute("aria-valuenow", state.percent);
     inner.style.width = state.percent + "%";
-    inner.textContent = state.percent + "%";
+    inner.textContent = share.format(state.percent / 100);
     if (rows) { rows.textContent = state.rows_read; }
     if (status) { status.textContent = state.status_label; }
   }
