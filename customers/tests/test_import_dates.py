@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import translation
 
 from customers.imports.purchases import purchases_import_csv, purchases_import_rows
 from customers.imports.reading import ImportRefused
@@ -159,7 +160,8 @@ def test_a_file_mixing_both_orders_is_refused_naming_lines_of_each(tmp_path):
                             "c@example.com,11/14/2026,10.00,USD,web",
                             "d@example.com,25.11.2026,10.00,USD,web"])
 
-    with TURKISH_SHOP, pytest.raises(ImportRefused) as refused:
+    # The messages in English here: a Turkish shop's default language would word them in Turkish.
+    with TURKISH_SHOP, translation.override("en"), pytest.raises(ImportRefused) as refused:
         purchases_import_csv(file=path, skip_invalid=True)
 
     assert str(refused.value) == (
@@ -194,7 +196,8 @@ def test_a_date_that_does_not_read_is_a_row_reason(tmp_path, date, reason):
     path = write(tmp_path, ["a@example.com,05.12.2026,10.00,USD,web",
                             f"b@example.com,{date},10.00,USD,web"])
 
-    result = purchases_import_csv(file=path)
+    with translation.override("en"):  # the Turkish shop's default language words it in Turkish
+        result = purchases_import_csv(file=path)
 
     assert not result.imported
     assert result.errors == [(3, "b@example.com", [reason])]
