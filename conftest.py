@@ -83,3 +83,14 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def shop_settings_fresh():
+    """crm.shop caches the shop's settings per process: a rolled-back row must not outlive its
+    test."""
+    from crm.shop import shop_cache_clear
+
+    shop_cache_clear()
+    yield
+    shop_cache_clear()

@@ -4,9 +4,10 @@ Contact.language is blank for "the shop's default" (settings.LANGUAGE_CODE). Not
 it from a browser after the fact: only staff, the API, and the public support form (for a
 contact it creates) set it.
 """
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
+
+from crm.shop import shop
 
 from .models import Contact
 
@@ -23,7 +24,7 @@ def supported_language(code: str | None) -> str:
 
 def contact_language(contact: Contact) -> str:
     """The contact's own language if the shop still offers it, else the default language."""
-    return supported_language(contact.language) or settings.LANGUAGE_CODE
+    return supported_language(contact.language) or shop().default_language
 
 
 def activate_contact_language(request: HttpRequest, contact: Contact | None) -> None:

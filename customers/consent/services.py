@@ -16,13 +16,13 @@ When a record is written:
 import datetime as dt
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from crm.shop import shop
 from customers.language import supported_language
 from customers.models import Contact
 
@@ -35,7 +35,7 @@ def consent_language(contact: Contact | None = None, language: str = "") -> str:
     """The language a wording is shown in: the given one, the contact's, else the default."""
     return (supported_language(language)
             or (supported_language(contact.language) if contact is not None else "")
-            or settings.LANGUAGE_CODE)
+            or shop().default_language)
 
 
 def consent_wording_current(*, language: str, purpose: str = PURPOSE,
