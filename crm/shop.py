@@ -13,7 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import formataddr, parseaddr
+from email.headerregistry import Address
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel.numbers import list_currencies
@@ -49,9 +50,11 @@ class Shop:
 
     @property
     def from_email(self) -> str:
-        """The From of the shop's emails: "Name <address>"."""
-        return formataddr((self.sender_name, self.sender_email)) if self.sender_name \
-            else self.sender_email
+        """The From of the shop's emails: "Name <address>", quoted where the name needs it
+        (Django encodes a non-ASCII name when it sends)."""
+        if not self.sender_name:
+            return self.sender_email
+        return str(Address(display_name=self.sender_name, addr_spec=self.sender_email))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -73,12 +76,27 @@ def shop() -> Shop:
     return value
 
 
-def shop_cache_clear(**kwargs) -> None:
+def shop_cache_clear() -> None:
     _cache.clear()
 
 
-# Tests change settings (the `settings` fixture): the next read must see them.
-setting_changed.connect(shop_cache_clear, dispatch_uid="crm.shop.cache_clear")
+def shop_cache_assume_unsaved(expires: float = float("inf")) -> None:
+    """For tests, which start with an empty table: cache what shop() reads when no row was
+    ever saved, so that the test's query counts do not depend on which test read it first."""
+    with _lock:
+        _cache["shop"] = (expires, Shop(**defaults(), set_by_deployment=set_by_deployment()))
+
+
+def _settings_changed(**kwargs) -> None:
+    # Tests change settings (the `settings` fixture): the next read must see them.
+    cached = _cache.get("shop")
+    if cached and not cached[1].saved:
+        shop_cache_assume_unsaved(expires=cached[0])
+    else:
+        shop_cache_clear()
+
+
+setting_changed.connect(_settings_changed, dispatch_uid="crm.shop.settings_changed")
 
 
 def defaults() -> dict:
@@ -177,3 +195,43 @@ def shop_settings_save(*, values: dict, by=None) -> Shop:
         transaction.on_commit(shop_cache_clear)
     shop_cache_clear()
     return shop()
+
+
+# Where a language names no single obvious zone (en: the US has many), the usual choice.
+_ZONE_OF_TERRITORY = {"US": "America/New_York", "RU": "Europe/Moscow", "CA": "America/Toronto",
+                      "AU": "Australia/Sydney", "BR": "America/Sao_Paulo",
+                      "MX": "America/Mexico_City", "ES": "Europe/Madrid", "DE": "Europe/Berlin"}
+
+
+def suggestions(accept_language: str) -> dict:
+    """First-run suggestions from the browser's Accept-Language: its first language that names
+    (or implies, by CLDR's likely subtags) a country gives the currency and the time zone;
+    the language is the first one the CRM offers. tr gives TRY, Europe/Istanbul, Turkish;
+    de gives EUR, Europe/Berlin; en-GB gives GBP, Europe/London."""
+    from babel.core import get_global
+    from babel.numbers import get_territory_currencies
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    offered = dict(settings.LANGUAGES)
+    tags = [tag.lower() for tag, _q in parse_accept_lang_header(accept_language or "")[:10]
+            if tag != "*"]
+    language = next((tag.split("-")[0] for tag in tags if tag.split("-")[0] in offered),
+                    settings.LANGUAGE_CODE)
+    result = {"default_language": language}
+    for tag in tags:
+        territory = _territory(tag, get_global("likely_subtags"))
+        currencies = get_territory_currencies(territory) if territory else []
+        zones = get_global("territory_zones").get(territory, []) if territory else []
+        if currencies and currencies[0] in CURRENCIES and zones:
+            result["base_currency"] = currencies[0]
+            result["time_zone"] = _ZONE_OF_TERRITORY.get(territory, zones[0])
+            break
+    return result
+
+
+def _territory(tag: str, likely: dict) -> str:
+    parts = tag.replace("-", "_").split("_")
+    if len(parts) > 1 and len(parts[-1]) == 2 and parts[-1].isalpha():
+        return parts[-1].upper()
+    full = likely.get(parts[0], "")
+    return full.split("_")[-1] if "_" in full else ""

@@ -3,19 +3,59 @@ import logging
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from accounts.roles import is_manager
 
+from .forms import ShopSettingsForm
 from .health import all_checks, broker_check, database_check
+from .shop import FIELDS, change_blocked, shop, shop_settings_save, suggestions
 
 logger = logging.getLogger(__name__)
 
 
+FIRST_RUN_SHOWN = "crm_shop_first_run_shown"
+
+
 def home(request: HttpRequest) -> HttpResponse:
+    """After login: a manager of a shop whose settings were never saved goes to the shop
+    settings page once per session; everyone else to the call list."""
+    if (is_manager(request.user) and not request.session.get(FIRST_RUN_SHOWN)
+            and not shop().saved):
+        request.session[FIRST_RUN_SHOWN] = True
+        return redirect("shop_settings")
     return redirect("dashboard:today")
+
+
+@never_cache
+def shop_settings(request: HttpRequest) -> HttpResponse:
+    """The shop's name, base currency, time zone, default language and sender (managers)."""
+    if not is_manager(request.user):
+        raise PermissionDenied
+    current = shop()
+    fixed = current.set_by_deployment
+    initial = {field: getattr(current, field) for field in FIELDS}
+    if not current.saved:  # first run: what the browser's language suggests
+        initial.update({field: value for field, value in
+                        suggestions(request.headers.get("Accept-Language", "")).items()
+                        if field not in fixed})
+    form = ShopSettingsForm(request.POST or None, initial=initial, set_by_deployment=fixed)
+    if request.method == "POST" and form.is_valid():
+        try:
+            shop_settings_save(values=form.cleaned_data, by=request.user)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(request, _("Shop settings saved."))
+            return redirect("shop_settings")
+    return render(request, "crm/shop_settings.html", {
+        "form": form, "first_run": not current.saved, "locked_reason": change_blocked()})
 
 
 @never_cache
