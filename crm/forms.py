@@ -1,6 +1,7 @@
 from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import get_day_names
 from babel.numbers import get_currency_name
 from django import forms
 from django.conf import settings
@@ -50,3 +51,25 @@ class ShopSettingsForm(forms.Form):
                 field.disabled = True
                 field.help_text = _("Set by the deployment (%(variable)s): change it there.") % {
                     "variable": ENVIRONMENT[name]}
+
+
+def _day_choices() -> list[tuple[str, str]]:
+    try:
+        locale = Locale.parse(to_locale(get_language() or "en"))
+    except (UnknownLocaleError, ValueError):
+        locale = Locale.parse("en")
+    names = get_day_names("wide", locale=locale)  # 0 is Monday; cron's 1 is Monday, 0 Sunday
+    return [("*", _("Every day")), ("1-5", _("Weekdays (Monday to Friday)")),
+            *[(str((index + 1) % 7), names[index]) for index in range(7)]]
+
+
+class ScheduleTimeForm(forms.Form):
+    """When a scheduled job runs, in the shop's time zone."""
+
+    day_of_week = forms.ChoiceField(label=_("Days"))
+    time = forms.TimeField(label=_("Time"), input_formats=["%H:%M"],
+                           widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["day_of_week"].choices = _day_choices()

@@ -192,6 +192,10 @@ def shop_settings_save(*, values: dict, by=None) -> Shop:
                     "reason": reason, "current": getattr(current, field)}
                 for field in changed})
         ShopSettings.objects.update_or_create(pk=1, defaults={**cleaned, "updated_by": by})
+        if "time_zone" in changed:
+            from .schedule_service import schedules_move_time_zone
+
+            schedules_move_time_zone(old=current.time_zone, new=cleaned["time_zone"])
         transaction.on_commit(shop_cache_clear)
     shop_cache_clear()
     return shop()
