@@ -18,7 +18,9 @@ from .forms import ScheduleTimeForm, ShopSettingsForm
 from .health import all_checks, broker_check, database_check
 from .schedule_service import schedule_time_set
 from .schedule_words import schedule_in_words
-from .shop import FIELDS, change_blocked, shop, shop_settings_save, suggestions
+from .shop import (
+    FIELDS, STORED_IN_FIGURES, change_blocked, shop, shop_settings_save, suggestions,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +46,12 @@ def shop_settings(request: HttpRequest) -> HttpResponse:
     current = shop()
     fixed = current.set_by_deployment
     initial = {field: getattr(current, field) for field in FIELDS}
+    locked_reason = change_blocked()
     if not current.saved:  # first run: what the browser's language suggests
+        keep = fixed | (set(STORED_IN_FIGURES) if locked_reason else set())
         initial.update({field: value for field, value in
                         suggestions(request.headers.get("Accept-Language", "")).items()
-                        if field not in fixed})
+                        if field not in keep})
     form = ShopSettingsForm(request.POST or None, initial=initial, set_by_deployment=fixed)
     if request.method == "POST" and form.is_valid():
         try:
@@ -59,7 +63,7 @@ def shop_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Shop settings saved."))
             return redirect("shop_settings")
     return render(request, "crm/shop_settings.html", {
-        "form": form, "first_run": not current.saved, "locked_reason": change_blocked()})
+        "form": form, "first_run": not current.saved, "locked_reason": locked_reason})
 
 
 @never_cache

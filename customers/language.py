@@ -1,7 +1,7 @@
 """Which language to speak to a contact in: emails, and the public pages reached from them.
 
-Contact.language is blank for "the shop's default" (settings.LANGUAGE_CODE). Nothing guesses
-it from a browser after the fact: only staff, the API, and the public support form (for a
+Contact.language is blank for "the shop's default" (crm.shop.shop().default_language). Nothing
+guesses it from a browser after the fact: only staff, the API, and the public support form (for a
 contact it creates) set it.
 """
 from django.http import HttpRequest

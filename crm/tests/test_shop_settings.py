@@ -175,6 +175,18 @@ def test_a_turkish_browsers_first_run_suggests_a_turkish_shop(client, manager):
             form["default_language"].value()) == ("TRY", "Europe/Istanbul", "tr")
 
 
+def test_once_purchases_exist_the_first_run_suggests_only_what_may_change(client, manager):
+    record_purchase(ContactFactory())
+    client.force_login(manager)
+
+    response = client.get(reverse("shop_settings"), HTTP_ACCEPT_LANGUAGE="tr-TR")
+
+    form = response.context["form"]
+    assert (form["base_currency"].value(), form["time_zone"].value(),
+            form["default_language"].value()) == ("USD", "UTC", "tr")
+    assert "Purchases are stored" in response.content.decode()
+
+
 def test_the_manager_saves_the_settings(client, manager):
     client.force_login(manager)
 
