@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from crm.models import ShopSettings
 from crm.shop import shop, shop_cache_clear, shop_settings_save, suggestions
+from crm.tests.test_csp import assert_strict
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = pytest.mark.django_db
@@ -239,3 +240,23 @@ def test_managers_see_the_page_in_the_navigation(client, manager, sales_user):
 
     assert reverse("shop_settings") in client.get(reverse("dashboard:today")).content.decode()
     assert reverse("shop_settings") not in sales.get(reverse("dashboard:today")).content.decode()
+
+
+@pytest.mark.parametrize("url", ["/shop/", "/shop/schedules/",
+                                 "/admin/django_celery_beat/periodictask/",
+                                 "/admin/django_celery_beat/crontabschedule/"])
+def test_the_pages_send_the_strict_policy(client, manager, url):
+    client.force_login(manager)
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert_strict(response)
+
+
+def test_the_page_needs_the_csrf_token(manager):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(manager)
+
+    assert client.post(reverse("shop_settings"), TURKISH_SHOP).status_code == 403
+    assert not ShopSettings.objects.exists()
