@@ -239,3 +239,24 @@ def _territory(tag: str, likely: dict) -> str:
         return parts[-1].upper()
     full = likely.get(parts[0], "")
     return full.split("_")[-1] if "_" in full else ""
+
+
+class ShopTimeZoneMiddleware:
+    """Pages count "today" and show times in the shop's time zone (timezone.localdate(),
+    localtime() and templates follow the active zone), whatever Django's TIME_ZONE says."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.db import DatabaseError
+        from django.utils import timezone
+
+        try:
+            timezone.activate(shop().zone)
+        except DatabaseError:  # an outage: the page answers 503 itself (crm.errors), in UTC
+            pass
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # "Today" and times on pages in the shop's time zone (crm.shop: the settings page's value).
+    "crm.shop.ShopTimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Warns (once per host) when the app is served at another address than CRM_PUBLIC_URL.
     "crm.public_url.PublicURLCheckMiddleware",

@@ -2,6 +2,7 @@
 first run, its suggestions and its refusal once purchases exist."""
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -260,3 +261,19 @@ def test_the_page_needs_the_csrf_token(manager):
 
     assert client.post(reverse("shop_settings"), TURKISH_SHOP).status_code == 403
     assert not ShopSettings.objects.exists()
+
+
+def test_pages_count_today_in_the_shops_time_zone(sales_client, monkeypatch):
+    from django.utils import timezone
+
+    from crm import views
+
+    shop_settings_save(values=TURKISH_SHOP)
+    seen = []
+    monkeypatch.setattr(views, "redirect", lambda *args: seen.append(
+        timezone.get_current_timezone_name()) or HttpResponse())
+
+    sales_client.get(reverse("home"))
+
+    assert seen == ["Europe/Istanbul"]
+    assert timezone.get_current_timezone_name() == "UTC"  # back to Django's after the page
