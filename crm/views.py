@@ -1,18 +1,16 @@
 import logging
 
-from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django_celery_beat.models import PeriodicTask
 
 from accounts.roles import is_manager
-
-from django_celery_beat.models import PeriodicTask
 
 from .forms import ScheduleTimeForm, ShopSettingsForm
 from .health import all_checks, broker_check, database_check
