@@ -11,7 +11,7 @@ the settings' (the admin's dates, the fallback language of pages).
 """
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.utils import parseaddr
@@ -233,7 +233,7 @@ def suggestions(accept_language: str) -> dict:
     return result
 
 
-def _territory(tag: str, likely: dict) -> str:
+def _territory(tag: str, likely: Mapping[str, str]) -> str:
     parts = tag.replace("-", "_").split("_")
     if len(parts) > 1 and len(parts[-1]) == 2 and parts[-1].isalpha():
         return parts[-1].upper()
