@@ -277,3 +277,17 @@ def test_pages_count_today_in_the_shops_time_zone(sales_client, monkeypatch):
 
     assert seen == ["Europe/Istanbul"]
     assert timezone.get_current_timezone_name() == "UTC"  # back to Django's after the page
+
+
+def test_tasks_count_today_in_the_shops_time_zone():
+    from celery import shared_task
+    from django.utils import timezone
+
+    @shared_task(name="crm.tests.zone_probe")
+    def zone_probe() -> str:
+        return timezone.get_current_timezone_name()
+
+    shop_settings_save(values=TURKISH_SHOP)
+
+    assert zone_probe.delay().get() == "Europe/Istanbul"  # eager in tests, as a worker runs it
+    assert timezone.get_current_timezone_name() == "UTC"
