@@ -93,3 +93,14 @@ def fresh_channel_mapping():
     channel_mapping_forget()
     yield
     channel_mapping_forget()
+
+
+@pytest.fixture(autouse=True)
+def shop_settings_fresh():
+    """crm.shop caches the shop's settings per process: a rolled-back row must not outlive its
+    test. Every test starts as a fresh install (no saved row), already cached."""
+    from crm.shop import shop_cache_assume_unsaved, shop_cache_clear
+
+    shop_cache_assume_unsaved()
+    yield
+    shop_cache_clear()

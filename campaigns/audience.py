@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 
 from activity.models import EventKind, WebsiteEvent
 from crm.numbers import percent
+from crm.shop import shop
 from customers.models import Contact, ContactScore, Purchase, Stage
 from customers.scoring.runs import current_run
 
@@ -383,7 +384,7 @@ def _reasons(contact: Contact, criteria: AudienceCriteria, now: dt.datetime) -> 
     if criteria.total_spent_min is not None or criteria.total_spent_max is not None:
         reasons.append(_("spent %(amount)s %(currency)s") % {
             "amount": number_format(contact.total_spent, 2),
-            "currency": settings.CRM_BASE_CURRENCY})
+            "currency": shop().base_currency})
     if criteria.owner_ids is not None and contact.owner_id:
         reasons.append(_("owned by %(owner)s") % {"owner": contact.owner})
     if criteria.website_action is not None and contact.website_action_at:

@@ -17,9 +17,10 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from crm.shop import shop
 
 from .audience import AudienceCriteria
 from .models import Campaign
@@ -167,7 +168,7 @@ def campaign_schedule_sync(campaign: Campaign) -> None:
             return
         crontab, _created = CrontabSchedule.objects.get_or_create(
             **DEFAULT_CRONTAB, day_of_month="*", month_of_year="*",
-            timezone=timezone.get_default_timezone_name())
+            timezone=shop().time_zone)
         task = PeriodicTask.objects.create(name=name, task="campaigns.run_campaign",
                                            crontab=crontab, args=json.dumps([campaign.pk]),
                                            enabled=campaign.is_active)

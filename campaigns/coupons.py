@@ -21,13 +21,13 @@ import re
 import secrets
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.shop import shop
 from customers.models import Contact, Purchase
 
 from .models import Campaign, CampaignRun, Coupon, Message, ReferralCode
@@ -85,7 +85,7 @@ def _coupon_terms(campaign: Campaign) -> tuple[str, Decimal, str]:
             _("Enter a coupon value above 0 (at most 100 for a percentage)."),
             code="invalid_coupon_value")})
     is_amount = campaign.coupon_kind == Campaign.CouponKind.AMOUNT
-    currency = settings.CRM_BASE_CURRENCY if is_amount else ""
+    currency = shop().base_currency if is_amount else ""
     return campaign.coupon_kind, value, currency
 
 

@@ -31,6 +31,7 @@ from django.utils.translation import ngettext
 
 from accounts.roles import MANAGERS
 from crm.models import DailyRun
+from crm.shop import shop
 from customers.language import supported_language
 
 from .models import Message
@@ -114,9 +115,9 @@ def digest_render(failures: list[CampaignFailures], *, start: dt.datetime, end: 
 def _send(failures: list[CampaignFailures], start: dt.datetime, end: dt.datetime) -> int:
     emails = []
     for user in digest_recipients():
-        language = supported_language(user.language) or settings.LANGUAGE_CODE
+        language = supported_language(user.language) or shop().default_language
         subject, body = digest_render(failures, start=start, end=end, language=language)
-        emails.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
+        emails.append(EmailMessage(subject, body, shop().from_email, [user.email]))
     if not emails:
         logger.warning("Emails failed for good, but no active manager has an email address")
         return 0

@@ -39,6 +39,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat, Length, Replace, Substr, Upper
 from django.utils import timezone
 
+from crm.shop import shop
 from customers.hooks import ImportedPurchases
 from customers.models import Purchase
 
@@ -122,7 +123,7 @@ def _rewards_give(purchases: QuerySet) -> None:
         Coupon(code=code_generate(COUPON_PREFIX), contact_id=referral.referrer_id,
                purpose=Coupon.Purpose.REFERRAL_REWARD, kind=Coupon.Kind.AMOUNT,
                value=Decimal(settings.CRM_REFERRAL_REWARD_AMOUNT),
-               currency=settings.CRM_BASE_CURRENCY, expires_at=expires_at)
+               currency=shop().base_currency, expires_at=expires_at)
         for referral in referrals])
     for referral, reward in zip(referrals, rewards, strict=True):
         referral.reward = reward

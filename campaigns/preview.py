@@ -2,11 +2,11 @@
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.shop import shop
 from customers.language import contact_language
 from customers.models import Contact
 
@@ -41,7 +41,7 @@ def sample_coupon(template: EmailTemplate, contact: Contact, *,
     is_amount = kind == Campaign.CouponKind.AMOUNT
     return Coupon(code=code_generate(COUPON_PREFIX), contact=contact, campaign=campaign,
                   kind=kind, value=value,
-                  currency=settings.CRM_BASE_CURRENCY if is_amount else "",
+                  currency=shop().base_currency if is_amount else "",
                   expires_at=timezone.now() + dt.timedelta(days=days))
 
 
@@ -78,7 +78,7 @@ def template_send_test(template: EmailTemplate, contact: Contact | None, *, to_e
     rendered = template_preview(template, contact, language=language)
     email = EmailMultiAlternatives(
         subject=_("[Test] %(subject)s") % {"subject": rendered.subject},
-        body=rendered.text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to_email],
+        body=rendered.text, from_email=shop().from_email, to=[to_email],
         headers={"Content-Language": rendered.language})
     if rendered.html:
         email.attach_alternative(rendered.html, "text/html")

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from crm.shop import shop
 from customers.models import Contact, Purchase
 
 from .coupons import REFERRAL_PREFIX, CodeOutcome, code_generate, coupon_create
@@ -85,7 +86,7 @@ def _reward(referrer_id: int, now: dt.datetime) -> Coupon:
     return coupon_create(
         contact=Contact(pk=referrer_id), kind=Coupon.Kind.AMOUNT,
         value=Decimal(settings.CRM_REFERRAL_REWARD_AMOUNT),
-        currency=settings.CRM_BASE_CURRENCY, purpose=Coupon.Purpose.REFERRAL_REWARD,
+        currency=shop().base_currency, purpose=Coupon.Purpose.REFERRAL_REWARD,
         expires_at=now + dt.timedelta(days=settings.CRM_REFERRAL_REWARD_VALID_DAYS))
 
 

@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from crm.shop import shop
 from customers.language import contact_language
 from customers.models import Contact, Purchase
 
@@ -149,10 +150,10 @@ def _sample_context() -> dict:
         "contact": {"first_name": "Ada", "last_name": "Example", "email": "ada@example.com",
                     "full_name": "Ada Example"},
         "coupon": {"code": "SAMPLE-CODE", "value": Decimal("10.00"), "kind": "percent",
-                   "currency": settings.CRM_BASE_CURRENCY, "expires_at": today},
+                   "currency": shop().base_currency, "expires_at": today},
         "referral_code": "SAMPLE-REF",
         "last_purchase": {"purchased_at": dt.datetime(2030, 1, 1, 12, tzinfo=dt.UTC),
-                          "amount": Decimal("49.90"), "currency": settings.CRM_BASE_CURRENCY},
+                          "amount": Decimal("49.90"), "currency": shop().base_currency},
         "unsubscribe_url": settings.CRM_PUBLIC_URL.rstrip("/") + "/u/sample/",
         "survey": {"links": [{"score": score, "url": f"https://example.com/s/{score}/"}
                              for score in range(11)], "closes_on": today},
@@ -280,7 +281,7 @@ def preview_context(contact: Contact, *, coupon: Coupon | None = None,
 
 def new_message_id() -> str:
     """A globally unique Message-ID for a new outbox row, on the sender's domain."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    domain = parseaddr(shop().from_email)[1].rpartition("@")[2] or "localhost"
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
@@ -312,7 +313,7 @@ def build_email(message: Message, connection, *, context: dict | None = None,
     if rendered.language:
         headers["Content-Language"] = rendered.language  # RFC 3282
     email = EmailMultiAlternatives(
-        subject=rendered.subject, body=rendered.text, from_email=settings.DEFAULT_FROM_EMAIL,
+        subject=rendered.subject, body=rendered.text, from_email=shop().from_email,
         to=[message.contact.email], connection=connection, headers=headers,
     )
     if rendered.html:

@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.models import Heartbeat
+from crm.shop import shop
 from customers.models import Contact
 
 from .audience import AudienceCriteria, audience_contacts, audience_size
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 def _message_id_domain() -> str:
     # As campaigns.rendering.new_message_id: the sender's own domain.
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return parseaddr(shop().from_email)[1].rpartition("@")[2] or "localhost"
 
 
 # Rows that put their contact in one of the campaign's two groups: emailed (about to be,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -72,3 +73,27 @@ class DailyRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.day}"
+
+
+class ShopSettings(models.Model):
+    """The shop's own settings, one row (id 1), saved by a manager on the shop settings page.
+    Read through crm.shop.shop(), never directly: a value set in the environment wins."""
+
+    name = models.CharField(_("shop name"), max_length=200)
+    base_currency = models.CharField(_("base currency"), max_length=3)
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    default_language = models.CharField(_("default language"), max_length=10)
+    sender_name = models.CharField(_("sender name"), max_length=200, blank=True)
+    sender_email = models.EmailField(_("sender email"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("shop settings")
+        verbose_name_plural = _("shop settings")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="shop_settings_one_row")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -11,6 +11,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("status/", views.status, name="status"),
+    path("shop/", views.shop_settings, name="shop_settings"),
+    path("shop/schedules/", views.schedule_list, name="schedule_list"),
+    path("shop/schedules/<int:pk>/", views.schedule_edit, name="schedule_edit"),
     # For load balancers (docs/deployment.md): 200 or 503, anonymous, no session.
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -11,6 +11,15 @@ def _seed_wordings(sender, **kwargs) -> None:
     seed_initial_wordings(ConsentWording)
 
 
+def _purchases_stored() -> str | None:
+    """Why the shop's base currency or time zone may not change: purchases store both."""
+    from django.utils.translation import gettext
+
+    from .models import Purchase
+
+    return gettext("Purchases are stored") if Purchase.objects.exists() else None
+
+
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
@@ -25,3 +34,7 @@ class CustomersConfig(AppConfig):
         from .personal_data import SECTIONS
 
         register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it
+
+        from crm.shop import register_change_blocker
+
+        register_change_blocker(_purchases_stored)  # amount_base and purchased_on are stored

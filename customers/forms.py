@@ -3,11 +3,12 @@ import datetime as dt
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+
+from crm.shop import shop
 
 from .consent.models import ConsentMethod
 from .models import CHANNEL_LABEL_MAX_LENGTH, Channel, ChannelMapping, Contact
@@ -122,7 +123,7 @@ class PurchaseForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {})
-        kwargs["initial"].setdefault("currency", settings.CRM_BASE_CURRENCY)
+        kwargs["initial"].setdefault("currency", shop().base_currency)
         kwargs["initial"].setdefault(
             "purchased_at", timezone.localtime().replace(second=0, microsecond=0)
         )

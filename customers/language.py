@@ -1,12 +1,13 @@
 """Which language to speak to a contact in: emails, and the public pages reached from them.
 
-Contact.language is blank for "the shop's default" (settings.LANGUAGE_CODE). Nothing guesses
-it from a browser after the fact: only staff, the API, and the public support form (for a
+Contact.language is blank for "the shop's default" (crm.shop.shop().default_language). Nothing
+guesses it from a browser after the fact: only staff, the API, and the public support form (for a
 contact it creates) set it.
 """
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
+
+from crm.shop import shop
 
 from .models import Contact
 
@@ -22,9 +23,9 @@ def supported_language(code: str | None) -> str:
 
 
 def default_language() -> str:
-    """The shop's default language: what a contact without one is spoken to in. The one place
-    that reads it, so a shop setting replaces settings.LANGUAGE_CODE here alone."""
-    return settings.LANGUAGE_CODE
+    """The shop's default language: what a contact without one is spoken to in (crm.shop: the
+    environment, else the shop settings managers save, else settings.LANGUAGE_CODE)."""
+    return shop().default_language
 
 
 def contact_language(contact: Contact) -> str:

@@ -7,6 +7,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.shop import shop
+
 from .consent import models as consent_models  # noqa: F401 - registers the ledger's models
 from .normalise import channel_key
 from .querysets import ContactQuerySet, PurchaseQuerySet
@@ -284,7 +286,7 @@ class CurrencyRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.day:%Y-%m-%d}: 1 {self.currency} = {self.rate} {settings.CRM_BASE_CURRENCY}"
+        return f"{self.day:%Y-%m-%d}: 1 {self.currency} = {self.rate} {shop().base_currency}"
 
 
 class RateFetch(models.Model):

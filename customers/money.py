@@ -5,9 +5,10 @@ Currency data comes from Babel (CLDR), so codes and decimal places are the stand
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision, list_currencies
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from crm.shop import shop
 
 # Largest amount accepted for one purchase: fits the column with room for the base conversion.
 MAX_AMOUNT = Decimal("99999999999")
@@ -19,7 +20,7 @@ _CURRENCIES = frozenset(list_currencies()) - {"XXX", "XTS"}
 
 
 def base_currency() -> str:
-    return settings.CRM_BASE_CURRENCY
+    return shop().base_currency
 
 
 def known_currency(code: str) -> bool:

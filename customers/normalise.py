@@ -12,11 +12,13 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.shop import shop
+
 EARLIEST_PURCHASE = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def shop_timezone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+    return shop().zone
 
 
 def normalise_email(raw: str) -> str:

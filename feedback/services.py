@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, CampaignRun, Message
 from campaigns.rendering import new_message_id
+from crm.shop import shop
 from customers.followups import follow_up_add
 from customers.models import Contact
 
@@ -135,7 +136,7 @@ def _call_back_task(contact: Contact, score: int, now: dt.datetime):
     assert contact.owner is not None  # the caller gives call-backs to owned contacts only
     # The task is read by the owner, so it is written in the owner's language, not the
     # customer's (which is active while the customer's answer is being recorded).
-    with translation.override(contact.owner.language or settings.LANGUAGE_CODE):
+    with translation.override(contact.owner.language or shop().default_language):
         title = _("Call back: unhappy (score %(score)d)") % {"score": score}
     return follow_up_add(contact=contact, assigned_to=contact.owner, title=title,
                          due_on=timezone.localdate(now) + dt.timedelta(days=1))

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm.shop import shop
 from crm.tasks import queue_after_commit
 from customers.language import contact_language
 from customers.models import Contact
@@ -142,7 +143,7 @@ def case_confirmation_send(*, case_id: int, now: dt.datetime | None = None) -> b
         return False
     subject, body = _confirmation_email(case)
     try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [case.contact.email])
+        send_mail(subject, body, shop().from_email, [case.contact.email])
     except Exception:
         Case.objects.filter(pk=case.pk).update(confirmation_sent_at=None)
         raise

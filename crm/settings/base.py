@@ -3,6 +3,7 @@
 Defaults need no server (SQLite and kombu's filesystem broker); setting DATABASE_URL and
 REDIS_URL switches to PostgreSQL and Redis.
 """
+import os
 from pathlib import Path
 
 import environ
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # "Today" and times on pages in the shop's time zone (crm.shop: the settings page's value).
+    "crm.shop.ShopTimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Warns (once per host) when the app is served at another address than CRM_PUBLIC_URL.
     "crm.public_url.PublicURLCheckMiddleware",
@@ -248,6 +251,13 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # --- CRM ------------------------------------------------------------------------------------
 # Totals are kept in the base currency; other currencies need a rate (admin: Currency rates).
 CRM_BASE_CURRENCY = env.str("CRM_BASE_CURRENCY", default="USD").upper()
+# The shop's name, shown on pages and in emails; like the base currency, time zone, language and
+# sender above, a manager sets it on the shop settings page (crm.shop), and a value set here in
+# the environment wins over the page's (shown there as set by the deployment).
+CRM_SHOP_NAME = env.str("CRM_SHOP_NAME", default="CRM")
+CRM_SHOP_SET_BY_DEPLOYMENT = frozenset(
+    name for name in ("CRM_SHOP_NAME", "CRM_BASE_CURRENCY", "CRM_TIME_ZONE", "CRM_LANGUAGE_CODE",
+                      "DEFAULT_FROM_EMAIL") if os.environ.get(name))
 # The shop's country (ISO 3166 code): phone numbers typed without +country code are in it;
 # every number is stored in E.164 (customers.phones).
 CRM_PHONE_REGION = env.str("CRM_PHONE_REGION", default="TR")

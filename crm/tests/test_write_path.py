@@ -50,6 +50,11 @@ ALLOWED: list[tuple[str, str, str]] = [
 # (module.Class/Inline) whose rows Django's save_formset saves, with the reason.
 ADMIN_DEFAULT_SAVES: dict[str, str] = {
     "crm.admin.HeartbeatAdmin": "operational liveness rows, not domain data",
+    "crm.admin.PeriodicTaskInWordsAdmin": (
+        "django_celery_beat's own admin, re-registered only to show schedules in words"),
+    "crm.admin.CrontabScheduleInWordsAdmin": (
+        "django_celery_beat's own admin, re-registered only to show schedules in words and "
+        "start new ones in the shop's time zone"),
     "accounts.admin.UserAdmin": "Django's own user admin (password, groups); no user service",
     "campaigns.admin.EmailTemplateAdmin": (
         "a template's rules are EmailTemplate.clean() (compiles, renders, its campaigns can "

@@ -61,6 +61,17 @@ def demo_logins(settings, tmp_path, monkeypatch):
     return path
 
 
+@pytest.mark.django_db
+def test_the_demo_manager_lands_on_the_call_list_not_the_first_run_page(demo_logins, client):
+    from crm.shop import shop
+
+    call_command("load_demo_data", size=SMALL, stdout=StringIO())
+    client.force_login(User.objects.get(username="manager"))
+
+    assert shop().saved
+    assert client.get(reverse("home"))["Location"] == reverse("dashboard:today")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_loading_twice_duplicates_nothing_and_keeps_the_logins(demo_logins):
     call_command("load_demo_data", size=SMALL, stdout=StringIO())

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import MANAGERS, SALES_STAFF
+from crm.shop import FIELDS as SHOP_FIELDS
+from crm.shop import shop, shop_settings_save
 from campaigns.campaign_service import campaign_update
 from customers.demo import DEMO_NEW_PER_WEEK, DEMO_SOURCE, DemoShop, demo_shop
 from customers.imports.contacts import contacts_import_csv
@@ -56,6 +58,7 @@ class Command(BaseCommand):
         if size < 1:
             raise CommandError(_("--size must be at least 1."))
         logins = self._users()
+        self._shop_settings()
         today = timezone.localdate()
         shop = demo_shop(today=today, new_per_week=size)
         # Past orders: recorded and scored, but no event campaign or webhook fires for them.
@@ -74,6 +77,15 @@ class Command(BaseCommand):
             "contacts": Contact.objects.count()})
         LOGINS_FILE.write_text(json.dumps(logins, indent=2))
         LOGINS_FILE.chmod(0o600)
+
+    def _shop_settings(self) -> None:
+        """The demo shop's settings saved once, as they stand (the environment's or the
+        defaults), so the demo manager lands on the call list, not the first-run page."""
+        current = shop()
+        if current.saved:
+            return
+        values = {field: getattr(current, field) for field in SHOP_FIELDS}
+        shop_settings_save(values={**values, "name": current.name or _("Demo shop")})
 
     def _users(self) -> dict[str, str]:
         known = json.loads(LOGINS_FILE.read_text()) if LOGINS_FILE.exists() else {}
