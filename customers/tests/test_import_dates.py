@@ -123,6 +123,31 @@ def test_a_turkish_shops_file_with_its_own_channels_and_dates_imports_every_row(
         ("app", "online"), ("mağaza", "store"), ("web", "online")]
 
 
+@TURKISH_SHOP
+def test_a_turkish_shops_lira_file_on_a_fresh_install_imports_every_row_then_converts(tmp_path):
+    # Issue #17's "done when": TRY amounts (no rate known yet on a USD-base install), the
+    # shop's own channels and Turkish spreadsheet dates, through the command users run.
+    from customers.services.rates import rates_save
+
+    path = write(tmp_path, [
+        "a@example.com,05.12.2026 14:30,1250.00,TRY,web",
+        "b@example.com,04.12.2026 09:00,899.90,TRY,app",
+        "c@example.com,03.12.2026 18:45,2499.00,TRY,Trendyol",
+    ])
+
+    call_command("import_purchases", str(path), stdout=io.StringIO())
+
+    purchases = Purchase.objects.order_by("contact__email")
+    assert [(p.amount, p.currency, p.amount_base, p.channel_label, p.purchased_on)
+            for p in purchases] == [
+        (Decimal("1250.000"), "TRY", None, "web", dt.date(2026, 12, 5)),
+        (Decimal("899.900"), "TRY", None, "app", dt.date(2026, 12, 4)),
+        (Decimal("2499.000"), "TRY", None, "Trendyol", dt.date(2026, 12, 3))]
+    rates_save({"TRY": Decimal("0.025")}, day=dt.date(2026, 12, 3), source=CurrencyRate.Source.TCMB)
+    assert list(purchases.values_list("amount_base", flat=True)) == [
+        Decimal("31.250"), Decimal("22.498"), Decimal("62.475")]
+
+
 def test_a_file_that_never_tells_is_refused_with_the_question(tmp_path):
     path = write(tmp_path, ["a@example.com,05.12.2026,10.00,USD,web",
                             "b@example.com,2026-12-01,10.00,USD,web",
