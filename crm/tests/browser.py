@@ -46,4 +46,11 @@ def log_in(page, username: str, password: str = "correct-horse-battery") -> None
     page.goto("/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    follow(page, page.get_by_role("button", name="Log in"))
+
+
+def follow(page, locator) -> None:
+    """Click a link or submit button and wait until the next page has loaded: a bare click
+    returns once the navigation starts, and reads made then can see the old or half page."""
+    with page.expect_navigation():
+        locator.click()

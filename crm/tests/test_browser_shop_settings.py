@@ -1,6 +1,7 @@
 """In real Chromium: a manager's first sign-in from a Turkish browser opens the shop settings
 page with a Turkish shop suggested; saving it sets the shop's currency and time zone."""
 import pytest
+from playwright.sync_api import expect
 
 from crm.shop import shop, shop_cache_clear
 from crm.tests.browser import screenshot
@@ -20,7 +21,7 @@ def test_a_turkish_managers_first_sign_in_sets_up_the_shop(browser, live_server,
         page.locator("form button[type=submit]").click()
 
         page.wait_for_url("**/shop/")
-        assert page.get_by_test_id("shop-first-run").is_visible()
+        expect(page.get_by_test_id("shop-first-run")).to_be_visible()
         assert page.locator("#id_base_currency").input_value() == "TRY"
         assert page.locator("#id_time_zone").input_value() == "Europe/Istanbul"
         assert page.locator("#id_default_language").input_value() == "tr"
@@ -29,7 +30,7 @@ def test_a_turkish_managers_first_sign_in_sets_up_the_shop(browser, live_server,
         page.locator("#id_sender_email").fill("merhaba@kahve.example")
         page.locator("form.col-lg-6 button[type=submit]").click()
         page.wait_for_url("**/shop/")
-        assert not page.get_by_test_id("shop-first-run").is_visible()
+        expect(page.get_by_test_id("shop-first-run")).not_to_be_visible()
     finally:
         context.close()
 

@@ -2,7 +2,7 @@
 the report of rejected rows."""
 import pytest
 
-from crm.tests.browser import log_in, screenshot
+from crm.tests.browser import follow, log_in, screenshot
 from customers.models import Purchase
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,16 +19,16 @@ def test_manager_imports_a_file_and_downloads_the_rejected_rows(page, manager, s
     path.write_text(CSV, encoding="utf-8")
 
     log_in(page, "marta")
-    page.get_by_role("link", name="Imports").click()
+    follow(page, page.get_by_role("link", name="Imports"))
     page.get_by_label("What the file contains").select_option("purchases")
     page.get_by_label("CSV file (UTF-8)").set_input_files(str(path))
-    page.get_by_role("button", name="Upload and preview").click()
+    follow(page, page.get_by_role("button", name="Upload and preview"))
 
     assert page.get_by_test_id("import-counts").locator("[data-count=created]").inner_text() == "1"
     assert page.get_by_test_id("import-counts").locator("[data-count=rejected]").inner_text() == "1"
     assert page.get_by_test_id("import-rows").locator("tbody tr").count() == 2
     screenshot(page, "import-preview")
-    page.get_by_test_id("import-start").click()
+    follow(page, page.get_by_test_id("import-start"))
 
     bar = page.get_by_role("progressbar")
     page.wait_for_function(

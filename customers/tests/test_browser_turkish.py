@@ -3,7 +3,9 @@ pages they use every day without meeting English."""
 import pytest
 
 from accounts.models import User
-from crm.tests.browser import log_in, screenshot
+from playwright.sync_api import expect
+
+from crm.tests.browser import follow, log_in, screenshot
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,30 +29,30 @@ def test_a_sales_user_switches_to_turkish_and_sees_no_english(page, sales_user):
 
     log_in(page, "sally")
     page.get_by_label("Language").select_option("tr")
-    page.get_by_role("button", name="Change").click()
+    follow(page, page.get_by_role("button", name="Change"))
 
-    assert page.get_by_role("heading", name="Bugün kimi aramalı").is_visible()
+    expect(page.get_by_role("heading", name="Bugün kimi aramalı")).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "tr"
     assert english_on(page) == []
     screenshot(page, "tr-today")
 
-    page.get_by_role("link", name="Kişiler", exact=True).click()
-    assert page.get_by_role("heading", name="Kişiler").is_visible()
+    follow(page, page.get_by_role("link", name="Kişiler", exact=True))
+    expect(page.get_by_role("heading", name="Kişiler")).to_be_visible()
     assert english_on(page) == []
     screenshot(page, "tr-contact-list")
 
-    page.get_by_role("link", name="Ayşe Yılmaz").click()
+    follow(page, page.get_by_role("link", name="Ayşe Yılmaz"))
     assert page.get_by_test_id("stage").inner_text() == "Tekrar eden müşteri"
-    assert page.get_by_role("heading", name="Satın alma geçmişi").is_visible()
+    expect(page.get_by_role("heading", name="Satın alma geçmişi")).to_be_visible()
     assert english_on(page) == []
     screenshot(page, "tr-contact-detail")
 
-    page.get_by_role("link", name="Takip görevlerim").click()
+    follow(page, page.get_by_role("link", name="Takip görevlerim"))
     assert english_on(page) == []
     screenshot(page, "tr-my-follow-ups")
 
-    page.get_by_role("link", name="KPI'lar").click()
-    assert page.get_by_role("heading", name="KPI'lar").is_visible()
+    follow(page, page.get_by_role("link", name="KPI'lar"))
+    expect(page.get_by_role("heading", name="KPI'lar")).to_be_visible()
     assert english_on(page) == []
     screenshot(page, "tr-kpis")
 

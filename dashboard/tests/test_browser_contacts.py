@@ -1,8 +1,9 @@
 """In real Chromium: a sales user finds a contact and records the purchase that makes them a
 repeat client."""
 import pytest
+from playwright.sync_api import expect
 
-from crm.tests.browser import log_in, screenshot
+from crm.tests.browser import follow, log_in, screenshot
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,17 +15,17 @@ def test_sales_user_records_a_second_purchase_and_sees_a_repeat_client(page, sal
     ContactFactory(email="someone.else@example.com")
 
     log_in(page, "sally")
-    assert page.get_by_role("heading", name="Who to call today").is_visible()
+    expect(page.get_by_role("heading", name="Who to call today")).to_be_visible()
     screenshot(page, "today")
-    page.get_by_role("link", name="Contacts", exact=True).click()
+    follow(page, page.get_by_role("link", name="Contacts", exact=True))
     page.get_by_label("Search").first.fill("yilmaz")
-    page.get_by_role("button", name="Search").click()
+    follow(page, page.get_by_role("button", name="Search"))
     screenshot(page, "contact-list")
-    page.get_by_role("link", name="Ayşe Yılmaz").click()
+    follow(page, page.get_by_role("link", name="Ayşe Yılmaz"))
     assert page.get_by_test_id("stage").inner_text() == "One-time buyer"
 
     page.get_by_label("Amount").fill("25.50")
-    page.get_by_role("button", name="Record purchase").click()
+    follow(page, page.get_by_role("button", name="Record purchase"))
 
     assert page.get_by_test_id("stage").inner_text() == "Repeat client"
     assert page.get_by_test_id("purchase-count").inner_text() == "2"
@@ -39,7 +40,7 @@ def test_bad_amount_shows_an_error_and_records_nothing(page, sales_user):
     page.goto(f"/contacts/{buyer.pk}/")
     page.get_by_label("Currency").fill("XYZ")
     page.get_by_label("Amount").fill("10")
-    page.get_by_role("button", name="Record purchase").click()
+    follow(page, page.get_by_role("button", name="Record purchase"))
 
     assert "Unknown currency XYZ" in page.content()
     buyer.refresh_from_db()

@@ -1,7 +1,8 @@
 """In real Chromium: the call list, a note and a follow-up on a contact, and the KPI charts."""
 import pytest
+from playwright.sync_api import expect
 
-from crm.tests.browser import log_in, screenshot
+from crm.tests.browser import follow, log_in, screenshot
 from customers.tests.factories import ContactFactory, record_purchase
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -12,21 +13,21 @@ def test_note_follow_up_and_kpis(page, sales_user):
     record_purchase(contact, days_ago=12, amount="80.00")
 
     log_in(page, "sally")
-    page.get_by_role("link", name="Contacts", exact=True).click()
-    page.get_by_role("link", name="Deniz Kaya").click()
+    follow(page, page.get_by_role("link", name="Contacts", exact=True))
+    follow(page, page.get_by_role("link", name="Deniz Kaya"))
     page.get_by_placeholder("Add a note for colleagues").fill("Asked about gift wrapping")
-    page.get_by_role("button", name="Add note").click()
+    follow(page, page.get_by_role("button", name="Add note"))
     assert "Asked about gift wrapping" in page.get_by_test_id("notes").inner_text()
     page.get_by_placeholder("What to do").fill("Call back about wrapping")
-    page.get_by_role("button", name="Add", exact=True).click()
+    follow(page, page.get_by_role("button", name="Add", exact=True))
     assert "Call back about wrapping" in page.get_by_test_id("follow-ups").inner_text()
     screenshot(page, "contact-notes-follow-ups")
 
-    page.get_by_role("link", name="My follow-ups").click()
-    page.get_by_role("button", name="Done").click()
+    follow(page, page.get_by_role("link", name="My follow-ups"))
+    follow(page, page.get_by_role("button", name="Done"))
     assert page.get_by_role("status").first.inner_text() == "Marked done."
 
-    page.get_by_role("link", name="KPIs").click()
+    follow(page, page.get_by_role("link", name="KPIs"))
     assert page.locator("svg.crm-chart").count() >= 5
     screenshot(page, "kpis")
 
@@ -36,7 +37,7 @@ def test_the_call_list_fits_a_phone(page, sales_user):
 
     log_in(page, "sally")
 
-    assert page.get_by_role("heading", name="Who to call today").is_visible()
+    expect(page.get_by_role("heading", name="Who to call today")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     screenshot(page, "today-phone")

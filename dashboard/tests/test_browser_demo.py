@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from accounts.roles import MANAGERS, SALES_STAFF
 from accounts.tests.factories import role_group
-from crm.tests.browser import log_in, screenshot
+from crm.tests.browser import follow, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -49,7 +49,7 @@ def test_the_demo_call_list_and_charts_show_the_promise(page, demo):
         assert card.locator(".small").inner_text().strip()  # and why
     screenshot(page, "demo-call-list")
 
-    page.get_by_role("link", name="KPIs").click()
+    follow(page, page.get_by_role("link", name="KPIs"))
     charts = page.locator("section[data-testid^='chart-']")
     assert charts.count() == 8
     for index in range(charts.count()):

@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.urls import reverse
@@ -141,7 +142,7 @@ def test_a_turkish_manager_walks_the_pages_without_english_overflow_or_3_percent
     page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
     page.goto(pages["contact"])
     assert page.get_by_test_id("p-buy-again").inner_text() == "%43"
-    assert page.get_by_role("button", name="Talep aç").is_visible()  # a verb, not "Açık"
-    assert page.get_by_role("link", name="İçe aktarma", exact=True).is_visible()
+    expect(page.get_by_role("button", name="Talep aç")).to_be_visible()  # a verb, not "Açık"
+    expect(page.get_by_role("link", name="İçe aktarma", exact=True)).to_be_visible()
     page.goto(pages["today"])
     assert "%43" in page.locator("main").inner_text()
