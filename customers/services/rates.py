@@ -145,3 +145,11 @@ def has_provisional(contact: Contact) -> bool:
     """Whether some of the contact's counted purchases still wait for an exchange rate (its
     money figures leave them out meanwhile)."""
     return Purchase.objects.counted().filter(contact=contact, amount_base__isnull=True).exists()
+
+
+def contacts_with_provisional(contact_ids: Iterable[int]) -> set[int]:
+    """Which of these contacts have counted purchases still waiting for an exchange rate: one
+    query for a page of a list (the list marks their totals provisional)."""
+    return set(Purchase.objects.counted().filter(
+        contact_id__in=list(contact_ids), amount_base__isnull=True,
+    ).order_by().values_list("contact_id", flat=True).distinct())

@@ -113,6 +113,8 @@ def test_a_try_purchase_without_a_rate_is_provisional_at_every_door_then_convert
     if door == "dashboard":
         page = browser(sales_user).get(reverse("dashboard:contact_detail", args=[contact.pk]))
         assert 'data-testid="provisional"' in page.content.decode()
+        listed = browser(sales_user).get(reverse("dashboard:contact_list"))
+        assert listed.content.decode().count('data-testid="provisional"') == 1
 
     rates_save({"TRY": Decimal("0.0202")}, day=timezone.localdate(AT), source="ecb")
 
@@ -121,6 +123,8 @@ def test_a_try_purchase_without_a_rate_is_provisional_at_every_door_then_convert
     assert purchase.amount_base == Decimal("30.300")
     assert contact.total_spent == Decimal("30.300")
     assert not has_provisional(contact)
+    listed = browser(sales_user).get(reverse("dashboard:contact_list"))
+    assert 'data-testid="provisional"' not in listed.content.decode()
 
 
 @pytest.mark.parametrize("door", sorted(set(DOORS) - {"service"}))

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from crm.numbers import percent
 from customers.templatetags.money import money
@@ -21,7 +22,7 @@ _ROW = """  <tr>
         {}</td>
     <td><span class="badge stage-{}">{}</span></td>
     <td class="text-end">{}</td>
-    <td class="text-end">{}</td>
+    <td class="text-end">{}{}</td>
     <td>{}</td>
     <td class="text-end">{}</td>
     <td>{}</td>
@@ -50,7 +51,12 @@ def _row(contact, base_currency: str, url_before: str, url_after: str) -> str:
     score = getattr(contact, "current_score", None)  # only when a scoring run exists
     likely = percent(score.p_buy_again) if score else "—"
     owner = contact.owner.display_name if contact.owner_id else ""
+    provisional = format_html(
+        ' <span class="badge text-bg-warning" data-testid="provisional" title="{}">{}</span>',
+        gettext("Some purchases wait for an exchange rate: they are left out of this total "
+                "until converted."),
+        gettext("provisional")) if getattr(contact, "provisional", False) else ""
     return format_html(
         _ROW, f"{url_before}{contact.pk}{url_after}", name or contact.email, email,
         contact.stage, contact.get_stage_display(), intcomma(contact.purchase_count),
-        money(contact.total_spent, base_currency), last, likely, owner or "—")
+        money(contact.total_spent, base_currency), provisional, last, likely, owner or "—")
