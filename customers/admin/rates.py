@@ -59,10 +59,14 @@ class CurrencyRateAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # A rate entered here is the manager's: it holds until a newer rate is recorded.
         obj.source = CurrencyRate.Source.MANUAL
-        converted = rate_record(rate=obj)
-        if converted:
+        recorded = rate_record(rate=obj)
+        if recorded.converted:
             self.message_user(request, _("%(count)d purchase(s) waiting for this rate were "
-                                         "converted.") % {"count": converted})
+                                         "converted.") % {"count": recorded.converted})
+        if recorded.reconverted:
+            self.message_user(request, _("%(count)d purchase(s) now take this rate: their "
+                                         "amounts in the base currency were recomputed.")
+                              % {"count": recorded.reconverted})
 
     def get_urls(self):
         fetch_now = self.admin_site.admin_view(self.fetch_now_view)

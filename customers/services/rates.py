@@ -18,6 +18,7 @@ import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import DecimalField, F, Value
@@ -74,12 +75,18 @@ def rate_on(currency: str, day: dt.date) -> Decimal | None:
     return RateBook().rate_on(currency, day)
 
 
-def rate_record(*, rate: CurrencyRate) -> int:
-    """Save one rate (the admin's manual rates) and convert the purchases waiting for it.
-    Returns how many purchases were converted."""
+class RateRecorded(NamedTuple):
+    converted: int  # purchases that waited for a rate
+    reconverted: int  # purchases whose base amount the new or corrected rate changed
+
+
+def rate_record(*, rate: CurrencyRate) -> RateRecorded:
+    """Save one rate (the admin's manual rates, a new one or a correction), re-convert the
+    purchases it now applies to and convert the purchases waiting for it."""
     with transaction.atomic():
         rate.save()
-        return purchases_convert_waiting([rate.currency])
+        reconverted = purchases_reconvert(rate.currency, rate.day)
+        return RateRecorded(purchases_convert_waiting([rate.currency]), reconverted)
 
 
 def rates_save(rates: dict[str, Decimal], *, day: dt.date, source: str) -> tuple[int, int]:
@@ -99,6 +106,7 @@ def rates_save(rates: dict[str, Decimal], *, day: dt.date, source: str) -> tuple
             CurrencyRate.objects.update_or_create(
                 currency=currency, day=day, defaults={"rate": rate, "source": source})
             saved += 1
+            purchases_reconvert(currency, day)  # a re-published or back-filled day
         converted = purchases_convert_waiting(rates)
     return saved, converted
 
@@ -139,6 +147,44 @@ def purchases_convert_waiting(currencies: Iterable[str] | None = None) -> int:
         contacts_refresh_stats(contact_ids)
         refresh_scores_after_commit(contact_ids)
     return converted
+
+
+def purchases_reconvert(currency: str, day: dt.date) -> int:
+    """After the rate of `currency` on `day` is recorded or corrected: give every converted
+    purchase that now takes a different rate (those from `day` until the currency's next
+    recorded rate) its new base amount, one UPDATE per purchase day, and recompute their
+    contacts' figures. Returns how many purchases changed."""
+    from .purchases import refresh_scores_after_commit
+
+    affected = Purchase.objects.filter(currency=currency, purchased_on__gte=day,
+                                       amount_base__isnull=False)
+    next_day = (CurrencyRate.objects.filter(currency=currency, day__gt=day).order_by("day")
+                .values_list("day", flat=True).first())
+    if next_day is not None:
+        affected = affected.filter(purchased_on__lt=next_day)
+    days = sorted(affected.order_by().values_list("purchased_on", flat=True).distinct())
+    if not days:
+        return 0
+    book = RateBook()
+    changed = 0
+    with transaction.atomic():
+        contact_ids = sorted(set(affected.values_list("contact_id", flat=True)))
+        list(Contact.objects.select_for_update().filter(pk__in=contact_ids)
+             .order_by("pk").values_list("pk"))
+        for purchase_day in days:
+            rate = book.rate_on(currency, purchase_day)
+            if rate is None:  # a feed's rate too old for that day: it was never applied there
+                continue
+            at_rate = Value(rate, output_field=DecimalField(max_digits=24, decimal_places=12))
+            new_base = Round(F("amount") * at_rate, 3)
+            changed += affected.filter(purchased_on=purchase_day).exclude(
+                amount_base=new_base,
+            ).update(amount_base=new_base,
+                     refunded_amount_base=Round(F("refunded_amount") * at_rate, 3))
+        if changed:
+            contacts_refresh_stats(contact_ids)
+            refresh_scores_after_commit(contact_ids)
+    return changed
 
 
 def has_provisional(contact: Contact) -> bool:

@@ -15,8 +15,8 @@ from customers.models import CurrencyRate, Purchase, RateFetch
 from customers.rates_feed import FeedError, fetch_and_save_rates, parse_ecb, parse_tcmb
 from customers.services.purchases import purchase_clean, purchase_record
 from customers.services.rates import (
-    MAX_RATE_AGE_DAYS, RateBook, has_provisional, purchases_convert_waiting, rate_on,
-    rates_save,
+    MAX_RATE_AGE_DAYS, RateBook, has_provisional, purchases_convert_waiting, purchases_reconvert,
+    rate_on, rates_save,
 )
 from customers.services.refunds import purchase_refund
 from customers.tests.factories import ContactFactory
@@ -256,6 +256,51 @@ def test_a_manual_rate_from_the_admin_converts_the_waiting_purchases(admin_clien
     assert Purchase.objects.get().amount_base == Decimal("125.000")
     contact.refresh_from_db()
     assert contact.total_spent == Decimal("125.000")
+
+
+def test_a_manager_correcting_a_mistyped_rate_recomputes_the_purchases_it_applied_to(
+        admin_client, eur_shop):
+    contact = ContactFactory()
+    purchase_record(contact=contact, purchased_at=NOON, amount=Decimal("500"), currency="AED")
+    admin_client.post(reverse("admin:customers_currencyrate_add"),
+                      {"currency": "AED", "day": "2026-12-01", "rate": "2.5"})  # meant 0.25
+    rate = CurrencyRate.objects.get()
+    assert Purchase.objects.get().amount_base == Decimal("1250.000")
+
+    response = admin_client.post(
+        reverse("admin:customers_currencyrate_change", args=[rate.pk]),
+        {"currency": "AED", "day": "2026-12-01", "rate": "0.25"}, follow=True)
+
+    assert Purchase.objects.get().amount_base == Decimal("125.000")
+    contact.refresh_from_db()
+    assert contact.total_spent == Decimal("125.000")
+    assert "1 purchase(s) now take this rate" in response.content.decode()
+
+
+def test_a_rate_for_an_earlier_day_applies_until_the_next_recorded_rate(eur_shop):
+    early, late = ContactFactory(), ContactFactory()
+    purchase_record(contact=early, purchased_at=NOON - dt.timedelta(days=2),
+                    amount=Decimal("100"), currency="TRY")
+    purchase_record(contact=late, purchased_at=NOON, amount=Decimal("100"), currency="TRY")
+    rates_save({"TRY": Decimal("0.03")}, day=FEED_DAY - dt.timedelta(days=3), source="ecb")
+    rates_save({"TRY": Decimal("0.02")}, day=FEED_DAY, source="ecb")
+    # A correction of the earlier day (the bank re-published it) reaches only its own days.
+    rates_save({"TRY": Decimal("0.025")}, day=FEED_DAY - dt.timedelta(days=3), source="ecb")
+
+    assert Purchase.objects.get(contact=early).amount_base == Decimal("2.500")
+    assert Purchase.objects.get(contact=late).amount_base == Decimal("2.000")
+    early.refresh_from_db()
+    assert early.total_spent == Decimal("2.500")
+
+
+def test_the_same_rate_saved_again_rewrites_no_purchase(eur_shop):
+    contact = ContactFactory()
+    purchase_record(contact=contact, purchased_at=NOON, amount=Decimal("100"), currency="TRY")
+    rates_save({"TRY": Decimal("0.02")}, day=FEED_DAY, source="ecb")
+    changed_at = Purchase.objects.values_list("amount_base", flat=True).get()
+
+    assert purchases_reconvert("TRY", FEED_DAY) == 0
+    assert Purchase.objects.values_list("amount_base", flat=True).get() == changed_at
 
 
 def test_a_rate_after_the_purchase_day_converts_nothing(eur_shop):
