@@ -12,7 +12,9 @@ stopped, and its purchases wait (provisional) for a fresh rate rather than take 
 A purchase with no rate yet is stored with amount_base NULL (provisional): it counts as a
 purchase (purchase days, stage, first and last purchase) but its value is left out of money
 figures until converted, never guessed. Recording rates converts the waiting purchases of
-those currencies, set-based, and recomputes their contacts' figures (customers.stats).
+those currencies, set-based, and recomputes their contacts' figures (customers.stats); a new
+or corrected rate also re-converts the purchases it now applies to (a mistyped manual rate,
+a bank's re-published day, a back-filled earlier day).
 """
 import datetime as dt
 from bisect import bisect_right
