@@ -1,6 +1,8 @@
 """KPI snapshot figures as charts (server-rendered SVG) with the numbers beside them."""
+import datetime as dt
 from dataclasses import dataclass
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from crm.charts import Series, bar_chart, line_chart
@@ -23,8 +25,15 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
+def month_label(month: str) -> str:
+    """A snapshot's month ("2026-01") as the reader's language writes it ("Jan 2026",
+    "Oca 2026"): short enough for an axis of twelve."""
+    year, number_of_month = month.split("-")
+    return formats.date_format(dt.date(int(year), int(number_of_month), 1), "M Y")
+
+
 def kpi_charts(data: dict, *, months: int) -> list[Chart]:
-    labels = data.get("months", [])[-months:]
+    labels = [month_label(month) for month in data.get("months", [])[-months:]]
 
     def last(key):
         return data.get(key, [])[-months:]

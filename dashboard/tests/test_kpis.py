@@ -196,9 +196,10 @@ def test_kpi_charts_speak_turkish_numbers_money_and_percentages(settings):
     with translation.override("tr"):
         charts = {chart.key: chart for chart in kpi_charts(data, months=12)}
 
-    assert charts["revenue"].table[0] == ("2026-10", "₺1.234 / ₺250.000")
+    assert charts["revenue"].table[0] == ("Eki 2026", "₺1.234 / ₺250.000")  # October
     assert "₺250.000" in charts["revenue"].svg
-    assert charts["repeat_rate"].table[1] == ("2026-11", "%38")  # 3 of 8
-    assert charts["cohorts"].table[0] == ("2026-10", "%3 (1.200)")
+    assert charts["repeat_rate"].table[1] == ("Kas 2026", "%38")  # 3 of 8
+    assert charts["cohorts"].table[0] == ("Eki 2026", "%3 (1.200)")
+    assert ">Kas 2026<" in charts["revenue"].svg and "2026-11" not in charts["revenue"].svg
     assert charts["likelihood"].table[2][0] == "%20–30"
     assert not any("%<" in chart.svg or "0%" in chart.svg for chart in charts.values())
