@@ -8,6 +8,7 @@ series names never overlap each other or the plot.
 """
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -23,7 +24,7 @@ COLOURS = ["#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#dc3545", "#20c997"]
 @dataclass(frozen=True)
 class Series:
     name: str
-    values: Sequence[float]
+    values: Sequence[Any]  # numbers; None is a gap (line charts only)
 
 
 def _n(value: float) -> str:
@@ -166,31 +167,46 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *,
     return _frame(title, body, _legend_rows(series))
 
 
+def _runs(values: Sequence) -> list[list[tuple[int, float]]]:
+    """(index, value) runs between the gaps (None) of a series."""
+    runs: list[list[tuple[int, float]]] = [[]]
+    for i, value in enumerate(values):
+        if value is None:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append((i, value))
+    return [run for run in runs if run]
+
+
 def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *,
                fmt=number) -> SafeString:
-    """One line per series over the labels, with a dot (and tooltip) per point."""
+    """One line per series over the labels, with a dot (and tooltip) per point. A value of
+    None (no data that month) is a gap in the line, never drawn as 0."""
     if not labels or not series:
         return SafeString("")
-    peak = _scale_max(series, stacked=False)
+    known = [float(v) for one in series for v in one.values if v is not None]
+    peak = _scale_max([Series(one.name, [v or 0 for v in one.values]) for one in series],
+                      stacked=False)
     # Lines may go below zero (NPS runs from -100 to 100): the axis starts at the lowest value.
-    low = min(0.0, min((float(v) for one in series for v in one.values), default=0.0))
+    low = min(0.0, min(known, default=0.0))
     peak = max(peak, low + 1)
     left = _left(peak, fmt, low)
     inner_w, inner_h = WIDTH - left - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
     slot = inner_w / len(labels)
     lines = []
     for k, one in enumerate(series):
-        points = [(left + slot * (i + 0.5),
-                   PAD_TOP + inner_h - inner_h * (float(v) - low) / (peak - low),
-                   f"{labels[i]} · {one.name}: {fmt(float(v))}")
-                  for i, v in enumerate(one.values)]
         colour = COLOURS[k % len(COLOURS)]
-        lines.append(format_html(
-            '<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>{}',
-            " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points), colour,
-            format_html_join("", '<circle cx="{}" cy="{}" r="3" fill="{}">'
-                                 '<title>{}</title></circle>',
-                             ((_n(x), _n(y), colour, tip) for x, y, tip in points))))
+        for run in _runs(one.values):
+            points = [(left + slot * (i + 0.5),
+                       PAD_TOP + inner_h - inner_h * (float(v) - low) / (peak - low),
+                       f"{labels[i]} · {one.name}: {fmt(float(v))}") for i, v in run]
+            lines.append(format_html(
+                '<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>{}',
+                " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points), colour,
+                format_html_join("", '<circle cx="{}" cy="{}" r="3" fill="{}">'
+                                     '<title>{}</title></circle>',
+                                 ((_n(x), _n(y), colour, tip) for x, y, tip in points))))
     body = format_html("{}{}{}{}", _axis(peak, fmt, low, left),
                        format_html_join("", "{}", ((line,) for line in lines)),
                        _labels(labels, slot, left), _legend(series))

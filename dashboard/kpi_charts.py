@@ -105,9 +105,8 @@ def _likelihood(data: dict) -> Chart:
 
 def _nps(labels, values) -> Chart:
     title = _("Net Promoter Score by month (promoters minus detractors)")
-    # Months without answers are drawn at 0 and marked in the table.
-    shown = [value or 0.0 for value in values]
-    return Chart("nps", title, line_chart(title, labels, [Series(_("NPS"), shown)],
+    # Months without answers are gaps in the line (not 0) and marked in the table.
+    return Chart("nps", title, line_chart(title, labels, [Series(_("NPS"), values)],
                                           fmt=number),
                  [(label, "–" if value is None else number(value))
                   for label, value in zip(labels, values)])

@@ -150,6 +150,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # pages (login, unsubscribe) follow the browser's Accept-Language.
 LANGUAGE_CODE = env.str("CRM_LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("tr", _("Turkish"))]
+FORMAT_MODULE_PATH = ["crm.formats"]  # English times on a 24-hour clock (crm/formats/en)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True

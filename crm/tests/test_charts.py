@@ -41,6 +41,14 @@ def test_lines_may_go_below_zero():
     assert ">-50<" in svg.replace(",", "")
 
 
+def test_a_month_without_data_is_a_gap_not_a_zero():
+    svg = line_chart("NPS", ["Jan", "Feb", "Mar", "Apr"], [Series("nps", [40, None, 20, 30])])
+
+    tips = re.findall(r"<title>([^<]*)</title></circle>", svg)
+    assert tips == ["Jan · nps: 40", "Mar · nps: 20", "Apr · nps: 30"]  # no point for Feb
+    assert svg.count("<polyline") == 2  # the line breaks at the gap
+
+
 # --- Turkish: separators and percentages on the axes, a legend that never overlaps --------
 
 def _legend_boxes(svg: str) -> list[tuple[float, float, float, float]]:

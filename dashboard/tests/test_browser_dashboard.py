@@ -41,3 +41,17 @@ def test_the_call_list_fits_a_phone(page, sales_user):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     screenshot(page, "today-phone")
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_the_follow_up_date_box_shows_the_whole_date(page, sales_user, width):
+    contact = ContactFactory(first_name="Deniz", last_name="Kaya", owner=sales_user)
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, "sally")
+    page.goto(f"/contacts/{contact.pk}/")
+
+    due = page.locator("#id_due_on")
+    expect(due).to_be_visible()
+    # "12/08/2026" and the picker icon need about 130 px; it was cut to "12/08/202".
+    assert due.evaluate("element => element.getBoundingClientRect().width") >= 140
+    screenshot(page, f"follow-up-form-{width}")
