@@ -70,6 +70,16 @@ def test_the_api_says_null_for_unknown(sales_api):
     assert body["p_alive"] is None and body["p_buy_again"] == 0.42
 
 
+def test_the_admin_says_unknown(admin_client):
+    contact = ContactFactory()
+    record_purchase(contact, days_ago=30)
+    publish_score(contact, p_alive=None)
+
+    html = admin_client.get(reverse("admin:customers_contact_change", args=[contact.pk]))
+
+    assert "42% likely to buy again, Still an active customer: unknown" in html.content.decode()
+
+
 def test_export_leaves_unknown_blank():
     contact = ContactFactory(email="unsure@example.com")
     record_purchase(contact, days_ago=30)
@@ -79,7 +89,8 @@ def test_export_leaves_unknown_blank():
 
 
 def test_every_door_shows_the_same_still_active_and_a_purchase_makes_it_100(client, sales_user,
-                                                                            sales_api):
+                                                                            sales_api,
+                                                                            admin_client):
     load_cdnow_sample(last_day=timezone.localdate() - dt.timedelta(days=1))
     call_command("score_contacts", stdout=io.StringIO())
     # the longest-silent one-time buyer: BG/NBD would say 100% still active
@@ -94,10 +105,12 @@ def test_every_door_shows_the_same_still_active_and_a_purchase_makes_it_100(clie
     page = client.get(reverse("dashboard:contact_detail", args=[contact.pk])).content.decode()
     api = sales_api.get(f"/api/contacts/{contact.pk}/score/").json()
     exported = _export()[contact.email]
+    admin = admin_client.get(reverse("admin:customers_contact_change", args=[contact.pk]))
 
     assert f'data-testid="p-alive">{percent(score.p_alive)}<' in page
     assert api["p_alive"] == score.p_alive
     assert float(exported["p_alive"]) == pytest.approx(score.p_alive, abs=1e-6)
+    assert f"{percent(score.p_alive)} likely still active" in admin.content.decode()
 
     # a second purchase today: re-scored from the same models, now surely still active
     record_purchase(Contact.objects.get(pk=contact.pk), days_ago=0, amount="30.00")
