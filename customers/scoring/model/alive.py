@@ -9,6 +9,10 @@ The rule (issue #18, point 4):
   figure fall (to 81% on CDNOW). Under Pareto/NBD a customer can leave at any moment: a
   one-time buyer silent for 464 days is 30% likely still active on CDNOW, and anyone who bought
   on the scoring day is 100%.
+* So along one contact's history the two numbers move together: silence lowers both, a
+  purchase lifts both and sets "still active" to 100% that day. (Between different contacts it
+  can differ: of two customers silent since the same day, the one who used to buy more often is
+  less likely still active, since their silence says more, yet may be likelier to buy.)
 * Only an active customer buys, so "still active" is never shown below the buy-again number:
   P(alive) = max(Pareto/NBD P(alive), p_buy_again). (The two agree already when Pareto/NBD
   gives the buy-again number too; the floor matters when another model was chosen for it.)

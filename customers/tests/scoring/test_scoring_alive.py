@@ -106,3 +106,26 @@ def test_value_if_active_grows_with_what_they_spend_and_how_often_they_bought(fi
 
     assert often.value_if_active_12m[0] > rare.value_if_active_12m[0] > 0
     assert rich.value_if_active_12m[0] > rare.value_if_active_12m[0]
+
+
+def test_along_a_contacts_timeline_both_numbers_fall_with_silence_and_rise_with_a_purchase(
+        fitted):
+    """The rule, day by day for one contact: silence lowers both numbers, a purchase lifts both
+    (still active to 100%); they never move in opposite directions."""
+    model = _with(fitted, chosen="paretonbd")
+    first, second = AS_OF - 700, AS_OF - 300
+    alive, buy = [], []
+    for day in range(first, AS_OF + 1, 10):
+        days = [first] + ([second] if day >= second else [])
+        scores = pipeline.score(model, _one(days), as_of_day=day)
+        alive.append(scores.p_alive[0])
+        buy.append(scores.p_buy_again[0])
+    alive, buy = np.array(alive), np.array(buy)
+    purchase = (second - first) // 10
+
+    assert alive[purchase] == 1.0 and alive[purchase] > alive[purchase - 1]
+    assert buy[purchase] > buy[purchase - 1]
+    for numbers in (alive, buy):
+        silent = np.r_[np.diff(numbers[:purchase]), np.diff(numbers[purchase:])]
+        assert (silent <= 1e-12).all()
+    assert (alive >= buy).all()
