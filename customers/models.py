@@ -380,10 +380,15 @@ class ContactScore(models.Model):
                                 related_name="scores", db_index=False)
     scored_at = models.DateTimeField(_("scored at"))
     p_buy_again = models.FloatField(_("probability to buy again"))
-    p_alive = models.FloatField(_("probability still active"))
+    # Pareto/NBD's, never below p_buy_again; NULL: unknown (customers/scoring/model/alive.py).
+    p_alive = models.FloatField(_("probability still active"), null=True, blank=True)
     expected_purchases = models.FloatField(_("expected purchases"))
     expected_value = models.FloatField(_("expected spend per purchase"))
     predicted_value_12m = models.FloatField(_("predicted value, 12 months"))
+    # What the contact is worth in 12 months if they stay active (NULL: unknown); the call
+    # list's slipping clients are ranked by it times the drop in p_alive.
+    value_if_active_12m = models.FloatField(_("value in 12 months if still active"), null=True,
+                                            blank=True)
     # The history the numbers came from, for the plain-words explanation.
     frequency = models.PositiveIntegerField(_("repeat purchase days"))
     recency_days = models.PositiveIntegerField(_("days from first to last purchase"))

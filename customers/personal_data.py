@@ -17,7 +17,7 @@ CONTACT_FIELDS = (
 )
 SCORE_FIELDS = (
     "scored_at", "p_buy_again", "p_alive", "expected_purchases", "expected_value",
-    "predicted_value_12m", "frequency", "recency_days", "age_days",
+    "predicted_value_12m", "frequency", "recency_days", "age_days", "value_if_active_12m",
 )
 
 

@@ -5,7 +5,11 @@ the contact page's sections, the call list's listening columns, the KPI page's N
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet, Subquery, Sum
+from django.conf import settings
+from django.db.models import (
+    ExpressionWrapper, F, FloatField, QuerySet, Subquery, Sum, Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -61,9 +65,19 @@ def contact_first_day_spend(*, contact: Contact) -> float:
 
 
 # The call list: one-time buyers with a real but uncertain chance (the sure ones come back
-# anyway), and repeat clients whose P(alive) is falling, most valuable first.
+# anyway), and repeat clients whose P(alive) is falling, ranked by the value a call could win
+# back (slipping_value), lost causes (P(alive) below settings.CRM_SLIPPING_MIN_P_ALIVE) left out.
 NUDGE_BAND = (0.10, 0.80)
 SLIPPING_BELOW = 0.5
+
+
+def slipping_value():
+    """The value a call could win back: the contact's 12-month value if they stay active times
+    the drop in P(alive) since their last purchase (Pareto/NBD's P(alive) is 1 on the day of a
+    purchase, so the drop is 1 - P(alive)). Rows of a run from before value_if_active_12m was
+    stored fall back to predicted_value_12m / P(alive) (the two came from one model there)."""
+    value = Coalesce(F("value_if_active_12m"), F("predicted_value_12m") / F("p_alive"))
+    return ExpressionWrapper(value * (Value(1.0) - F("p_alive")), output_field=FloatField())
 
 
 def call_list(*, user: User, mine: bool, limit: int = 20) -> dict[str, list]:
@@ -80,8 +94,10 @@ def call_list(*, user: User, mine: bool, limit: int = 20) -> dict[str, list]:
     convert = scores.filter(frequency=0, contact__stage="one_time",
                             p_buy_again__gte=NUDGE_BAND[0],
                             p_buy_again__lte=NUDGE_BAND[1]).order_by("-p_buy_again", "pk")
-    slipping = scores.filter(contact__stage="repeat", p_alive__lt=SLIPPING_BELOW).order_by(
-        "-contact__total_spent", "pk")
+    slipping = (scores.filter(contact__stage="repeat", p_alive__lt=SLIPPING_BELOW,
+                              p_alive__gte=max(settings.CRM_SLIPPING_MIN_P_ALIVE, 1e-9))
+                .annotate(slipping_value=slipping_value())
+                .filter(slipping_value__gt=0).order_by("-slipping_value", "pk"))
     follow_ups = (FollowUp.objects.filter(done_at__isnull=True,
                                           due_on__lte=timezone.localdate())
                   .select_related("contact", "assigned_to").order_by("due_on", "pk"))

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -13,13 +14,14 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView, V
 from accounts.roles import is_manager
 
 from crm.admin_tools import csv_response, csv_rows
+from crm.numbers import percent
 from crm.http import redirect_back
 from customers import followups, hooks
 from customers.consent.models import ConsentMethod
 from customers.forms import ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm
 from customers.models import Contact, FollowUp
 from customers.scoring.export import EXPORT_COLUMNS
-from customers.scoring.report import explanation
+from customers.scoring.report import explanation, slipping_text
 from customers.services.contacts import contact_create, contacts_assign_owner
 from customers.services.purchases import purchase_record
 from customers.services.rates import has_provisional
@@ -268,10 +270,12 @@ class TodayView(PermissionRequiredMixin, TemplateView):
         # Overdue support cases.
         lists["overdue_cases"] = selectors.today_overdue_cases(
             owner=self.request.user if mine or not is_manager(self.request.user) else None)
-        for key in ("convert", "slipping"):
-            lists[key] = [(score, explanation(score)) for score in lists[key]]
-        return super().get_context_data(mine=mine, today=timezone.localdate(), **lists,
-                                        **kwargs)
+        lists["convert"] = [(score, explanation(score)) for score in lists["convert"]]
+        lists["slipping"] = [(score, f"{slipping_text(score)} {explanation(score)}".strip())
+                             for score in lists["slipping"]]
+        return super().get_context_data(
+            mine=mine, today=timezone.localdate(),
+            slipping_floor=percent(settings.CRM_SLIPPING_MIN_P_ALIVE), **lists, **kwargs)
 
 
 RANGES = {"6": 6, "12": 12, "24": 24, "36": 36}

@@ -316,6 +316,9 @@ CRM_SURVEY_DELAY_DAYS = env.int("CRM_SURVEY_DELAY_DAYS", default=7)
 CRM_SURVEY_MIN_GAP_DAYS = env.int("CRM_SURVEY_MIN_GAP_DAYS", default=90)
 CRM_SURVEY_LINK_MAX_AGE_DAYS = env.int("CRM_SURVEY_LINK_MAX_AGE_DAYS", default=60)
 CRM_DETRACTOR_PAUSE_DAYS = env.int("CRM_DETRACTOR_PAUSE_DAYS", default=30)
+# The call list's "slipping" clients: repeat clients below this P(alive) are lost causes (a
+# call rarely wins them back) and are left out; see dashboard.selectors.call_list.
+CRM_SLIPPING_MIN_P_ALIVE = env.float("CRM_SLIPPING_MIN_P_ALIVE", default=0.10)
 # A run still "running" after this long lost its worker; the next run takes over.
 CRM_SCORING_STALE_AFTER_MINUTES = env.int("CRM_SCORING_STALE_AFTER_MINUTES", default=180)
 

@@ -20,9 +20,10 @@ from crm.admin_tools import (
     ReadOnlyAdminMixin,
     local_datetime,
 )
+from crm.numbers import percent
 
 from .. import hooks
-from ..models import Contact, Purchase, Stage
+from ..models import Contact, ContactScore, Purchase, Stage
 from ..normalise import normalise_email
 from ..owners import OWNER_REFUSED, eligible_owners, owner_choices
 from ..phones import normalise_phone
@@ -152,12 +153,12 @@ class ContactAdmin(FastCountAdminMixin, CSVExportMixin, admin.ModelAdmin):
          {"fields": ("marketing_consent", "consent_changed_at", "consent_source")}),
         (gettext_lazy("Purchases"),
          {"fields": ("stage_label", "purchase_count", "first_purchase_at", "last_purchase_at",
-                     "total_spent_state", "all_purchases")}),
+                     "total_spent_state", "all_purchases", "current_scores")}),
         (gettext_lazy("Record"), {"fields": ("created_at", "updated_at")}),
     )
     readonly_fields = ("consent_changed_at", "consent_source", "stage_label", "purchase_count",
                        "first_purchase_at", "last_purchase_at", "total_spent_state", "all_purchases",
-                       "created_at", "updated_at")
+                       "current_scores", "created_at", "updated_at")
     inlines = (PurchaseInline,)
     # privacy adds export and erasure (hooks.contact_admin_actions; its ready() ran before the
     # admin modules are loaded).
@@ -203,6 +204,21 @@ class ContactAdmin(FastCountAdminMixin, CSVExportMixin, admin.ModelAdmin):
         url = reverse("admin:customers_purchase_changelist")
         return format_html('<a href="{}?contact__id__exact={}">{}</a>', url, obj.pk,
                            _("All purchases of this contact"))
+
+    @admin.display(description=gettext_lazy("current scores"))
+    def current_scores(self, obj: Contact) -> str:
+        """The published run's numbers, as the contact page, the API and the export show them."""
+        from ..scoring.runs import current_run  # numpy and scipy: loaded on use
+
+        run = current_run() if obj.pk else None
+        score = ContactScore.objects.filter(run=run, contact=obj).first() if run else None
+        if score is None:
+            return "-"
+        buy = _("%(percent)s likely to buy again") % {"percent": percent(score.p_buy_again)}
+        if score.p_alive is None:
+            return f"{buy}, {_('Still an active customer')}: {_('unknown')}"
+        return f"{buy}, " + _("%(percent)s likely still active") % {
+            "percent": percent(score.p_alive)}
 
     def get_search_results(self, request, queryset, search_term):
         return contact_search(queryset, search_term), False

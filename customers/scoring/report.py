@@ -189,3 +189,17 @@ def explanation(score: ContactScore, *, first_spend: float = 0.0) -> str:
     words = [text for code, values in drivers if (text := _driver_text(code, values))]
     summary = _("%(percent)s likely to buy again") % {"percent": _percent(score.p_buy_again)}
     return f"{summary}: {', '.join(words)}." if words else f"{summary}."
+
+
+def slipping_text(score: ContactScore) -> str:
+    """Why a slipping client is on the call list: what they are worth if they stay, how likely
+    they still are to be active, and what a call could win back (score.slipping_value, from
+    dashboard.selectors.slipping_value)."""
+    value = getattr(score, "slipping_value", None)
+    if value is None or score.p_alive is None:
+        return ""
+    worth = value / max(1.0 - score.p_alive, 1e-9)
+    return _("Worth about %(worth)s over 12 months if they stay, %(percent)s likely still "
+             "active: about %(value)s a call could win back.") % {
+        "worth": money(worth, base_currency()), "percent": _percent(score.p_alive),
+        "value": money(value, base_currency())}

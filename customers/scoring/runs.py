@@ -195,7 +195,9 @@ def contact_scores_refresh(contact_id: int) -> ContactScore | None:
     scores = pipeline.score(pipeline.FittedModels.from_json(run.fitted), rows,
                             as_of_day=day_index(today))
     values = {name: float(getattr(scores, name)[0]) for name in (
-        "p_buy_again", "p_alive", "expected_purchases", "expected_value", "predicted_value_12m")}
+        "p_buy_again", "p_alive", "expected_purchases", "expected_value", "predicted_value_12m",
+        "value_if_active_12m")}
+    values = {name: None if value != value else value for name, value in values.items()}  # NaN
     history = {name: int(round(float(getattr(scores, source)[0]))) for name, source in (
         ("frequency", "frequency"), ("recency_days", "recency_days"), ("age_days", "age_days"))}
     score, _created = ContactScore.objects.update_or_create(

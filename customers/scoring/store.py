@@ -94,14 +94,19 @@ def _day_rows_copy(sql: str, params: list) -> DayRows:
 
 _SCORE_COLUMNS = ("run_id", "contact_id", "scored_at", "p_buy_again", "p_alive",
                   "expected_purchases", "expected_value", "predicted_value_12m", "frequency",
-                  "recency_days", "age_days")
+                  "recency_days", "age_days", "value_if_active_12m")
 _SCORE_TYPES = {"run_id": ">i8", "contact_id": ">i8", "scored_at": ">i8",
                 **dict.fromkeys(_SCORE_COLUMNS[3:8], ">f8"),
-                **dict.fromkeys(_SCORE_COLUMNS[8:], ">i4")}
-# COPY binary tuple: field count, then (byte length, value) per field.
-_SCORE_DTYPE = np.dtype([("fields", ">i2"), *[
-    item for name in _SCORE_COLUMNS for item in ((f"len_{name}", ">i4"), (name, _SCORE_TYPES[name]))
-]])
+                **dict.fromkeys(_SCORE_COLUMNS[8:11], ">i4"), "value_if_active_12m": ">f8"}
+# Columns stored as NULL where the value is NaN (unknown): P(alive) when Pareto/NBD failed.
+_NULLABLE = ("p_alive", "value_if_active_12m")
+
+
+def _score_dtype(columns: tuple[str, ...]) -> np.dtype:
+    """COPY binary tuple: field count, then (byte length, value) per field."""
+    return np.dtype([("fields", ">i2"), *[
+        item for name in columns
+        for item in ((f"len_{name}", ">i4"), (name, _SCORE_TYPES[name]))]])
 
 
 def _whole_days(values: np.ndarray) -> np.ndarray:
@@ -121,30 +126,53 @@ def scores_write(*, run_id: int, scores: ContactScores, scored_at: dt.datetime) 
         "frequency": _whole_days(scores.frequency),
         "recency_days": _whole_days(scores.recency_days),
         "age_days": _whole_days(scores.age_days),
+        "value_if_active_12m": (np.full(count, np.nan) if scores.value_if_active_12m is None
+                                else np.asarray(scores.value_if_active_12m, dtype=float)),
     }
     if connection.vendor == "postgresql":
         _scores_copy(run_id, values, scored_at, count)
     else:
         ContactScore.objects.bulk_create(
             (ContactScore(run_id=run_id, scored_at=scored_at,
-                          **{name: column[i].item() for name, column in values.items()})
+                          **{name: _known(column[i].item()) for name, column in values.items()})
              for i in range(count)),
             batch_size=2000,
         )
     return count
 
 
+def _known(value):
+    """NaN (an unknown figure) as None, so it is stored as NULL."""
+    return None if isinstance(value, float) and value != value else value
+
+
 def _scores_copy(run_id: int, values: dict, scored_at: dt.datetime, count: int) -> None:
-    table = np.zeros(count, dtype=_SCORE_DTYPE)
-    table["fields"] = len(_SCORE_COLUMNS)
-    for name in _SCORE_COLUMNS:
-        table[f"len_{name}"] = _SCORE_DTYPE[name].itemsize
+    """One COPY per pattern of unknown figures (binary COPY rows are fixed-width here, so a
+    NULL is a column left out of that COPY): usually one, at most four."""
+    known = [np.isfinite(values[name]) for name in _NULLABLE]
+    pattern = sum(flag.astype(np.int8) << bit for bit, flag in enumerate(known))
+    for code in np.unique(pattern):
+        rows = pattern == code
+        columns = tuple(name for name in _SCORE_COLUMNS if name not in _NULLABLE
+                        or code >> _NULLABLE.index(name) & 1)
+        _copy_rows(run_id, {name: column[rows] for name, column in values.items()},
+                   scored_at, int(rows.sum()), columns)
+
+
+def _copy_rows(run_id: int, values: dict, scored_at: dt.datetime, count: int,
+               columns: tuple[str, ...]) -> None:
+    dtype = _score_dtype(columns)
+    table = np.zeros(count, dtype=dtype)
+    table["fields"] = len(columns)
+    for name in columns:
+        table[f"len_{name}"] = dtype[name].itemsize
     table["run_id"] = run_id
     table["scored_at"] = (scored_at - _PG_EPOCH) // dt.timedelta(microseconds=1)
     for name, column in values.items():
-        table[name] = column
+        if name in columns:
+            table[name] = column
     payload = io.BytesIO(_COPY_HEADER + table.tobytes() + _COPY_TRAILER)
     with connection.cursor() as cursor:
         cursor.copy_expert(
-            f"COPY {ContactScore._meta.db_table} ({', '.join(_SCORE_COLUMNS)}) "
+            f"COPY {ContactScore._meta.db_table} ({', '.join(columns)}) "
             "FROM STDIN (FORMAT binary)", payload)

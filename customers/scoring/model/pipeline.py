@@ -25,9 +25,10 @@ What fit() does, for a scoring date as_of and horizon h (days):
      (cutoff, as_of]) and applied to features at as_of; the baseline rates likewise.
   5. Choice (backtest.choose): p_buy_again comes from the model with the lowest backtest Brier
      score among those that converged in both the backtest and the production fit and gave
-     finite numbers; ties go to the simpler model. p_alive, expected purchases and the 12-month
-     value come from the better of BG/NBD and Pareto/NBD by the same rule (BG/NBD if neither
-     qualifies: its numbers are finite even at a boundary fit).
+     finite numbers; ties go to the simpler model. Expected purchases and the 12-month value
+     come from the better of BG/NBD and Pareto/NBD by the same rule (BG/NBD if neither
+     qualifies: its numbers are finite even at a boundary fit). p_alive is always Pareto/NBD's,
+     never below p_buy_again, or unknown (NaN) when that fit failed (alive.py says why).
 
 expected_value is the Gamma-Gamma conditional expected spend per purchase day (population mean
 for x = 0; the contact's own mean, or the population's, where the fit gives no finite mean), and
@@ -43,7 +44,7 @@ from typing import Literal, TypedDict
 
 import numpy as np
 
-from . import backtest, bgnbd, covariate, gammagamma, paretonbd
+from . import alive, backtest, bgnbd, covariate, gammagamma, paretonbd
 from ._common import FitOutcome, group_rows
 from .backtest import Candidate, WindowMetrics
 from .bgnbd import BgNbdParams
@@ -225,7 +226,7 @@ class ContactScores:
 
     contact_ids: np.ndarray
     p_buy_again: np.ndarray  # from the chosen model
-    p_alive: np.ndarray  # from the better BTYD model
+    p_alive: np.ndarray  # Pareto/NBD's, at least p_buy_again; NaN: unknown (alive.py)
     expected_purchases: np.ndarray  # purchase days within the horizon
     expected_value: np.ndarray  # Gamma-Gamma expected spend per purchase day
     predicted_value_12m: np.ndarray
@@ -233,6 +234,8 @@ class ContactScores:
     recency_days: np.ndarray
     age_days: np.ndarray
     drivers: list[str] | None = None
+    # The 12-month value if the contact stays active (alive.py); NaN: unknown, None: not given.
+    value_if_active_12m: np.ndarray | None = None
 
 
 # --- rows -> contact-day table -------------------------------------------------------------
@@ -770,22 +773,25 @@ def score(fitted: FittedModels, rows: DayRows, *, as_of_day: int | None = None) 
     btyd_preds = bg_preds
     if state.btyd == "paretonbd":
         btyd_preds = _btyd_predictions(state.paretonbd, horizon, snap, year=True)
-    p_buy = _p_buy(fitted, snap, bg_preds, btyd_preds)
+    p_buy = _clean(_p_buy(fitted, snap, bg_preds, btyd_preds))
     spend = _expected_spend(state, snap)
     # A BTYD model's predictions have every field; expected_year since it was asked for above.
     assert btyd_preds.p_alive is not None and btyd_preds.expected is not None
     assert btyd_preds.expected_year is not None
     expected_year = _clean(btyd_preds.expected_year, upper=np.inf)
+    active = alive.shown(state.paretonbd, snap.x, snap.t_x, snap.T, p_buy, spend,
+                         p_alive=btyd_preds.p_alive if state.btyd == "paretonbd" else None)
     return ContactScores(
         contact_ids=contact_ids,
-        p_buy_again=_clean(p_buy),
-        p_alive=_clean(btyd_preds.p_alive),
+        p_buy_again=p_buy,
+        p_alive=active.p_alive,
         expected_purchases=_clean(btyd_preds.expected, upper=np.inf),
         expected_value=spend,
         predicted_value_12m=expected_year * spend,
         frequency=snap.x.astype(np.int64),
         recency_days=snap.t_x.astype(np.int64),
         age_days=snap.T.astype(np.int64),
+        value_if_active_12m=active.value_if_active_year,
     )
 
 

@@ -223,16 +223,21 @@ def test_horizon_longer_than_history_is_too_short():
     assert result.verdict is pipeline.DataVerdict.TOO_SHORT_HISTORY
 
 
-def _check_scores(result, rows):
+def _check_scores(result, rows, *, alive_known=True):
     assert result.verdict is pipeline.DataVerdict.ENOUGH
     chosen = {r.name: r for r in result.reports}[result.fitted.chosen]
     assert chosen.converged
     json.dumps(result.fitted.to_json(), allow_nan=False)
     s = pipeline.score(result.fitted, rows)
-    for field in ("p_buy_again", "p_alive", "expected_purchases", "expected_value", "predicted_value_12m"):
+    fields = ["p_buy_again", "expected_purchases", "expected_value", "predicted_value_12m"]
+    if alive_known:
+        fields += ["p_alive", "value_if_active_12m"]
+    else:  # unknown (NaN) for everyone, never a made-up number
+        assert np.isnan(s.p_alive).all() and np.isnan(s.value_if_active_12m).all()
+    for field in fields:
         values = getattr(s, field)
         assert np.isfinite(values).all() and values.min() >= 0, field
-    assert s.p_buy_again.max() <= 1 and s.p_alive.max() <= 1
+    assert s.p_buy_again.max() <= 1 and (not alive_known or s.p_alive.max() <= 1)
     return s
 
 
@@ -243,7 +248,10 @@ def test_all_one_time_buyers_fall_back_to_a_converged_model():
     reports = {r.name: r for r in result.reports}
     assert not reports["bgnbd"].converged and reports["bgnbd"].reason == "no_repeat_purchases"
     assert result.fitted.chosen == "baseline"
-    s = _check_scores(result, rows)
+    # Nobody ever came back: Pareto/NBD cannot be fitted, so whether anyone is still active
+    # is unknown (BG/NBD would say 100% for every one-time buyer).
+    assert not reports["paretonbd"].converged
+    s = _check_scores(result, rows, alive_known=False)
     assert np.all(s.p_buy_again == 0.0)  # nobody ever came back
 
 
