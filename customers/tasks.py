@@ -57,6 +57,13 @@ def refresh_contact_score_task(contact_id: int) -> None:
     contact_scores_refresh(contact_id)
 
 
+@shared_task(name="customers.refresh_scores", ignore_result=True)
+def refresh_scores_task(contact_ids: list[int]) -> None:
+    """A chunk of contacts a batch changed (customers.scoring.freshness): re-score them in one
+    pass from the last fitted models. Safe to run twice."""
+    contacts_scores_refresh([int(contact_id) for contact_id in contact_ids])
+
+
 @shared_task(name="customers.purchase_recorded", ignore_result=True)
 def purchase_recorded_task(contact_id: int) -> None:
     """After a purchase commits: re-score the contact, then let event campaigns react (their
