@@ -183,3 +183,28 @@ def test_a_batch_that_fails_half_way_still_rescores_what_it_committed(
             raise RuntimeError("the loop stopped")
 
     assert refresh_tasks == [[buyers[0].pk]]
+
+
+def test_purchases_moved_to_their_day_after_a_time_zone_change_are_rescored(
+        fitted_run, refresh_tasks, settings, django_capture_on_commit_callbacks):
+    """Two purchases on one UTC day fall on two days in Istanbul (UTC+3): the nightly
+    re-derivation moves the second, and the contact's score follows within minutes."""
+    from customers.services.consistency import contacts_rederive_stats
+    from customers.services.purchases import purchase_record
+
+    settings.TIME_ZONE = "UTC"
+    contact = ContactFactory(email="late@example.com")
+    day = timezone.now().date() - dt.timedelta(days=30)
+    for hour in (10, 22):
+        purchase_record(contact=contact, amount=Decimal("5"), currency="USD",
+                        purchased_at=dt.datetime.combine(day, dt.time(hour, 30),
+                                                         tzinfo=dt.timezone.utc))
+    contacts_scores_refresh([contact.pk])
+    assert ContactScore.objects.get(run=fitted_run, contact=contact).frequency == 0
+    settings.TIME_ZONE = "Europe/Istanbul"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert contacts_rederive_stats().days_corrected == 1
+
+    assert refresh_tasks == [[contact.pk]]
+    assert ContactScore.objects.get(run=fitted_run, contact=contact).frequency == 1
