@@ -58,10 +58,13 @@ def refresh_contact_score_task(contact_id: int) -> None:
 
 
 @shared_task(name="customers.refresh_scores", ignore_result=True)
-def refresh_scores_task(contact_ids: list[int]) -> None:
+def refresh_scores_task(contact_ids: list[int], attempt: int = 0) -> None:
     """A chunk of contacts a batch changed (customers.scoring.freshness): re-score them in one
-    pass from the last fitted models. Safe to run twice."""
-    contacts_scores_refresh([int(contact_id) for contact_id in contact_ids])
+    pass from the last fitted models (again after a scoring run going meanwhile). Safe to run
+    twice."""
+    from .scoring.freshness import scores_refresh_now
+
+    scores_refresh_now([int(contact_id) for contact_id in contact_ids], attempt=attempt)
 
 
 @shared_task(name="customers.purchase_recorded", ignore_result=True)

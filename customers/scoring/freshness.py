@@ -13,17 +13,27 @@ one read of their purchases, one scoring of the arrays. Safe to run twice (the c
 the current run are replaced). With no published run yet there is nothing to score from: the
 task does nothing and the first run scores everyone.
 """
+import logging
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from crm.tasks import queue_after_commit
 
+from ..models import ScoringRun
+
+logger = logging.getLogger(__name__)
+
 # Contacts per task: big enough that a 1M-row import queues hundreds of tasks, not a million;
 # small enough that one task reads its contacts' purchases in well under a second.
 REFRESH_CHUNK = 1000
 
 _CONSEQUENCE = "the nightly run re-scores them"
+# A run going while the batch lands may have scored these contacts from the purchases before
+# it, and once published its scores are current: the task looks again after the run (at
+# most RETRIES_WHILE_RUNNING times, RETRY_SECONDS apart; a run takes minutes).
+RETRY_SECONDS = 600
+RETRIES_WHILE_RUNNING = 6
 _batch = threading.local()
 
 
@@ -64,3 +74,21 @@ def _queue(ids: set[int]) -> None:
     for start in range(0, len(ordered), REFRESH_CHUNK):
         queue_after_commit(refresh_scores_task, ordered[start:start + REFRESH_CHUNK],
                            consequence=_CONSEQUENCE)
+
+
+def scores_refresh_now(contact_ids: list[int], *, attempt: int = 0) -> int:
+    """The task's work: re-score these contacts in the current run; while a run that will be
+    published is going, once more after it. Returns how many were scored."""
+    from .runs import contacts_scores_refresh  # numpy and scipy: only in the worker
+
+    scored = contacts_scores_refresh(contact_ids)
+    running = ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING, publish=True)
+    if attempt < RETRIES_WHILE_RUNNING and running.exists():
+        from ..tasks import refresh_scores_task
+
+        try:
+            refresh_scores_task.apply_async((contact_ids, attempt + 1), countdown=RETRY_SECONDS)
+        except Exception:
+            logger.exception("Could not queue the re-score of %d contacts after the scoring "
+                             "run: %s", len(contact_ids), _CONSEQUENCE)
+    return scored

@@ -208,3 +208,24 @@ def test_purchases_moved_to_their_day_after_a_time_zone_change_are_rescored(
 
     assert refresh_tasks == [[contact.pk]]
     assert ContactScore.objects.get(run=fitted_run, contact=contact).frequency == 1
+
+
+def test_a_batch_landing_during_a_scoring_run_is_rescored_again_after_it(
+        fitted_run, monkeypatch):
+    """The run going may have scored these contacts from the purchases before the batch; once
+    published its scores are current: the task looks again after it, a bounded number of
+    times."""
+    retries = []
+    monkeypatch.setattr(tasks.refresh_scores_task, "apply_async",
+                        lambda args, countdown: retries.append((args, countdown)))
+    (buyer,) = _buyers(1)
+
+    tasks.refresh_scores_task([buyer.pk])
+    assert retries == []  # no run going: done
+    assert ContactScore.objects.filter(run=fitted_run, contact=buyer).exists()
+
+    ScoringRun.objects.create(trigger=ScoringRun.Trigger.SCHEDULE, as_of=timezone.localdate(),
+                              horizon_days=90, publish=True)  # the nightly run, going
+    tasks.refresh_scores_task([buyer.pk])
+    tasks.refresh_scores_task([buyer.pk], freshness.RETRIES_WHILE_RUNNING)  # the last look
+    assert retries == [(([buyer.pk], 1), freshness.RETRY_SECONDS)]
