@@ -52,17 +52,20 @@ def _cohorts(owner: np.ndarray, days: np.ndarray, first_day: np.ndarray,
     current = _month_number(np.array([day_index(today)]))[0]
     start = current - (COHORT_MONTHS - 1)
     grid = np.zeros((COHORT_MONTHS, COHORT_MONTHS), dtype=np.int64)
+    start_day = (np.datetime64(0, "M") + np.timedelta64(int(start), "M")).astype(
+        "datetime64[D]").astype(np.int64)
+    keep = first_day >= start_day  # the cohorts in the grid only: most rows are older
+    owner, days, first_day = owner[keep], days[keep], first_day[keep]
     if len(days):
         cohort_month = _month_number(first_day)
         since = _month_number(days) - cohort_month
         cohort = cohort_month - start
-        keep = (cohort >= 0) & (cohort < COHORT_MONTHS)
-        owner, cohort, since = owner[keep], cohort[keep], since[keep]
         # Rows are sorted by (contact, day): a contact's months since never decrease, so one
         # row per (contact, month) is where the pair changes.
         pair = owner * COHORT_MONTHS + since
-        first_of_pair = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else pair.astype(bool)
-        np.add.at(grid, (cohort[first_of_pair], since[first_of_pair]), 1)
+        first_of_pair = np.r_[True, pair[1:] != pair[:-1]]
+        cell = cohort[first_of_pair] * COHORT_MONTHS + since[first_of_pair]
+        grid += np.bincount(cell, minlength=grid.size)[:grid.size].reshape(grid.shape)
     cohorts = []
     for index in range(COHORT_MONTHS):
         month = np.datetime64(0, "M") + np.timedelta64(int(start + index), "M")

@@ -51,7 +51,7 @@ def _month(months_back: int) -> str:
 
 
 def test_cohort_grid_counts_each_buyer_once_per_month_since_the_first_purchase():
-    _buy("a", _in_month(3, 10), _in_month(2, 10), 0.001)  # months 0, 1 and 3
+    _buy("a", _in_month(3, 10), _in_month(2, 10), 0)  # months 0, 1 and 3
     _buy("b", _in_month(3, 20), _in_month(3, 25), _in_month(1, 5))  # 0 (twice), 2
     _buy("c", _in_month(1, 3))  # month 0 only
     _buy("d", _in_month(14, 3), _in_month(2, 3))  # first purchase before the grid
