@@ -229,3 +229,21 @@ def test_a_batch_landing_during_a_scoring_run_is_rescored_again_after_it(
     tasks.refresh_scores_task([buyer.pk])
     tasks.refresh_scores_task([buyer.pk], freshness.RETRIES_WHILE_RUNNING)  # the last look
     assert retries == [(([buyer.pk], 1), freshness.RETRY_SECONDS)]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_on_a_real_worker_a_bulk_delete_rescores_its_contacts(fitted_run, real_worker):
+    from crm.tests.workers import wait_until
+
+    buyers = _buyers(3)
+    contacts_scores_refresh([contact.pk for contact in buyers])
+    assert set(ContactScore.objects.filter(run=fitted_run, contact__in=buyers)
+               .values_list("frequency", flat=True)) == {1}
+
+    purchases_delete(purchases=Purchase.objects.filter(
+        contact__in=buyers, purchased_at__gte=timezone.now() - dt.timedelta(days=10)))
+
+    assert wait_until(lambda: set(
+        ContactScore.objects.filter(run=fitted_run, contact__in=buyers)
+        .values_list("frequency", flat=True)) == {0}, timeout=60)
