@@ -230,6 +230,9 @@ def test_a_batch_landing_during_a_scoring_run_is_rescored_again_after_it(
     tasks.refresh_scores_task([buyer.pk], freshness.RETRIES_WHILE_RUNNING)  # the last look
     assert retries == [(([buyer.pk], 1), freshness.RETRY_SECONDS)]
 
+    tasks.purchases_imported_task([[buyer.pk, 0]], True)  # an import's follow-up: the same
+    assert retries[1:] == [(([buyer.pk], 1), freshness.RETRY_SECONDS)]
+
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
