@@ -8,7 +8,6 @@ from . import hooks
 from .models import ScoringRun
 from .scoring.runs import (
     contact_scores_refresh,
-    contacts_scores_refresh,
     scoring_chunk_score,
     scoring_run_execute,
     scoring_run_fail,
@@ -57,6 +56,16 @@ def refresh_contact_score_task(contact_id: int) -> None:
     contact_scores_refresh(contact_id)
 
 
+@shared_task(name="customers.refresh_scores", ignore_result=True)
+def refresh_scores_task(contact_ids: list[int], attempt: int = 0) -> None:
+    """A chunk of contacts a batch changed (customers.scoring.freshness): re-score them in one
+    pass from the last fitted models (again after a scoring run going meanwhile). Safe to run
+    twice."""
+    from .scoring.freshness import scores_refresh_now
+
+    scores_refresh_now([int(contact_id) for contact_id in contact_ids], attempt=attempt)
+
+
 @shared_task(name="customers.purchase_recorded", ignore_result=True)
 def purchase_recorded_task(contact_id: int) -> None:
     """After a purchase commits: re-score the contact, then let event campaigns react (their
@@ -74,9 +83,11 @@ def purchases_imported_task(counts_before: list[list[int]], historical: bool) ->
     ([contact_id, purchase count before the import] pairs): re-score them from the last fitted
     models, then (unless the import was historical) let event campaigns react. Safe to run
     twice: a re-score replaces the scores, a campaign emails a contact once."""
+    from .scoring.freshness import scores_refresh_now
+
     before = {int(contact_id): int(count) for contact_id, count in counts_before}
     try:
-        contacts_scores_refresh(list(before))
+        scores_refresh_now(list(before))  # again after a scoring run going meanwhile
     except Exception:  # the nightly run re-scores everyone: campaigns must not wait for it
         logger.exception("Could not re-score %d contacts after an import", len(before))
     if not historical:

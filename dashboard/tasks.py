@@ -2,6 +2,7 @@ from celery import shared_task
 
 from crm.locks import single_run
 
+from .customer_base import customer_base_refresh_if_due
 from .kpis import kpis_refresh
 
 
@@ -11,3 +12,6 @@ from .kpis import kpis_refresh
 @single_run("customers.refresh_kpis")  # one pass over every purchase is enough
 def refresh_kpis_task() -> None:
     kpis_refresh()
+    # The managers' customer-base figures: once per published scoring run (after the nightly
+    # run), not every 15 minutes.
+    customer_base_refresh_if_due()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("today/", views.TodayView.as_view(), name="today"),
     path("export.csv", views.ContactExportView.as_view(), name="contact_export"),
     path("kpis/", views.KpiView.as_view(), name="kpis"),
+    path("customer-base/", views.CustomerBaseView.as_view(), name="customer_base"),
     path("new/", views.ContactCreateView.as_view(), name="contact_create"),
     path("<int:pk>/", views.ContactDetailView.as_view(), name="contact_detail"),
     path("<int:pk>/purchases/new/", views.PurchaseCreateView.as_view(), name="purchase_create"),

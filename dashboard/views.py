@@ -28,9 +28,10 @@ from customers.services.rates import has_provisional
 
 from . import contact_list, selectors
 from .contact_list import ContactFilterForm
+from .customer_base_view import cohort_rows, rfm_table, value_chart
 from .kpi_charts import kpi_charts
 from .kpis import kpis_refresh
-from .models import KpiSnapshot
+from .models import CustomerBaseSnapshot, KpiSnapshot
 from .timeline import contact_timeline
 
 
@@ -295,4 +296,21 @@ class KpiView(PermissionRequiredMixin, TemplateView):
             snapshot=snapshot, charts=kpi_charts(snapshot.data, months=months),
             months=months, ranges=list(RANGES),
             **selectors.kpi_listening(),  # feedback: NPS and latest comments, live
+            **kwargs)
+
+
+class CustomerBaseView(PermissionRequiredMixin, TemplateView):
+    """Managers: cohort retention, RFM cells and predicted value from the latest stored
+    snapshot (dashboard.customer_base, after the nightly scoring run). Reads that one row: no
+    purchase is read here, and with no snapshot yet the page says so."""
+
+    permission_required = "dashboard.view_customerbasesnapshot"
+    template_name = "dashboard/customer_base.html"
+
+    def get_context_data(self, **kwargs):
+        snapshot = CustomerBaseSnapshot.objects.first()
+        data = snapshot.data if snapshot else {}
+        return super().get_context_data(
+            snapshot=snapshot, cohorts=cohort_rows(data), rfm=rfm_table(data),
+            value=value_chart(data), month_numbers=range(len(data.get("cohorts", [])) or 0),
             **kwargs)

@@ -23,6 +23,7 @@ from ..channels import channel_label_clean
 from ..forms import ChannelLabelInput
 from ..models import CurrencyRate, Purchase
 from ..money import base_currency
+from ..scoring.freshness import scores_refresh_batch
 from ..services.purchases import (
     purchase_clean,
     purchase_delete,
@@ -238,8 +239,9 @@ class PurchaseAdmin(
     def refund(self, request: HttpRequest, queryset: QuerySet) -> None:
         selected = queryset.count()
         to_refund = list(queryset.filter(refunded_at__isnull=True).order_by("pk"))
-        for purchase in to_refund:
-            purchase_refund(purchase=purchase)
+        with scores_refresh_batch():  # their contacts re-scored in chunks, not one by one
+            for purchase in to_refund:
+                purchase_refund(purchase=purchase)
         if to_refund:
             self.message_user(request, ngettext(
                 "%(count)d purchase refunded.", "%(count)d purchases refunded.", len(to_refund),

@@ -7,6 +7,7 @@
     report.py  everything people read about a run, worded and translatable
     export.py  export_contacts: every contact with its current scores as CSV
     admin.py   the ScoringRun admin (imported by customers.admin to register it)
+    freshness.py  re-scoring after a batch of writes, chunked, within minutes
 
 Nothing is imported here, so `import customers.scoring.model` stays free of Django.
 """

@@ -6,6 +6,7 @@ from django.db.models.functions import TruncDate
 
 from ..models import Contact, Purchase
 from ..normalise import shop_timezone
+from ..scoring.freshness import scores_refresh_after_commit
 from ..stats import contacts_refresh_stats, contacts_with_drift
 
 
@@ -51,6 +52,7 @@ def purchases_rederive_days(*, fix: bool = True) -> int:
                  .values_list("pk"))
             corrected += wrong.filter(contact_id__in=chunk).update(purchased_on=shop_day_of)
             contacts_refresh_stats(chunk)
+            scores_refresh_after_commit(chunk)  # their purchase days moved: so do their scores
     return corrected
 
 

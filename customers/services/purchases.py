@@ -22,6 +22,7 @@ from ..channels import channel_resolve, label_seen
 from ..models import Channel, Contact, Purchase
 from ..money import base_currency, normalise_currency, to_base, validate_amount
 from ..normalise import shop_day, validate_purchase_time
+from ..scoring.freshness import scores_refresh_after_commit
 from ..stats import contacts_refresh_stats
 from .locking import contact_lock_or_create, insert_unless_conflict, lock_contact
 from .rates import RateBook
@@ -67,16 +68,10 @@ def purchase_clean(
     return cleaned
 
 
-_SCORE_REFRESH_LIMIT = 100
-
-
 def refresh_scores_after_commit(contact_ids: Iterable[int]) -> None:
-    """Re-score these contacts from the last fitted models within seconds of the change."""
-    from ..tasks import refresh_contact_score_task
-
-    for contact_id in sorted(contact_ids)[:_SCORE_REFRESH_LIMIT]:
-        queue_after_commit(refresh_contact_score_task, contact_id,
-                           consequence="the nightly run re-scores everyone anyway")
+    """Re-score these contacts from the last fitted models within minutes of the change: all
+    of them, one task per chunk of contacts (customers.scoring.freshness)."""
+    scores_refresh_after_commit(contact_ids)
 
 
 def purchase_known(*, source: str, external_id: str | None) -> Purchase | None:

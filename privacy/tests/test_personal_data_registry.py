@@ -28,6 +28,7 @@ EXEMPT = {
     "customers.ratefetch": "the outcome of each exchange-rate feed fetch (bank, day, error text)",
     "customers.scoringrun": "a scoring job: coefficients, reports and counts over everyone",
     "dashboard.kpisnapshot": "aggregate figures",
+    "dashboard.customerbasesnapshot": "aggregate figures (cohorts, RFM cells, value buckets)",
     "campaigns.emailtemplate": "texts staff write for every recipient",
     "campaigns.emailtemplatetranslation": "texts staff write for every recipient",
     "campaigns.campaign": "a campaign's name and audience criteria",
