@@ -69,7 +69,7 @@ def scoring_run_execute(run_id: int, *, parallel: bool) -> None:
         result = pipeline.fit(rows, as_of_day=day_index(run.as_of), horizon_days=run.horizon_days,
                               sample_size=settings.CRM_SCORING_FIT_SAMPLE)
         _record_fit(run, result, loaded)
-        if result.verdict is not pipeline.DataVerdict.ENOUGH:
+        if result.fitted is None:  # ENOUGH and NOT_BACKTESTED (no backtest yet) give scores
             _finish(run.pk, Status.NOT_ENOUGH_DATA)
             return
         numbers = _plan_chunks(run, rows.contact_ids)
