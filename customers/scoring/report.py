@@ -127,6 +127,23 @@ def verdict_notes(run: ScoringRun) -> list[str]:
     return notes
 
 
+def _fitted_lines(run: ScoringRun) -> list[str]:
+    """A run without a backtest: each purchase model's parameters (days as the time unit)."""
+    if run.verdict != "not_backtested":
+        return []
+    lines = []
+    for report in _reports(run):
+        params = ", ".join(f"{name} {report.params[name]:.4g}"
+                           for name in ("r", "alpha", "a", "b", "s", "beta")
+                           if isinstance(report.params.get(name), float))
+        lines.append(_("  %(model)s%(chosen)s: fitted on all the history, not backtested; "
+                       "%(params)s, log-likelihood %(ll)s") % {
+            "model": model_label(report.name),
+            "chosen": _(" (used)") if report.name == run.chosen_model else "",
+            "params": params, "ll": _number(report.log_likelihood, 2)})
+    return lines
+
+
 def report_lines(run: ScoringRun) -> list[str]:
     """The run as plain text, for the command line and logs."""
     lines = [_("Scoring run %(id)s: %(status)s (as of %(as_of)s, horizon %(days)d days).") % {
@@ -137,7 +154,8 @@ def report_lines(run: ScoringRun) -> list[str]:
     lines.extend(verdict_notes(run))
     if run.error:
         lines.append(_("Error: %(error)s") % {"error": run.error})
-    for row in backtest_rows(run):
+    lines.extend(_fitted_lines(run))
+    for row in backtest_rows(run) if run.verdict != "not_backtested" else ():
         lines.append(_("  %(model)s%(chosen)s: AUC %(auc)s, AUC one-time buyers %(auc1)s, "
                        "Brier %(brier)s, buyers predicted %(pb)s / actual %(ab)s") % {
             "model": row.label, "chosen": _(" (used)") if row.chosen else "",

@@ -66,6 +66,7 @@ def test_cdnow_39_week_calibration_is_scored_not_backtested(calibration_run):
     assert run.counts["history_days"] == 272 and run.counts["backtest_needs_days"] == 2
     assert "Not backtested yet" in run.printed
     assert "BG/NBD is used" in run.printed
+    assert "BG/NBD (used): fitted on all the history, not backtested; r 0.2426" in run.printed
     assert "A backtest needs 2 more days of purchases" in run.printed
 
 
