@@ -81,8 +81,8 @@ def scoring_run_for_export(which: str | None) -> ScoringRun | None:
             "id": run.pk, "status": run.get_status_display()})
     if not ContactScore.objects.filter(run=run).exists() and (run.counts or {}).get("contacts"):
         raise ExportRunError(_("The scores of scoring run %(id)d are no longer kept (only the "
-                               "current run's and the newest run's are): run score_contacts "
-                               "again.") % {"id": run.pk})
+                               "current run's and the newest unpublished run's are): run "
+                               "score_contacts again.") % {"id": run.pk})
     return run
 
 

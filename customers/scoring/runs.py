@@ -164,10 +164,15 @@ def _finish(run_id: int, status: str) -> None:
 
 
 def _drop_superseded_scores(run_id: int) -> None:
-    """Keep the scores of the current run and of this one; older runs keep their figures."""
+    """Keep the scores of the current run, of this one and of the newest unpublished run (an
+    --as-of backtest stays exportable after the next nightly run); older runs keep their
+    figures."""
     keep = {run_id}
     if current := current_run():
         keep.add(current.pk)
+    if backtest := (ScoringRun.objects.filter(status=Status.SUCCEEDED, publish=False)
+                    .order_by("-finished_at", "-id").first()):
+        keep.add(backtest.pk)
     started = time.perf_counter()
     # A run that started meanwhile is writing its own rows: never touch those.
     ContactScore.objects.exclude(run_id__in=keep).exclude(run__status=Status.RUNNING).delete()

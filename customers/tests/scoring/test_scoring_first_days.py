@@ -195,3 +195,18 @@ def test_export_of_a_run_whose_scores_were_dropped_says_so():
 
     with pytest.raises(CommandError, match=f"scores of scoring run {old.pk} are no longer kept"):
         call_command("export_contacts", "-", "--run", str(old.pk))
+
+
+def test_a_backtest_stays_exportable_after_the_next_nightly_run_until_the_next_backtest():
+    load_cdnow_sample(last_day=_yesterday())
+    _call("score_contacts", "--as-of", (_yesterday() - dt.timedelta(days=200)).isoformat())
+    first = ScoringRun.objects.get()
+    _call("score_contacts", "--horizon-days", "60")  # the nightly run, published
+
+    rows = _export("--run", str(first.pk))
+
+    assert {row["run_id"] for row in rows} == {str(first.pk)}
+    _call("score_contacts", "--as-of", (_yesterday() - dt.timedelta(days=100)).isoformat())
+    with pytest.raises(CommandError, match=f"scoring run {first.pk} are no longer kept"):
+        call_command("export_contacts", "-", "--run", str(first.pk))
+    assert ScoringRun.objects.filter(publish=True).get().scores.count() == CDNOW_SAMPLE_BUYERS
