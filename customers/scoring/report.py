@@ -118,12 +118,15 @@ def verdict_notes(run: ScoringRun) -> list[str]:
     needs = counts.get("backtest_needs_days")
     if run.verdict in ("not_backtested", "too_short_history") and needs:
         notes.append(ngettext(
-            "A backtest needs %(days)d more day of purchases: more history than the horizon "
-            "(%(horizon)d days) and at least %(minimum)d days; there are %(history)d.",
-            "A backtest needs %(days)d more days of purchases: more history than the horizon "
-            "(%(horizon)d days) and at least %(minimum)d days; there are %(history)d.",
+            "A backtest needs %(days)d more day of purchases: at least %(minimum)d days of "
+            "history, and %(buyers)d customers who first bought more than the horizon "
+            "(%(horizon)d days) before the scoring day; the history covers %(history)d days.",
+            "A backtest needs %(days)d more days of purchases: at least %(minimum)d days of "
+            "history, and %(buyers)d customers who first bought more than the horizon "
+            "(%(horizon)d days) before the scoring day; the history covers %(history)d days.",
             needs) % {"days": needs, "horizon": run.horizon_days,
-                      "minimum": pipeline.MIN_HISTORY_DAYS, "history": counts["history_days"]})
+                      "minimum": pipeline.MIN_HISTORY_DAYS, "buyers": pipeline.MIN_BUYERS,
+                      "history": counts["history_days"]})
     return notes
 
 

@@ -7,7 +7,8 @@ right after a purchase) without refitting.
 What fit() does, for a scoring date as_of and horizon h (days):
   1. Ignores rows after as_of. Verdict: no rows -> NO_PURCHASES; fewer than MIN_BUYERS contacts
      with purchases -> TOO_FEW_BUYERS; less than MIN_HISTORY_DAYS between the first purchase in
-     the data and as_of, or no complete backtest window (history <= h) -> no backtest: then
+     the data and as_of, or no complete backtest window (history <= h, or fewer than MIN_BUYERS
+     contacts had bought by its cutoff as_of - h) -> no backtest: then
      NOT_BACKTESTED when there is at least MIN_FIT_HISTORY_DAYS of history and MIN_REPEAT_BUYERS
      contacts bought on a second day (BG/NBD and Pareto/NBD are fitted on everything up to
      as_of and used without a backtest, see unbacktested.py), else TOO_SHORT_HISTORY.
@@ -59,7 +60,8 @@ MIN_BUYERS = 300
 # of the fit sample (its parameters are population-level; 10,000 pin them down well, and at
 # 50,000 the fit took 60 s of a 1M-contact nightly run).
 PARETO_SAMPLE = 10_000
-MIN_HISTORY_DAYS = 180  # and more than the horizon: the history a backtest needs
+MIN_HISTORY_DAYS = 180  # and more than the horizon: the history a backtest needs (and
+# MIN_BUYERS contacts known at its cutoff: backtest_needs_days)
 # Without a backtest (history <= h or < MIN_HISTORY_DAYS) BG/NBD and Pareto/NBD are still fitted
 # and used when there is this much history and this many contacts who bought on a second day
 # (the repeat purchases are what they learn from); below that the run has no scores.
@@ -488,7 +490,8 @@ def fit(
     if verdict in (DataVerdict.NOT_BACKTESTED, DataVerdict.TOO_SHORT_HISTORY):
         history = as_of_day - int(table.day.min())
         counts = dataclasses.replace(counts, history_days=history,
-                                     backtest_needs_days=backtest_needs_days(history, horizon_days))
+                                     backtest_needs_days=backtest_needs_days(
+                                         table.day[table.start], as_of_day, horizon_days))
     if verdict is DataVerdict.NOT_BACKTESTED:
         from .unbacktested import fit_unbacktested  # it builds on this module's helpers
 
@@ -532,7 +535,7 @@ def _verdict(table: _Table, as_of: int, horizon: int) -> DataVerdict:
     if len(table.contact_ids) < MIN_BUYERS:
         return DataVerdict.TOO_FEW_BUYERS
     history = as_of - int(table.day.min())
-    if backtest_needs_days(history, horizon) > 0:
+    if backtest_needs_days(table.day[table.start], as_of, horizon) > 0:
         repeat_buyers = int((np.diff(np.r_[table.start, len(table.day)]) > 1).sum())
         if history >= MIN_FIT_HISTORY_DAYS and repeat_buyers >= MIN_REPEAT_BUYERS:
             return DataVerdict.NOT_BACKTESTED
@@ -540,10 +543,17 @@ def _verdict(table: _Table, as_of: int, horizon: int) -> DataVerdict:
     return DataVerdict.ENOUGH
 
 
-def backtest_needs_days(history_days: int, horizon_days: int) -> int:
-    """How many more days of purchase history a backtest needs (0: it has enough): at least
-    MIN_HISTORY_DAYS, and more than the horizon so that a complete window fits."""
-    return max(MIN_HISTORY_DAYS - history_days, horizon_days + 1 - history_days, 0)
+def backtest_needs_days(first_days: np.ndarray, as_of: int, horizon_days: int) -> int:
+    """How many more days of purchase history a backtest needs (0: it has enough), from each
+    contact's first purchase day: at least MIN_HISTORY_DAYS, more than the horizon so that a
+    complete window (as_of - h, as_of] fits, and MIN_BUYERS contacts who had bought by its
+    cutoff as_of - h (on fewer, its fits and figures would mean little)."""
+    first = np.asarray(first_days, dtype=np.int64)
+    earliest = int(first.min())
+    nth = min(MIN_BUYERS, len(first)) - 1
+    enough = int(np.partition(first, nth)[nth])  # the day the MIN_BUYERS-th contact first bought
+    ready = max(earliest + MIN_HISTORY_DAYS, earliest + horizon_days + 1, enough + horizon_days)
+    return max(ready - int(as_of), 0)
 
 
 def _counts(table: _Table) -> FitCounts:

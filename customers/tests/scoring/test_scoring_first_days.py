@@ -63,11 +63,12 @@ def test_cdnow_39_week_calibration_is_scored_not_backtested(calibration_run):
     # repeat purchase days forecast for weeks 40-78 (1,882 happened)
     assert sum(s.expected_purchases for s in scores) == pytest.approx(1654, rel=0.01)
     assert all(0 <= s.p_buy_again <= 1 for s in scores)
-    assert run.counts["history_days"] == 272 and run.counts["backtest_needs_days"] == 2
+    # 300 customers had bought by 1997-01-14: a 273-day window needs as_of 1997-10-14
+    assert run.counts["history_days"] == 272 and run.counts["backtest_needs_days"] == 14
     assert "Not backtested yet" in run.printed
     assert "BG/NBD is used" in run.printed
     assert "BG/NBD (used): fitted on all the history, not backtested; r 0.2426" in run.printed
-    assert "A backtest needs 2 more days of purchases" in run.printed
+    assert "A backtest needs 14 more days of purchases" in run.printed
 
 
 def test_the_runs_page_says_the_run_is_not_backtested_and_what_a_backtest_needs(
@@ -81,7 +82,7 @@ def test_the_runs_page_says_the_run_is_not_backtested_and_what_a_backtest_needs(
     assert "BG/NBD (not backtested yet)" in listing
     assert "Not backtested yet" in page
     assert "covariate model is only used once it has won a backtest" in page
-    assert "A backtest needs 2 more days of purchases" in page
+    assert "A backtest needs 14 more days of purchases" in page
 
 
 def test_a_not_enough_data_run_says_what_history_scores_and_a_backtest_need(client, manager):

@@ -38,7 +38,8 @@ def test_cdnow_39_week_calibration_is_scored_without_a_backtest(calibration):
     assert calibration.fitted.state.btyd == "bgnbd"
     assert calibration.counts.contacts == 2357
     assert calibration.counts.history_days == 272
-    assert calibration.counts.backtest_needs_days == 2  # history must exceed the 273-day horizon
+    # the 300th customer first bought on 1997-01-14: a 273-day window needs as_of 1997-10-14
+    assert calibration.counts.backtest_needs_days == 14
     assert calibration.counts.backtest_contacts is None  # no backtest figures are invented
     for report in calibration.reports:
         assert report.metrics.auc is None and report.metrics.brier is None
@@ -83,10 +84,23 @@ def test_the_covariate_model_is_not_used_without_a_backtest(calibration):
 
 
 def test_with_a_backtest_window_the_same_data_is_backtested(rows):
-    result = pipeline.fit(rows, as_of_day=CALIBRATION_END + 2, horizon_days=HORIZON)
+    before = pipeline.fit(rows, as_of_day=CALIBRATION_END + 13, horizon_days=HORIZON)
+    result = pipeline.fit(rows, as_of_day=CALIBRATION_END + 14, horizon_days=HORIZON)
 
+    assert before.verdict is pipeline.DataVerdict.NOT_BACKTESTED
+    assert before.counts.backtest_needs_days == 1
     assert result.verdict is pipeline.DataVerdict.ENOUGH
     assert result.counts.backtest_needs_days is None
+    assert result.counts.backtest_contacts >= pipeline.MIN_BUYERS
+    # two days past the history the horizon needs, the window held 40 customers: the purchase
+    # models did not converge on them and the flat baseline rates would have been used
+
+
+def test_a_backtest_window_needs_enough_customers_known_at_its_cutoff(rows):
+    result = pipeline.fit(rows, as_of_day=CALIBRATION_END + 2, horizon_days=HORIZON)
+
+    assert result.verdict is pipeline.DataVerdict.NOT_BACKTESTED
+    assert result.fitted.chosen == "bgnbd"
 
 
 def _young_shop(history_days: int, *, repeaters: int, buyers: int = 400, seed: int = 0):
@@ -133,4 +147,13 @@ def test_too_little_to_fit_stays_not_enough_data_and_says_what_a_backtest_needs(
     (400, 365, 0), (10, 365, 356),
 ])
 def test_backtest_needs_more_history_than_the_horizon_and_half_a_year(history, horizon, needs):
-    assert pipeline.backtest_needs_days(history, horizon) == needs
+    first_days = np.full(pipeline.MIN_BUYERS, 20_000 - history)  # everyone bought on day one
+    assert pipeline.backtest_needs_days(first_days, 20_000, horizon) == needs
+
+
+def test_backtest_needs_enough_customers_before_its_window():
+    # 300 customers: one a day for 300 days, the last 10 days ago
+    first_days = 20_000 - 10 - np.arange(pipeline.MIN_BUYERS)
+    # the 300th first bought 10 days ago: a 90-day window needs 80 more days
+    assert pipeline.backtest_needs_days(first_days, 20_000, 90) == 80
+    assert pipeline.backtest_needs_days(np.r_[first_days, first_days], 20_000, 90) == 0
