@@ -60,11 +60,11 @@ MIN_BUYERS = 300
 # of the fit sample (its parameters are population-level; 10,000 pin them down well, and at
 # 50,000 the fit took 60 s of a 1M-contact nightly run).
 PARETO_SAMPLE = 10_000
-MIN_HISTORY_DAYS = 180  # and more than the horizon: the history a backtest needs (and
-# MIN_BUYERS contacts known at its cutoff: backtest_needs_days)
-# Without a backtest (history <= h or < MIN_HISTORY_DAYS) BG/NBD and Pareto/NBD are still fitted
-# and used when there is this much history and this many contacts who bought on a second day
-# (the repeat purchases are what they learn from); below that the run has no scores.
+MIN_HISTORY_DAYS = 180  # a backtest needs this much history, more than the horizon, and
+# MIN_BUYERS contacts known at its cutoff (backtest_needs_days).
+# Without a backtest window BG/NBD and Pareto/NBD are still fitted and used when there is this
+# much history and this many contacts who bought on a second day (the repeat purchases are what
+# they learn from); below that the run has no scores.
 MIN_FIT_HISTORY_DAYS = 30
 MIN_REPEAT_BUYERS = 30
 YEAR_DAYS = 365
