@@ -4,13 +4,14 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.admin_tools import ReadOnlyAdminMixin
 
 from ..models import ScoringRun
-from .report import VERDICTS, backtest_rows, calibration_svg, model_label
+from .report import VERDICTS, backtest_rows, calibration_svg, model_label, verdict_notes
 
 
 @admin.register(ScoringRun)
@@ -36,7 +37,11 @@ class ScoringRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("model used"), ordering="chosen_model")
     def model_used(self, run: ScoringRun) -> str:
-        return model_label(run.chosen_model) if run.chosen_model else "–"
+        if not run.chosen_model:
+            return "–"
+        if run.verdict == "not_backtested":
+            return _("%(model)s (not backtested yet)") % {"model": model_label(run.chosen_model)}
+        return model_label(run.chosen_model)
 
     @admin.display(description=gettext_lazy("contacts scored"))
     def contacts_scored(self, run: ScoringRun) -> str:
@@ -50,7 +55,12 @@ class ScoringRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("data"))
     def verdict_text(self, run: ScoringRun) -> str:
-        return str(VERDICTS.get(run.verdict, _("Enough data") if run.verdict else "–"))
+        verdict = str(VERDICTS.get(run.verdict, _("Enough data") if run.verdict else "–"))
+        notes = verdict_notes(run)
+        if not notes:
+            return verdict
+        return format_html("{}{}", verdict, format_html_join(
+            "", "<br>{}", ((note,) for note in notes)))
 
     @admin.display(description=gettext_lazy("backtest on the newest complete window"))
     def backtest(self, run: ScoringRun) -> str:

@@ -30,6 +30,18 @@ VERDICTS = {
     "too_short_history": gettext_lazy(
         "Not enough data yet: the purchase history is too short to fit a model."),
     "no_purchases": gettext_lazy("Not enough data yet: there are no purchases."),
+    "not_backtested": gettext_lazy(
+        "Not backtested yet: the purchase history is too short for a complete backtest window, "
+        "so the scores come from a purchase model fitted on all of it, without a backtest."),
+}
+NOT_BACKTESTED_MODEL = {
+    "bgnbd": gettext_lazy(
+        "BG/NBD is used: the simpler of the two purchase models; without a backtest nothing "
+        "shows that Pareto/NBD would do better. The covariate model is only used once it has "
+        "won a backtest."),
+    "paretonbd": gettext_lazy(
+        "Pareto/NBD is used: BG/NBD did not converge on this history. The covariate model is "
+        "only used once it has won a backtest."),
 }
 # Chart colours per model, also used in the legend.
 _COLOURS = {"bgnbd": "#0d6efd", "paretonbd": "#6f42c1", "covariate": "#198754"}
@@ -90,6 +102,51 @@ def backtest_rows(run: ScoringRun) -> list[BacktestRow]:
     return sorted(rows, key=lambda row: not row.chosen)
 
 
+def verdict_notes(run: ScoringRun) -> list[str]:
+    """For a run without a backtest: which model was used and why, what history a backtest
+    (or, with too little, any score) needs."""
+    from .model import pipeline
+
+    counts = run.counts or {}
+    notes = []
+    if run.verdict == "not_backtested" and run.chosen_model in NOT_BACKTESTED_MODEL:
+        notes.append(str(NOT_BACKTESTED_MODEL[run.chosen_model]))
+    if run.verdict == "too_short_history" and "history_days" in counts:
+        notes.append(_("Scores need at least %(days)d days of purchases and %(buyers)d contacts "
+                       "who bought on a second day.") % {
+            "days": pipeline.MIN_FIT_HISTORY_DAYS, "buyers": pipeline.MIN_REPEAT_BUYERS})
+    needs = counts.get("backtest_needs_days")
+    if run.verdict in ("not_backtested", "too_short_history") and needs:
+        notes.append(ngettext(
+            "A backtest needs %(days)d more day of purchases: at least %(minimum)d days of "
+            "history, and %(buyers)d customers who first bought more than the horizon "
+            "(%(horizon)d days) before the scoring day; the history covers %(history)d days.",
+            "A backtest needs %(days)d more days of purchases: at least %(minimum)d days of "
+            "history, and %(buyers)d customers who first bought more than the horizon "
+            "(%(horizon)d days) before the scoring day; the history covers %(history)d days.",
+            needs) % {"days": needs, "horizon": run.horizon_days,
+                      "minimum": pipeline.MIN_HISTORY_DAYS, "buyers": pipeline.MIN_BUYERS,
+                      "history": counts["history_days"]})
+    return notes
+
+
+def _fitted_lines(run: ScoringRun) -> list[str]:
+    """A run without a backtest: each purchase model's parameters (days as the time unit)."""
+    if run.verdict != "not_backtested":
+        return []
+    lines = []
+    for report in _reports(run):
+        params = ", ".join(f"{name} {report.params[name]:.4g}"
+                           for name in ("r", "alpha", "a", "b", "s", "beta")
+                           if isinstance(report.params.get(name), float))
+        lines.append(_("  %(model)s%(chosen)s: fitted on all the history, not backtested; "
+                       "%(params)s, log-likelihood %(ll)s") % {
+            "model": model_label(report.name),
+            "chosen": _(" (used)") if report.name == run.chosen_model else "",
+            "params": params, "ll": _number(report.log_likelihood, 2)})
+    return lines
+
+
 def report_lines(run: ScoringRun) -> list[str]:
     """The run as plain text, for the command line and logs."""
     lines = [_("Scoring run %(id)s: %(status)s (as of %(as_of)s, horizon %(days)d days).") % {
@@ -97,9 +154,11 @@ def report_lines(run: ScoringRun) -> list[str]:
         "days": run.horizon_days}]
     if run.verdict in VERDICTS:
         lines.append(str(VERDICTS[run.verdict]))
+    lines.extend(verdict_notes(run))
     if run.error:
         lines.append(_("Error: %(error)s") % {"error": run.error})
-    for row in backtest_rows(run):
+    lines.extend(_fitted_lines(run))
+    for row in backtest_rows(run) if run.verdict != "not_backtested" else ():
         lines.append(_("  %(model)s%(chosen)s: AUC %(auc)s, AUC one-time buyers %(auc1)s, "
                        "Brier %(brier)s, buyers predicted %(pb)s / actual %(ab)s") % {
             "model": row.label, "chosen": _(" (used)") if row.chosen else "",

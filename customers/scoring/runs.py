@@ -69,7 +69,7 @@ def scoring_run_execute(run_id: int, *, parallel: bool) -> None:
         result = pipeline.fit(rows, as_of_day=day_index(run.as_of), horizon_days=run.horizon_days,
                               sample_size=settings.CRM_SCORING_FIT_SAMPLE)
         _record_fit(run, result, loaded)
-        if result.verdict is not pipeline.DataVerdict.ENOUGH:
+        if result.fitted is None:  # ENOUGH and NOT_BACKTESTED (no backtest yet) give scores
             _finish(run.pk, Status.NOT_ENOUGH_DATA)
             return
         numbers = _plan_chunks(run, rows.contact_ids)
@@ -164,10 +164,15 @@ def _finish(run_id: int, status: str) -> None:
 
 
 def _drop_superseded_scores(run_id: int) -> None:
-    """Keep the scores of the current run and of this one; older runs keep their figures."""
+    """Keep the scores of the current run, of this one and of the newest unpublished run (an
+    --as-of backtest stays exportable after the next nightly run); older runs keep their
+    figures."""
     keep = {run_id}
     if current := current_run():
         keep.add(current.pk)
+    if backtest := (ScoringRun.objects.filter(status=Status.SUCCEEDED, publish=False)
+                    .order_by("-finished_at", "-id").first()):
+        keep.add(backtest.pk)
     started = time.perf_counter()
     # A run that started meanwhile is writing its own rows: never touch those.
     ContactScore.objects.exclude(run_id__in=keep).exclude(run__status=Status.RUNNING).delete()

@@ -7,7 +7,11 @@ right after a purchase) without refitting.
 What fit() does, for a scoring date as_of and horizon h (days):
   1. Ignores rows after as_of. Verdict: no rows -> NO_PURCHASES; fewer than MIN_BUYERS contacts
      with purchases -> TOO_FEW_BUYERS; less than MIN_HISTORY_DAYS between the first purchase in
-     the data and as_of, or no complete backtest window (history <= h) -> TOO_SHORT_HISTORY.
+     the data and as_of, or no complete backtest window (history <= h, or fewer than MIN_BUYERS
+     contacts had bought by its cutoff as_of - h) -> no backtest: then
+     NOT_BACKTESTED when there is at least MIN_FIT_HISTORY_DAYS of history and MIN_REPEAT_BUYERS
+     contacts bought on a second day (BG/NBD and Pareto/NBD are fitted on everything up to
+     as_of and used without a backtest, see unbacktested.py), else TOO_SHORT_HISTORY.
   2. Draws a random sample of contacts (sample_size, fixed seed) for all fitting and the
      backtest; score() then scores everyone.
   3. Backtest on the newest complete window (cutoff = as_of - h, window (cutoff, as_of]):
@@ -57,7 +61,13 @@ MIN_BUYERS = 300
 # of the fit sample (its parameters are population-level; 10,000 pin them down well, and at
 # 50,000 the fit took 60 s of a 1M-contact nightly run).
 PARETO_SAMPLE = 10_000
-MIN_HISTORY_DAYS = 180
+MIN_HISTORY_DAYS = 180  # a backtest needs this much history, more than the horizon, and
+# MIN_BUYERS contacts known at its cutoff (backtest_needs_days).
+# Without a backtest window BG/NBD and Pareto/NBD are still fitted and used when there is this
+# much history and this many contacts who bought on a second day (the repeat purchases are what
+# they learn from); below that the run has no scores.
+MIN_FIT_HISTORY_DAYS = 30
+MIN_REPEAT_BUYERS = 30
 YEAR_DAYS = 365
 BTYD = ("bgnbd", "paretonbd")
 
@@ -79,6 +89,7 @@ class DataVerdict(enum.Enum):
     TOO_FEW_BUYERS = "too_few_buyers"
     TOO_SHORT_HISTORY = "too_short_history"
     NO_PURCHASES = "no_purchases"
+    NOT_BACKTESTED = "not_backtested"  # scores from BG/NBD or Pareto/NBD, no backtest window yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +215,8 @@ class FitCounts:
     backtest_buyers: int | None = None
     covariate_backtest_training_rows: int | None = None
     covariate_backtest_window_days: int | None = None
+    history_days: int | None = None  # as_of - first purchase day (when there is no backtest)
+    backtest_needs_days: int | None = None  # more days of history a backtest needs
 
     def to_json(self) -> dict:
         """The figures known, in field order (the admin lists them so)."""
@@ -214,7 +227,7 @@ class FitCounts:
 @dataclass(frozen=True, slots=True)
 class FitResult:
     verdict: DataVerdict
-    fitted: FittedModels | None  # None unless verdict is ENOUGH
+    fitted: FittedModels | None  # None unless verdict is ENOUGH or NOT_BACKTESTED
     reports: list[ModelReport]
     counts: FitCounts
     durations: dict[str, float]  # stage -> seconds
@@ -477,6 +490,16 @@ def fit(
     clock.lap("load")
     verdict = _verdict(table, as_of_day, horizon_days)
     counts = _counts(table)
+    if verdict in (DataVerdict.NOT_BACKTESTED, DataVerdict.TOO_SHORT_HISTORY):
+        history = as_of_day - int(table.day.min())
+        counts = dataclasses.replace(counts, history_days=history,
+                                     backtest_needs_days=backtest_needs_days(
+                                         table.day[table.start], as_of_day, horizon_days))
+    if verdict is DataVerdict.NOT_BACKTESTED:
+        from .unbacktested import fit_unbacktested  # it builds on this module's helpers
+
+        sample = _sample(table, sample_size, seed)
+        return fit_unbacktested(sample, as_of_day, horizon_days, counts, clock)
     if verdict is not DataVerdict.ENOUGH:
         return FitResult(verdict, None, [], counts, clock.durations())
     sample = _sample(table, sample_size, seed)
@@ -515,9 +538,25 @@ def _verdict(table: _Table, as_of: int, horizon: int) -> DataVerdict:
     if len(table.contact_ids) < MIN_BUYERS:
         return DataVerdict.TOO_FEW_BUYERS
     history = as_of - int(table.day.min())
-    if history < MIN_HISTORY_DAYS or history <= horizon:
+    if backtest_needs_days(table.day[table.start], as_of, horizon) > 0:
+        repeat_buyers = int((np.diff(np.r_[table.start, len(table.day)]) > 1).sum())
+        if history >= MIN_FIT_HISTORY_DAYS and repeat_buyers >= MIN_REPEAT_BUYERS:
+            return DataVerdict.NOT_BACKTESTED
         return DataVerdict.TOO_SHORT_HISTORY
     return DataVerdict.ENOUGH
+
+
+def backtest_needs_days(first_days: np.ndarray, as_of: int, horizon_days: int) -> int:
+    """How many more days of purchase history a backtest needs (0: it has enough), from each
+    contact's first purchase day: at least MIN_HISTORY_DAYS, more than the horizon so that a
+    complete window (as_of - h, as_of] fits, and MIN_BUYERS contacts who had bought by its
+    cutoff as_of - h (on fewer, its fits and figures would mean little)."""
+    first = np.asarray(first_days, dtype=np.int64)
+    earliest = int(first.min())
+    nth = min(MIN_BUYERS, len(first)) - 1
+    enough = int(np.partition(first, nth)[nth])  # the day the MIN_BUYERS-th contact first bought
+    ready = max(earliest + MIN_HISTORY_DAYS, earliest + horizon_days + 1, enough + horizon_days)
+    return max(ready - int(as_of), 0)
 
 
 def _counts(table: _Table) -> FitCounts:
