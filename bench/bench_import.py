@@ -96,7 +96,8 @@ def run_raw_copy(csv_path: Path) -> Run:
 # stamps one source per file); the date index (purchased_at); (email, purchased_at) for the
 # per-buyer (contact_id, purchased_at); (currency, purchased_at) for the index of purchases
 # waiting for a rate, partial as there (amount_base IS NULL; the bench file is all in the base
-# currency, so no row waits: amount_base takes a constant default); the check constraints. A regular (logged) table like the purchases table, created
+# currency, so no row waits: amount_base takes a constant default); the check constraints,
+# on columns with the defaults the import would store for this file where it has no column. A regular (logged) table like the purchases table, created
 # before and dropped after the COPY in the same child process.
 INDEXED_COPY_DDL = """
 CREATE TABLE bench_indexed_copy (
@@ -111,7 +112,11 @@ CREATE TABLE bench_indexed_copy (
     last_name {last_name} NOT NULL,
     channel {channel_label} NOT NULL,
     amount_base {amount_base} DEFAULT 0
-        CONSTRAINT bench_amount_base_not_negative CHECK (amount_base >= 0)
+        CONSTRAINT bench_amount_base_not_negative CHECK (amount_base >= 0),
+    quantity {quantity} NOT NULL DEFAULT 1 CONSTRAINT bench_quantity_check CHECK (quantity >= 0),
+    refunded_amount {refunded_amount} NOT NULL DEFAULT 0
+        CONSTRAINT bench_refund_within_amount
+        CHECK (refunded_amount >= 0 AND refunded_amount <= amount)
 );
 CREATE UNIQUE INDEX bench_indexed_copy_source_external_id ON bench_indexed_copy
     (source, external_id) WHERE external_id IS NOT NULL;
@@ -155,7 +160,7 @@ def indexed_copy_ddl() -> str:
         last_name=db_type(Contact, "last_name"),
         **{name: db_type(Purchase, name) for name in (
             "source", "purchased_at", "amount", "currency", "external_id", "channel_label",
-            "amount_base")})
+            "amount_base", "quantity", "refunded_amount")})
 
 
 def run_indexed_copy(csv_path: Path) -> Run:

@@ -161,11 +161,10 @@ def merge_postgres(cursor: CursorWrapper, source: str, now: DatabaseTime, *, ann
     """
     tables = _tables()
     # JIT-compiling each refresh chunk costs more than running it; sorts of a million staged
-    # rows fit in memory; temp tables are never auto-analysed, and the plans need statistics.
+    # rows fit in memory. (The staged rows were analysed once staged: Staging.analyze.)
     cursor.execute("SET LOCAL jit = off")
     cursor.execute("SET LOCAL work_mem = '256MB'")
     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    cursor.execute("ANALYZE crm_import_staging")
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [tables["contact"]])
     sequence = cursor.fetchone()[0]
     cursor.execute(_CONTACTS_SQL.format(
