@@ -3,7 +3,7 @@ statements (one way for SQLite, a faster one for PostgreSQL), then, once per imp
 purchase recorded one at a time causes (codes, stage changes, scores, events)."""
 import datetime as dt
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
@@ -59,6 +59,40 @@ _INSERT_PURCHASES_SQL = """
     WHERE true
     ORDER BY s.external_id, s.line
     ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING"""
+
+
+# PostgreSQL's first try (merge_postgres): the same rows as _INSERT_PURCHASES_SQL, chosen
+# before inserting instead of by ON CONFLICT's speculative insertion (a quarter of an insert's
+# cost): the staged orders not recorded yet, the first line of each (source, external_id).
+# A plain INSERT still waits for, and then fails on, a key another transaction inserts
+# meanwhile; the merge then runs _INSERT_PURCHASES_SQL instead (_plain_else_on_conflict).
+_INSERT_NEW_PURCHASES_SQL = """
+    INSERT INTO {purchase} (contact_id, purchased_at, purchased_on, amount, currency,
+                            amount_base, quantity, channel, channel_label, source, external_id,
+                            code, created_at, recorded_by_id)
+    SELECT DISTINCT ON (s.external_id)
+           {contact_id}, s.purchased_at, s.purchased_on, s.amount, s.currency, s.amount_base,
+           s.quantity, s.channel, s.channel_label, %s, s.external_id, s.code, %s, %s
+    FROM crm_import_staging s JOIN {join}
+    WHERE NOT EXISTS (SELECT 1 FROM {purchase} p
+                      WHERE p.source = %s AND p.external_id = s.external_id)
+    ORDER BY s.external_id, s.line"""
+
+
+def _plain_else_on_conflict(cursor, plain: tuple[str, list], on_conflict: tuple[str, list]) -> int:
+    """Run the plain INSERT in a savepoint; if another transaction committed one of its unique
+    keys meanwhile (a unique violation), roll it back and run the ON CONFLICT one instead.
+    Both insert the same rows when nobody writes the same keys meanwhile. Returns rowcount."""
+    try:
+        with transaction.atomic():
+            cursor.execute(*plain)
+            return cursor.rowcount
+    except IntegrityError as error:
+        cause = error.__cause__
+        if (getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)) != "23505":
+            raise
+    cursor.execute(*on_conflict)
+    return cursor.rowcount
 
 
 def _tables() -> dict[str, str]:
@@ -127,11 +161,10 @@ def merge_postgres(cursor: CursorWrapper, source: str, now: DatabaseTime, *, ann
     """
     tables = _tables()
     # JIT-compiling each refresh chunk costs more than running it; sorts of a million staged
-    # rows fit in memory; temp tables are never auto-analysed, and the plans need statistics.
+    # rows fit in memory. (The staged rows were analysed once staged: Staging.analyze.)
     cursor.execute("SET LOCAL jit = off")
     cursor.execute("SET LOCAL work_mem = '256MB'")
     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    cursor.execute("ANALYZE crm_import_staging")
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [tables["contact"]])
     sequence = cursor.fetchone()[0]
     cursor.execute(_CONTACTS_SQL.format(
@@ -142,8 +175,7 @@ def merge_postgres(cursor: CursorWrapper, source: str, now: DatabaseTime, *, ann
     _lock_existing(cursor, tables)
     cursor.execute(_FILL_NAMES_SQL.format(match=f"n.existing_id = {tables['contact']}.id",
                                           **tables), [now])
-    insert = _INSERT_PURCHASES_SQL.format(
-        contact_id="n.id", join="crm_import_contacts n ON n.email = s.email", **tables)
+    join = {"contact_id": "n.id", "join": "crm_import_contacts n ON n.email = s.email", **tables}
     cursor.execute("""
         CREATE TEMPORARY TABLE crm_import_affected (
             contact_id bigint PRIMARY KEY, purchases integer, days integer,
@@ -152,14 +184,20 @@ def merge_postgres(cursor: CursorWrapper, source: str, now: DatabaseTime, *, ann
     # in: finding them afterwards would join the purchases table, whose statistics do not
     # know yet about the rows just inserted (a nested loop over a million rows).
     cursor.execute("CREATE TEMPORARY TABLE crm_import_coded (purchase_id bigint PRIMARY KEY)")
-    cursor.execute(f"""
+    noted = """
         WITH inserted AS ({insert}
             RETURNING id, contact_id, purchased_on, purchased_at, amount_base, code),
         coded AS (INSERT INTO crm_import_coded SELECT id FROM inserted WHERE code <> '')
         INSERT INTO crm_import_affected
         SELECT contact_id, COUNT(*), COUNT(DISTINCT purchased_on), MIN(purchased_at),
                MAX(purchased_at), SUM(amount_base)
-        FROM inserted GROUP BY contact_id""", [source, now, recorded_by_id])
+        FROM inserted GROUP BY contact_id"""
+    _plain_else_on_conflict(
+        cursor,
+        (noted.format(insert=_INSERT_NEW_PURCHASES_SQL.format(**join)),
+         [source, now, recorded_by_id, source]),
+        (noted.format(insert=_INSERT_PURCHASES_SQL.format(**join)),
+         [source, now, recorded_by_id]))
     cursor.execute("SELECT COALESCE(SUM(purchases), 0) FROM crm_import_affected")
     purchases_created = int(cursor.fetchone()[0])
     contacts_created = _insert_new_contacts(cursor, tables, now)
@@ -199,7 +237,9 @@ def _lock_existing(cursor, tables: dict) -> None:
 
 
 def _insert_new_contacts(cursor, tables: dict, now) -> int:
-    cursor.execute(f"""
+    # Plain first (nobody else created one of these emails meanwhile: the common case), then
+    # with ON CONFLICT, adopting the contacts created meanwhile (_plain_else_on_conflict).
+    insert = f"""
         INSERT INTO {tables['contact']} (id, email, first_name, last_name, phone,
             marketing_consent, consent_source, created_at, updated_at, purchase_count,
             first_purchase_at, last_purchase_at, total_spent)
@@ -207,9 +247,10 @@ def _insert_new_contacts(cursor, tables: dict, now) -> int:
                COALESCE(a.days, 0), a.first_at, a.last_at, COALESCE(a.total, 0)
         FROM crm_import_contacts n LEFT JOIN crm_import_affected a ON a.contact_id = n.id
         WHERE n.existing_id IS NULL
-        ORDER BY n.email  -- the unique key's order: concurrent imports cannot deadlock
-        ON CONFLICT (email) DO NOTHING""", [now, now])
-    created = cursor.rowcount
+        ORDER BY n.email  -- the unique key's order: concurrent imports cannot deadlock"""
+    created = _plain_else_on_conflict(cursor, (insert, [now, now]),
+                                      (insert + "\n        ON CONFLICT (email) DO NOTHING",
+                                       [now, now]))
     cursor.execute("SELECT COUNT(*) FROM crm_import_contacts WHERE existing_id IS NULL")
     if created != cursor.fetchone()[0]:
         _adopt_concurrent_contacts(cursor, tables, now)

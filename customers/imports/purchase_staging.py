@@ -67,6 +67,13 @@ class Staging:
             with self.cursor.copy(sql) as copy:
                 copy.write(buffer.getvalue())
 
+    def analyze(self) -> None:
+        """Statistics for the plans of the statements over the staged rows, as soon as they
+        are all in (PostgreSQL never analyses temporary tables itself): the columns those
+        statements join, group and filter on only, a third of the cost of all fifteen."""
+        if self.postgres:
+            self.cursor.execute("ANALYZE crm_import_staging (line, email, external_id, derived)")
+
     def drop(self) -> None:
         for table in _TEMP_TABLES:
             self.cursor.execute(f"DROP TABLE IF EXISTS {table}")

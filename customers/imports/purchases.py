@@ -167,6 +167,7 @@ def _import(columns: list[str], records: Iterable[tuple[int, list[str]]], *, sou
         staging = Staging(cursor)
         staging.create()
         read = stage_rows(records, checker, staging, report, progress)
+        staging.analyze()
         staged = read - report.count
         staged -= report_repeated_ids(cursor, report)
         imported = skip_invalid or not report.count
