@@ -18,7 +18,9 @@ def real_worker():
         app.conf.task_always_eager = True
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 30) -> bool:
+def wait_until(condition: Callable[[], bool], timeout: float = 120) -> bool:
+    """Poll until the condition holds; generous, as a loaded CI machine can be slow (a
+    condition that holds returns at once)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
