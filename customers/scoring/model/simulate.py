@@ -58,7 +58,7 @@ def _counts(params: BgNbdParams, age: np.ndarray, rng: np.random.Generator):
 
 # --- A shop where what the first order says decides whether a one-time buyer returns ---------
 
-SHOP_CHANNEL_SHARES = (0.40, 0.25, 0.15, 0.12, 0.075, 0.005)  # the last one is rare: pooled
+SHOP_CHANNEL_SHARES = (0.40, 0.25, 0.15, 0.12, 0.078, 0.002)  # the last one is rare: pooled
 SHOP_CHANNEL_EFFECTS = (0.0, 1.2, -1.0, 0.6, -0.4, 1.0)  # on the logit of ever returning
 
 
