@@ -32,6 +32,15 @@ What fit() does, for a scoring date as_of and horizon h (days):
 expected_value is the Gamma-Gamma conditional expected spend per purchase day (population mean
 for x = 0; the contact's own mean, or the population's, where the fit gives no finite mean), and
 predicted_value_12m = expected purchase days in the next 365 days * expected_value (undiscounted).
+
+Beyond purchases (issue #18): fit(attributes=...) takes an AttributeSource (attributes.py), asked
+for what was known at each cutoff the covariate model trains or is tested at, never later; its
+L2 strength is picked on the window before the one it is judged on (_regularisation). A model
+whose backtest AUC (overall or among one-time buyers) is below 0.5 is never used and its report
+says so (reason BELOW_CHANCE). One-time buyers may be scored by another model than the rest
+(FittedModels.chosen_one_time): the usable one with the lowest Brier score among them that
+ranks them at all (AUC above 0.5), since the overall Brier score is mostly the repeat buyers'.
+covariate_drivers() gives one contact's main drivers for the contact page.
 """
 
 import dataclasses

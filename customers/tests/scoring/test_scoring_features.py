@@ -152,3 +152,22 @@ def test_no_drivers_when_the_number_is_not_the_covariate_models():
     score.run.refresh_from_db()
     assert report.covariate_words(score) == []
     assert np.isfinite(score.p_buy_again)
+
+
+def test_the_run_report_says_why_a_model_below_chance_was_not_used():
+    from customers.scoring.model import backtest, pipeline
+
+    metrics = backtest.WindowMetrics(n=100, n_one_time=50, auc=0.45, auc_one_time=0.40,
+                                     brier=0.08, calibration=(), predicted_buyers=10.0,
+                                     actual_buyers=10, predicted_purchases=None,
+                                     actual_purchases=10, brier_one_time=0.07)
+    below = pipeline.ModelReport("covariate", {}, None, False, pipeline.BELOW_CHANCE, metrics)
+    run = ScoringRun.objects.create(trigger="command", as_of=_today(), horizon_days=90,
+                                    status=ScoringRun.Status.SUCCEEDED, chosen_model="bgnbd",
+                                    reports=[below.to_json()])
+
+    lines = report.report_lines(run)
+
+    assert any("Covariate model not used: ranked worse than chance, AUC below 0.5." in line
+               for line in lines), lines
+    assert report.backtest_rows(run)[0].note
