@@ -12,14 +12,16 @@ SENT_DAYS = 90
 
 def campaign_features(day: dt.date, contact_ids):
     """emails_sent_90d, unsubscribed (1 once suppressed by unsubscribe or complaint before the
-    end of `day`), referred (1 if their first purchase came with someone's referral code)."""
+    end of `day`), referred (1 if their first purchase came with someone's referral code),
+    first_order_coupon (1 if their first purchase redeemed one of our coupons; any code at all
+    is customers' own first_coupon)."""
     import numpy as np
-    from django.db.models import Count, Subquery
+    from django.db.models import Count, F, Subquery
 
     from customers.models import Contact
     from customers.scoring.features import contact_filter, day_end, numeric, pairs
 
-    from .models import Message, Referral, Suppression
+    from .models import Coupon, Message, Referral, Suppression
 
     end = day_end(day)
     sent = contact_filter(Message.objects.filter(
@@ -32,6 +34,12 @@ def campaign_features(day: dt.date, contact_ids):
     referred = contact_filter(Referral.objects.filter(purchase__purchased_on__lte=day),
                               contact_ids, field="referee_id").values_list("referee_id",
                                                                            flat=True)
+    first_coupons = contact_filter(
+        Coupon.objects.filter(
+            redeemed_at__lt=end, redeemed_purchase__purchased_on__lte=day,
+            redeemed_purchase__purchased_at=F("redeemed_purchase__contact__first_purchase_at")),
+        contact_ids, field="redeemed_purchase__contact_id",
+    ).values_list("redeemed_purchase__contact_id", flat=True)
 
     def flag(ids):
         ids = np.unique(np.fromiter(ids, dtype=np.int64))
@@ -42,6 +50,7 @@ def campaign_features(day: dt.date, contact_ids):
                               .values_list("contact_id", "n")),
         unsubscribed=flag(gone.iterator(chunk_size=20_000)),
         referred=flag(referred.iterator(chunk_size=20_000)),
+        first_order_coupon=flag(first_coupons.iterator(chunk_size=20_000)),
     )
 
 

@@ -217,6 +217,8 @@ _ATTRIBUTE_WORDS = {
             "%(count)d marketing emails in the last 90 days", n)),
     "unsubscribed": lambda v: _("unsubscribed from emails") if v else _("has not unsubscribed"),
     "referred": lambda v: _("came through a referral") if v else _("not referred by anyone"),
+    "first_order_coupon": lambda v: _("used one of our coupons on the first order") if v else _(
+        "none of our coupons on the first order"),
     "survey_score": lambda v: (_("no survey answer") if v is None else
                                _("last survey score %(score)d of 10") % {"score": round(v)}),
 }

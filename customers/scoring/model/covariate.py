@@ -134,11 +134,18 @@ def design(inputs: Inputs, features: tuple[str, ...] = FEATURES) -> np.ndarray:
     `features`: a model's own list (its attribute columns included); the default is the
     purchase-history columns only.
     """
+    columns = list(_columns(inputs, features))
+    if not columns:
+        return np.zeros((len(np.asarray(inputs.frequency)), 0))
+    return np.column_stack(columns)
+
+
+def _columns(inputs: Inputs, features: tuple[str, ...]):
+    """design()'s columns one at a time, each finite (predict() never holds them all)."""
     base = _base_columns(inputs)
     one_time = base["one_time"]
     attributes = inputs.attributes
     kept = _kept_levels(features)
-    columns = []
     for name in features:
         inner = name.removeprefix("one_time*")
         if inner in base:
@@ -147,10 +154,8 @@ def design(inputs: Inputs, features: tuple[str, ...] = FEATURES) -> np.ndarray:
             column = np.zeros(len(one_time))
         else:
             column = _attribute_column(attributes, inner, kept)
-        columns.append(column * one_time if inner != name else column)
-    if not columns:
-        return np.zeros((len(one_time), 0))
-    return np.nan_to_num(np.column_stack(columns), nan=0.0, posinf=0.0, neginf=0.0)
+        column = column * one_time if inner != name else column
+        yield np.nan_to_num(column, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def _base_columns(inputs: Inputs) -> dict[str, np.ndarray]:
@@ -326,12 +331,13 @@ def choose_regularisation(train_inputs: Inputs, train_bought, valid_inputs: Inpu
 
 def predict(model: CovariateModel, inputs: Inputs) -> np.ndarray:
     """P(buy within the model's window) per contact, in [0, 1] (numpy only)."""
-    X = design(inputs, model.features)
-    z = np.full(len(X), model.intercept)
+    z = np.full(len(np.asarray(inputs.frequency)), float(model.intercept))
     # column by column, not a matrix product: a contact's number then does not depend on how
     # many others are scored with it (BLAS rounds differently by batch size), and no copy of X
-    for j, (mean, scale, coef) in enumerate(zip(model.mean, model.scale, model.coef, strict=True)):
-        z += (X[:, j] - mean) / scale * coef
+    columns = _columns(inputs, model.features)
+    for column, mean, scale, coef in zip(columns, model.mean, model.scale, model.coef,
+                                         strict=True):
+        z += (column - mean) / scale * coef
     return _expit(z)
 
 

@@ -171,3 +171,27 @@ def test_the_run_report_says_why_a_model_below_chance_was_not_used():
     assert any("Covariate model not used: ranked worse than chance, AUC below 0.5." in line
                for line in lines), lines
     assert report.backtest_rows(run)[0].note
+
+
+def test_campaign_attributes_as_of_a_day():
+    """A referral and a coupon redeemed on the first order count from that order's day on;
+    emails count once sent."""
+    from campaigns.coupons import COUPON_PREFIX, code_generate
+    from campaigns.models import Coupon
+    from campaigns.referrals import referral_code_for
+
+    contact = ContactFactory()
+    record_purchase(contact, days_ago=10, code=referral_code_for(ContactFactory()).code)
+    coupon_buyer = ContactFactory()
+    coupon = Coupon.objects.create(
+        code=code_generate(COUPON_PREFIX), contact=coupon_buyer, kind="amount", value=5,
+        currency="USD", expires_at=timezone.now() + dt.timedelta(days=30))
+    record_purchase(coupon_buyer, days_ago=10, code=coupon.code)
+    ids = [contact.pk, coupon_buyer.pk]
+
+    before = attributes_at(_today() - dt.timedelta(days=20), contact_ids=ids).take(ids)
+    now = attributes_at(_today(), contact_ids=ids).take(ids)
+
+    assert np.isnan(before.numeric.get("referred", np.full(2, np.nan))).all()
+    assert now.numeric["referred"][0] == 1 and np.isnan(now.numeric["referred"][1])
+    assert now.numeric["first_order_coupon"][1] == 1
