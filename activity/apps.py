@@ -12,3 +12,7 @@ class ActivityConfig(AppConfig):
         from .personal_data import SECTIONS
 
         register(*SECTIONS)  # what this app holds about a person: privacy exports and erases it
+
+        from .scoring_features import register as register_scoring_features
+
+        register_scoring_features()  # attributes for the buy-again model (customers.hooks)

@@ -22,3 +22,7 @@ class CampaignsConfig(AppConfig):
         from .activity_hooks import register as register_activity_hooks
 
         register_activity_hooks()  # "After a website action" campaigns: activity.hooks
+
+        from .scoring_features import register as register_scoring_features
+
+        register_scoring_features()  # attributes for the buy-again model (customers.hooks)

@@ -198,3 +198,24 @@ def code_outcome_message(outcome: str) -> CodeMessage | None:
         if answer is not None:
             return answer
     return None
+
+
+# --- Scoring: what the apps above customers know about a contact ---------------------------
+
+# (day: datetime.date, contact_ids: (first, last) id range | list of ids | None for all)
+#   -> customers.scoring.model.attributes.Attributes
+# Per-contact attributes as of the END of `day` for the covariate model (customers.scoring.
+# features): numeric (float, NaN unknown) or categorical (int level codes). Nothing recorded
+# after `day` may count: the nightly run asks for several past days and trains on them. One or
+# a few set-based queries per call (1M contacts a night), never a query per contact. Called by
+# the scoring job, outside any transaction of yours.
+# feedback: survey_score; support: open_cases, recent_cases; activity: website_events_30d,
+# cart_events_90d; campaigns: emails_sent_90d, unsubscribed, referred, first_order_coupon.
+# (Email clicks are not tracked yet: an app that tracks them adds e.g. email_clicks_90d here.)
+scoring_features: Hook[..., Any] = Hook("scoring_features")
+
+# Same signature and result: what contacts had bought by `day` by category or product, from
+# order lines. Nothing registers yet: order lines do not exist (a later issue adds them); the
+# app that adds them registers here, e.g. a categorical "first_category" and numeric
+# "categories_bought".
+scoring_products: Hook[..., Any] = Hook("scoring_products")

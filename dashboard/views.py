@@ -87,7 +87,8 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
         context["score"] = score = selectors.contact_current_score(contact=self.object)
         if score is not None:
             context["score_explanation"] = explanation(
-                score, first_spend=selectors.contact_first_day_spend(contact=self.object))
+                score, first_spend=selectors.contact_first_day_spend(contact=self.object),
+                drivers=True)
         if self.request.user.has_perm("customers.add_purchase"):
             context["purchase_form"] = PurchaseForm()
         context["notes"] = selectors.contact_notes(contact=self.object)[:50]

@@ -18,3 +18,7 @@ class FeedbackConfig(AppConfig):
         from .campaign_hooks import register as register_campaign_hooks
 
         register_campaign_hooks()  # audiences, pauses, survey links in emails (campaigns.hooks)
+
+        from .scoring_features import register as register_scoring_features
+
+        register_scoring_features()  # attributes for the buy-again model (customers.hooks)

@@ -18,3 +18,7 @@ class SupportConfig(AppConfig):
         from .campaign_hooks import register as register_campaign_hooks
 
         register_campaign_hooks()  # the open-case audience criterion (campaigns.hooks)
+
+        from .scoring_features import register as register_scoring_features
+
+        register_scoring_features()  # attributes for the buy-again model (customers.hooks)

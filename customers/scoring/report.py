@@ -75,8 +75,10 @@ class BacktestRow:
     predicted_purchases: float | None
     actual_purchases: int | None
     log_likelihood: float | None
+    note: str = ""  # why a model that converged is not used, when there is a reason to give
 
 
+BELOW_CHANCE_NOTE = gettext_lazy("not used: ranked worse than chance, AUC below 0.5")
 def _reports(run: ScoringRun) -> "list[ModelReport]":
     from .model.pipeline import ModelReport  # numpy and scipy: loaded on use, as below
 
@@ -98,6 +100,7 @@ def backtest_rows(run: ScoringRun) -> list[BacktestRow]:
             predicted_purchases=metrics.predicted_purchases,
             actual_purchases=metrics.actual_purchases,
             log_likelihood=report.log_likelihood,
+            note=str(BELOW_CHANCE_NOTE) if report.reason == "auc_below_chance" else "",
         ))
     return sorted(rows, key=lambda row: not row.chosen)
 
@@ -165,6 +168,12 @@ def report_lines(run: ScoringRun) -> list[str]:
             "auc": _number(row.auc), "auc1": _number(row.auc_one_time),
             "brier": _number(row.brier, 4), "pb": _number(row.predicted_buyers, 0),
             "ab": _number(row.actual_buyers, 0)})
+        if row.note:
+            lines.append(_("  %(model)s %(note)s.") % {"model": row.label, "note": row.note})
+    one_time_model = (run.fitted or {}).get("chosen_one_time")
+    if one_time_model:
+        lines.append(_("One-time buyers are scored by %(model)s: it scored them better in the "
+                       "backtest.") % {"model": model_label(one_time_model)})
     if run.counts:
         lines.append(_("Counts: %(counts)s") % {"counts": ", ".join(
             f"{name} {value}" for name, value in run.counts.items())})
@@ -239,13 +248,101 @@ def _driver_text(code: str, values: dict) -> str | None:
     return None
 
 
-def explanation(score: ContactScore, *, first_spend: float = 0.0) -> str:
-    """A short sentence on what drove this contact's number, for the dashboard."""
+def _count_text(value, none: str, words) -> str:
+    """`none` for 0 or unknown, else words(count) with the count filled in."""
+    count = int(value or 0)
+    return str(none) if not count else words(count) % {"count": count}
+
+
+# Words for the attributes the apps provide (customers.hooks.scoring_features), by name.
+_ATTRIBUTE_WORDS = {
+    "open_cases": lambda v: _count_text(v, _("no open support case"), lambda n: ngettext(
+        "%(count)d open support case", "%(count)d open support cases", n)),
+    "recent_cases": lambda v: _count_text(
+        v, _("no support case in the last 90 days"), lambda n: ngettext(
+            "%(count)d support case in the last 90 days",
+            "%(count)d support cases in the last 90 days", n)),
+    "website_events_30d": lambda v: _count_text(
+        v, _("no website activity in the last 30 days"), lambda n: ngettext(
+            "%(count)d website action in the last 30 days",
+            "%(count)d website actions in the last 30 days", n)),
+    "cart_events_90d": lambda v: _count_text(
+        v, _("no cart activity in the last 90 days"), lambda n: ngettext(
+            "%(count)d cart or checkout action in the last 90 days",
+            "%(count)d cart or checkout actions in the last 90 days", n)),
+    "emails_sent_90d": lambda v: _count_text(
+        v, _("no marketing email in the last 90 days"), lambda n: ngettext(
+            "%(count)d marketing email in the last 90 days",
+            "%(count)d marketing emails in the last 90 days", n)),
+    "unsubscribed": lambda v: _("unsubscribed from emails") if v else _("has not unsubscribed"),
+    "referred": lambda v: _("came through a referral") if v else _("not referred by anyone"),
+    "first_order_coupon": lambda v: _("used one of our coupons on the first order") if v else _(
+        "none of our coupons on the first order"),
+    "survey_score": lambda v: (_("no survey answer") if v is None else
+                               _("last survey score %(score)d of 10") % {"score": round(v)}),
+}
+
+
+def _covariate_text(code: str, values: dict, first) -> str | None:
+    """Words for covariate_drivers()'s codes; `first`: the contact's first purchase."""
+    if code == "first_items":
+        count = values.get("count", 1)
+        return ngettext("%(count)d item on the first order", "%(count)d items on the first order",
+                        count) % {"count": count}
+    if code == "first_coupon":
+        return _("used a coupon on the first order") if values.get("used") else _(
+            "no coupon on the first order")
+    if code == "days_to_second":
+        days = values.get("days", 0)
+        return ngettext("came back after %(days)d day", "came back after %(days)d days",
+                        days) % {"days": days}
+    if code != "attribute":
+        return _driver_text(code, values)
+    name, value = values.get("name"), values.get("value")
+    if name == "channel" and first is not None:
+        label = first.channel_label or first.get_channel_display()
+        return _("first order in the %(channel)s channel") % {"channel": label}
+    if name == "source" and first is not None:
+        return _("first order recorded from %(source)s") % {"source": first.source}
+    words = _ATTRIBUTE_WORDS.get(name)
+    return str(words(value)) if words else None
+
+
+def covariate_words(score: ContactScore) -> list[str]:
+    """The main drivers of this contact's number in words, from the covariate model's
+    per-feature contributions ([] when the number is not the covariate model's)."""
+    run = score.run
+    if not run.fitted:
+        return []
+    from ..normalise import shop_day
+    from .features import attributes_at, contact_first_purchase
+    from .model import pipeline
+    from .store import day_index, day_rows
+
+    fitted = pipeline.FittedModels.from_json(run.fitted)
+    if fitted.model_for(score.frequency == 0) != "covariate":
+        return []
+    day = max(run.as_of, shop_day(score.scored_at))
+    rows = day_rows(as_of=day, contact_ids=[score.contact_id])
+    drivers = pipeline.covariate_drivers(
+        fitted, rows, as_of_day=day_index(day),
+        attributes=attributes_at(day, contact_ids=[score.contact_id]))
+    first = contact_first_purchase(score.contact) if drivers else None
+    return [text for code, values in drivers if (text := _covariate_text(code, values, first))]
+
+
+def explanation(score: ContactScore, *, first_spend: float = 0.0,
+                drivers: bool = False) -> str:
+    """A short sentence on what drove this contact's number, for the dashboard. `drivers`:
+    name the covariate model's main drivers for this contact when its number is that model's
+    (a few queries: the contact page, not lists)."""
     from .model import pipeline
 
-    drivers = pipeline.explain(score.frequency, score.recency_days, score.age_days,
-                               first_spend, score.p_buy_again)
-    words = [text for code, values in drivers if (text := _driver_text(code, values))]
+    words = covariate_words(score) if drivers else []
+    if not words:
+        rules = pipeline.explain(score.frequency, score.recency_days, score.age_days,
+                                 first_spend, score.p_buy_again)
+        words = [text for code, values in rules if (text := _driver_text(code, values))]
     summary = _("%(percent)s likely to buy again") % {"percent": _percent(score.p_buy_again)}
     return f"{summary}: {', '.join(words)}." if words else f"{summary}."
 

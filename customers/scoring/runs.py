@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from ..models import ContactScore, ScoringChunk, ScoringRun
 from ..normalise import shop_day
+from .features import attribute_source, attributes_at
 from .model import pipeline
 from .store import day_index, day_rows, scores_write
 
@@ -67,7 +68,8 @@ def scoring_run_execute(run_id: int, *, parallel: bool) -> None:
         rows = day_rows(as_of=run.as_of)
         loaded = time.perf_counter() - started
         result = pipeline.fit(rows, as_of_day=day_index(run.as_of), horizon_days=run.horizon_days,
-                              sample_size=settings.CRM_SCORING_FIT_SAMPLE)
+                              sample_size=settings.CRM_SCORING_FIT_SAMPLE,
+                              attributes=attribute_source(as_of=run.as_of))
         _record_fit(run, result, loaded)
         if result.fitted is None:  # ENOUGH and NOT_BACKTESTED (no backtest yet) give scores
             _finish(run.pk, Status.NOT_ENOUGH_DATA)
@@ -129,7 +131,8 @@ def scoring_chunk_score(run_id: int, number: int, *, rows: "pipeline.DayRows | N
         rows = day_rows(as_of=run.as_of, contact_ids=span)
     else:
         rows = _rows_between(rows, *span)
-    scores = pipeline.score(pipeline.FittedModels.from_json(run.fitted), rows)
+    fitted = pipeline.FittedModels.from_json(run.fitted)
+    scores = pipeline.score(fitted, rows, attributes=_attributes(fitted, run.as_of, span))
     with transaction.atomic():
         if not ScoringChunk.objects.filter(pk=chunk.pk, done=False).update(done=True):
             return
@@ -137,6 +140,13 @@ def scoring_chunk_score(run_id: int, number: int, *, rows: "pipeline.DayRows | N
     _add_duration(run_id, "score", time.perf_counter() - started)
     if not ScoringChunk.objects.filter(run_id=run_id, done=False).exists():
         _finish(run_id, Status.SUCCEEDED)
+
+
+def _attributes(fitted: "pipeline.FittedModels", day: dt.date, contact_ids):
+    """The contacts' attributes as of day, when the models in use read them (else None)."""
+    if "covariate" not in (fitted.model_for(True), fitted.model_for(False)):
+        return None
+    return attributes_at(day, contact_ids=contact_ids)
 
 
 def _rows_between(rows: "pipeline.DayRows", first: int, last: int) -> "pipeline.DayRows":
@@ -197,8 +207,9 @@ def contact_scores_refresh(contact_id: int) -> ContactScore | None:
     if not len(rows.contact_ids):
         ContactScore.objects.filter(run=run, contact_id=contact_id).delete()
         return None
-    scores = pipeline.score(pipeline.FittedModels.from_json(run.fitted), rows,
-                            as_of_day=day_index(today))
+    fitted = pipeline.FittedModels.from_json(run.fitted)
+    scores = pipeline.score(fitted, rows, as_of_day=day_index(today),
+                            attributes=_attributes(fitted, today, [contact_id]))
     values = {name: float(getattr(scores, name)[0]) for name in (
         "p_buy_again", "p_alive", "expected_purchases", "expected_value", "predicted_value_12m",
         "value_if_active_12m")}
@@ -220,8 +231,10 @@ def contacts_scores_refresh(contact_ids: list[int]) -> int:
         return 0
     today = shop_day(timezone.now())
     rows = day_rows(as_of=today, contact_ids=list(contact_ids))
-    scores = (pipeline.score(pipeline.FittedModels.from_json(run.fitted), rows,
-                             as_of_day=day_index(today)) if len(rows.contact_ids) else None)
+    fitted = pipeline.FittedModels.from_json(run.fitted)
+    scores = (pipeline.score(fitted, rows, as_of_day=day_index(today),
+                             attributes=_attributes(fitted, today, list(contact_ids)))
+              if len(rows.contact_ids) else None)
     with transaction.atomic():
         ContactScore.objects.filter(run=run, contact_id__in=contact_ids).delete()
         if scores is None:

@@ -53,6 +53,7 @@ class WindowMetrics:
     actual_buyers: int | None
     predicted_purchases: float | None  # None for models that only give a probability
     actual_purchases: int | None
+    brier_one_time: float | None = None  # among contacts with one purchase day by the cutoff
 
     def to_json(self) -> dict:
         """JSON-serialisable, in the shape stored in ScoringRun.reports."""
@@ -67,6 +68,7 @@ class WindowMetrics:
             "actual_buyers": self.actual_buyers,
             "predicted_purchases": self.predicted_purchases,
             "actual_purchases": self.actual_purchases,
+            "brier_one_time": self.brier_one_time,
         }
 
     @classmethod
@@ -83,6 +85,7 @@ class WindowMetrics:
             actual_buyers=data.get("actual_buyers"),
             predicted_purchases=data.get("predicted_purchases"),
             actual_purchases=data.get("actual_purchases"),
+            brier_one_time=data.get("brier_one_time"),
         )
 
 
@@ -168,6 +171,7 @@ def window_metrics(p_buy, expected_purchases, purchase_days, one_time) -> Window
             None if expected_purchases is None else float(np.sum(expected_purchases))
         ),
         actual_purchases=int(days.sum()),
+        brier_one_time=brier(p[once], bought[once]),
     )
 
 

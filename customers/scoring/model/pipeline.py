@@ -37,6 +37,15 @@ What fit() does, for a scoring date as_of and horizon h (days):
 expected_value is the Gamma-Gamma conditional expected spend per purchase day (population mean
 for x = 0; the contact's own mean, or the population's, where the fit gives no finite mean), and
 predicted_value_12m = expected purchase days in the next 365 days * expected_value (undiscounted).
+
+Beyond purchases (issue #18): fit(attributes=...) takes an AttributeSource (attributes.py), asked
+for what was known at each cutoff the covariate model trains or is tested at, never later; its
+L2 strength is picked on the window before the one it is judged on (_regularisation). A model
+whose backtest AUC (overall or among one-time buyers) is below 0.5 is never used and its report
+says so (reason BELOW_CHANCE). One-time buyers may be scored by another model than the rest
+(FittedModels.chosen_one_time): the usable one with the lowest Brier score among them that
+ranks them at all (AUC above 0.5), since the overall Brier score is mostly the repeat buyers'.
+covariate_drivers() gives one contact's main drivers for the contact page.
 """
 
 import dataclasses
@@ -50,6 +59,7 @@ import numpy as np
 
 from . import alive, backtest, bgnbd, covariate, gammagamma, paretonbd
 from ._common import FitOutcome, group_rows
+from .attributes import Attributes, AttributeSource
 from .backtest import Candidate, WindowMetrics
 from .bgnbd import BgNbdParams
 from .covariate import CovariateModel
@@ -181,6 +191,8 @@ class FittedModels:
     as_of_day: int
     chosen: str  # name of the model whose P(buy) becomes p_buy_again
     state: FittedState
+    # the model used for one-time buyers instead, when another one scores them better
+    chosen_one_time: str | None = None
 
     def to_json(self) -> dict:
         return {
@@ -188,6 +200,7 @@ class FittedModels:
             "as_of_day": self.as_of_day,
             "chosen": self.chosen,
             "state": self.state.to_json(),
+            "chosen_one_time": self.chosen_one_time,
         }
 
     @classmethod
@@ -197,7 +210,12 @@ class FittedModels:
             as_of_day=int(data["as_of_day"]),
             chosen=str(data["chosen"]),
             state=FittedState.from_json(data["state"]),
+            chosen_one_time=data.get("chosen_one_time"),
         )
+
+    def model_for(self, one_time: bool) -> str:
+        """The model whose P(buy) a one-time buyer's (or a repeat buyer's) number is."""
+        return (self.chosen_one_time or self.chosen) if one_time else self.chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +371,7 @@ class _Snapshot:
     coupon_share: np.ndarray
     first_coupon: np.ndarray
     repeat_spend: np.ndarray  # Gamma-Gamma m_x: mean spend per repeat day (0 for x = 0)
+    days_to_second: np.ndarray  # days from the first to the second purchase day (0 for x = 0)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -387,6 +406,9 @@ def _snapshot(table: _Table, cutoff: int) -> _Snapshot:
         coupon_share=per_contact(table.coupon)[index] / n,
         first_coupon=table.coupon[first_row].astype(float),
         repeat_spend=np.where(x > 0, np.maximum(spend - first_spend, 0) / np.maximum(x, 1), 0.0),
+        days_to_second=np.where(
+            n > 1, table.day[np.minimum(first_row + 1, len(table.day) - 1)] - first, 0
+        ).astype(float),
     )
 
 
@@ -442,7 +464,9 @@ def _finite(predictions: _Predictions) -> bool:
     return all(np.isfinite(v).all() for v in values if v is not None)
 
 
-def _covariate_inputs(snap: _Snapshot, bgnbd_p: np.ndarray) -> covariate.Inputs:
+def _covariate_inputs(snap: _Snapshot, bgnbd_p: np.ndarray,
+                      attributes: Attributes | None = None) -> covariate.Inputs:
+    """The covariate model's inputs; `attributes` aligned with the snapshot's contacts."""
     return covariate.Inputs(
         frequency=snap.x,
         recency=snap.t_x,
@@ -454,7 +478,23 @@ def _covariate_inputs(snap: _Snapshot, bgnbd_p: np.ndarray) -> covariate.Inputs:
         coupon_share=snap.coupon_share,
         first_coupon=snap.first_coupon,
         bgnbd_p=bgnbd_p,
+        days_to_second=snap.days_to_second,
+        attributes=attributes,
     )
+
+
+class _Attributes:
+    """An AttributeSource asked once per day and aligned with a snapshot's contacts."""
+
+    def __init__(self, source: AttributeSource | None):
+        self._source, self._days = source, {}
+
+    def at(self, table: _Table, snap: _Snapshot, day: int) -> Attributes | None:
+        if self._source is None:
+            return None
+        if day not in self._days:
+            self._days[day] = self._source(int(day))
+        return self._days[day].take(table.contact_ids[snap.index])
 
 
 def _baseline_rates(snap: _Snapshot, bought: np.ndarray) -> BaselineRates:
@@ -482,9 +522,13 @@ def fit(
     horizon_days: int = 90,
     sample_size: int | None = 200_000,
     seed: int = 0,
+    attributes: AttributeSource | None = None,
 ) -> FitResult:
     """Ignore every row after as_of_day. Fit all models (on a random sample of contacts when
-    there are more than sample_size), backtest, choose. See the module docstring."""
+    there are more than sample_size), backtest, choose. See the module docstring.
+
+    `attributes`: what else is known about contacts as of a given day (attributes.py), for the
+    covariate model; it is asked only for days on or before the cutoffs it trains at."""
     clock = _Clock()
     table = _table(rows, as_of_day)
     clock.lap("load")
@@ -504,8 +548,9 @@ def fit(
         return FitResult(verdict, None, [], counts, clock.durations())
     sample = _sample(table, sample_size, seed)
     cutoff = as_of_day - horizon_days
-    test = _backtest(sample, cutoff, as_of_day, horizon_days, clock)
-    production = _production(sample, test, as_of_day, horizon_days, clock)
+    known = _Attributes(attributes)
+    test = _backtest(sample, cutoff, as_of_day, horizon_days, clock, attributes=known)
+    production = _production(sample, test, as_of_day, horizon_days, clock, attributes=known)
     counts = dataclasses.replace(
         counts,
         fit_sample=len(sample.contact_ids),
@@ -515,9 +560,9 @@ def fit(
         covariate_backtest_training_rows=test.training_rows,
         covariate_backtest_window_days=test.window_days,
     )
-    reports = _reports(test, production)
+    reports = _below_chance(_reports(test, production))
     usable = {r.name: Candidate(bool(r.converged), r.metrics.brier) for r in reports}
-    chosen = backtest.choose(usable) or "bgnbd"
+    chosen = backtest.choose(usable) or _fallback(reports)
     btyd = backtest.choose({k: usable[k] for k in BTYD}) or "bgnbd"
     state = FittedState(
         bgnbd=production.fits["bgnbd"],
@@ -528,7 +573,8 @@ def fit(
         mean_spend=production.mean_spend,
         btyd=btyd,
     )
-    fitted = FittedModels(int(horizon_days), int(as_of_day), chosen, state)
+    fitted = FittedModels(int(horizon_days), int(as_of_day), chosen, state,
+                          chosen_one_time=_choose_one_time(reports, chosen))
     return FitResult(verdict, fitted, reports, counts, clock.durations())
 
 
@@ -598,9 +644,13 @@ class _Backtest:
     metrics: dict[str, WindowMetrics]  # model name -> its figures on the window
     training_rows: int  # the covariate model's training window: contacts
     window_days: int  # and length
+    train_inputs: covariate.Inputs | None = None  # that window's rows: features at its start
+    train_bought: np.ndarray | None = None  # and whether they bought in it
+    attributes: Attributes | None = None  # snap's contacts' attributes at the cutoff
 
 
-def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock) -> _Backtest:
+def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock, *,
+              attributes: "_Attributes | None" = None) -> _Backtest:
     """Fit at cutoff, train the covariate model before it, predict (cutoff, as_of]."""
     snap = _snapshot(table, cutoff)
     actual = _purchase_days(table, snap, cutoff, as_of)
@@ -612,15 +662,18 @@ def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock) -> _B
     preds["paretonbd"] = _btyd_predictions(pn, horizon, snap)
     train_snap, train_start, window = _training_window(table, cutoff, horizon)
     train_bought = _purchase_days(table, train_snap, train_start, cutoff) > 0
+    known = attributes or _Attributes(None)
     train_bg = bgnbd.fit_bgnbd(train_snap.x, train_snap.t_x, train_snap.T)
     train_p = _btyd_predictions(train_bg, window, train_snap).p_buy
-    model = covariate.train(
-        _covariate_inputs(train_snap, train_p), train_bought, window_days=window
-    )
+    train_inputs = _covariate_inputs(train_snap, train_p,
+                                     known.at(table, train_snap, train_start))
+    strength = _regularisation(table, train_start, window, train_inputs, train_bought, known)
+    model = covariate.train(train_inputs, train_bought, window_days=window,
+                            regularisation=strength)
     clock.lap("backtest_train_covariate")
-    preds["covariate"] = _Predictions(
-        p_buy=covariate.predict(model, _covariate_inputs(snap, preds["bgnbd"].p_buy))
-    )
+    test_attributes = known.at(table, snap, cutoff)
+    preds["covariate"] = _Predictions(p_buy=covariate.predict(
+        model, _covariate_inputs(snap, preds["bgnbd"].p_buy, test_attributes)))
     rates = _baseline_rates(train_snap, train_bought)
     preds["baseline"] = _Predictions(p_buy=_baseline_p(rates, snap))
     metrics = {
@@ -640,7 +693,26 @@ def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock) -> _B
         metrics=metrics,
         training_rows=len(train_snap),
         window_days=int(window),
+        train_inputs=train_inputs,
+        train_bought=train_bought,
+        attributes=test_attributes,
     )
+
+
+def _regularisation(table: _Table, start: int, window: int, inputs: covariate.Inputs,
+                    bought: np.ndarray, known: "_Attributes") -> float:
+    """C for a model trained on the window starting at `start`: the best at predicting that
+    window from the window before it (features at start - window); the default when there is
+    no earlier window."""
+    earlier = start - window
+    snap = _snapshot(table, earlier)
+    if len(snap) < covariate.MIN_TRAINING_ROWS:
+        return covariate.REGULARISATION_C
+    was_bought = _purchase_days(table, snap, earlier, start) > 0
+    bg = bgnbd.fit_bgnbd(snap.x, snap.t_x, snap.T)
+    earlier_inputs = _covariate_inputs(snap, _btyd_predictions(bg, window, snap).p_buy,
+                                       known.at(table, snap, earlier))
+    return covariate.choose_regularisation(earlier_inputs, was_bought, inputs, bought)
 
 
 def _fit_paretonbd(snap: _Snapshot) -> ParetoNbdParams:
@@ -680,7 +752,8 @@ class _Production:
     finite: dict[str, bool]  # "bgnbd", "paretonbd" -> its predictions at as_of were finite
 
 
-def _production(table: _Table, test: _Backtest, as_of: int, horizon: int, clock) -> _Production:
+def _production(table: _Table, test: _Backtest, as_of: int, horizon: int, clock, *,
+                attributes: "_Attributes | None" = None) -> _Production:
     """Fit on everything up to as_of; retrain the covariate model on the newest window."""
     now = _snapshot(table, as_of)
     bg = bgnbd.fit_bgnbd(now.x, now.t_x, now.T)
@@ -690,9 +763,12 @@ def _production(table: _Table, test: _Backtest, as_of: int, horizon: int, clock)
     gg = gammagamma.fit_gammagamma(now.x, now.repeat_spend)
     clock.lap("fit_gammagamma")
     bought = test.actual > 0
-    model = covariate.train(
-        _covariate_inputs(test.snap, test.bgnbd_p), bought, window_days=horizon
-    )
+    inputs = _covariate_inputs(test.snap, test.bgnbd_p, test.attributes)
+    strength = covariate.REGULARISATION_C
+    if test.train_inputs is not None:  # judged on the backtest window, trained before it
+        strength = covariate.choose_regularisation(test.train_inputs, test.train_bought, inputs,
+                                                   bought)
+    model = covariate.train(inputs, bought, window_days=horizon, regularisation=strength)
     clock.lap("train_covariate")
     finite = {
         "bgnbd": _finite(_btyd_predictions(bg, horizon, now)),
@@ -755,6 +831,53 @@ def _reports(test: _Backtest, production: _Production) -> list[ModelReport]:
     return reports
 
 
+BELOW_CHANCE = "auc_below_chance"
+
+
+def _below_chance(reports: list[ModelReport]) -> list[ModelReport]:
+    """A model that ranked the backtest window worse than a coin (AUC, overall or among
+    one-time buyers, below 0.5) is never used: its report says so (reason BELOW_CHANCE)."""
+    marked = []
+    for report in reports:
+        aucs = (report.metrics.auc, report.metrics.auc_one_time)
+        if report.converged and any(a is not None and a < 0.5 for a in aucs):
+            report = dataclasses.replace(report, converged=False, reason=BELOW_CHANCE)
+        marked.append(report)
+    return marked
+
+
+def _choose_one_time(reports: list[ModelReport], chosen: str) -> str | None:
+    """The usable model with the lowest Brier score among one-time buyers, if it is not
+    `chosen` and it ranks them (one-time AUC above 0.5: a flat rate does not); else None.
+
+    Why apart: the overall Brier score is mostly the repeat buyers', where BG/NBD and
+    Pareto/NBD are at home; one-time buyers are where what the first order says matters."""
+    best, best_score = None, np.inf
+    for report in reports:
+        m = report.metrics
+        score = m.brier_one_time
+        if not report.converged or score is None or not np.isfinite(score):
+            continue
+        if m.auc_one_time is None or m.auc_one_time <= 0.5:
+            continue
+        if score < best_score - 1e-12:
+            best, best_score = report.name, score
+    chosen_report = next((r for r in reports if r.name == chosen), None)
+    if best is None or best == chosen or chosen_report is None:
+        return None
+    current = chosen_report.metrics.brier_one_time
+    if current is not None and np.isfinite(current) and best_score >= current - 1e-12:
+        return None
+    return best
+
+
+def _fallback(reports: list[ModelReport]) -> str:
+    """The model used when none qualifies: BG/NBD (finite even at a boundary fit) unless it
+    ranked below chance, then the baseline rates."""
+    below = {r.name for r in reports if r.reason == BELOW_CHANCE}
+    return "baseline" if "bgnbd" in below and "baseline" not in below else "bgnbd"
+
+
 def _params_json(params, names: tuple[str, ...]) -> dict:
     data: dict[str, float | bool | str | None] = {
         name: float(getattr(params, name)) for name in names}
@@ -798,10 +921,12 @@ class _Clock:
 # --- score ---------------------------------------------------------------------------------
 
 
-def score(fitted: FittedModels, rows: DayRows, *, as_of_day: int | None = None) -> ContactScores:
+def score(fitted: FittedModels, rows: DayRows, *, as_of_day: int | None = None,
+          attributes: Attributes | None = None) -> ContactScores:
     """Score every contact that has rows on or before as_of_day (default fitted.as_of_day) with
-    the fitted models, no refit. Each contact's scores depend on its own rows only, so chunks of
-    contacts (or one contact) give the same numbers as a full run."""
+    the fitted models, no refit. Each contact's scores depend on its own rows (and attributes,
+    as of the same day) only, so chunks of contacts (or one contact) give the same numbers as a
+    full run."""
     as_of = fitted.as_of_day if as_of_day is None else int(as_of_day)
     table = _table(rows, as_of)
     snap = _snapshot(table, as_of)
@@ -812,7 +937,13 @@ def score(fitted: FittedModels, rows: DayRows, *, as_of_day: int | None = None) 
     btyd_preds = bg_preds
     if state.btyd == "paretonbd":
         btyd_preds = _btyd_predictions(state.paretonbd, horizon, snap, year=True)
-    p_buy = _clean(_p_buy(fitted, snap, bg_preds, btyd_preds))
+    known = None if attributes is None else attributes.take(contact_ids)
+    p_buy = _p_buy(fitted, snap, bg_preds, btyd_preds, known)
+    if fitted.chosen_one_time not in (None, fitted.chosen):
+        one_time = snap.x == 0
+        p_buy = np.where(one_time, _p_buy(fitted, snap, bg_preds, btyd_preds, known,
+                                          name=fitted.chosen_one_time), p_buy)
+    p_buy = _clean(p_buy)
     spend = _expected_spend(state, snap)
     # A BTYD model's predictions have every field; expected_year since it was asked for above.
     assert btyd_preds.p_alive is not None and btyd_preds.expected is not None
@@ -835,16 +966,20 @@ def score(fitted: FittedModels, rows: DayRows, *, as_of_day: int | None = None) 
 
 
 def _p_buy(
-    fitted: FittedModels, snap: _Snapshot, bg_preds: _Predictions, btyd_preds: _Predictions
+    fitted: FittedModels, snap: _Snapshot, bg_preds: _Predictions, btyd_preds: _Predictions,
+    attributes: Attributes | None = None, name: str | None = None,
 ) -> np.ndarray:
+    """P(buy) from the model `name` (default: the chosen one)."""
     state = fitted.state
-    if fitted.chosen == "covariate":
-        return covariate.predict(state.covariate, _covariate_inputs(snap, _clean(bg_preds.p_buy)))
-    if fitted.chosen == "baseline":
+    name = fitted.chosen if name is None else name
+    if name == "covariate":
+        return covariate.predict(state.covariate,
+                                 _covariate_inputs(snap, _clean(bg_preds.p_buy), attributes))
+    if name == "baseline":
         return _baseline_p(state.baseline, snap)
-    if fitted.chosen == "paretonbd" and state.btyd != "paretonbd":
+    if name == "paretonbd" and state.btyd != "paretonbd":
         return _btyd_predictions(state.paretonbd, fitted.horizon_days, snap).p_buy
-    return (bg_preds if fitted.chosen == "bgnbd" else btyd_preds).p_buy
+    return (bg_preds if name == "bgnbd" else btyd_preds).p_buy
 
 
 def _expected_spend(state: FittedState, snap: _Snapshot) -> np.ndarray:
@@ -892,3 +1027,86 @@ def explain(frequency, recency_days, age_days, first_spend, p_buy_again) -> list
     ]
     drivers.sort(key=lambda item: -item[0])
     return [driver for _, driver in drivers]
+
+
+# Purchase-history columns of the covariate model -> the driver code they are worded as.
+_HISTORY_DRIVERS = {
+    "log_repeat_days": "bought_on_days",
+    "one_time": "bought_on_days",
+    "recency_share": "days_since_last",
+    "log_days_since_last": "days_since_last",
+    "log_age": "customer_for_days",
+    "one_time_log_age": "customer_for_days",
+    "log_first_spend": "first_order_value",
+    "one_time_log_first_spend": "first_order_value",
+    "log_mean_spend": "first_order_value",
+    "log_first_items": "first_items",
+    "one_time_log_first_items": "first_items",
+    "log_mean_items": "first_items",
+    "first_coupon": "first_coupon",
+    "one_time_first_coupon": "first_coupon",
+    "coupon_share": "first_coupon",
+    "second_share": "days_to_second",
+}
+
+
+def covariate_drivers(fitted: FittedModels, rows: DayRows, *, as_of_day: int | None = None,
+                      attributes: Attributes | None = None,
+                      limit: int = 3) -> list[tuple[str, dict]]:
+    """The main drivers of one contact's covariate-model number, strongest first, as
+    (code, values) like explain(): each feature's contribution to the logit relative to an
+    average contact (covariate.drivers), summed over the columns of one fact (a channel's
+    one-hot and its one_time interaction are one fact). Codes: the purchase-history ones of
+    explain(), "first_items", "first_coupon", "days_to_second", and ("attribute", {"name",
+    "value"}) for an attribute (categorical values are level codes). [] when the covariate
+    model is not the one in use or the contact has no purchase by then."""
+    if not fitted.state.covariate.converged:
+        return []
+    as_of = fitted.as_of_day if as_of_day is None else int(as_of_day)
+    table = _table(rows, as_of)
+    snap = _snapshot(table, as_of)
+    if len(snap) != 1 or fitted.model_for(bool(snap.x[0] == 0)) != "covariate":
+        return []
+    known = None if attributes is None else attributes.take(table.contact_ids[snap.index])
+    bg = _btyd_predictions(fitted.state.bgnbd, fitted.horizon_days, snap)
+    inputs = _covariate_inputs(snap, _clean(bg.p_buy), known)
+    model = fitted.state.covariate
+    contributions = covariate.drivers(model, inputs)[0]
+    one_time = snap.x[0] == 0
+    totals: dict[str, float] = {}
+    for name, value in zip(model.features, contributions, strict=True):
+        source = covariate.feature_source(name)
+        if source == "bgnbd_logit":
+            source = "customer_for_days" if one_time else "days_since_last"
+        code = _HISTORY_DRIVERS.get(source, source)
+        totals[code] = totals.get(code, 0.0) + float(value)
+    ranked = sorted(totals.items(), key=lambda item: -abs(item[1]))
+    x, t_x, age = int(snap.x[0]), int(snap.t_x[0]), int(snap.T[0])
+    history = {
+        "bought_on_days": {"count": x + 1},
+        "days_since_last": {"days": age - t_x, "usual_gap_days": round(t_x / x) if x else None,
+                            "overdue": False},
+        "customer_for_days": {"days": age},
+        "first_order_value": {"amount": float(snap.first_spend[0])},
+        "first_items": {"count": int(snap.first_items[0])},
+        "first_coupon": {"used": bool(snap.first_coupon[0])},
+        "days_to_second": {"days": int(snap.days_to_second[0])},
+    }
+    if one_time:
+        history["bought_on_days"] = {"days": age}
+        history.pop("days_to_second")
+    drivers: list[tuple[str, dict]] = []
+    for code, total in ranked:
+        if len(drivers) >= limit or abs(total) < 1e-9:
+            break
+        if code in history:
+            name = "never_returned" if code == "bought_on_days" and one_time else code
+            drivers.append((name, {**history[code], "effect": total}))
+        elif known is not None and code in known.categorical:
+            drivers.append(("attribute", {"name": code, "value": int(known.categorical[code][0]),
+                                          "effect": total}))
+        elif known is not None and code in known.numeric:
+            value = float(known.numeric[code][0])
+            drivers.append(("attribute", {"name": code, "value": value if math.isfinite(value)
+                                          else None, "effect": total}))
+    return drivers
