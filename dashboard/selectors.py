@@ -71,7 +71,7 @@ NUDGE_BAND = (0.10, 0.80)
 SLIPPING_BELOW = 0.5
 
 
-def slipping_value():
+def slipping_value() -> ExpressionWrapper:
     """The value a call could win back: the contact's 12-month value if they stay active times
     the drop in P(alive) since their last purchase (Pareto/NBD's P(alive) is 1 on the day of a
     purchase, so the drop is 1 - P(alive)). Rows of a run from before value_if_active_12m was

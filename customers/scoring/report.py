@@ -3,6 +3,7 @@
 The pure scoring modules return codes and numbers; everything people read is worded here,
 translatable.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ from django.utils.translation import ngettext
 
 from crm.numbers import percent
 
-from ..models import ContactScore, ScoringRun
+from ..models import ContactScore, Purchase, ScoringRun
 from ..money import base_currency
 from ..templatetags.money import money
 
@@ -248,7 +249,7 @@ def _driver_text(code: str, values: dict) -> str | None:
     return None
 
 
-def _count_text(value, none: str, words) -> str:
+def _count_text(value: float | None, none: str, words: Callable[[int], str]) -> str:
     """`none` for 0 or unknown, else words(count) with the count filled in."""
     count = int(value or 0)
     return str(none) if not count else words(count) % {"count": count}
@@ -283,7 +284,7 @@ _ATTRIBUTE_WORDS = {
 }
 
 
-def _covariate_text(code: str, values: dict, first) -> str | None:
+def _covariate_text(code: str, values: dict, first: Purchase | None) -> str | None:
     """Words for covariate_drivers()'s codes; `first`: the contact's first purchase."""
     if code == "first_items":
         count = values.get("count", 1)
@@ -304,7 +305,7 @@ def _covariate_text(code: str, values: dict, first) -> str | None:
         return _("first order in the %(channel)s channel") % {"channel": label}
     if name == "source" and first is not None:
         return _("first order recorded from %(source)s") % {"source": first.source}
-    words = _ATTRIBUTE_WORDS.get(name)
+    words = _ATTRIBUTE_WORDS.get(str(name))
     return str(words(value)) if words else None
 
 

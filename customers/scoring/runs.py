@@ -11,6 +11,8 @@ published, succeeded run is current). A failed run keeps the previous scores and
 import datetime as dt
 import logging
 import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
@@ -22,6 +24,9 @@ from ..normalise import shop_day
 from .features import attribute_source, attributes_at
 from .model import pipeline
 from .store import day_index, day_rows, scores_write
+
+if TYPE_CHECKING:
+    from .model.attributes import Attributes
 
 logger = logging.getLogger(__name__)
 Status = ScoringRun.Status
@@ -142,7 +147,8 @@ def scoring_chunk_score(run_id: int, number: int, *, rows: "pipeline.DayRows | N
         _finish(run_id, Status.SUCCEEDED)
 
 
-def _attributes(fitted: "pipeline.FittedModels", day: dt.date, contact_ids):
+def _attributes(fitted: "pipeline.FittedModels", day: dt.date,
+                contact_ids: Sequence[int]) -> "Attributes | None":
     """The contacts' attributes as of day, when the models in use read them (else None)."""
     if "covariate" not in (fitted.model_for(True), fitted.model_for(False)):
         return None
@@ -210,7 +216,7 @@ def contact_scores_refresh(contact_id: int) -> ContactScore | None:
     fitted = pipeline.FittedModels.from_json(run.fitted)
     scores = pipeline.score(fitted, rows, as_of_day=day_index(today),
                             attributes=_attributes(fitted, today, [contact_id]))
-    values = {name: float(getattr(scores, name)[0]) for name in (
+    values: dict[str, float | None] = {name: float(getattr(scores, name)[0]) for name in (
         "p_buy_again", "p_alive", "expected_purchases", "expected_value", "predicted_value_12m",
         "value_if_active_12m")}
     values = {name: None if value != value else value for name, value in values.items()}  # NaN

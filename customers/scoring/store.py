@@ -141,7 +141,7 @@ def scores_write(*, run_id: int, scores: ContactScores, scored_at: dt.datetime) 
     return count
 
 
-def _known(value):
+def _known(value: object) -> object:
     """NaN (an unknown figure) as None, so it is stored as NULL."""
     return None if isinstance(value, float) and value != value else value
 

@@ -63,6 +63,7 @@ from .attributes import Attributes, AttributeSource
 from .backtest import Candidate, WindowMetrics
 from .bgnbd import BgNbdParams
 from .covariate import CovariateModel
+from .covariate import Inputs as CovariateInputs
 from .gammagamma import GammaGammaParams
 from .paretonbd import ParetoNbdParams
 
@@ -487,7 +488,8 @@ class _Attributes:
     """An AttributeSource asked once per day and aligned with a snapshot's contacts."""
 
     def __init__(self, source: AttributeSource | None):
-        self._source, self._days = source, {}
+        self._source = source
+        self._days: dict[int, Attributes] = {}
 
     def at(self, table: _Table, snap: _Snapshot, day: int) -> Attributes | None:
         if self._source is None:
@@ -644,7 +646,7 @@ class _Backtest:
     metrics: dict[str, WindowMetrics]  # model name -> its figures on the window
     training_rows: int  # the covariate model's training window: contacts
     window_days: int  # and length
-    train_inputs: covariate.Inputs | None = None  # that window's rows: features at its start
+    train_inputs: CovariateInputs | None = None  # that window's rows: features at its start
     train_bought: np.ndarray | None = None  # and whether they bought in it
     attributes: Attributes | None = None  # snap's contacts' attributes at the cutoff
 
@@ -1082,7 +1084,7 @@ def covariate_drivers(fitted: FittedModels, rows: DayRows, *, as_of_day: int | N
         totals[code] = totals.get(code, 0.0) + float(value)
     ranked = sorted(totals.items(), key=lambda item: -abs(item[1]))
     x, t_x, age = int(snap.x[0]), int(snap.t_x[0]), int(snap.T[0])
-    history = {
+    history: dict[str, dict] = {
         "bought_on_days": {"count": x + 1},
         "days_since_last": {"days": age - t_x, "usual_gap_days": round(t_x / x) if x else None,
                             "overdue": False},

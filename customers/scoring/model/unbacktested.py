@@ -22,7 +22,8 @@ from typing import Literal
 from . import covariate, gammagamma
 from ._common import FitOutcome
 from .backtest import WindowMetrics
-from .bgnbd import fit_bgnbd
+from .bgnbd import BgNbdParams, fit_bgnbd
+from .paretonbd import ParetoNbdParams
 from .pipeline import (
     BaselineRates,
     DataVerdict,
@@ -56,7 +57,7 @@ def fit_unbacktested(table: _Table, as_of: int, horizon: int, counts: FitCounts,
     clock.lap("fit_paretonbd")
     gg = gammagamma.fit_gammagamma(now.x, now.repeat_spend)
     clock.lap("fit_gammagamma")
-    fits = {"bgnbd": bg, "paretonbd": pn}
+    fits: dict[str, BgNbdParams | ParetoNbdParams] = {"bgnbd": bg, "paretonbd": pn}
     usable = {name: bool(fit.converged) and _finite(_btyd_predictions(fit, horizon, now, year=True))
               for name, fit in fits.items()}
     clock.lap("check_predictions")
