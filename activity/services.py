@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Contact
 from customers.normalise import normalise_email
+from customers.scoring.freshness import scores_refresh_after_commit
 from customers.services.contacts import contact_get_or_create
 
 from . import hooks
@@ -208,6 +209,11 @@ def events_record(*, events: Sequence[dict], now: dt.datetime | None = None
             results[index] = _event_write(**items[index], now=now)
         written = cast(list[EventResult], results)  # every index was filled above
         _start_campaigns(written, now)
+        # Website events are scoring attributes: the batch's buyers get fresh scores within
+        # minutes (one task per 1,000 contacts), not at the next nightly run. Single events
+        # (a tracking pixel's stream) wait for the nightly run.
+        scores_refresh_after_commit({result.event.contact_id for result in written
+                                     if result.created})
     return written
 
 

@@ -123,7 +123,8 @@ def test_a_batch_starts_the_campaign_once_per_contact(django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         events_record(events=[{**item, "external_id": "a"}, {**item, "external_id": "b"}])
 
-    assert len(callbacks) == 2  # the run's sending, and one trigger for both events
+    # the run's sending, one trigger for both events, one re-score of the contact (#18)
+    assert len(callbacks) == 3
     assert Message.objects.count() == 1
 
 
