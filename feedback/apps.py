@@ -18,3 +18,7 @@ class FeedbackConfig(AppConfig):
         from .campaign_hooks import register as register_campaign_hooks
 
         register_campaign_hooks()  # audiences, pauses, survey links in emails (campaigns.hooks)
+
+        from .customer_hooks import register as register_customer_hooks
+
+        register_customer_hooks()  # "not interested" calls pause promotions (customers.hooks)
