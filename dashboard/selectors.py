@@ -92,8 +92,9 @@ def call_list(*, user: User, mine: bool, limit: int = 20) -> dict[str, list]:
         scores = scores.filter(contact__owner=user)
     # Someone called in the last CRM_CALLED_RECENTLY_DAYS days is left alone for now (one
     # probe of call_contact_idx per row).
+    since = called_recently_since()
     scores = scores.filter(~Exists(CallLog.objects.filter(
-        contact=OuterRef("contact_id"), called_at__gte=called_recently_since())))
+        contact=OuterRef("contact_id"), called_at__gte=since)))
     # frequency=0 (no repeat purchase when scored; a purchase re-scores the contact) lets
     # score_run_freq_prob_idx serve the order; the stage keeps the list exact regardless.
     convert = scores.filter(frequency=0, contact__stage="one_time",
@@ -108,6 +109,11 @@ def call_list(*, user: User, mine: bool, limit: int = 20) -> dict[str, list]:
                   .select_related("contact", "assigned_to").order_by("due_on", "pk"))
     if mine or not is_manager(user):
         follow_ups = follow_ups.filter(assigned_to=user)
+    # A due follow-up whose contact was called since it was set (and recently) leaves the list
+    # too; it stays open on the contact page and in "My follow-ups" until marked done. The
+    # follow-up a call schedules is set after that call, so it comes back on its day.
+    follow_ups = follow_ups.filter(~Exists(CallLog.objects.filter(
+        contact=OuterRef("contact_id"), called_at__gte=since, called_at__gt=OuterRef("created_at"))))
     return {"convert": list(convert[:limit]) if run else [],
             "slipping": list(slipping[:limit]) if run else [],
             "follow_ups": list(follow_ups[:limit])}

@@ -213,3 +213,19 @@ def test_the_call_log_is_read_only_in_the_admin(admin_client, sales_user):
 
     assert admin_client.get(reverse("admin:customers_calllog_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:customers_calllog_add")).status_code == 403
+
+
+def test_a_due_follow_up_leaves_the_call_list_once_its_contact_is_called(sales_client,
+                                                                         sales_user):
+    contact = ContactFactory(first_name="Ayla")
+    due = FollowUp.objects.create(contact=contact, assigned_to=sales_user, title="Ring back",
+                                  due_on=timezone.localdate(),
+                                  created_at=timezone.now() - dt.timedelta(days=2))
+    assert selectors.call_list(user=sales_user, mine=True)["follow_ups"] == [due]
+
+    _log(sales_client, contact, follow_up_on=timezone.localdate().isoformat())
+
+    # The follow-up that call set is due today and stays; the old one has been answered.
+    follow_ups = selectors.call_list(user=sales_user, mine=True)["follow_ups"]
+    assert [task.title for task in follow_ups] == ["Call again"]
+    assert FollowUp.objects.get(pk=due.pk).done_at is None  # still open on the contact page
