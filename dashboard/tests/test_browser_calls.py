@@ -91,3 +91,21 @@ def test_a_call_logged_from_the_call_list_leaves_it_and_is_on_the_timeline(page,
     expect(entry).to_contain_text("Call back later")
     expect(entry).to_contain_text("Asked about sizes")
     screenshot(page, f"contact-timeline-call-{width}")
+
+
+def test_a_call_logged_from_the_contact_page_with_a_next_date(page, sales_user):
+    contact = ContactFactory(first_name="Ayla", last_name="Demir", phone="+905321234567")
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, "sally")
+    page.goto(f"/contacts/{contact.pk}/")
+
+    header = page.get_by_test_id("contact-header")
+    header.get_by_text("Log a call").click()
+    header.get_by_label("Next follow-up (optional)").fill("2099-01-15")
+    follow(page, header.get_by_role("button", name="Reached"))
+
+    assert page.url.endswith(f"/contacts/{contact.pk}/")
+    expect(page.get_by_test_id("timeline").locator('[data-kind="call"]')).to_contain_text(
+        "Reached")
+    expect(page.get_by_test_id("header-follow-ups")).to_have_text("1")
+    expect(page.get_by_test_id("follow-ups")).to_contain_text("Call again")
