@@ -38,6 +38,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_followup",
         "customers.add_followup",
         "customers.change_followup",
+        "customers.view_calllog",
+        "customers.add_calllog",
         "campaigns.view_message",
         "campaigns.view_coupon",
         "campaigns.view_campaign",

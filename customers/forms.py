@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.shop import shop
 
 from .consent.models import ConsentMethod
-from .models import CHANNEL_LABEL_MAX_LENGTH, Channel, ChannelMapping, Contact
+from .models import CHANNEL_LABEL_MAX_LENGTH, CallOutcome, Channel, ChannelMapping, Contact
 from .normalise import normalise_email
 from .owners import OWNER_REFUSED, owner_choices
 from .phones import normalise_phone
@@ -153,6 +153,16 @@ class FollowUpForm(forms.Form):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("due_on", timezone.localdate() + dt.timedelta(days=1))
         super().__init__(*args, **kwargs)
+
+
+class CallLogForm(forms.Form):
+    """A logged call: the outcome is the button pressed; the note and next date are optional."""
+
+    outcome = forms.ChoiceField(label=_("How did the call go?"), choices=CallOutcome.choices)
+    note = forms.CharField(label=_("Note"), max_length=4000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+    follow_up_on = forms.DateField(label=_("Next follow-up"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class OwnerForm(forms.Form):

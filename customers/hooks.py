@@ -165,6 +165,13 @@ def stage_watchers(*, announce: bool = True) -> StageWatcher:
     return StageWatchers(stage_watch.call() if announce else [])
 
 
+# --- Writes: calls --------------------------------------------------------------------------
+
+# (contact, *, at) -> None. A call was logged as "not interested"
+# (customers.services.calls.call_log), inside its transaction. feedback: pause promotional email, as after an unhappy answer.
+contact_not_interested: Hook[..., None] = Hook("contact_not_interested")
+
+
 # --- The admin and the screens: what higher apps add to customers' own doors ---------------
 # (The sales pages' reads are the dashboard app's: it sits on top and asks each app itself.)
 

@@ -486,6 +486,41 @@ class FollowUp(models.Model):
         return self.done_at is not None
 
 
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+    CALL_BACK = "call_back", _("Call back later")
+    NOT_INTERESTED = "not_interested", _("Not interested")
+
+
+class CallLog(models.Model):
+    """A phone call a member of staff made to a contact, and how it went; written by
+    customers.services.calls.call_log."""
+
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
+                                related_name="calls")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("called by"), null=True,
+                             on_delete=models.SET_NULL, related_name="calls")
+    outcome = models.CharField(_("outcome"), max_length=20, choices=CallOutcome.choices)
+    note = models.TextField(_("note"), max_length=4000, blank=True)
+    called_at = models.DateTimeField(_("called at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ["-called_at", "-id"]
+        indexes = [
+            # The contact page's calls and the call list's "called recently" check.
+            models.Index(fields=["contact", "-called_at"], name="call_contact_idx"),
+            # The home page's "calls this week".
+            models.Index(fields=["user", "called_at"], name="call_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} ({self.called_at:%Y-%m-%d %H:%M})"
+
+
 class ImportJob(models.Model):
     """One CSV upload from the dashboard: preview (a dry run), then the import, as Celery tasks.
 

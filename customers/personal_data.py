@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 
 from crm.personal_data import Custom, Delete, Keep, Person, Replace, Section
 
-from .models import Contact, ContactScore, FollowUp, ImportJob, Note, Purchase
+from .models import CallLog, Contact, ContactScore, FollowUp, ImportJob, Note, Purchase
 
 CONTACT_FIELDS = (
     "id", "email", "first_name", "last_name", "phone", "language", "marketing_consent",
@@ -79,6 +79,12 @@ SECTIONS = (
         name="follow_ups", model=FollowUp, by="contact", order_by=("due_on", "id"),
         columns=(("id", "id"), ("title", "title"), ("due_on", "due_on"),
                  ("done_at", "done_at"), ("created_at", "created_at")),
+        erase=Delete(),
+    ),
+    Section(
+        name="calls", model=CallLog, by="contact", order_by=("called_at", "id"),
+        columns=(("id", "id"), ("called_at", "called_at"), ("outcome", "outcome"),
+                 ("note", "note")),
         erase=Delete(),
     ),
     Section(

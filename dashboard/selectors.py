@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import (
-    ExpressionWrapper, F, FloatField, QuerySet, Subquery, Sum, Value,
+    Count, Exists, ExpressionWrapper, F, FloatField, OuterRef, QuerySet, Subquery, Sum, Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -17,8 +17,9 @@ from accounts.roles import is_manager
 from activity.selectors import contact_events_section
 from campaigns.selectors import contact_coupons, contact_emails
 from customers.consent.selectors import contact_consent_history
-from customers.models import Contact, ContactScore, FollowUp, Note, Purchase
+from customers.models import CallLog, Contact, ContactScore, FollowUp, Note, Purchase
 from customers.querysets import net_amount_base
+from customers.services.calls import called_recently_since
 from feedback.selectors import (
     contact_feedback, contact_latest_survey_score, latest_comments, nps_summary,
 )
@@ -89,6 +90,11 @@ def call_list(*, user: User, mine: bool, limit: int = 20) -> dict[str, list]:
         ContactScore.objects.filter(run=run).select_related("contact", "contact__owner"))
     if mine:
         scores = scores.filter(contact__owner=user)
+    # Someone called in the last CRM_CALLED_RECENTLY_DAYS days is left alone for now (one
+    # probe of call_contact_idx per row).
+    since = called_recently_since()
+    scores = scores.filter(~Exists(CallLog.objects.filter(
+        contact=OuterRef("contact_id"), called_at__gte=since)))
     # frequency=0 (no repeat purchase when scored; a purchase re-scores the contact) lets
     # score_run_freq_prob_idx serve the order; the stage keeps the list exact regardless.
     convert = scores.filter(frequency=0, contact__stage="one_time",
@@ -103,6 +109,11 @@ def call_list(*, user: User, mine: bool, limit: int = 20) -> dict[str, list]:
                   .select_related("contact", "assigned_to").order_by("due_on", "pk"))
     if mine or not is_manager(user):
         follow_ups = follow_ups.filter(assigned_to=user)
+    # A due follow-up whose contact was called since it was set (and recently) leaves the list
+    # too; it stays open on the contact page and in "My follow-ups" until marked done. The
+    # follow-up a call schedules is set after that call, so it comes back on its day.
+    follow_ups = follow_ups.filter(~Exists(CallLog.objects.filter(
+        contact=OuterRef("contact_id"), called_at__gte=since, called_at__gt=OuterRef("created_at"))))
     return {"convert": list(convert[:limit]) if run else [],
             "slipping": list(slipping[:limit]) if run else [],
             "follow_ups": list(follow_ups[:limit])}
@@ -116,6 +127,32 @@ def _with_listening(scores: QuerySet) -> QuerySet:
 
 def contact_notes(*, contact: Contact) -> QuerySet[Note]:
     return contact.notes.select_related("author")
+
+
+def contact_calls(*, contact: Contact) -> QuerySet[CallLog]:
+    return contact.calls.select_related("user")
+
+
+def contact_page_contacts() -> QuerySet[Contact]:
+    """The contact page's row: its owner, and its open follow-ups and cases counted in the
+    same query (the header shows them)."""
+    def count(rows: QuerySet) -> Coalesce:
+        return Coalesce(Subquery(rows.order_by().values("contact").annotate(n=Count("id"))
+                                 .values("n")), 0)
+
+    return Contact.objects.select_related("owner").annotate(
+        open_follow_ups=count(FollowUp.objects.filter(contact=OuterRef("pk"),
+                                                      done_at__isnull=True)),
+        open_cases=count(Case.objects.filter(contact=OuterRef("pk"))
+                         .exclude(status=Case.Status.SOLVED)))
+
+
+def calls_this_week(*, user: User) -> int:
+    """The calls the user logged since Monday (the shop's time zone)."""
+    today = timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday())
+    start = timezone.make_aware(dt.datetime.combine(monday, dt.time.min))
+    return CallLog.objects.filter(user=user, called_at__gte=start).count()
 
 
 def contact_follow_ups(*, contact: Contact) -> QuerySet[FollowUp]:

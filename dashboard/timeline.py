@@ -1,4 +1,4 @@
-"""A contact's history in one list, newest first: purchases, emails, notes, cases, survey
+"""A contact's history in one list, newest first: purchases, emails, notes, calls, cases, survey
 answers, website actions and consent changes, as the people who call them want to read it.
 
 Built from what the contact page loads for its sections anyway (no query of its own), so it
@@ -16,6 +16,7 @@ KIND_LABELS = {
     "purchase": _("Purchase"),
     "email": _("Email"),
     "note": _("Note"),
+    "call": _("Call"),
     "case": _("Support case"),
     "survey": _("Survey answer"),
     "website": _("Website"),
@@ -46,6 +47,7 @@ def contact_timeline(context: Mapping, *, limit: int = TIMELINE_LENGTH) -> list[
         *_entries("purchase", context.get("purchases"), "purchased_at"),
         *_entries("email", context.get("emails"), "sent_at"),  # sent ones only
         *_entries("note", context.get("notes"), "created_at"),
+        *_entries("call", context.get("calls"), "called_at"),
         # A case typed into the public form with this address is not the contact's own words
         # until they confirm it (support: Case.verified); the cases section shows it, flagged.
         *_entries("case", [case for case in context.get("contact_cases") or ()

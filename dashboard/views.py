@@ -18,10 +18,13 @@ from crm.numbers import percent
 from crm.http import redirect_back
 from customers import followups, hooks
 from customers.consent.models import ConsentMethod
-from customers.forms import ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm
-from customers.models import Contact, FollowUp
+from customers.forms import (
+    CallLogForm, ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm,
+)
+from customers.models import CallOutcome, Contact, FollowUp
 from customers.scoring.export import EXPORT_COLUMNS
 from customers.scoring.report import explanation, slipping_text
+from customers.services.calls import call_log
 from customers.services.contacts import contact_create, contacts_assign_owner
 from customers.services.purchases import purchase_record
 from customers.services.rates import has_provisional
@@ -78,7 +81,7 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
     context_object_name = "contact"
 
     def get_queryset(self):
-        return Contact.objects.select_related("owner")
+        return selectors.contact_page_contacts()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -89,8 +92,11 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
             context["score_explanation"] = explanation(
                 score, first_spend=selectors.contact_first_day_spend(contact=self.object),
                 drivers=True)
-        if self.request.user.has_perm("customers.add_purchase"):
-            context["purchase_form"] = PurchaseForm()
+        context["can_record_purchase"] = self.request.user.has_perm("customers.add_purchase")
+        if self.request.user.has_perm("customers.view_calllog"):
+            context["calls"] = selectors.contact_calls(contact=self.object)[:50]
+        if self.request.user.has_perm("customers.add_calllog"):
+            context["call_outcomes"] = CallOutcome.choices
         context["notes"] = selectors.contact_notes(contact=self.object)[:50]
         # Emails and coupons, survey answers, website actions, cases, consent history: the
         # sections the user may see, so the timeline too.
@@ -236,6 +242,27 @@ class FollowUpCreateView(_ContactActionView):
         return self.back()
 
 
+class CallLogCreateView(_ContactActionView):
+    """Log a call from the call list or the contact page; back to the page it came from."""
+
+    permission_required = "customers.add_calllog"
+    form_class = CallLogForm
+
+    def back(self) -> HttpResponseRedirect:
+        return redirect_back(self.request, field="next", fallback=reverse(
+            "dashboard:contact_detail", args=[self.contact.pk]))
+
+    def form_valid(self, form):
+        try:
+            call = call_log(contact=self.contact, user=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(self.request, " ".join(error.messages))
+            return self.back()
+        messages.success(self.request, _("Call with %(contact)s logged: %(outcome)s.") % {
+            "contact": self.contact, "outcome": call.get_outcome_display()})
+        return self.back()
+
+
 @require_POST
 @permission_required("customers.change_followup", raise_exception=True)
 def follow_up_toggle(request, pk: int):
@@ -277,6 +304,9 @@ class TodayView(PermissionRequiredMixin, TemplateView):
                              for score in lists["slipping"]]
         return super().get_context_data(
             mine=mine, today=timezone.localdate(),
+            calls_this_week=selectors.calls_this_week(user=self.request.user),
+            call_outcomes=(CallOutcome.choices
+                           if self.request.user.has_perm("customers.add_calllog") else None),
             slipping_floor=percent(settings.CRM_SLIPPING_MIN_P_ALIVE), **lists, **kwargs)
 
 

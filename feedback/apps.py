@@ -22,3 +22,7 @@ class FeedbackConfig(AppConfig):
         from .scoring_features import register as register_scoring_features
 
         register_scoring_features()  # attributes for the buy-again model (customers.hooks)
+
+        from .customer_hooks import register as register_customer_hooks
+
+        register_customer_hooks()  # "not interested" calls pause promotions (customers.hooks)

@@ -24,6 +24,7 @@ def test_sales_staff_have_exactly_the_dashboard_permissions():
         "customers.view_purchase", "customers.add_purchase", "customers.view_currencyrate",
         "customers.view_contactscore", "customers.view_note", "customers.add_note",
         "customers.view_followup", "customers.add_followup", "customers.change_followup",
+        "customers.view_calllog", "customers.add_calllog",
         "campaigns.view_message", "campaigns.view_coupon", "campaigns.view_campaign",
         "support.view_case", "support.add_case", "support.change_case",
         "feedback.view_surveyresponse", "activity.view_websiteevent",

@@ -319,6 +319,11 @@ CRM_DETRACTOR_PAUSE_DAYS = env.int("CRM_DETRACTOR_PAUSE_DAYS", default=30)
 # The call list's "slipping" clients: repeat clients below this P(alive) are lost causes (a
 # call rarely wins them back) and are left out; see dashboard.selectors.call_list.
 CRM_SLIPPING_MIN_P_ALIVE = env.float("CRM_SLIPPING_MIN_P_ALIVE", default=0.10)
+# Logged calls (customers.services.calls): a contact called in the last
+# CRM_CALLED_RECENTLY_DAYS days leaves today's call list; "not interested" pauses their
+# promotional email for CRM_NOT_INTERESTED_PAUSE_DAYS (the same pause as a detractor's survey answer).
+CRM_CALLED_RECENTLY_DAYS = env.int("CRM_CALLED_RECENTLY_DAYS", default=7)
+CRM_NOT_INTERESTED_PAUSE_DAYS = env.int("CRM_NOT_INTERESTED_PAUSE_DAYS", default=90)
 # A run still "running" after this long lost its worker; the next run takes over.
 CRM_SCORING_STALE_AFTER_MINUTES = env.int("CRM_SCORING_STALE_AFTER_MINUTES", default=180)
 

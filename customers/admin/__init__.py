@@ -8,6 +8,6 @@ Modules: contacts, purchases, rates (currency rates), channels (the channel labe
 imports (the import jobs' record), common (what they share); importing them registers their
 admins.
 """
-from . import channels, contacts, imports, purchases, rates  # noqa: F401 - registers the admins
+from . import calls, channels, contacts, imports, purchases, rates  # noqa: F401 - registers the admins
 from customers.scoring import admin as scoring_admin  # noqa: F401 - registers the scoring admin
 from customers.consent import admin as consent_admin  # noqa: F401 - registers the ledger's admin

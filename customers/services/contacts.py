@@ -14,6 +14,7 @@ from ..consent.services import consent_record
 from ..models import Contact
 from ..normalise import normalise_email
 from ..owners import owner_validate
+from ..phones import normalise_phone
 
 
 CONTACT_EDITABLE_FIELDS = frozenset({"email", "first_name", "last_name", "phone", "owner",
@@ -35,7 +36,7 @@ def contact_create(
     owner_validate(owner)
     contact = Contact(
         email=email, first_name=first_name.strip(), last_name=last_name.strip(),
-        phone=phone.strip(), owner=owner, language=language,
+        phone=_phone(phone), owner=owner, language=language,
     )
     contact.full_clean()
     with transaction.atomic():
@@ -67,6 +68,9 @@ def contact_update(*, contact: Contact, **changes: Any) -> Contact:
     # change (customers.owners.owner_choices offers them for that reason).
     if "owner" in changes and _pk(changes["owner"]) != contact.owner_id:
         owner_validate(changes["owner"])
+    # A number stored before E.164 and sent back unchanged stays as it is (pages show it).
+    if "phone" in changes and changes["phone"] != contact.phone:
+        changes["phone"] = _phone(changes["phone"])
     for field, value in changes.items():
         setattr(contact, field, value.strip() if isinstance(value, str) else value)
     contact.full_clean()
@@ -91,6 +95,15 @@ def contacts_assign_owner(*, contacts: QuerySet[Contact], owner: User | None) ->
     """Give the contacts to `owner` (None: nobody); an ineligible owner is a ValidationError."""
     owner_validate(owner)
     return contacts.update(owner=owner, updated_at=timezone.now())
+
+
+def _phone(text: str) -> str:
+    """customers.phones' rule at the service, so every door stores the same E.164 value (the
+    doors' forms check it first, to show the error beside the field)."""
+    try:
+        return normalise_phone(text)
+    except ValidationError as error:
+        raise ValidationError({"phone": error.error_list}) from None
 
 
 def _pk(user: User | None) -> int | None:

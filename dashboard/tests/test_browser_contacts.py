@@ -24,6 +24,7 @@ def test_sales_user_records_a_second_purchase_and_sees_a_repeat_client(page, sal
     follow(page, page.get_by_role("link", name="Ayşe Yılmaz"))
     assert page.get_by_test_id("stage").inner_text() == "One-time buyer"
 
+    follow(page, page.get_by_role("link", name="Record a purchase"))
     page.get_by_label("Amount").fill("25.50")
     follow(page, page.get_by_role("button", name="Record purchase"))
 
@@ -38,6 +39,7 @@ def test_bad_amount_shows_an_error_and_records_nothing(page, sales_user):
 
     log_in(page, "sally")
     page.goto(f"/contacts/{buyer.pk}/")
+    follow(page, page.get_by_role("link", name="Record a purchase"))
     page.get_by_label("Currency").fill("XYZ")
     page.get_by_label("Amount").fill("10")
     follow(page, page.get_by_role("button", name="Record purchase"))

@@ -45,8 +45,9 @@ def test_the_demo_call_list_and_charts_show_the_promise(page, demo):
     assert cards.count() >= 10
     for index in range(cards.count()):
         card = cards.nth(index)
-        assert card.get_by_role("link").inner_text().strip()  # a person to call
-        assert card.locator(".small").inner_text().strip()  # and why
+        # a person to call (the first link; the phone number is a tel: link after it)
+        assert card.get_by_role("link").first.inner_text().strip()
+        assert card.get_by_test_id("card-reason").inner_text().strip()  # and why
     screenshot(page, "demo-call-list")
 
     follow(page, page.get_by_role("link", name="KPIs"))

@@ -18,7 +18,9 @@ from campaigns.models import Coupon, Referral, ReferralCode, Suppression
 from campaigns.tests.factories import MessageFactory
 from customers.consent.models import ConsentMethod
 from customers.consent.services import consent_record
-from customers.models import Contact, ContactScore, FollowUp, ImportJob, Note, ScoringRun
+from customers.models import (
+    CallLog, Contact, ContactScore, FollowUp, ImportJob, Note, ScoringRun,
+)
 from customers.tests.factories import ContactFactory, record_purchase
 from feedback.models import PromotionPause, SurveyResponse
 from feedback.tests.factories import SurveyInviteFactory
@@ -130,6 +132,8 @@ def rich_contact(privacy_manager) -> Contact:
                         body=f"{FIRST} {LAST} called from {PHONE} about {EMAIL}: {WROTE}")
     FollowUp.objects.create(contact=contact, assigned_to=privacy_manager,
                             title=f"Call {FIRST} {LAST}", due_on=timezone.now().date())
+    CallLog.objects.create(contact=contact, user=privacy_manager, outcome="reached",
+                           note=f"{FIRST} asked to use {PHONE}: {WROTE}")
     MessageFactory(contact=contact, to_email=EMAIL, status="sent", sent_at=timezone.now(),
                    last_error=f"450 mailbox {EMAIL} busy, retried")
     invite = SurveyInviteFactory(contact=contact, message__to_email=EMAIL)
