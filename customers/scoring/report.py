@@ -170,7 +170,7 @@ def report_lines(run: ScoringRun) -> list[str]:
             "brier": _number(row.brier, 4), "pb": _number(row.predicted_buyers, 0),
             "ab": _number(row.actual_buyers, 0)})
         if row.note:
-            lines.append(_("  %(model)s %(note)s.") % {"model": row.label, "note": row.note})
+            lines.append(f"  {row.label} {row.note}.")  # both already in the reader's language
     one_time_model = (run.fitted or {}).get("chosen_one_time")
     if one_time_model:
         lines.append(_("One-time buyers are scored by %(model)s: it scored them better in the "
