@@ -7,7 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import (
-    Count, Exists, ExpressionWrapper, F, FloatField, OuterRef, QuerySet, Subquery, Sum, Value,
+    Count, Exists, ExpressionWrapper, F, FloatField, Min, OuterRef, Q, QuerySet, Subquery, Sum,
+    Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -63,6 +64,18 @@ def contact_first_day_spend(*, contact: Contact) -> float:
     total = contact.purchases.counted().filter(purchased_on=Subquery(first)).aggregate(
         total=Sum(net_amount_base()))["total"]
     return float(total or 0)
+
+
+def contacts_first_day_spend(contact_ids: list[int]) -> dict[int, float]:
+    """contact_first_day_spend for the contacts of a list, in two queries."""
+    counted = Purchase.objects.counted().filter(contact_id__in=contact_ids)
+    firsts = counted.order_by().values("contact_id").annotate(day=Min("purchased_on"))
+    days = Q(pk__in=[])
+    for first in firsts:
+        days |= Q(contact_id=first["contact_id"], purchased_on=first["day"])
+    totals = counted.filter(days).order_by().values("contact_id").annotate(
+        total=Sum(net_amount_base()))
+    return {row["contact_id"]: float(row["total"] or 0) for row in totals}
 
 
 # The call list: one-time buyers with a real but uncertain chance (the sure ones come back

@@ -299,8 +299,15 @@ class TodayView(PermissionRequiredMixin, TemplateView):
         # Overdue support cases.
         lists["overdue_cases"] = selectors.today_overdue_cases(
             owner=self.request.user if mine or not is_manager(self.request.user) else None)
-        lists["convert"] = [(score, explanation(score)) for score in lists["convert"]]
-        lists["slipping"] = [(score, f"{slipping_text(score)} {explanation(score)}".strip())
+        # The cards' reasons name the first order's value, as the contact page does.
+        first_spend = selectors.contacts_first_day_spend(
+            [score.contact_id for key in ("convert", "slipping") for score in lists[key]])
+
+        def why(score) -> str:
+            return explanation(score, first_spend=first_spend.get(score.contact_id, 0.0))
+
+        lists["convert"] = [(score, why(score)) for score in lists["convert"]]
+        lists["slipping"] = [(score, f"{slipping_text(score)} {why(score)}".strip())
                              for score in lists["slipping"]]
         return super().get_context_data(
             mine=mine, today=timezone.localdate(),

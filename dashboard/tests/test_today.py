@@ -55,6 +55,18 @@ def test_the_call_list_ranks_nudgeable_one_time_buyers_and_slipping_clients(clie
     assert "Slipping" in html[html.index('data-testid="call-slipping"'):]
 
 
+def test_a_card_names_the_first_orders_real_value(client, sales_user):
+    buyer = ContactFactory(first_name="Ayla", owner=sales_user)
+    record_purchase(buyer, days_ago=60, amount="40.00")
+    _scored(buyer, p_buy=0.45, p_alive=1.0)
+    client.force_login(sales_user)
+
+    html = client.get(TODAY).content.decode()
+
+    card = html[html.index('data-testid="call-convert"'):html.index('data-testid="call-slipping"')]
+    assert "first order worth $40.00" in card and "$0.00" not in card
+
+
 def test_my_contacts_is_the_default_for_sales_staff(client, sales_user):
     colleague = SalesStaffFactory(username="colleague")
     theirs = ContactFactory(first_name="Theirs", owner=colleague)
