@@ -58,7 +58,7 @@ def test_warm_start_from_the_published_answer_converges_in_few_evaluations(cdnow
     _assert_published(warm)
     _assert_published(cold)
     assert warm.evaluations <= 15  # 10 here
-    assert warm.evaluations * 4 <= cold.evaluations  # the cold fit compares two or three starts
+    assert warm.evaluations * 4 <= cold.evaluations  # 46: the cold fit compares two starts
     assert "last run's parameters" in warm.message
 
 
