@@ -74,7 +74,8 @@ def scoring_run_execute(run_id: int, *, parallel: bool) -> None:
         loaded = time.perf_counter() - started
         result = pipeline.fit(rows, as_of_day=day_index(run.as_of), horizon_days=run.horizon_days,
                               sample_size=settings.CRM_SCORING_FIT_SAMPLE,
-                              attributes=attribute_source(as_of=run.as_of))
+                              attributes=attribute_source(as_of=run.as_of),
+                              previous=_previous_paretonbd(run))
         _record_fit(run, result, loaded)
         if result.fitted is None:  # ENOUGH and NOT_BACKTESTED (no backtest yet) give scores
             _finish(run.pk, Status.NOT_ENOUGH_DATA)
@@ -95,6 +96,15 @@ def scoring_run_execute(run_id: int, *, parallel: bool) -> None:
     except Exception as error:  # e.g. the broker went away: say so now, not in three hours
         scoring_run_fail(run_id, error)
         raise
+
+
+def _previous_paretonbd(run: ScoringRun) -> "pipeline.ParetoNbdParams | None":
+    """The Pareto/NBD parameters of the newest earlier run that finished with fitted models,
+    where tonight's fits start (pipeline.paretonbd_start: None when it has none usable)."""
+    previous = (ScoringRun.objects.filter(status=Status.SUCCEEDED, fitted__isnull=False)
+                .exclude(pk=run.pk).order_by("-finished_at", "-id").values_list("fitted", flat=True)
+                .first())
+    return pipeline.paretonbd_start(previous)
 
 
 def _record_fit(run: ScoringRun, result: "pipeline.FitResult", load_seconds: float) -> None:

@@ -70,7 +70,8 @@ from .paretonbd import ParetoNbdParams
 MIN_BUYERS = 300
 # Pareto/NBD costs ~10x BG/NBD per distinct history: it is fitted on at most this many contacts
 # of the fit sample (its parameters are population-level; 10,000 pin them down well, and at
-# 50,000 the fit took 60 s of a 1M-contact nightly run).
+# 50,000 the fit took 60 s of a 1M-contact nightly run), fewer where a smaller nested sample
+# already pins them down (paretonbd.fit_paretonbd_nightly).
 PARETO_SAMPLE = 10_000
 MIN_HISTORY_DAYS = 180  # a backtest needs this much history, more than the horizon, and
 # MIN_BUYERS contacts known at its cutoff (backtest_needs_days).
@@ -525,12 +526,15 @@ def fit(
     sample_size: int | None = 200_000,
     seed: int = 0,
     attributes: AttributeSource | None = None,
+    previous: ParetoNbdParams | None = None,
 ) -> FitResult:
     """Ignore every row after as_of_day. Fit all models (on a random sample of contacts when
     there are more than sample_size), backtest, choose. See the module docstring.
 
     `attributes`: what else is known about contacts as of a given day (attributes.py), for the
-    covariate model; it is asked only for days on or before the cutoffs it trains at."""
+    covariate model; it is asked only for days on or before the cutoffs it trains at.
+    `previous`: the last run's Pareto/NBD parameters (paretonbd_start()), where both its fits
+    start."""
     clock = _Clock()
     table = _table(rows, as_of_day)
     clock.lap("load")
@@ -545,14 +549,15 @@ def fit(
         from .unbacktested import fit_unbacktested  # it builds on this module's helpers
 
         sample = _sample(table, sample_size, seed)
-        return fit_unbacktested(sample, as_of_day, horizon_days, counts, clock)
+        return fit_unbacktested(sample, as_of_day, horizon_days, counts, clock, previous)
     if verdict is not DataVerdict.ENOUGH:
         return FitResult(verdict, None, [], counts, clock.durations())
     sample = _sample(table, sample_size, seed)
     cutoff = as_of_day - horizon_days
     known = _Attributes(attributes)
-    test = _backtest(sample, cutoff, as_of_day, horizon_days, clock, attributes=known)
-    production = _production(sample, test, as_of_day, horizon_days, clock, attributes=known)
+    test = _backtest(sample, cutoff, as_of_day, horizon_days, clock, previous, attributes=known)
+    production = _production(sample, test, as_of_day, horizon_days, clock, previous,
+                             attributes=known)
     counts = dataclasses.replace(
         counts,
         fit_sample=len(sample.contact_ids),
@@ -651,14 +656,15 @@ class _Backtest:
     attributes: Attributes | None = None  # snap's contacts' attributes at the cutoff
 
 
-def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock, *,
+def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock,
+              previous: ParetoNbdParams | None = None, *,
               attributes: "_Attributes | None" = None) -> _Backtest:
     """Fit at cutoff, train the covariate model before it, predict (cutoff, as_of]."""
     snap = _snapshot(table, cutoff)
     actual = _purchase_days(table, snap, cutoff, as_of)
     bg = bgnbd.fit_bgnbd(snap.x, snap.t_x, snap.T)
     clock.lap("backtest_fit_bgnbd")
-    pn = _fit_paretonbd(snap)
+    pn = _fit_paretonbd(snap, previous)
     clock.lap("backtest_fit_paretonbd")
     preds = {"bgnbd": _btyd_predictions(bg, horizon, snap)}
     preds["paretonbd"] = _btyd_predictions(pn, horizon, snap)
@@ -717,13 +723,28 @@ def _regularisation(table: _Table, start: int, window: int, inputs: covariate.In
     return covariate.choose_regularisation(earlier_inputs, was_bought, inputs, bought)
 
 
-def _fit_paretonbd(snap: _Snapshot) -> ParetoNbdParams:
-    """Pareto/NBD on at most PARETO_SAMPLE contacts of the snapshot (fixed seed)."""
-    x, t_x, age = snap.x, snap.t_x, snap.T
-    if len(x) > PARETO_SAMPLE:
-        keep = np.random.default_rng(1).choice(len(x), size=PARETO_SAMPLE, replace=False)
-        x, t_x, age = x[keep], t_x[keep], age[keep]
-    return paretonbd.fit_paretonbd(x, t_x, age)
+def _fit_paretonbd(snap: _Snapshot, previous: ParetoNbdParams | None = None) -> ParetoNbdParams:
+    """Pareto/NBD on nested random samples of the snapshot (fixed seed), at most PARETO_SAMPLE
+    contacts, starting from the previous run's parameters when given: see
+    paretonbd.fit_paretonbd_nightly for the rule that picks the sample size."""
+    return paretonbd.fit_paretonbd_nightly(
+        snap.x, snap.t_x, snap.T, start=previous, most=PARETO_SAMPLE
+    )
+
+
+def paretonbd_start(fitted: dict | None) -> ParetoNbdParams | None:
+    """The Pareto/NBD parameters of a stored run (ScoringRun.fitted, FittedModels.to_json()) as
+    the next run's starting point: None unless that fit converged to finite positive values.
+    Reads only that model's entry, so runs stored by older code still serve."""
+    try:
+        data = fitted["state"]["paretonbd"]  # type: ignore[index]
+        params = ParetoNbdParams(**_params_fields(data, ("r", "alpha", "s", "beta")))
+        values = [float(v) for v in (params.r, params.alpha, params.s, params.beta)]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if params.converged is not True or not all(math.isfinite(v) and v > 0 for v in values):
+        return None
+    return params
 
 
 def _training_window(table: _Table, cutoff: int, horizon: int):
@@ -754,13 +775,14 @@ class _Production:
     finite: dict[str, bool]  # "bgnbd", "paretonbd" -> its predictions at as_of were finite
 
 
-def _production(table: _Table, test: _Backtest, as_of: int, horizon: int, clock, *,
+def _production(table: _Table, test: _Backtest, as_of: int, horizon: int, clock,
+                previous: ParetoNbdParams | None = None, *,
                 attributes: "_Attributes | None" = None) -> _Production:
     """Fit on everything up to as_of; retrain the covariate model on the newest window."""
     now = _snapshot(table, as_of)
     bg = bgnbd.fit_bgnbd(now.x, now.t_x, now.T)
     clock.lap("fit_bgnbd")
-    pn = _fit_paretonbd(now)
+    pn = _fit_paretonbd(now, previous)
     clock.lap("fit_paretonbd")
     gg = gammagamma.fit_gammagamma(now.x, now.repeat_spend)
     clock.lap("fit_gammagamma")

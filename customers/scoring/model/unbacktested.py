@@ -48,12 +48,12 @@ NOT_BACKTESTED = "not_backtested"  # the covariate model's reason: never trained
 
 
 def fit_unbacktested(table: _Table, as_of: int, horizon: int, counts: FitCounts,
-                     clock) -> FitResult:
+                     clock, previous: ParetoNbdParams | None = None) -> FitResult:
     """Fit on everything up to as_of (table: the fit sample) and use BG/NBD or Pareto/NBD."""
     now = _snapshot(table, as_of)
     bg = fit_bgnbd(now.x, now.t_x, now.T)
     clock.lap("fit_bgnbd")
-    pn = _fit_paretonbd(now)
+    pn = _fit_paretonbd(now, previous)
     clock.lap("fit_paretonbd")
     gg = gammagamma.fit_gammagamma(now.x, now.repeat_spend)
     clock.lap("fit_gammagamma")
