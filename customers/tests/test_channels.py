@@ -161,7 +161,7 @@ def test_the_contact_page_form_takes_the_shops_label(sales_user):
     form = {"amount": "10.00", "currency": "USD", "quantity": "1",
             "purchased_at": timezone.localtime(AT).strftime("%Y-%m-%dT%H:%M")}
 
-    assert 'list="channel-labels"' in client.get(page).content.decode()
+    assert 'list="channel-labels"' in client.get(url).content.decode()
     assert browser_post(client, page, url, {**form, "channel": " Trendyol "}).status_code == 302
     assert browser_post(client, page, url, {**form, "channel": "kiosk"}).status_code == 302
     refused = browser_post(client, page, url, {**form, "channel": LONG})
