@@ -13,7 +13,7 @@ from crm.shop import shop
 from .consent.models import ConsentMethod
 from .models import CHANNEL_LABEL_MAX_LENGTH, CallOutcome, Channel, ChannelMapping, Contact
 from .normalise import normalise_email
-from .owners import OWNER_REFUSED, owner_choices
+from .owners import OWNER_REFUSED, owner_choices, owner_label
 from .phones import normalise_phone
 
 # What staff can record consent as: what they witnessed, or what reached them.
@@ -176,3 +176,4 @@ class OwnerForm(forms.Form):
         # The contact page passes the current owner as initial: one who has left the roles is
         # still shown as the owner rather than as "Nobody".
         self.fields["owner"].queryset = owner_choices(current=self.initial.get("owner"))
+        self.fields["owner"].label_from_instance = owner_label

@@ -6,6 +6,7 @@ person who creates a contact its owner, and managers create contacts there too.
 
     eligible_owners()             # the choices the admin, dashboard and API offer
     owner_choices(current=7)      # the same, plus a current owner who has since left the roles
+    owner_label(user)             # how a choice list names them (their display name)
     owner_validate(user)          # customers.services calls it on every owner change
 
 The doors offer owner_choices() and answer a refused choice with OWNER_REFUSED, the message
@@ -39,6 +40,12 @@ def owner_choices(*, current: int | None = None) -> QuerySet:
         return eligible_owners()
     return User.objects.filter(Q(pk__in=eligible_owners().values("pk")) | Q(pk=current)
                                ).order_by("username")
+
+
+def owner_label(user) -> str:
+    """How an owner appears in a choice list: the name the lists and pages show ("Sam
+    Seller"), the login name only for a user without one."""
+    return user.display_name
 
 
 def owner_is_eligible(user) -> bool:

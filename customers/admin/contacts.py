@@ -25,7 +25,7 @@ from crm.numbers import percent
 from .. import hooks
 from ..models import Contact, ContactScore, Purchase, Stage
 from ..normalise import normalise_email
-from ..owners import OWNER_REFUSED, eligible_owners, owner_choices
+from ..owners import OWNER_REFUSED, eligible_owners, owner_choices, owner_label
 from ..phones import normalise_phone
 from ..search import SearchFold, fold
 from ..services.contacts import (
@@ -95,6 +95,7 @@ class ContactAdminForm(forms.ModelForm):
         if "owner" in self.fields:
             # customers.owners' rule; a current owner who has left the roles stays selectable.
             self.fields["owner"].queryset = owner_choices(current=self.instance.owner_id)
+            self.fields["owner"].label_from_instance = owner_label
             self.fields["owner"].error_messages["invalid_choice"] = OWNER_REFUSED
 
     def clean_email(self) -> str:
@@ -133,6 +134,10 @@ class PurchaseInline(ReadOnlyAdminMixin, admin.TabularInline):
 class AssignOwnerForm(forms.Form):
     owner = forms.ModelChoiceField(label=gettext_lazy("New owner"), queryset=eligible_owners(),
                                    error_messages={"invalid_choice": OWNER_REFUSED})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].label_from_instance = owner_label
 
 
 @admin.register(Contact)

@@ -151,3 +151,21 @@ def test_contact_page_query_count_does_not_grow_with_its_history(sales_client,
         response = sales_client.get(url)
 
     assert len(response.context["purchases"]) == 20
+
+
+def test_the_owner_menu_names_people_as_the_lists_do(sales_client, sales_user, admin_client):
+    from accounts.tests.factories import SalesStaffFactory
+
+    SalesStaffFactory(username="sam", first_name="Sam", last_name="Seller")
+    nameless = SalesStaffFactory(username="nameless", first_name="", last_name="")
+    contact = ContactFactory(owner=sales_user)
+
+    page = sales_client.get(reverse("dashboard:contact_detail", args=[contact.pk]))
+    menu = page.content.decode().split('id="id_owner"')[1].split("</select>")[0]
+    admin = admin_client.get(reverse("admin:customers_contact_change", args=[contact.pk]))
+    admin_menu = admin.content.decode().split('name="owner"')[1].split("</select>")[0]
+
+    for shown in (menu, admin_menu):
+        assert ">Sam Seller</option>" in shown and ">sam</option>" not in shown
+        assert f">{sales_user.display_name}</option>" in shown
+        assert f">{nameless.username}</option>" in shown  # no name: the login name
