@@ -165,6 +165,34 @@ class CallLogForm(forms.Form):
                                    widget=forms.DateInput(attrs={"type": "date"}))
 
 
+class ContactEditForm(ContactForm):
+    """The contact's details, owner and consent, for staff who may change contacts. Consent
+    changes go to the consent ledger with the method, the evidence and the current wording."""
+
+    owner = forms.ModelChoiceField(label=_("Owner"), required=False, queryset=None,
+                                   empty_label=_("Nobody"),
+                                   error_messages={"invalid_choice": OWNER_REFUSED})
+
+    class Meta(ContactForm.Meta):
+        fields = ["email", "first_name", "last_name", "phone", "language"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owner_choices(current=self.instance.owner_id)
+        self.fields["owner"].label_from_instance = owner_label
+        self.fields["owner"].initial = self.instance.owner_id
+        self.fields["marketing_consent"].initial = self.instance.marketing_consent
+        self.helper.inputs.clear()
+        self.helper.add_input(Submit("submit", _("Save changes")))
+
+    def clean(self) -> dict:
+        cleaned = forms.ModelForm.clean(self)
+        giving = cleaned.get("marketing_consent") and not self.instance.marketing_consent
+        if giving and not cleaned.get("consent_method"):
+            self.add_error("consent_method", _("Say how the contact gave consent."))
+        return cleaned
+
+
 class OwnerForm(forms.Form):
     # The choices and the refusal are customers.owners' rule; the service checks it again.
     owner = forms.ModelChoiceField(label=_("Owner"), required=False, queryset=None,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("customer-base/", views.CustomerBaseView.as_view(), name="customer_base"),
     path("new/", views.ContactCreateView.as_view(), name="contact_create"),
     path("<int:pk>/", views.ContactDetailView.as_view(), name="contact_detail"),
+    path("<int:pk>/edit/", views.ContactEditView.as_view(), name="contact_edit"),
     path("<int:pk>/purchases/new/", views.PurchaseCreateView.as_view(), name="purchase_create"),
     path("<int:pk>/notes/new/", views.NoteCreateView.as_view(), name="note_create"),
     path("<int:pk>/owner/", views.OwnerChangeView.as_view(), name="owner_change"),

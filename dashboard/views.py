@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -19,13 +20,15 @@ from crm.http import redirect_back
 from customers import followups, hooks
 from customers.consent.models import ConsentMethod
 from customers.forms import (
-    CallLogForm, ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm,
+    CallLogForm, ContactEditForm, ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm,
 )
 from customers.models import CallOutcome, Contact, FollowUp
 from customers.scoring.export import EXPORT_COLUMNS
 from customers.scoring.report import explanation, slipping_text
 from customers.services.calls import call_log
-from customers.services.contacts import contact_create, contacts_assign_owner
+from customers.services.contacts import (
+    contact_create, contact_set_consent, contact_update, contacts_assign_owner,
+)
 from customers.services.purchases import purchase_record
 from customers.services.rates import has_provisional
 
@@ -135,6 +138,46 @@ class ContactCreateView(PermissionRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("Contact %(contact)s created.") % {"contact": contact})
         return HttpResponseRedirect(reverse("dashboard:contact_detail", args=[contact.pk]))
+
+
+class ContactEditView(PermissionRequiredMixin, FormView):
+    """Fix a contact's name, email, phone, language, owner or consent: the same services as
+    the admin and the API (consent through the ledger)."""
+
+    permission_required = "customers.change_contact"
+    template_name = "dashboard/contact_form.html"
+    form_class = ContactEditForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.contact = get_object_or_404(Contact, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.contact}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(contact=self.contact, **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                contact_update(contact=self.contact, owner=data["owner"], **{
+                    field: data[field]
+                    for field in ("email", "first_name", "last_name", "phone", "language")})
+                if data["marketing_consent"] != self.contact.marketing_consent:
+                    contact_set_consent(
+                        contact=self.contact, consent=data["marketing_consent"], source="staff",
+                        method=data["consent_method"] or ConsentMethod.STAFF_FORM,
+                        evidence=data["consent_evidence"], recorded_by=self.request.user)
+        except ValidationError as error:
+            self.contact.refresh_from_db()
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Contact %(contact)s saved.") % {
+            "contact": self.contact})
+        return HttpResponseRedirect(reverse("dashboard:contact_detail", args=[self.contact.pk]))
 
 
 class PurchaseCreateView(PermissionRequiredMixin, FormView):
