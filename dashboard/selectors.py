@@ -60,14 +60,12 @@ def contact_current_score(*, contact: Contact) -> ContactScore | None:
 
 def contact_first_day_spend(*, contact: Contact) -> float:
     """What the contact spent on their first purchase day (base currency)."""
-    first = contact.purchases.counted().order_by("purchased_on").values("purchased_on")[:1]
-    total = contact.purchases.counted().filter(purchased_on=Subquery(first)).aggregate(
-        total=Sum(net_amount_base()))["total"]
-    return float(total or 0)
+    return contacts_first_day_spend([contact.pk]).get(contact.pk, 0.0)
 
 
 def contacts_first_day_spend(contact_ids: list[int]) -> dict[int, float]:
-    """contact_first_day_spend for the contacts of a list, in two queries."""
+    """What each contact spent on their first purchase day (base currency), in two queries;
+    contacts without a counted purchase are left out."""
     counted = Purchase.objects.counted().filter(contact_id__in=contact_ids)
     firsts = counted.order_by().values("contact_id").annotate(day=Min("purchased_on"))
     days = Q(pk__in=[])

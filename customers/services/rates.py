@@ -138,14 +138,11 @@ def purchases_convert_waiting(currencies: Iterable[str] | None = None) -> int:
             currency__in={currency for currency, _day, _rate in known},
             purchased_on__in={day for _currency, day, _rate in known},
         ).values_list("contact_id", flat=True)))
-        list(Contact.objects.select_for_update().filter(pk__in=contact_ids)
-             .order_by("pk").values_list("pk"))
+        _lock_contacts(contact_ids)
         for currency, day, rate in known:
-            at_rate = Value(rate, output_field=DecimalField(max_digits=24, decimal_places=12))
             converted += Purchase.objects.filter(
                 amount_base__isnull=True, currency=currency, purchased_on=day,
-            ).update(amount_base=Round(F("amount") * at_rate, 3),
-                     refunded_amount_base=Round(F("refunded_amount") * at_rate, 3))
+            ).update(**_in_base(rate))
         contacts_refresh_stats(contact_ids)
         refresh_scores_after_commit(contact_ids)
     return converted
@@ -171,22 +168,32 @@ def purchases_reconvert(currency: str, day: dt.date) -> int:
     changed = 0
     with transaction.atomic():
         contact_ids = sorted(set(affected.values_list("contact_id", flat=True)))
-        list(Contact.objects.select_for_update().filter(pk__in=contact_ids)
-             .order_by("pk").values_list("pk"))
+        _lock_contacts(contact_ids)
         for purchase_day in days:
             rate = book.rate_on(currency, purchase_day)
             if rate is None:  # a feed's rate too old for that day: it was never applied there
                 continue
-            at_rate = Value(rate, output_field=DecimalField(max_digits=24, decimal_places=12))
-            new_base = Round(F("amount") * at_rate, 3)
+            converted = _in_base(rate)
             changed += affected.filter(purchased_on=purchase_day).exclude(
-                amount_base=new_base,
-            ).update(amount_base=new_base,
-                     refunded_amount_base=Round(F("refunded_amount") * at_rate, 3))
+                amount_base=converted["amount_base"],
+            ).update(**converted)
         if changed:
             contacts_refresh_stats(contact_ids)
             refresh_scores_after_commit(contact_ids)
     return changed
+
+
+def _lock_contacts(contact_ids: list[int]) -> None:
+    """Lock the contacts in id order, as every purchase writer does (no deadlocks)."""
+    list(Contact.objects.select_for_update().filter(pk__in=contact_ids)
+         .order_by("pk").values_list("pk"))
+
+
+def _in_base(rate: Decimal) -> dict:
+    """The UPDATE's base-currency amounts of a purchase at `rate`."""
+    at_rate = Value(rate, output_field=DecimalField(max_digits=24, decimal_places=12))
+    return {"amount_base": Round(F("amount") * at_rate, 3),
+            "refunded_amount_base": Round(F("refunded_amount") * at_rate, 3)}
 
 
 def has_provisional(contact: Contact) -> bool:
