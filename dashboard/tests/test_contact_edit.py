@@ -105,3 +105,25 @@ def test_users_without_the_change_permission_are_refused(client, db):
     contact = ContactFactory()
     client.force_login(UserFactory())
     assert client.get(reverse("dashboard:contact_edit", args=[contact.pk])).status_code == 403
+
+
+HOSTILE = '<script>alert("x")</script>=HYPERLINK("http://evil")'
+
+
+def test_hostile_text_saved_on_the_edit_page_is_shown_as_text_everywhere(sales_client,
+                                                                        admin_client):
+    contact = ContactFactory()
+    url = reverse("dashboard:contact_edit", args=[contact.pk])
+
+    sales_client.post(url, _form(contact, first_name=HOSTILE[:150]))
+
+    contact.refresh_from_db()
+    assert contact.first_name == HOSTILE[:150]  # kept as typed, never altered
+    pages = [sales_client.get(reverse("dashboard:contact_detail", args=[contact.pk])),
+             sales_client.get(url),
+             sales_client.get(reverse("dashboard:contact_list")),
+             admin_client.get(reverse("admin:customers_contact_change", args=[contact.pk]))]
+    for page in pages:
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "<script>alert" not in html and "&lt;script&gt;" in html
