@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..models import ContactScore, ScoringChunk, ScoringRun
+from ..models import Contact, ContactScore, ScoringChunk, ScoringRun
 from ..normalise import shop_day
 from .features import attribute_source, attributes_at
 from .model import pipeline
@@ -252,6 +252,10 @@ def contacts_scores_refresh(contact_ids: list[int]) -> int:
                              attributes=_attributes(fitted, today, list(contact_ids)))
               if len(rows.contact_ids) else None)
     with transaction.atomic():
+        # Two refreshes of the same contacts (a purchase's and a batch's, on two workers)
+        # take turns: each replaces the rows, neither inserts beside the other's.
+        list(Contact.objects.select_for_update().filter(pk__in=list(contact_ids))
+             .order_by("pk").values_list("pk"))
         ContactScore.objects.filter(run=run, contact_id__in=contact_ids).delete()
         if scores is None:
             return 0
