@@ -31,12 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_dashboard import (Load, _free_port, load_table, stack_env,  # noqa: E402
+from bench.bench_dashboard import (Load, _free_port, load_table, stack_env,
                                    start_gunicorn, trivial_page)
-from bench.bench_import import machine  # noqa: E402
-from bench.cpu import CpuMeter, server_parts  # noqa: E402
-from bench.bench_scoring_job import ensure_data  # noqa: E402
-from bench.generate import setup_django  # noqa: E402
+from bench.bench_import import machine
+from bench.cpu import CpuMeter, server_parts
+from bench.bench_scoring_job import ensure_data
+from bench.generate import setup_django
 
 SCRIPT = ROOT / "bench" / "lua" / "purchases_twice.lua"
 RESULT = re.compile(r"RESULT (.*)")

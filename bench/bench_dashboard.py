@@ -34,11 +34,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_import import machine  # noqa: E402
-from bench.cpu import (CpuMeter, application_name, ratio, server_parts,  # noqa: E402
+from bench.bench_import import machine
+from bench.cpu import (CpuMeter, application_name, ratio, server_parts,
                        tagged_database_url)
-from bench.bench_scoring_job import ensure_data  # noqa: E402
-from bench.generate import setup_django  # noqa: E402
+from bench.bench_scoring_job import ensure_data
+from bench.generate import setup_django
 
 
 def _free_port() -> int:

@@ -32,9 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.cpu import Backends, CpuMeter, application_name, django_connect  # noqa: E402
-from bench.cpu import tagged_database_url  # noqa: E402
-from bench.generate import setup_django, write_import_csv  # noqa: E402
+from bench.cpu import Backends, CpuMeter, application_name, django_connect
+from bench.cpu import tagged_database_url
+from bench.generate import setup_django, write_import_csv
 
 TARGET_ROWS_PER_SECOND = 50_000
 # Or, where the machine cannot, this share of the indexed COPY's rows/s in the same run (#17).

@@ -17,10 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_import import machine  # noqa: E402
-from bench.bench_scoring_job import ensure_data  # noqa: E402
-from bench.cpu import ratio, tag_this_process, timed  # noqa: E402
-from bench.generate import setup_django  # noqa: E402
+from bench.bench_import import machine
+from bench.bench_scoring_job import ensure_data
+from bench.cpu import ratio, tag_this_process, timed
+from bench.generate import setup_django
 
 
 def timed_rederive() -> tuple[float, float | None, object]:

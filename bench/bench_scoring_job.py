@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_import import Run, machine, run_child, run_manage, tagged_url  # noqa: E402
-from bench.cpu import ratio  # noqa: E402
-from bench.generate import load, setup_django  # noqa: E402
+from bench.bench_import import Run, machine, run_child, run_manage, tagged_url
+from bench.cpu import ratio
+from bench.generate import load, setup_django
 
 AIM_SECONDS = 60
 AIM_RSS_MB = 1024

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.generate import setup_django  # noqa: E402
+from bench.generate import setup_django
 
 CAMPAIGN = "bench-sending"
 DOMAIN = "bench-sending.invalid"

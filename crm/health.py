@@ -76,7 +76,7 @@ def worker_check(timeout: float = 2.0) -> Check:
         # A fresh connection, as in broker_check: a pooled one fails once after a Redis restart.
         with app.connection_for_write() as connection:
             replies = app.control.ping(timeout=timeout, connection=connection) or []
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:  # noqa: BLE001 - any failure is an unhealthy answer, reported
         return Check("worker", False, f"{type(error).__name__}: {error}")
     names = sorted(name for reply in replies for name in reply)
     if not names:

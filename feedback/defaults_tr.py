@@ -93,7 +93,7 @@ ORIGINALS = {data["name"]: {"subject": data["subject"], "body_text": data["body_
              for data in [*TEMPLATES, SURVEY_TEMPLATE]}
 
 
-def create_translations(EmailTemplate, EmailTemplateTranslation) -> None:  # noqa: N803
+def create_translations(EmailTemplate, EmailTemplateTranslation) -> None:  # noqa: N803 - model classes (historical in migrations)
     """Add the Turkish translation of each shipped template that is still as shipped and has
     none yet; existing translations and managers' rewrites stay untouched. Nothing when the
     shop does not offer Turkish, or Turkish is its default (the templates would be the

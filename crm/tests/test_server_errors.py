@@ -114,7 +114,7 @@ def test_a_programming_error_is_still_a_500(signed_in, monkeypatch):
 def _raised(error: BaseException) -> BaseException:
     try:
         raise error
-    except BaseException as caught:  # noqa: BLE001
+    except BaseException as caught:  # noqa: BLE001 - reported by the test
         return caught
 
 
@@ -126,7 +126,7 @@ def _raised_while_handling(outer: Exception, inner: Exception, *, hide: bool = F
             if hide:
                 raise outer from None
             raise outer from error
-    except Exception as caught:  # noqa: BLE001
+    except Exception as caught:  # noqa: BLE001 - reported by the test
         return caught
 
 

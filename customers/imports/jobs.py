@@ -177,7 +177,7 @@ def _execute(job: ImportJob, *, dry_run: bool, errors_file=None) -> dict:
     """Run the importer on the job's file; the counts in ImportJob's terms."""
     with open(job.upload_path, "rb") as raw:
         stream = _CountingReader(raw)
-        report: Callable[[int], None] = lambda rows: cache.set(  # noqa: E731
+        report: Callable[[int], None] = lambda rows: cache.set(  # noqa: E731 - bound to this job's cache key
             progress_key(job.pk), {"rows": rows, "bytes": stream.bytes_read}, timeout=86400)
         # A dry run counts as if the valid rows were imported, whatever skip_invalid says.
         skip = job.skip_invalid or dry_run

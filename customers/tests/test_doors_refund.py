@@ -22,7 +22,7 @@ from customers.services.refunds import purchase_refund
 from customers.tests.doors import (admin_post, admin_url, assert_same, browser, browser_post,
                                    contact_snapshot)
 from customers.tests.factories import ContactFactory
-from customers.tests.test_import_parity import deliveries_not_sent, fitted_run  # noqa: F401
+from customers.tests.test_import_parity import deliveries_not_sent, fitted_run  # noqa: F401 - fixtures used by name
 from webhooks.models import EventType
 from webhooks.tests.factories import WebhookEndpointFactory
 

@@ -14,7 +14,7 @@ import numpy as np
 with warnings.catch_warnings():
     # lifetimes 0.11.3 sets a pandas option that pandas 3 deprecates, at import time.
     warnings.simplefilter("ignore")
-    import lifetimes.datasets  # noqa: F401
+    import lifetimes.datasets  # noqa: F401 - imported for its package files (below), with its warning silenced
 
 
 def _file(name: str):
