@@ -76,7 +76,8 @@ class PromotionPauseAdmin(admin.ModelAdmin):
     """Pauses through feedback.services, like the survey's: a manager may pause a contact,
     move the end of a pause or lift it; the answer that caused a pause is the survey's."""
 
-    list_display = ("contact", "paused_until", "response", "created_at")
+    list_display = ("contact", "paused_until", "reason", "response", "created_at")
+    list_filter = ("reason",)
     list_select_related = ("contact", "response")
     search_fields = ("contact__email",)
     raw_id_fields = ("contact",)
@@ -84,17 +85,18 @@ class PromotionPauseAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: PromotionPause | None = None):
         if obj is None:
             return ("contact", "paused_until")
-        return ("contact", "paused_until", "response", "created_at")
+        return ("contact", "paused_until", "reason", "response", "created_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: PromotionPause | None = None):
-        return () if obj is None else ("contact", "response", "created_at")
+        return () if obj is None else ("contact", "reason", "response", "created_at")
 
     def save_model(self, request: HttpRequest, obj: PromotionPause, form, change: bool) -> None:
         until = form.cleaned_data["paused_until"]
         if change:
             pause = services.promotions_pause_change(pause=obj, until=until)
         else:
-            pause = services.promotions_pause(contact=form.cleaned_data["contact"], until=until)
+            pause = services.promotions_pause(contact=form.cleaned_data["contact"], until=until,
+                                              reason=PromotionPause.Reason.MANAGER)
         for field in PromotionPause._meta.concrete_fields:  # the saved row, for the admin's log
             setattr(obj, field.attname, getattr(pause, field.attname))
         obj._state.adding = False

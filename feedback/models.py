@@ -87,14 +87,22 @@ CATEGORY_LABELS = {
 
 
 class PromotionPause(models.Model):
-    """No promotional email to this contact until `paused_until` (an unhappy answer).
+    """No promotional email to this contact until `paused_until` (an unhappy answer, "not
+    interested" on a call, or a manager's decision).
 
     campaigns.outbox and campaigns.audience read it through feedback.selectors; the survey
     email itself is not promotional and is never paused."""
 
     contact = models.OneToOneField(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
                                    related_name="promotion_pause")
+    class Reason(models.TextChoices):
+        UNHAPPY_ANSWER = "unhappy_answer", _("Unhappy survey answer")
+        NOT_INTERESTED = "not_interested", _("Not interested (call)")
+        MANAGER = "manager", _("Paused by a manager")
+
     paused_until = models.DateTimeField(_("paused until"))
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices,
+                              default=Reason.UNHAPPY_ANSWER)
     response = models.ForeignKey(SurveyResponse, verbose_name=_("because of"), null=True,
                                  blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -24,7 +24,12 @@ from .nps import NpsCounts, response_rate
 CATCH_UP_DAYS = 2
 # Not-sent outcomes decided by a rule: such an invitation does not count as "asked".
 _NOT_ASKED = (Message.Status.SUPPRESSED, Message.Status.CAPPED)
-PAUSED_REASON = "paused:detractor"
+# The outbox's reason code per pause reason ("paused:detractor" kept for rows stored before
+# pauses had reasons).
+PAUSED_REASONS = {PromotionPause.Reason.UNHAPPY_ANSWER: "paused:detractor",
+                  PromotionPause.Reason.NOT_INTERESTED: "paused:not_interested",
+                  PromotionPause.Reason.MANAGER: "paused:manager"}
+PAUSED_REASON = PAUSED_REASONS[PromotionPause.Reason.UNHAPPY_ANSWER]
 
 
 # --- Who is due a survey ----------------------------------------------------------------------
@@ -146,16 +151,17 @@ def promotion_pause_q(now: dt.datetime) -> Q:
 
 def promotions_paused(messages: list[Message], *, now: dt.datetime,
                       already: dict | None = None) -> dict[int, tuple[str, str]]:
-    """Outbox rows not to send because their contact gave a detractor answer recently:
-    {message id: (SUPPRESSED, "paused:detractor")}, in the shape outbox.checks.blocked_messages returns.
-    Survey emails are never paused. One query."""
+    """Outbox rows not to send because their contact's promotions are paused (an unhappy
+    answer, "not interested" on a call, a manager): {message id: (SUPPRESSED, "paused:<why>")},
+    in the shape outbox.checks.blocked_messages returns. Survey emails are never paused. One
+    query."""
     already = already or {}
     candidates = [m for m in messages
                   if m.pk not in already and m.campaign.name != SURVEY_CAMPAIGN_NAME]
-    paused = set(PromotionPause.objects.filter(
+    paused = dict(PromotionPause.objects.filter(
         contact_id__in={m.contact_id for m in candidates}, paused_until__gt=now)
-        .values_list("contact_id", flat=True))
-    return {m.pk: (Message.Status.SUPPRESSED, PAUSED_REASON)
+        .values_list("contact_id", "reason"))
+    return {m.pk: (Message.Status.SUPPRESSED, PAUSED_REASONS[paused[m.contact_id]])
             for m in candidates if m.contact_id in paused}
 
 

@@ -145,14 +145,17 @@ def _call_back_task(contact: Contact, score: int, now: dt.datetime):
 # --- Promotion pauses: set by a detractor's answer, or by a manager in the admin ----------------
 
 def promotions_pause(*, contact: Contact, until: dt.datetime,
+                     reason: str = PromotionPause.Reason.UNHAPPY_ANSWER,
                      response: SurveyResponse | None = None) -> PromotionPause:
-    """No promotional email to the contact before `until`; an existing longer pause stays."""
+    """No promotional email to the contact before `until`, for `reason`; an existing longer
+    pause stays (with its reason), a shorter one is extended and takes this reason."""
     with transaction.atomic():  # the row lock needs a transaction, whichever door calls
         pause, created = PromotionPause.objects.select_for_update().get_or_create(
-            contact=contact, defaults={"paused_until": until, "response": response})
+            contact=contact, defaults={"paused_until": until, "response": response,
+                                       "reason": reason})
         if not created and pause.paused_until < until:
-            pause.paused_until, pause.response = until, response
-            pause.save(update_fields=["paused_until", "response"])
+            pause.paused_until, pause.response, pause.reason = until, response, reason
+            pause.save(update_fields=["paused_until", "response", "reason"])
     return pause
 
 

@@ -24,6 +24,8 @@ REASON_LABELS = {
     SUPPRESSED_PREFIX + Suppression.Reason.COMPLAINED: _("The address marked us as spam."),
     SUPPRESSED_PREFIX + Suppression.Reason.ERASED: _("The contact's data was erased."),
     "paused:detractor": _("The contact gave an unhappy survey answer recently."),
+    "paused:not_interested": _("The contact said on a call that they were not interested."),
+    "paused:manager": _("A manager paused promotional email to the contact."),
 }
 
 

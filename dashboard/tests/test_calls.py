@@ -90,6 +90,7 @@ def test_not_interested_pauses_promotions_like_an_unhappy_answer(settings, sales
     pause = PromotionPause.objects.get(contact=contact)
     call = CallLog.objects.get()
     assert pause.paused_until == call.called_at + dt.timedelta(days=60)
+    assert pause.reason == PromotionPause.Reason.NOT_INTERESTED
 
 
 def test_a_bad_outcome_is_an_error_message_and_nothing_is_logged(sales_client):

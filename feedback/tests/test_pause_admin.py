@@ -58,9 +58,11 @@ def test_adding_a_pause_in_the_admin_goes_through_the_service(manager_client, mo
     response = manager_client.post(ADD_URL, {"contact": contact.pk, **_when(until)})
 
     assert response.status_code == 302
-    assert calls == [{"contact": contact, "until": until}]
+    assert calls == [{"contact": contact, "until": until,
+                      "reason": PromotionPause.Reason.MANAGER}]
     pause = PromotionPause.objects.get()
-    assert (pause.contact, pause.paused_until, pause.response) == (contact, until, None)
+    assert (pause.contact, pause.paused_until, pause.response, pause.reason) == (
+        contact, until, None, PromotionPause.Reason.MANAGER)
     assert _paused(contact)
 
 
