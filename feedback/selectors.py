@@ -26,9 +26,11 @@ CATCH_UP_DAYS = 2
 _NOT_ASKED = (Message.Status.SUPPRESSED, Message.Status.CAPPED)
 # The outbox's reason code per pause reason ("paused:detractor" kept for rows stored before
 # pauses had reasons).
-PAUSED_REASONS = {PromotionPause.Reason.UNHAPPY_ANSWER: "paused:detractor",
-                  PromotionPause.Reason.NOT_INTERESTED: "paused:not_interested",
-                  PromotionPause.Reason.MANAGER: "paused:manager"}
+PAUSED_REASONS: dict[str, str] = {
+    PromotionPause.Reason.UNHAPPY_ANSWER: "paused:detractor",
+    PromotionPause.Reason.NOT_INTERESTED: "paused:not_interested",
+    PromotionPause.Reason.MANAGER: "paused:manager",
+}
 PAUSED_REASON = PAUSED_REASONS[PromotionPause.Reason.UNHAPPY_ANSWER]
 
 
