@@ -162,9 +162,9 @@ class FittedState:
 
     def to_json(self) -> dict:
         return {
-            "bgnbd": _params_json(self.bgnbd, ("r", "alpha", "a", "b")),
-            "paretonbd": _params_json(self.paretonbd, ("r", "alpha", "s", "beta")),
-            "gammagamma": _params_json(self.gammagamma, ("p", "q", "gamma")),
+            "bgnbd": params_json(self.bgnbd, ("r", "alpha", "a", "b")),
+            "paretonbd": params_json(self.paretonbd, ("r", "alpha", "s", "beta")),
+            "gammagamma": params_json(self.gammagamma, ("p", "q", "gamma")),
             "covariate": self.covariate.to_json(),
             "baseline": self.baseline.to_json(),
             "mean_spend": self.mean_spend,
@@ -275,7 +275,7 @@ class ContactScores:
 
 
 @dataclass(frozen=True)
-class _Table:
+class PurchaseTable:
     """Contact-days sorted by (contact, day), one row per distinct day; per-contact index."""
 
     contact_ids: np.ndarray  # per contact, ascending
@@ -287,7 +287,7 @@ class _Table:
     coupon: np.ndarray
 
 
-def _table(rows: DayRows, as_of: int) -> _Table:
+def _table(rows: DayRows, as_of: int) -> PurchaseTable:
     """Rows on or before as_of, duplicates of a (contact, day) merged (spend and items added)."""
     ids = np.asarray(rows.contact_ids, dtype=np.int64).ravel()
     day = np.asarray(rows.days, dtype=np.int64).ravel()
@@ -301,7 +301,7 @@ def _table(rows: DayRows, as_of: int) -> _Table:
     ids, day = ids[kept], day[kept]
     if not len(ids):
         empty = np.array([], dtype=np.int64)
-        return _Table(empty, empty, empty, empty, np.array([]), empty, np.array([], dtype=bool))
+        return PurchaseTable(empty, empty, empty, empty, np.array([]), empty, np.array([], dtype=bool))
     order = _sort_order(ids, day)
     ids, day = ids[order], day[order]
     group = np.flatnonzero(np.r_[True, (ids[1:] != ids[:-1]) | (day[1:] != day[:-1])])
@@ -316,7 +316,7 @@ def _table(rows: DayRows, as_of: int) -> _Table:
     new_contact = np.r_[True, ids[1:] != ids[:-1]]
     start = np.flatnonzero(new_contact)
     owner = np.cumsum(new_contact) - 1
-    return _Table(ids[start], start, owner, day, spend, items, coupon)
+    return PurchaseTable(ids[start], start, owner, day, spend, items, coupon)
 
 
 def contact_days(rows: DayRows, as_of: int):
@@ -340,14 +340,14 @@ def _sort_order(ids: np.ndarray, day: np.ndarray) -> np.ndarray:
     return np.lexsort((day, ids))
 
 
-def _subset(table: _Table, contacts: np.ndarray) -> _Table:
+def _subset(table: PurchaseTable, contacts: np.ndarray) -> PurchaseTable:
     """The table restricted to the contacts at the given (sorted) indices."""
     keep = np.zeros(len(table.contact_ids), dtype=bool)
     keep[contacts] = True
     rows = keep[table.owner]
     owner = np.cumsum(keep)[table.owner[rows]] - 1
     start = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else owner
-    return _Table(
+    return PurchaseTable(
         table.contact_ids[contacts],
         start,
         owner,
@@ -359,10 +359,10 @@ def _subset(table: _Table, contacts: np.ndarray) -> _Table:
 
 
 @dataclass(frozen=True)
-class _Snapshot:
+class Snapshot:
     """Contacts with a purchase on or before a cutoff and what was known about them then."""
 
-    index: np.ndarray  # into _Table.contact_ids
+    index: np.ndarray  # into PurchaseTable.contact_ids
     x: np.ndarray
     t_x: np.ndarray
     T: np.ndarray
@@ -379,7 +379,7 @@ class _Snapshot:
         return len(self.index)
 
 
-def _snapshot(table: _Table, cutoff: int) -> _Snapshot:
+def snapshot_at(table: PurchaseTable, cutoff: int) -> Snapshot:
     """Per-contact facts from rows on or before cutoff (rows are day-sorted within a contact)."""
     kept = table.day <= cutoff
     everything = bool(kept.all())  # scoring at as_of: no masked copies of every row
@@ -396,7 +396,7 @@ def _snapshot(table: _Table, cutoff: int) -> _Snapshot:
     spend = per_contact(table.spend)[index]
     first_spend = table.spend[first_row]
     x = (n - 1).astype(float)
-    return _Snapshot(
+    return Snapshot(
         index=index,
         x=x,
         t_x=(table.day[first_row + n - 1] - first).astype(float),
@@ -414,7 +414,7 @@ def _snapshot(table: _Table, cutoff: int) -> _Snapshot:
     )
 
 
-def _purchase_days(table: _Table, snap: _Snapshot, after: int, until: int) -> np.ndarray:
+def purchase_days_between(table: PurchaseTable, snap: Snapshot, after: int, until: int) -> np.ndarray:
     """Purchase days in (after, until] of each contact in the snapshot."""
     inside = (table.day > after) & (table.day <= until)
     counts = np.bincount(table.owner, weights=inside, minlength=len(table.contact_ids))
@@ -425,7 +425,7 @@ def _purchase_days(table: _Table, snap: _Snapshot, after: int, until: int) -> np
 
 
 @dataclass(frozen=True, slots=True)
-class _Predictions:
+class Predictions:
     """One model's predictions per contact of a snapshot; only P(buy) for the models that
     give nothing else (covariate, baseline)."""
 
@@ -435,9 +435,9 @@ class _Predictions:
     expected_year: np.ndarray | None = None  # E[purchase days in the next 365 days]
 
 
-def _btyd_predictions(
-    params, horizon: float, snap: _Snapshot, *, year: bool = False
-) -> _Predictions:
+def btyd_predictions(
+    params, horizon: float, snap: Snapshot, *, year: bool = False
+) -> Predictions:
     """P(alive), E[purchase days in h], P(buy in h) [and E in 365 days], per distinct history."""
     model = bgnbd if isinstance(params, BgNbdParams) else paretonbd
     x, t_x, age, _, inverse = group_rows(snap.x, snap.t_x, snap.T)
@@ -452,7 +452,7 @@ def _btyd_predictions(
             expected_year = model.conditional_expected_purchases(
                 params, YEAR_DAYS, x, t_x, age, **reuse
             )
-    return _Predictions(
+    return Predictions(
         p_buy=p_buy[inverse],
         p_alive=alive[inverse],
         expected=expected[inverse],
@@ -460,13 +460,13 @@ def _btyd_predictions(
     )
 
 
-def _finite(predictions: _Predictions) -> bool:
+def predictions_finite(predictions: Predictions) -> bool:
     values = (predictions.p_buy, predictions.p_alive, predictions.expected,
               predictions.expected_year)
     return all(np.isfinite(v).all() for v in values if v is not None)
 
 
-def _covariate_inputs(snap: _Snapshot, bgnbd_p: np.ndarray,
+def _covariate_inputs(snap: Snapshot, bgnbd_p: np.ndarray,
                       attributes: Attributes | None = None) -> covariate.Inputs:
     """The covariate model's inputs; `attributes` aligned with the snapshot's contacts."""
     return covariate.Inputs(
@@ -492,7 +492,7 @@ class _Attributes:
         self._source = source
         self._days: dict[int, Attributes] = {}
 
-    def at(self, table: _Table, snap: _Snapshot, day: int) -> Attributes | None:
+    def at(self, table: PurchaseTable, snap: Snapshot, day: int) -> Attributes | None:
         if self._source is None:
             return None
         if day not in self._days:
@@ -500,7 +500,7 @@ class _Attributes:
         return self._days[day].take(table.contact_ids[snap.index])
 
 
-def _baseline_rates(snap: _Snapshot, bought: np.ndarray) -> BaselineRates:
+def baseline_rates(snap: Snapshot, bought: np.ndarray) -> BaselineRates:
     """Share of one-time and of repeat contacts who bought (all contacts' share where the
     group is empty)."""
     one = snap.x == 0
@@ -511,7 +511,7 @@ def _baseline_rates(snap: _Snapshot, bought: np.ndarray) -> BaselineRates:
     return BaselineRates(one_time=rate(one), repeat=rate(~one))
 
 
-def _baseline_p(rates: BaselineRates, snap: _Snapshot) -> np.ndarray:
+def _baseline_p(rates: BaselineRates, snap: Snapshot) -> np.ndarray:
     return np.where(snap.x == 0, rates.one_time, rates.repeat)
 
 
@@ -585,7 +585,7 @@ def fit(
     return FitResult(verdict, fitted, reports, counts, clock.durations())
 
 
-def _verdict(table: _Table, as_of: int, horizon: int) -> DataVerdict:
+def _verdict(table: PurchaseTable, as_of: int, horizon: int) -> DataVerdict:
     if not len(table.contact_ids):
         return DataVerdict.NO_PURCHASES
     if len(table.contact_ids) < MIN_BUYERS:
@@ -612,7 +612,7 @@ def backtest_needs_days(first_days: np.ndarray, as_of: int, horizon_days: int) -
     return max(ready - int(as_of), 0)
 
 
-def _counts(table: _Table) -> FitCounts:
+def _counts(table: PurchaseTable) -> FitCounts:
     days = np.diff(np.r_[table.start, len(table.day)])
     one_time = int((days == 1).sum())
     return FitCounts(
@@ -623,7 +623,7 @@ def _counts(table: _Table) -> FitCounts:
     )
 
 
-def _sample(table: _Table, size: int | None, seed: int) -> _Table:
+def _sample(table: PurchaseTable, size: int | None, seed: int) -> PurchaseTable:
     n = len(table.contact_ids)
     if size is None or n <= size:
         return table
@@ -642,7 +642,7 @@ class _Fits(TypedDict):
 class _Backtest:
     """Models fitted (trained) up to the cutoff and how they did in (cutoff, as_of]."""
 
-    snap: _Snapshot  # contacts known at the cutoff
+    snap: Snapshot  # contacts known at the cutoff
     actual: np.ndarray  # their purchase days in the window
     fits: _Fits
     covariate: CovariateModel
@@ -656,23 +656,23 @@ class _Backtest:
     attributes: Attributes | None = None  # snap's contacts' attributes at the cutoff
 
 
-def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock,
+def _backtest(table: PurchaseTable, cutoff: int, as_of: int, horizon: int, clock,
               previous: ParetoNbdParams | None = None, *,
               attributes: "_Attributes | None" = None) -> _Backtest:
     """Fit at cutoff, train the covariate model before it, predict (cutoff, as_of]."""
-    snap = _snapshot(table, cutoff)
-    actual = _purchase_days(table, snap, cutoff, as_of)
+    snap = snapshot_at(table, cutoff)
+    actual = purchase_days_between(table, snap, cutoff, as_of)
     bg = bgnbd.fit_bgnbd(snap.x, snap.t_x, snap.T)
     clock.lap("backtest_fit_bgnbd")
-    pn = _fit_paretonbd(snap, previous)
+    pn = fit_paretonbd_at(snap, previous)
     clock.lap("backtest_fit_paretonbd")
-    preds = {"bgnbd": _btyd_predictions(bg, horizon, snap)}
-    preds["paretonbd"] = _btyd_predictions(pn, horizon, snap)
-    train_snap, train_start, window = _training_window(table, cutoff, horizon)
-    train_bought = _purchase_days(table, train_snap, train_start, cutoff) > 0
+    preds = {"bgnbd": btyd_predictions(bg, horizon, snap)}
+    preds["paretonbd"] = btyd_predictions(pn, horizon, snap)
+    train_snap, train_start, window = training_window(table, cutoff, horizon)
+    train_bought = purchase_days_between(table, train_snap, train_start, cutoff) > 0
     known = attributes or _Attributes(None)
     train_bg = bgnbd.fit_bgnbd(train_snap.x, train_snap.t_x, train_snap.T)
-    train_p = _btyd_predictions(train_bg, window, train_snap).p_buy
+    train_p = btyd_predictions(train_bg, window, train_snap).p_buy
     train_inputs = _covariate_inputs(train_snap, train_p,
                                      known.at(table, train_snap, train_start))
     strength = _regularisation(table, train_start, window, train_inputs, train_bought, known)
@@ -680,10 +680,10 @@ def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock,
                             regularisation=strength)
     clock.lap("backtest_train_covariate")
     test_attributes = known.at(table, snap, cutoff)
-    preds["covariate"] = _Predictions(p_buy=covariate.predict(
+    preds["covariate"] = Predictions(p_buy=covariate.predict(
         model, _covariate_inputs(snap, preds["bgnbd"].p_buy, test_attributes)))
-    rates = _baseline_rates(train_snap, train_bought)
-    preds["baseline"] = _Predictions(p_buy=_baseline_p(rates, snap))
+    rates = baseline_rates(train_snap, train_bought)
+    preds["baseline"] = Predictions(p_buy=_baseline_p(rates, snap))
     metrics = {
         name: backtest.window_metrics(
             np.clip(np.nan_to_num(p.p_buy), 0, 1), p.expected, actual, snap.x == 0
@@ -696,7 +696,7 @@ def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock,
         actual=actual,
         fits={"bgnbd": bg, "paretonbd": pn},
         covariate=model,
-        finite={name: _finite(p) for name, p in preds.items()},
+        finite={name: predictions_finite(p) for name, p in preds.items()},
         bgnbd_p=preds["bgnbd"].p_buy,
         metrics=metrics,
         training_rows=len(train_snap),
@@ -707,23 +707,23 @@ def _backtest(table: _Table, cutoff: int, as_of: int, horizon: int, clock,
     )
 
 
-def _regularisation(table: _Table, start: int, window: int, inputs: covariate.Inputs,
+def _regularisation(table: PurchaseTable, start: int, window: int, inputs: covariate.Inputs,
                     bought: np.ndarray, known: "_Attributes") -> float:
     """C for a model trained on the window starting at `start`: the best at predicting that
     window from the window before it (features at start - window); the default when there is
     no earlier window."""
     earlier = start - window
-    snap = _snapshot(table, earlier)
+    snap = snapshot_at(table, earlier)
     if len(snap) < covariate.MIN_TRAINING_ROWS:
         return covariate.REGULARISATION_C
-    was_bought = _purchase_days(table, snap, earlier, start) > 0
+    was_bought = purchase_days_between(table, snap, earlier, start) > 0
     bg = bgnbd.fit_bgnbd(snap.x, snap.t_x, snap.T)
-    earlier_inputs = _covariate_inputs(snap, _btyd_predictions(bg, window, snap).p_buy,
+    earlier_inputs = _covariate_inputs(snap, btyd_predictions(bg, window, snap).p_buy,
                                        known.at(table, snap, earlier))
     return covariate.choose_regularisation(earlier_inputs, was_bought, inputs, bought)
 
 
-def _fit_paretonbd(snap: _Snapshot, previous: ParetoNbdParams | None = None) -> ParetoNbdParams:
+def fit_paretonbd_at(snap: Snapshot, previous: ParetoNbdParams | None = None) -> ParetoNbdParams:
     """Pareto/NBD on nested random samples of the snapshot (fixed seed), at most PARETO_SAMPLE
     contacts, starting from the previous run's parameters when given: see
     paretonbd.fit_paretonbd_nightly for the rule that picks the sample size."""
@@ -747,7 +747,7 @@ def paretonbd_start(fitted: dict | None) -> ParetoNbdParams | None:
     return params
 
 
-def _training_window(table: _Table, cutoff: int, horizon: int):
+def training_window(table: PurchaseTable, cutoff: int, horizon: int):
     """(snapshot, start, length) of the newest complete window ending at cutoff.
 
     Normally features at cutoff - h and labels in (cutoff - h, cutoff]; if fewer than
@@ -755,12 +755,12 @@ def _training_window(table: _Table, cutoff: int, horizon: int):
     between the first purchase in the data and cutoff instead (shorter than h).
     """
     start = cutoff - horizon
-    snap = _snapshot(table, start)
+    snap = snapshot_at(table, start)
     if len(snap) >= covariate.MIN_TRAINING_ROWS:
         return snap, start, horizon
     first = int(table.day.min())
     start = first + max((cutoff - first) // 2, 0)
-    return _snapshot(table, start), start, max(cutoff - start, 1)
+    return snapshot_at(table, start), start, max(cutoff - start, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -775,14 +775,14 @@ class _Production:
     finite: dict[str, bool]  # "bgnbd", "paretonbd" -> its predictions at as_of were finite
 
 
-def _production(table: _Table, test: _Backtest, as_of: int, horizon: int, clock,
+def _production(table: PurchaseTable, test: _Backtest, as_of: int, horizon: int, clock,
                 previous: ParetoNbdParams | None = None, *,
                 attributes: "_Attributes | None" = None) -> _Production:
     """Fit on everything up to as_of; retrain the covariate model on the newest window."""
-    now = _snapshot(table, as_of)
+    now = snapshot_at(table, as_of)
     bg = bgnbd.fit_bgnbd(now.x, now.t_x, now.T)
     clock.lap("fit_bgnbd")
-    pn = _fit_paretonbd(now, previous)
+    pn = fit_paretonbd_at(now, previous)
     clock.lap("fit_paretonbd")
     gg = gammagamma.fit_gammagamma(now.x, now.repeat_spend)
     clock.lap("fit_gammagamma")
@@ -795,15 +795,15 @@ def _production(table: _Table, test: _Backtest, as_of: int, horizon: int, clock,
     model = covariate.train(inputs, bought, window_days=horizon, regularisation=strength)
     clock.lap("train_covariate")
     finite = {
-        "bgnbd": _finite(_btyd_predictions(bg, horizon, now)),
-        "paretonbd": _finite(_btyd_predictions(pn, horizon, now)),
+        "bgnbd": predictions_finite(btyd_predictions(bg, horizon, now)),
+        "paretonbd": predictions_finite(btyd_predictions(pn, horizon, now)),
     }
     clock.lap("check_predictions")
     return _Production(
         fits={"bgnbd": bg, "paretonbd": pn},
         gammagamma=gg,
         covariate=model,
-        baseline=_baseline_rates(test.snap, bought),
+        baseline=baseline_rates(test.snap, bought),
         mean_spend=float(now.mean_spend.mean()) if len(now) else 0.0,
         finite=finite,
     )
@@ -823,8 +823,8 @@ def _reports(test: _Backtest, production: _Production) -> list[ModelReport]:
         reports.append(
             ModelReport(
                 name=name,
-                params=_params_json(fitted, names),
-                log_likelihood=_json_float(fitted.log_likelihood),
+                params=params_json(fitted, names),
+                log_likelihood=json_float(fitted.log_likelihood),
                 converged=bool(usable),
                 reason=str(reason.value),
                 metrics=test.metrics[name],
@@ -902,19 +902,19 @@ def _fallback(reports: list[ModelReport]) -> str:
     return "baseline" if "bgnbd" in below and "baseline" not in below else "bgnbd"
 
 
-def _params_json(params, names: tuple[str, ...]) -> dict:
+def params_json(params, names: tuple[str, ...]) -> dict:
     data: dict[str, float | bool | str | None] = {
         name: float(getattr(params, name)) for name in names}
     data.update(
         converged=bool(params.converged),
         reason=str(params.reason.value),
-        log_likelihood=_json_float(params.log_likelihood),
+        log_likelihood=json_float(params.log_likelihood),
     )
     return data
 
 
 def _params_fields(data: dict, names: tuple[str, ...]) -> dict:
-    """The keyword arguments of a *Params dataclass from its _params_json()."""
+    """The keyword arguments of a *Params dataclass from its params_json()."""
     log_likelihood = data.get("log_likelihood")
     return {
         **{name: data[name] for name in names},
@@ -924,7 +924,7 @@ def _params_fields(data: dict, names: tuple[str, ...]) -> dict:
     }
 
 
-def _json_float(value) -> float | None:
+def json_float(value) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
@@ -953,14 +953,14 @@ def score(fitted: FittedModels, rows: DayRows, *, as_of_day: int | None = None,
     full run."""
     as_of = fitted.as_of_day if as_of_day is None else int(as_of_day)
     table = _table(rows, as_of)
-    snap = _snapshot(table, as_of)
+    snap = snapshot_at(table, as_of)
     contact_ids = table.contact_ids[snap.index]
     del table  # the row-level arrays are no longer needed: frees most of the memory early
     state, horizon = fitted.state, fitted.horizon_days
-    bg_preds = _btyd_predictions(state.bgnbd, horizon, snap, year=state.btyd == "bgnbd")
+    bg_preds = btyd_predictions(state.bgnbd, horizon, snap, year=state.btyd == "bgnbd")
     btyd_preds = bg_preds
     if state.btyd == "paretonbd":
-        btyd_preds = _btyd_predictions(state.paretonbd, horizon, snap, year=True)
+        btyd_preds = btyd_predictions(state.paretonbd, horizon, snap, year=True)
     known = None if attributes is None else attributes.take(contact_ids)
     p_buy = _p_buy(fitted, snap, bg_preds, btyd_preds, known)
     if fitted.chosen_one_time not in (None, fitted.chosen):
@@ -990,7 +990,7 @@ def score(fitted: FittedModels, rows: DayRows, *, as_of_day: int | None = None,
 
 
 def _p_buy(
-    fitted: FittedModels, snap: _Snapshot, bg_preds: _Predictions, btyd_preds: _Predictions,
+    fitted: FittedModels, snap: Snapshot, bg_preds: Predictions, btyd_preds: Predictions,
     attributes: Attributes | None = None, name: str | None = None,
 ) -> np.ndarray:
     """P(buy) from the model `name` (default: the chosen one)."""
@@ -1002,11 +1002,11 @@ def _p_buy(
     if name == "baseline":
         return _baseline_p(state.baseline, snap)
     if name == "paretonbd" and state.btyd != "paretonbd":
-        return _btyd_predictions(state.paretonbd, fitted.horizon_days, snap).p_buy
+        return btyd_predictions(state.paretonbd, fitted.horizon_days, snap).p_buy
     return (bg_preds if name == "bgnbd" else btyd_preds).p_buy
 
 
-def _expected_spend(state: FittedState, snap: _Snapshot) -> np.ndarray:
+def _expected_spend(state: FittedState, snap: Snapshot) -> np.ndarray:
     """Gamma-Gamma E[spend | x, m_x]; where that has no finite value, the contact's own repeat
     mean (x > 0) or the population mean spend per purchase day."""
     params = state.gammagamma
@@ -1088,11 +1088,11 @@ def covariate_drivers(fitted: FittedModels, rows: DayRows, *, as_of_day: int | N
         return []
     as_of = fitted.as_of_day if as_of_day is None else int(as_of_day)
     table = _table(rows, as_of)
-    snap = _snapshot(table, as_of)
+    snap = snapshot_at(table, as_of)
     if len(snap) != 1 or fitted.model_for(bool(snap.x[0] == 0)) != "covariate":
         return []
     known = None if attributes is None else attributes.take(table.contact_ids[snap.index])
-    bg = _btyd_predictions(fitted.state.bgnbd, fitted.horizon_days, snap)
+    bg = btyd_predictions(fitted.state.bgnbd, fitted.horizon_days, snap)
     inputs = _covariate_inputs(snap, _clean(bg.p_buy), known)
     model = fitted.state.covariate
     contributions = covariate.drivers(model, inputs)[0]

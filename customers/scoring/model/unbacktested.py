@@ -12,7 +12,7 @@ NOT_BACKTESTED and:
     "ties go to the simpler model"); Pareto/NBD when only it qualifies; no scores (verdict
     TOO_SHORT_HISTORY, with the two reports) when neither does;
   * the covariate model is not used (it is only trusted after winning a backtest) and the
-    baseline rates come from the newest window that fits (see pipeline._training_window);
+    baseline rates come from the newest window that fits (see pipeline.training_window);
   * the reports carry no backtest figures.
 """
 
@@ -32,33 +32,33 @@ from .pipeline import (
     FittedModels,
     FittedState,
     ModelReport,
-    _baseline_rates,
-    _btyd_predictions,
-    _finite,
-    _fit_paretonbd,
-    _json_float,
-    _params_json,
-    _purchase_days,
-    _snapshot,
-    _Table,
-    _training_window,
+    PurchaseTable,
+    baseline_rates,
+    btyd_predictions,
+    fit_paretonbd_at,
+    json_float,
+    params_json,
+    predictions_finite,
+    purchase_days_between,
+    snapshot_at,
+    training_window,
 )
 
 NOT_BACKTESTED = "not_backtested"  # the covariate model's reason: never trained without one
 
 
-def fit_unbacktested(table: _Table, as_of: int, horizon: int, counts: FitCounts,
+def fit_unbacktested(table: PurchaseTable, as_of: int, horizon: int, counts: FitCounts,
                      clock, previous: ParetoNbdParams | None = None) -> FitResult:
     """Fit on everything up to as_of (table: the fit sample) and use BG/NBD or Pareto/NBD."""
-    now = _snapshot(table, as_of)
+    now = snapshot_at(table, as_of)
     bg = fit_bgnbd(now.x, now.t_x, now.T)
     clock.lap("fit_bgnbd")
-    pn = _fit_paretonbd(now, previous)
+    pn = fit_paretonbd_at(now, previous)
     clock.lap("fit_paretonbd")
     gg = gammagamma.fit_gammagamma(now.x, now.repeat_spend)
     clock.lap("fit_gammagamma")
     fits: dict[str, BgNbdParams | ParetoNbdParams] = {"bgnbd": bg, "paretonbd": pn}
-    usable = {name: bool(fit.converged) and _finite(_btyd_predictions(fit, horizon, now, year=True))
+    usable = {name: bool(fit.converged) and predictions_finite(btyd_predictions(fit, horizon, now, year=True))
               for name, fit in fits.items()}
     clock.lap("check_predictions")
     counts = dataclasses.replace(counts, fit_sample=len(table.contact_ids))
@@ -66,11 +66,11 @@ def fit_unbacktested(table: _Table, as_of: int, horizon: int, counts: FitCounts,
     chosen = next((name for name in ("bgnbd", "paretonbd") if usable[name]), None)
     if chosen is None:
         return FitResult(DataVerdict.TOO_SHORT_HISTORY, None, reports, counts, clock.durations())
-    train_snap, train_start, _window = _training_window(table, as_of, horizon)
+    train_snap, train_start, _window = training_window(table, as_of, horizon)
     baseline = BaselineRates(one_time=0.0, repeat=0.0)
     if len(train_snap):
-        baseline = _baseline_rates(
-            train_snap, _purchase_days(table, train_snap, train_start, as_of) > 0)
+        baseline = baseline_rates(
+            train_snap, purchase_days_between(table, train_snap, train_start, as_of) > 0)
     state = FittedState(
         bgnbd=bg,
         paretonbd=pn,
@@ -96,8 +96,8 @@ def _reports(fits: dict, usable: dict[str, bool]) -> list[ModelReport]:
             reason = FitOutcome.NOT_FINITE.value
         reports.append(ModelReport(
             name=name,
-            params=_params_json(fitted, names),
-            log_likelihood=_json_float(fitted.log_likelihood),
+            params=params_json(fitted, names),
+            log_likelihood=json_float(fitted.log_likelihood),
             converged=usable[name],
             reason=str(reason),
             metrics=WindowMetrics.from_json({}),
