@@ -65,9 +65,27 @@ def _entries(kind: str, items: Iterable | None, moment: str) -> list[TimelineEnt
             if getattr(item, moment) is not None]
 
 
+# Kinds the contact page's sections load fewer of than the timeline shows (feedback.selectors.
+# contact_feedback: the 5 latest survey answers): when all of them are loaded, older answers may
+# be missing, so the page's timeline stops at the oldest loaded one and "Older" goes on there.
+SECTION_LIMITS = {"survey": 5}
+
+
 def contact_timeline(context: Mapping, *, limit: int = TIMELINE_LENGTH) -> list[TimelineEntry]:
     """The newest `limit` things that happened, from the contact page's context."""
-    return _merge(_context_entries(context), limit=limit)
+    return _merge(_complete(_context_entries(context)), limit=limit)
+
+
+def _complete(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """The entries down to where every kind is known (see SECTION_LIMITS)."""
+    floors = []
+    for kind, loaded_at_most in SECTION_LIMITS.items():
+        of_kind = [entry for entry in entries if entry.kind == kind]
+        if len(of_kind) >= loaded_at_most:
+            floors.append(min(_order(entry) for entry in of_kind))
+    if not floors:
+        return entries
+    return [entry for entry in entries if _order(entry) >= max(floors)]
 
 
 def _context_entries(context: Mapping) -> list[TimelineEntry]:
@@ -91,14 +109,15 @@ def _merge(entries: list[TimelineEntry], *, limit: int) -> list[TimelineEntry]:
 
 
 def contact_timeline_more(context: Mapping, *, limit: int = TIMELINE_LENGTH) -> str:
-    """The cursor of the contact page's "more" link, or "" when the page shows it all. The
-    sections load a few dozen of each kind (survey answers: 5), so more than `limit` entries
-    loaded means there are more; the link starts below the last one shown, and the next page
+    """The cursor of the contact page's "Older" link, or "" when the page shows it all. The
+    sections load a few dozen of each kind (survey answers: 5), so more entries loaded than
+    shown means there are more; the link starts below the last one shown, and the next page
     reads every kind from there."""
     entries = _context_entries(context)
-    if len(entries) <= limit:
+    shown = _merge(_complete(entries), limit=limit)
+    if len(entries) <= len(shown):
         return ""
-    return _merge(entries, limit=limit)[-1].cursor
+    return shown[-1].cursor
 
 
 def parse_cursor(value: str) -> tuple[dt.datetime, str, int] | None:

@@ -136,3 +136,31 @@ def test_the_timeline_page_shows_only_what_the_user_may_see(client, sales_user):
 
     assert response.status_code == 200
     assert response.context["timeline"] == []
+
+
+def test_survey_answers_beyond_the_five_the_page_loads_are_on_the_next_page(sales_client,
+                                                                           sales_user):
+    from feedback.models import SurveyResponse
+    from feedback.tests.factories import SurveyInviteFactory
+
+    now = timezone.now()
+    contact = ContactFactory()
+    answers = []
+    for hour in range(8):  # the contact page loads the 5 latest answers
+        invite = SurveyInviteFactory(contact=contact)
+        answers.append(SurveyResponse.objects.create(
+            invite=invite, contact=contact, score=hour, created_at=now - dt.timedelta(hours=hour)))
+    for day in range(20):  # older than every answer
+        Note.objects.create(contact=contact, author=sales_user, body=f"note {day}",
+                            created_at=now - dt.timedelta(days=day + 1))
+
+    response = sales_client.get(reverse("dashboard:contact_detail", args=[contact.pk]))
+    seen = [(entry.kind, entry.item.pk) for entry in response.context["timeline"]]
+    link = _older_link(response.content.decode())
+    while link:
+        response = sales_client.get(link)
+        seen += [(entry.kind, entry.item.pk) for entry in response.context["timeline"]]
+        link = _older_link(response.content.decode())
+
+    assert [pk for kind, pk in seen if kind == "survey"] == [answer.pk for answer in answers]
+    assert len(seen) == 28
