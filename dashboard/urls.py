@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/notes/new/", views.NoteCreateView.as_view(), name="note_create"),
     path("<int:pk>/owner/", views.OwnerChangeView.as_view(), name="owner_change"),
     path("<int:pk>/calls/new/", views.CallLogCreateView.as_view(), name="call_log"),
+    path("<int:pk>/timeline/", views.ContactTimelineView.as_view(), name="contact_timeline"),
     path("<int:pk>/follow-ups/new/", views.FollowUpCreateView.as_view(), name="follow_up_create"),
     path("follow-ups/", views.MyFollowUpsView.as_view(), name="my_follow_ups"),
     path("follow-ups/<int:pk>/done/", views.follow_up_toggle, name="follow_up_toggle"),

@@ -38,7 +38,7 @@ from .customer_base_view import cohort_rows, rfm_table, value_chart
 from .kpi_charts import kpi_charts
 from .kpis import kpis_refresh
 from .models import CustomerBaseSnapshot, KpiSnapshot
-from .timeline import contact_timeline
+from .timeline import contact_timeline, contact_timeline_more, timeline_page
 
 
 class ContactListView(PermissionRequiredMixin, TemplateView):
@@ -112,7 +112,23 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
         if self.request.user.has_perm("customers.add_followup"):
             context["follow_up_form"] = FollowUpForm()
         context["timeline"] = contact_timeline(context)
+        context["timeline_more"] = contact_timeline_more(context)
         return context
+
+
+class ContactTimelineView(PermissionRequiredMixin, TemplateView):
+    """The contact's older timeline entries, a page at a time below `?before=` (a keyset
+    cursor from the page before): the contact page's "Older" link, no JavaScript needed."""
+
+    permission_required = "customers.view_contact"
+    template_name = "dashboard/contact_timeline.html"
+
+    def get_context_data(self, **kwargs):
+        contact = get_object_or_404(Contact, pk=kwargs["pk"])
+        timeline, more = timeline_page(user=self.request.user, contact=contact,
+                                       before=self.request.GET.get("before", ""))
+        return super().get_context_data(contact=contact, timeline=timeline, timeline_more=more,
+                                        **kwargs)
 
 
 class ContactCreateView(PermissionRequiredMixin, FormView):

@@ -1,8 +1,12 @@
 """Playwright on the system's Chromium (Debian package); never a downloaded browser."""
 import os
+import re
+from functools import cache
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
+from django.conf import settings
 
 from conftest import BROWSER_PATH
 
@@ -54,3 +58,64 @@ def follow(page, locator) -> None:
     returns once the navigation starts, and reads made then can see the old or half page."""
     with page.expect_navigation():
         locator.click()
+
+
+# --- Untranslated text, sideways scrolling, English percentages: a page's problems ------------
+# (shared by the Turkish walks: dashboard/tests/test_browser_turkish_pages.py, test_browser_walk.py)
+
+# Words that are the same in both languages or are names the page shows as data.
+ALLOWED = {"crm", "kpi", "nps", "csv", "utf", "email", "phone", "language", "first_name",
+           "last_name", "marketing_consent", "purchased_at", "amount", "currency", "external_id",
+           "channel", "items", "coupon_code", "referral_code", "model", "webhook", "admin",
+           "example", "com", "demo", "ayşe", "yılmaz", "mehmet", "kaya", "marta", "sally",
+           "bgnbd", "nbd", "pareto", "uplift", "holdout", "sms", "web", "online", "api"}
+# "3%", "12,5 %": a percent sign after the number is English order, wrong in Turkish.
+ENGLISH_PERCENT = re.compile(r"\d(?:[.,]\d+)?[ \u00a0]?%")
+# Shop data, not interface: the names of the campaigns and templates a shop was set up with
+# (the shipped defaults are named in English) and the text of a sent email as its recipient
+# reads it (their language, their links) are left out of the English check.
+DATA = "#result_list tbody th, #result_list tbody td.field-template, .crm-email-text"
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Words of the English msgids that no Turkish translation uses: meeting one in a Turkish
+    page means a string escaped translation."""
+    po = Path(settings.BASE_DIR) / "locale" / "tr" / "LC_MESSAGES" / "django.po"
+    with po.open("rb") as source:
+        catalog = read_po(source)
+    words = lambda text: set(re.findall(r"[a-zçğıöşü]{4,}", text.lower()))  # noqa: E731 - a one-line reader, local to the test
+    english, turkish = set(), set()
+    for message in catalog:
+        if not message.id:
+            continue
+        for text in (message.id if isinstance(message.id, tuple) else (message.id,)):
+            english |= words(re.sub(r"%\(\w+\)s|\{[^}]*\}", " ", text))
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,)):
+            turkish |= words(text or "")
+    return frozenset(english - turkish - ALLOWED)
+
+
+def problems_on(page, response) -> list[str]:
+    found = []
+    if response is None or response.status >= 500:
+        found.append(f"server error {response and response.status}")
+    if page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1"):
+        found.append("wider than the window: "
+                     + str(page.evaluate("document.documentElement.scrollWidth")))
+    main = page.locator("main, #content").first
+    text = main.inner_text()
+    interface = main.evaluate("""(main, data) => {
+        const copy = main.cloneNode(true);
+        copy.querySelectorAll(data).forEach((cell) => cell.remove());
+        return copy.textContent;
+    }""", DATA)
+    left = sorted({word for word in re.findall(r"[A-Za-zÇĞİÖŞÜçğıöşü]{4,}", interface)
+                   if word.lower() in english_words()})
+    if left:
+        found.append(f"English: {left}")
+    svg_text = "\n".join(text or "" for text in main.locator("svg text").all_text_contents())
+    wrong = ENGLISH_PERCENT.findall(text + "\n" + svg_text)
+    if wrong:
+        found.append(f"percent written the English way: {wrong}")
+    return found
