@@ -164,3 +164,26 @@ def test_the_campaign_pages_say_sending_is_paused(admin_client):
         page = admin_client.get(url)
         assert b"5 spam complaints for 1000 emails" in page.content, url
         assert reverse("campaigns:deliverability").encode() in page.content
+
+
+def test_an_arf_complaint_over_the_line_pauses_sending(settings, django_user_model,
+                                                        django_capture_on_commit_callbacks):
+    """The whole way: a feedback report about an email we sent, recorded by the same code as
+    today's ARF handling, pauses sending and emails the managers."""
+    from campaigns.bounces import complaint_record
+    from campaigns.tests.test_bounces import _complaint
+
+    settings.CRM_COMPLAINT_PAUSE_MIN_SENT = 10
+    sent_today(9)
+    now = timezone.now()
+    message = MessageFactory(status=Status.SENT, claimed_at=now, sent_at=now,
+                             contact__email="ann@example.com", to_email="ann@example.com")
+    manager(django_user_model, "boss", "tr")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint_record(_complaint(message.message_id))
+
+    pause = SendingPause.objects.get()
+    assert (pause.complaints, pause.sent) == (1, 10)
+    [notice] = mail.outbox
+    assert notice.to == ["boss@shop.example"]
