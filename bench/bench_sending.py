@@ -3,6 +3,7 @@ into a local SMTP server, against raw smtplib in the same run.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/bench_sending.py
         [--messages 100000] [--processes 2] [--batch 200] [--raw-messages 20000] [--direct]
+        [--dkim]
 
 Creates --messages contacts (emails on bench-sending.invalid, with consent), one SENDING run
 and its outbox rows; starts an aiosmtpd sink in its own process (it counts every Message-ID it
@@ -15,6 +16,9 @@ every Message-ID exactly once and every row is SENT. For scale, the same number 
 then push --raw-messages pre-built emails through plain smtplib into the same sink (no
 database, no rendering): the ceiling the sink and loopback allow. --direct adds the old
 measurement (processes calling campaigns.outbox.send_due_messages in a loop, no Celery).
+--dkim sends a second outbox of the same size with DKIM signing on (campaigns.dkim, the test
+key campaigns/tests/dkim_test_key.pem, 2048 bits) through the same worker setup, so the
+table has emails/s with and without signing from the same run.
 
 Deletes its own earlier data (the bench campaign and bench-sending.invalid contacts) only.
 """
@@ -44,10 +48,12 @@ MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.IGNORECASE | re.MUL
 class CountingHandler:
     def __init__(self) -> None:
         self.ids: Counter = Counter()
+        self.signed = 0
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
         found = MESSAGE_ID.search(envelope.content)
         self.ids[found.group(1).decode() if found else "?"] += 1
+        self.signed += envelope.content.startswith(b"DKIM-Signature:")
         return "250 2.0.0 Accepted"
 
 
@@ -64,9 +70,10 @@ def sink_main(port: int, commands) -> None:
     while (command := commands.recv()) != "stop":
         if command == "stats":
             commands.send((sum(handler.ids.values()), len(handler.ids),
-                           sum(1 for n in handler.ids.values() if n > 1)))
+                           sum(1 for n in handler.ids.values() if n > 1), handler.signed))
         elif command == "reset":
             handler.ids.clear()
+            handler.signed = 0
             commands.send("ok")
     controller.stop()
 
@@ -187,9 +194,13 @@ def run_children(sources: list[str]) -> tuple[float, int, float]:
     return ended - started, sum(int(r[2]) for r in results), cpu
 
 
-def send_through_celery(run_id: int, sink_port: int, processes: int, batch: int) -> tuple[float, float]:
+DKIM_KEY = ROOT / "campaigns" / "tests" / "dkim_test_key.pem"
+
+
+def send_through_celery(run_id: int, sink_port: int, processes: int, batch: int,
+                        dkim: bool = False) -> tuple[float, float]:
     """A prefork worker as deployed sends the run; (seconds from queueing to DONE, CPU seconds
-    of the worker's processes)."""
+    of the worker's processes). `dkim`: the worker signs every email."""
     from django.db import connection
 
     from campaigns.models import CampaignRun
@@ -203,6 +214,9 @@ def send_through_celery(run_id: int, sink_port: int, processes: int, batch: int)
                                 f"{db['NAME']}"),
                "EMAIL_URL": f"smtp://127.0.0.1:{sink_port}", "CRM_EMAIL_BATCH_SIZE": str(batch),
                "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    if dkim:
+        environ.update(CRM_DKIM_DOMAIN="shop.example", CRM_DKIM_SELECTOR="bench",
+                       CRM_DKIM_PRIVATE_KEY_FILE=str(DKIM_KEY))
     log = open(Path("/tmp") / "crm-bench-worker.log", "wb")  # noqa: SIM115 - closed below
     worker = subprocess.Popen(
         [str(Path(sys.executable).with_name("celery")), "-A", "crm", "worker", "--pool=prefork",
@@ -252,6 +266,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/crm-bench"))
     parser.add_argument("--direct", action="store_true",
                         help="also time processes calling the sender directly (no Celery)")
+    parser.add_argument("--dkim", action="store_true",
+                        help="also send the same number with DKIM signing on")
     args = parser.parse_args(argv)
     setup_django()
     from django.db import connection
@@ -271,11 +287,23 @@ def main(argv: list[str] | None = None) -> None:
         print(f"sending through a Celery prefork worker, concurrency {args.processes} ...",
               flush=True)
         seconds, cpu = send_through_celery(run_id, sink.port, args.processes, args.batch)
-        received, distinct, duplicated = sink.ask("stats")
+        received, distinct, duplicated, _signed = sink.ask("stats")
         statuses = dict(Message.objects.filter(run_id=run_id).order_by().values("status")
                         .annotate(n=Count("id")).values_list("status", "n"))
         sent = statuses.get("sent", 0)
         sample_email(args.workdir / "sample.eml")
+        signed = None
+        if args.dkim:
+            run_id = create_outbox(args.messages)
+            connection.close()
+            sink.ask("reset")
+            print("sending with DKIM signing through the same worker setup ...", flush=True)
+            s_seconds, s_cpu = send_through_celery(run_id, sink.port, args.processes,
+                                                   args.batch, dkim=True)
+            s_stats = sink.ask("stats")
+            s_statuses = dict(Message.objects.filter(run_id=run_id).order_by().values("status")
+                              .annotate(n=Count("id")).values_list("status", "n"))
+            signed = (s_seconds, s_cpu, s_stats, s_statuses)
         if args.direct:
             run_id = create_outbox(args.messages)
             connection.close()
@@ -308,8 +336,23 @@ def main(argv: list[str] | None = None) -> None:
               f"{d_seconds:.1f} | {d_sent / d_seconds:,.0f} | {d_cpu:.1f} |")
     print(f"| raw smtplib, same sink | {raw_sent:,} | {args.processes} | {raw_seconds:.1f} "
           f"| {raw_rate:,.0f} | {raw_cpu:.1f} |")
+    if signed:
+        s_seconds, s_cpu, s_stats, s_statuses = signed
+        s_sent = s_statuses.get("sent", 0)
+        print(f"| outbox through Celery, DKIM-signed (rsa-sha256, 2048 bits) | {s_sent:,} | "
+              f"{args.processes} | {s_seconds:.1f} | {s_sent / s_seconds:,.0f} | {s_cpu:.1f} |")
     print(f"ratio outbox / raw: {rate / raw_rate:.2f}; target {TARGET_PER_SECOND}/s: "
           f"{'met' if rate >= TARGET_PER_SECOND else 'NOT met'}")
+    if signed:
+        s_rate = s_sent / s_seconds
+        print(f"ratio signed outbox / raw: {s_rate / raw_rate:.2f}; signed / unsigned: "
+              f"{s_rate / rate:.2f}; target {TARGET_PER_SECOND}/s with DKIM: "
+              f"{'met' if s_rate >= TARGET_PER_SECOND else 'NOT met'}")
+        print(f"signed run sink: {s_stats[0]:,} received, {s_stats[1]:,} distinct, "
+              f"{s_stats[2]} duplicated, {s_stats[3]:,} carrying a DKIM-Signature")
+        if not (s_stats[0] == s_stats[1] == s_stats[3] == s_sent == args.messages
+                and s_stats[2] == 0):
+            sys.exit("check failed: the signed run did not deliver every message once, signed")
     ok = (received == distinct == sent == args.messages and duplicated == 0
           and statuses == {"sent": args.messages})
     if not ok:

@@ -200,6 +200,26 @@ def _outcomes(counts: dict) -> list[tuple[str, str, int]]:
     return [(status, labels[status], counts.get(status, 0)) for status in labels]
 
 
+def _warn_if_sending_stopped(request: HttpRequest) -> None:
+    """Campaign and run pages say so when nothing is being sent (campaigns.outbox.checks)."""
+    from django.utils.html import format_html
+
+    from .dkim import broken_reason
+    from .sending_pause import active_pause, pause_text
+
+    pause = active_pause()
+    if pause is not None:
+        text = pause_text(pause)
+    elif broken_reason():
+        text = _("Sending is stopped: DKIM signing is configured but its key cannot be used. "
+                 "Nothing is sent unsigned.")
+    else:
+        return
+    messages.warning(request, format_html('{} <a href="{}">{}</a>', text,
+                                          reverse("campaigns:deliverability"),
+                                          _("Deliverability")))
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
@@ -235,7 +255,13 @@ class CampaignAdmin(admin.ModelAdmin):
         return [path("<int:pk>/start/", view(self.start_view), name="campaigns_campaign_start"),
                 *super().get_urls()]
 
+    def changelist_view(self, request, extra_context=None):
+        _warn_if_sending_stopped(request)
+        return super().changelist_view(request, extra_context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            _warn_if_sending_stopped(request)
         campaign = self.get_object(request, object_id)
         extra = extra_context or {}
         if campaign is not None:
@@ -302,6 +328,10 @@ class CampaignRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("progress"))
     def progress(self, run: CampaignRun) -> str:
         return _progress_text(campaign_progress(run))
+
+    def changelist_view(self, request, extra_context=None):
+        _warn_if_sending_stopped(request)
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(Message)

@@ -26,3 +26,5 @@ class CampaignsConfig(AppConfig):
         from .scoring_features import register as register_scoring_features
 
         register_scoring_features()  # attributes for the buy-again model (customers.hooks)
+
+        from . import dkim  # noqa: F401 - registers the DKIM key check (campaigns.E001)

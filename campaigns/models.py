@@ -291,6 +291,36 @@ class Suppression(models.Model):
         return f"{self.email} ({self.get_reason_display()})"
 
 
+class SendingPause(models.Model):
+    """Sending stopped for every campaign until a manager resumes it (campaigns.sending_pause):
+    no row leaves the outbox while one is active (campaigns.outbox.checks.sending_pause)."""
+
+    class Reason(models.TextChoices):
+        COMPLAINTS = "complaints", _("Spam complaints above the limit")
+
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    complaints = models.PositiveIntegerField(_("complaints"), default=0)
+    sent = models.PositiveIntegerField(_("emails sent"), default=0)
+    started_at = models.DateTimeField(_("paused at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("resumed at"), null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("resumed by"),
+                                 null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+
+    class Meta:
+        verbose_name = _("sending pause")
+        verbose_name_plural = _("sending pauses")
+        ordering = ["-started_at"]
+        constraints = [
+            # Two complaint checks at once pause (and email the managers) once.
+            models.UniqueConstraint(fields=["reason"], condition=Q(ended_at__isnull=True),
+                                    name="sending_pause_one_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} · {self.started_at:%Y-%m-%d %H:%M}"
+
+
 class Coupon(models.Model):
     """A unique, single-use code for one contact: from a campaign or a referral reward."""
 

@@ -126,11 +126,15 @@ class Outbound:
     For Django's SMTP backend it speaks MAIL/RCPT/DATA itself (smtplib's public commands), to
     know whether a failure happened before the body went out (safe to retry) or after
     (ambiguous). Other backends (locmem in tests, console) just get send_messages().
+
+    `signer` (campaigns.dkim.Signer) DKIM-signs each email's bytes once, before the first
+    attempt; the reconnect-and-retry below sends the very same signed bytes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, signer=None) -> None:
         self.backend = get_connection(fail_silently=False)
         self.is_smtp = isinstance(self.backend, SMTPBackend)
+        self.signer = signer
         self.delivered_on_connection = 0
 
     def close(self) -> None:
@@ -143,14 +147,18 @@ class Outbound:
         if not self.is_smtp:
             self._send_other(email)
             return
+        data = mime_bytes(email)
+        if self.signer is not None:
+            data = self.signer.sign(data)
+        data = _dot_stuff(data)
         try:
-            self._send_smtp(email)
+            self._send_smtp(email, data)
         except ConnectionLost:
             if not self.delivered_on_connection:
                 raise
             # A server may close an idle or long-used connection: reconnect once, right away.
             self.delivered_on_connection = 0
-            self._send_smtp(email)
+            self._send_smtp(email, data)
         self.delivered_on_connection += 1
 
     def _send_other(self, email) -> None:
@@ -188,11 +196,11 @@ class Outbound:
         if code != 354:
             raise _response_error(code, _reply_text(reply), recipient=False)
 
-    def _send_smtp(self, email) -> None:
+    def _send_smtp(self, email, data: bytes) -> None:
+        """`data`: the email's bytes, signed if DKIM is on, dot-stuffed."""
         encoding = email.encoding or settings.DEFAULT_CHARSET
         sender = _sender_address(email.from_email, encoding)
         recipients = [_recipient_address(address, encoding) for address in email.recipients()]
-        data = _dot_stuff(mime_bytes(email))
         smtp = self._open()
         try:
             self._envelope(smtp, sender, recipients)

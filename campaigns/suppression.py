@@ -21,8 +21,13 @@ def address_suppress(*, email: str, reason: str, detail: str = "") -> Suppressio
     bob@example.com; a database constraint refuses any other form. ValidationError for
     something that is not an email address.
     """
-    suppression, _created = Suppression.objects.get_or_create(
+    suppression, created = Suppression.objects.get_or_create(
         email=normalise_email(email), defaults={"reason": reason, "detail": detail[:2000]})
+    if created and reason == Suppression.Reason.COMPLAINED:
+        # A new complaint may push the day's rate over the line: sending pauses by itself.
+        from .sending_pause import complaint_recorded
+
+        transaction.on_commit(complaint_recorded)
     return suppression
 
 

@@ -105,3 +105,47 @@ def sent_email_html(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as problem:
         return HttpResponse(" ".join(problem.messages), content_type="text/plain; charset=utf-8")
     return HttpResponse(rendered.html, content_type="text/html; charset=utf-8")
+
+
+# --- Deliverability: for managers ------------------------------------------------------------
+
+_MANAGE_SENDING = "campaigns.change_sendingpause"
+
+
+def deliverability_resolver():
+    """The DNS resolver the page uses (tests replace it)."""
+    from .deliverability import DnsResolver
+
+    return DnsResolver()
+
+
+@require_safe
+@never_cache
+@permission_required(_MANAGE_SENDING, raise_exception=True)
+def deliverability(request: HttpRequest) -> HttpResponse:
+    """SPF, DKIM, DMARC, alignment, bounce and complaint rates, and the sending pause."""
+    from .deliverability import report
+    from .outbox.checks import sending_pause
+    from .sending_pause import active_pause, pause_text
+
+    pause = active_pause()
+    return render(request, "campaigns/deliverability.html", {
+        "findings": report(deliverability_resolver()),
+        "pause": pause, "pause_text": pause_text(pause) if pause else "",
+        "stopped": bool(sending_pause()) and pause is None})
+
+
+@require_http_methods(["POST"])
+@permission_required(_MANAGE_SENDING, raise_exception=True)
+def sending_resume_view(request: HttpRequest) -> HttpResponse:
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from django.utils.translation import gettext as _
+
+    from .sending_pause import sending_resume
+
+    if sending_resume(by=request.user):
+        messages.success(request, _("Sending resumed: queued emails go out within a minute."))
+    else:
+        messages.info(request, _("Sending was not paused."))
+    return redirect("campaigns:deliverability")

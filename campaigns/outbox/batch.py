@@ -14,9 +14,17 @@ from ..rendering import (
     render_email,
     template_translations,
 )
+from ..dkim import signer
 from ..smtp import Ambiguous, Bounce, Outbound, Rejected, ServerUnavailable, Temporary
 from ..suppression import address_suppress
-from .checks import CONTACT_BUSY_WAIT, blocked_messages, contacts_lock, contacts_unlock
+from .checks import (
+    CONTACT_BUSY_WAIT,
+    PAUSED_WAIT,
+    blocked_messages,
+    contacts_lock,
+    contacts_unlock,
+    sending_pause,
+)
 from .claim import batch_lease_release, claim_batch
 from .outcomes import FREQUENCY_CAP, SendReport
 from .record import (
@@ -182,6 +190,12 @@ def _send_claimed(ids: list[int], claimed_at: dt.datetime, report: SendReport) -
 
 
 def _send_locked(messages: list[Message], claimed_at: dt.datetime, report: SendReport) -> None:
+    paused = sending_pause()
+    if paused:  # nothing leaves, nothing is lost: the rows wait in the queue as they were
+        logger.error("Not sending %d claimed email(s): %s", len(messages), paused)
+        report.deferred += release_unsent(messages, claimed_at,
+                                          not_before=timezone.now() + PAUSED_WAIT)
+        return
     batch = _Batch(claimed_at, report)
     blocked = blocked_messages(messages, timezone.now())
     for message in messages:
@@ -190,7 +204,7 @@ def _send_locked(messages: list[Message], claimed_at: dt.datetime, report: SendR
     to_send = [m for m in messages if m.pk not in blocked]
     contexts = message_contexts(to_send)
     batch.translations = _batch_translations(to_send)
-    outbound = Outbound()
+    outbound = Outbound(signer=signer())  # DKIM: None when not configured
     done = 0
     try:
         for message in to_send:

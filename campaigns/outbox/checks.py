@@ -9,7 +9,9 @@ from django.db import DatabaseError, connection
 from customers.models import Purchase
 
 from .. import hooks
+from ..dkim import broken_reason
 from ..models import Message, Suppression
+from ..sending_pause import active_pause
 from .outcomes import (
     BOUGHT_SINCE,
     FREQUENCY_CAP,
@@ -55,6 +57,25 @@ def contacts_unlock(contact_ids: set[int]) -> None:
 
 
 # --- Send-time checks -------------------------------------------------------------------------
+
+# Claimed rows of a paused sender go back to the queue, due again after this long.
+PAUSED_WAIT = dt.timedelta(minutes=1)
+
+
+def sending_pause() -> str:
+    """Why nothing may be sent right now ("" when sending may go on): DKIM configured but
+    its key unusable (never send unsigned), or a pause for spam complaints not yet resumed
+    (campaigns.sending_pause). One query."""
+    reason = broken_reason()
+    if reason:
+        return f"DKIM signing is configured but unusable: {reason}"
+    pause = active_pause()
+    if pause is not None:
+        return (f"sending paused since {pause.started_at:%Y-%m-%d %H:%M} UTC for spam "
+                f"complaints ({pause.complaints} for {pause.sent} emails); a manager resumes "
+                "it on the Deliverability page")
+    return ""
+
 
 def blocked_messages(messages: list[Message], now: dt.datetime) -> dict[int, tuple[str, str]]:
     """Rows that must not be sent now: {id: (status, reason)}. Three queries for the batch."""

@@ -30,6 +30,7 @@ class Received:
     rcpt_tos: tuple[str, ...]
     peer: tuple
     message: email.message.EmailMessage
+    raw: bytes = b""  # the bytes as received (DKIM signatures are checked on these)
 
 
 class SmtpSink:
@@ -61,7 +62,8 @@ class SmtpSink:
         with self._lock:
             self.received.append(Received(
                 message_id=str(message["Message-ID"]), mail_from=envelope.mail_from,
-                rcpt_tos=tuple(envelope.rcpt_tos), peer=session.peer, message=message))
+                rcpt_tos=tuple(envelope.rcpt_tos), peer=session.peer, message=message,
+                raw=envelope.content))
         delay = max([self.delay] + [self.data_delays.get(a.lower(), 0) for a in envelope.rcpt_tos])
         if delay:
             await asyncio.sleep(delay)

@@ -204,6 +204,19 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CRM <crm@localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Django's SMTP backend waits forever by default; a hung server must not block a worker.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# DKIM signing of campaign email (campaigns.dkim): the signing domain (d=, normally the From
+# address's domain), the selector (the TXT record <selector>._domainkey.<domain>) and the RSA
+# private key in PEM, inline or in a file (one of the two). All unset: email goes out unsigned.
+# Set but unusable: a system check error (campaigns.E001) and nothing is sent, never unsigned.
+CRM_DKIM_DOMAIN = env.str("CRM_DKIM_DOMAIN", default="")
+CRM_DKIM_SELECTOR = env.str("CRM_DKIM_SELECTOR", default="")
+CRM_DKIM_PRIVATE_KEY = env.str("CRM_DKIM_PRIVATE_KEY", default="")
+CRM_DKIM_PRIVATE_KEY_FILE = env.str("CRM_DKIM_PRIVATE_KEY_FILE", default="")
+# Sending pauses by itself (campaigns.sending_pause) when spam complaints over the last day reach
+# this share of the emails sent in it (0.003: Gmail's and Yahoo's "never 0.3%"), once at least
+# CRM_COMPLAINT_PAUSE_MIN_SENT emails were sent in that day (1 complaint in 3 emails is noise).
+CRM_COMPLAINT_PAUSE_RATE = env.float("CRM_COMPLAINT_PAUSE_RATE", default=0.003)
+CRM_COMPLAINT_PAUSE_MIN_SENT = env.int("CRM_COMPLAINT_PAUSE_MIN_SENT", default=1000)
 
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
