@@ -308,7 +308,9 @@ def _reply_email(message: CaseMessage) -> EmailMessage:
     if thread:
         headers["In-Reply-To"] = (answered or thread)[-1]
         headers["References"] = " ".join(thread[-20:])
-    with translation.override(contact_language(case.contact)):
+    language = contact_language(case.contact)
+    headers["Content-Language"] = language
+    with translation.override(language):
         # A public-form case nobody has confirmed carries a stranger's words: its subject is not
         # repeated to the address owner (as the confirmation email does not repeat it).
         subject = (_("Re: %(subject)s") % {"subject": case.subject} if case.verified
