@@ -262,6 +262,22 @@ def _mail_domain() -> str:
     return _reply_base_address().rpartition("@")[2] or "localhost"
 
 
+# An answer is not marketing: an unsubscribed customer still gets it. An address that bounced,
+# complained of spam or belongs to an erased person gets nothing.
+_NO_EMAIL_AT_ALL = ("bounced", "complained", "erased")
+
+
+def _refuse_undeliverable(address: str) -> None:
+    from campaigns.models import Suppression
+
+    suppressed = Suppression.objects.filter(email=address.strip().lower(),
+                                            reason__in=_NO_EMAIL_AT_ALL).first()
+    if suppressed is not None:
+        raise ValidationError({"body": _(
+            "This address cannot be emailed (%(reason)s): answer the customer another way.")
+            % {"reason": suppressed.get_reason_display()}})
+
+
 def case_reply(*, case: Case, author, body: str, now: dt.datetime | None = None) -> CaseMessage:
     """Staff answer the customer: the reply is stored on the case and emailed to the contact
     (after commit, by a task) from the shop, with a reply address that brings their answer back
@@ -279,6 +295,7 @@ def case_reply(*, case: Case, author, body: str, now: dt.datetime | None = None)
         locked = Case.objects.select_for_update().select_related("contact").get(pk=case.pk)
         if not locked.contact.email:
             raise ValidationError({"body": _("This contact has no email address.")})
+        _refuse_undeliverable(locked.contact.email)
         message = CaseMessage.objects.create(
             case=locked, direction=CaseMessage.Direction.OUT, body=body, author=author,
             sent_at=now, message_id=make_msgid(domain=_mail_domain()))

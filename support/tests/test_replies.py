@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - the fixture
+from campaigns.models import Suppression
 from customers.tests.factories import ContactFactory
 from support.models import Case, CaseMessage
 from support.services import case_message_send, case_open, case_reply, case_set_status
@@ -219,3 +220,20 @@ def test_staff_without_the_right_cannot_reply(client, case, django_user_model):
     response = client.post(reverse("support:case_reply", args=[case.pk]), {"body": "Hi"})
 
     assert response.status_code == 403 and not CaseMessage.objects.exists()
+
+
+@pytest.mark.parametrize(("reason", "sent"), [("unsubscribed", True), ("bounced", False),
+                                              ("complained", False)])
+def test_answers_reach_unsubscribed_customers_but_never_a_bounced_or_complaining_address(
+        client, sales_user, case, reason, sent, django_capture_on_commit_callbacks, mailoutbox):
+    Suppression.objects.create(email="ayse@example.com", reason=reason)
+    client.force_login(sales_user)
+
+    response = _reply_on_page(client, case, "Your refund is on its way.",
+                              django_capture_on_commit_callbacks)
+
+    assert len(mailoutbox) == int(sent) and CaseMessage.objects.exists() == sent
+    if not sent:
+        html = response.content.decode()
+        assert response.status_code == 400 and "cannot be emailed" in html
+        assert "Your refund is on its way." in html  # the typed reply is kept
