@@ -12,3 +12,8 @@ class CaseForm(forms.Form):
                                 initial=Case.Channel.PHONE)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices,
                                  initial=Priority.NORMAL)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Your reply"), max_length=10_000,
+                           widget=forms.Textarea(attrs={"rows": 6}))

@@ -75,6 +75,9 @@ class Case(models.Model):
     confirmation_sent_at = models.DateTimeField(_("confirmation link sent at"), null=True,
                                                 blank=True)
     verified_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    # The Message-ID of the email that opened the case (inbound email only): our replies name
+    # it in In-Reply-To/References so the customer's mail program threads them.
+    message_id = models.CharField(_("Message-ID"), max_length=250, blank=True, default="")
 
     class Meta:
         verbose_name = _("case")
@@ -99,3 +102,54 @@ class Case(models.Model):
 
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
         return self.is_open and self.due_now() < (now or timezone.now())
+
+
+class CaseMessage(models.Model):
+    """One message of a case's thread after its opening text (Case.description): a staff reply
+    emailed to the customer, or the customer's emailed answer threaded back into the case."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("From the customer")
+        OUT = "out", _("Our reply")
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE,
+                             related_name="messages")
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    body = models.TextField(_("message"), max_length=10_000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("written by"), null=True,
+                               blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Inbound: the From the email claimed. Anyone can write any From: it is shown, never used
+    # to decide which case a message belongs to (the signed reply address decides).
+    from_address = models.CharField(_("from"), max_length=254, blank=True, default="")
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    message_id = models.CharField(_("Message-ID"), max_length=250, blank=True, default="")
+    # Outgoing: when the email was handed to the mail server (empty until then).
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case message")
+        verbose_name_plural = _("case messages")
+        ordering = ["sent_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "sent_at"], name="casemessage_case_idx"),
+            models.Index(fields=["message_id"], condition=Q(direction="out"),
+                         name="casemessage_out_msgid_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.direction} {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class AssignmentCursor(models.Model):
+    """Round-robin state of a support queue: who was given the last case. Its row is locked
+    while the next owner is chosen, so two cases arriving together go to two people."""
+
+    queue = models.CharField(max_length=150, unique=True)
+    last_user_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case assignment turn")
+        verbose_name_plural = _("case assignment turns")
+
+    def __str__(self) -> str:
+        return self.queue

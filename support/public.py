@@ -26,12 +26,21 @@ class PublicCaseForm(forms.Form):
     # Left empty by people (hidden from them); filled by bots that fill every field.
     website = forms.CharField(required=False, widget=forms.TextInput(
         attrs={"autocomplete": "off", "tabindex": "-1"}))
-    started = forms.CharField(widget=forms.HiddenInput)
+    # Not required: a missing value is an expired form (clean), with a message people see.
+    started = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial["started"] = signing.dumps(time.time(), salt=_SALT)
+
+    def restart_clock(self) -> None:
+        """Shown again after a refusal, the form keeps what was typed and gets a fresh render
+        time, so that pressing Send again works (an expired form would expire forever)."""
+        if self._errors is None:  # judged on what was sent, before the clock is replaced
+            self.full_clean()
+        self.data = self.data.copy()
+        self.data["started"] = signing.dumps(time.time(), salt=_SALT)
 
     def clean(self):
         data = super().clean()
@@ -43,7 +52,9 @@ class PublicCaseForm(forms.Form):
             raise forms.ValidationError(_("This form has expired: please send it again."),
                                         code="expired") from None
         if time.time() - float(started) < MIN_SECONDS:
-            raise forms.ValidationError(_("Your message could not be sent."), code="too_fast")
+            raise forms.ValidationError(
+                _("That was quicker than anyone can type, so your message was not sent. Please "
+                  "check it and press Send again."), code="too_fast")
         return data
 
 

@@ -54,3 +54,23 @@ def case_to_confirm(*, case_id: int, address_digest: str) -> Case | None:
     if case is None or not address_matches(address_digest, case.contact.email):
         return None
     return case
+
+
+def case_by_id(case_id: int) -> Case | None:
+    return Case.objects.select_related("contact").filter(pk=case_id).first()
+
+
+def case_answered_by(message_ids: list[str]) -> Case | None:
+    """The case of the latest reply we sent among these Message-IDs (an email's In-Reply-To
+    and References), if any."""
+    from .models import CaseMessage
+
+    sent = (CaseMessage.objects.filter(direction=CaseMessage.Direction.OUT,
+                                       message_id__in=message_ids[-50:])
+            .select_related("case__contact").order_by("-sent_at", "-id").first())
+    return None if sent is None else sent.case
+
+
+def case_thread(case: Case) -> QuerySet:
+    """The messages after the case's opening text, oldest first, with their authors."""
+    return case.messages.select_related("author").order_by("sent_at", "id")

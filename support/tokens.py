@@ -38,3 +38,49 @@ def case_confirm_token_read(token: str) -> tuple[int, str]:
 
 def address_matches(digest: str, email: str) -> bool:
     return constant_time_compare(digest, address_digest(email))
+
+
+# --- Reply addresses: a staff reply's answers come back into the same case ------------------
+# A staff reply is emailed with Reply-To <local>+<token>@<domain>; the token is the case id and
+# a keyed digest of it, lower-case hex only, so it survives mail servers that fold the case of
+# addresses and needs no quoting in an address. It does not expire: customers answer months
+# later. A token whose digest does not match opens a new case (support.inbound), never
+# attaches to the case it names.
+REPLY_SALT = "support.case-reply.v1"
+_REPLY_DIGEST_LENGTH = 20
+
+
+def _reply_digest(case_id: int) -> str:
+    return salted_hmac(REPLY_SALT, str(int(case_id)),
+                       algorithm="sha256").hexdigest()[:_REPLY_DIGEST_LENGTH]
+
+
+def case_reply_token(case_id: int) -> str:
+    return f"case{int(case_id)}-{_reply_digest(case_id)}"
+
+
+def case_reply_token_read(token: str) -> int | None:
+    """The case id of a genuine token; None for a changed, foreign or malformed one."""
+    prefix, _dash, digest = token.strip().lower().partition("-")
+    if not prefix.startswith("case") or not prefix[4:].isdigit() or len(prefix) > 24:
+        return None
+    case_id = int(prefix[4:])
+    return case_id if constant_time_compare(digest, _reply_digest(case_id)) else None
+
+
+def case_reply_address(case_id: int, base: str) -> str:
+    """`base` (support@shop.example) with the case's token as its plus part."""
+    local, _at, domain = base.rpartition("@")
+    return f"{local}+{case_reply_token(case_id)}@{domain}"
+
+
+def reply_tokens_in(addresses) -> list[str]:
+    """The plus parts of addresses that look like reply addresses ("+case<id>-..."), genuine
+    or not: a forged one must be recognised as an attempt, not ignored."""
+    tokens = []
+    for address in addresses:
+        local = address.rpartition("@")[0]
+        plus = local.partition("+")[2]
+        if plus.lower().startswith("case"):
+            tokens.append(plus)
+    return tokens

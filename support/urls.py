@@ -10,4 +10,6 @@ urlpatterns = [
     path("contact-us/confirm/<str:token>/", views.public_confirm, name="public_confirm"),
     path("contacts/<int:contact_id>/new/", views.case_create, name="case_create"),
     path("<int:pk>/status/", views.case_status, name="case_status"),
+    path("<int:pk>/", views.case_detail, name="case_detail"),
+    path("<int:pk>/reply/", views.case_reply, name="case_reply"),
 ]

@@ -20,7 +20,7 @@ from customers.language import activate_contact_language, supported_language
 from customers.models import Contact
 
 from . import selectors, services
-from .forms import CaseForm
+from .forms import CaseForm, ReplyForm
 from .models import Case
 from .public import PublicCaseForm, rate_limited
 from .tokens import case_confirm_token_read
@@ -63,6 +63,33 @@ def case_status(request, pk: int):
     return redirect_back(request, field="back", fallback=reverse("support:my_cases"))
 
 
+@permission_required("support.view_case", raise_exception=True)
+def case_detail(request, pk: int, reply_form: ReplyForm | None = None, status: int = 200):
+    """One case: what the customer wrote, the thread of replies and answers, and a reply box."""
+    case = get_object_or_404(Case.objects.select_related("contact", "owner"), pk=pk)
+    return render(request, "support/case_detail.html", {
+        "case": case, "thread": selectors.case_thread(case), "now": timezone.now(),
+        "reply_form": reply_form or ReplyForm()}, status=status)
+
+
+@require_POST
+@permission_required("support.change_case", raise_exception=True)
+def case_reply(request, pk: int):
+    case = get_object_or_404(Case.objects.select_related("contact"), pk=pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_reply(case=case, author=request.user, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Reply sent to %(email)s.") % {
+                "email": case.contact.email})
+            return HttpResponseRedirect(reverse("support:case_detail", args=[case.pk]))
+    # The typed reply stays in the box with the reason it was not sent.
+    return case_detail(request, pk, reply_form=form, status=400)
+
+
 class MyCasesView(PermissionRequiredMixin, ListView):
     """My open cases, overdue first (managers may see everyone's)."""
 
@@ -86,7 +113,9 @@ def public_case(request):
     email, marked unconfirmed until they follow the link we email them."""
     form = PublicCaseForm(request.POST or None)
     if request.method == "POST":
+        # Every refusal shows its reason on the page and keeps what was typed.
         if rate_limited(client_key(request)):
+            form.restart_clock()
             return render(request, "support/public_form.html", {"form": form, "limited": True},
                           status=429)
         if form.is_valid():
@@ -97,6 +126,7 @@ def public_case(request):
                 message=data["message"],
                 language=supported_language(getattr(request, "LANGUAGE_CODE", "")))
             return render(request, "support/public_thanks.html")
+        form.restart_clock()
     return render(request, "support/public_form.html", {"form": form},
                   status=400 if form.is_bound else 200)
 

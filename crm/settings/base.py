@@ -337,6 +337,15 @@ CRM_SLIPPING_MIN_P_ALIVE = env.float("CRM_SLIPPING_MIN_P_ALIVE", default=0.10)
 # promotional email for CRM_NOT_INTERESTED_PAUSE_DAYS (the same pause as a detractor's survey answer).
 CRM_CALLED_RECENTLY_DAYS = env.int("CRM_CALLED_RECENTLY_DAYS", default=7)
 CRM_NOT_INTERESTED_PAUSE_DAYS = env.int("CRM_NOT_INTERESTED_PAUSE_DAYS", default=90)
+# Support inbox (support.services): who gets a case that arrives without a person choosing
+# (the public form, inbound email) when the contact's own owner cannot take it:
+# "round_robin" (in turn among active users who may handle cases), "group:<name>" (in turn
+# within that group) or "user:<username>" (one team queue account).
+CRM_SUPPORT_ASSIGNMENT = env.str("CRM_SUPPORT_ASSIGNMENT", default="round_robin")
+# Staff replies are emailed with Reply-To <local>+<signed case token>@<domain> of this address
+# (empty: the shop's sender address); the mail server must deliver such plus-addresses to
+# `manage.py receive_email` (Postfix: recipient_delimiter = +), which threads the answer.
+CRM_SUPPORT_REPLY_ADDRESS = env.str("CRM_SUPPORT_REPLY_ADDRESS", default="")
 # A run still "running" after this long lost its worker; the next run takes over.
 CRM_SCORING_STALE_AFTER_MINUTES = env.int("CRM_SCORING_STALE_AFTER_MINUTES", default=180)
 

@@ -27,7 +27,7 @@ from feedback.tests.factories import SurveyInviteFactory
 from support.inbound import case_from_email
 from support.models import Case
 from support.public import _SALT as PUBLIC_FORM_SALT
-from support.services import case_open
+from support.services import case_message_receive, case_open, case_reply
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from activity.models import WebsiteEvent
 
@@ -103,6 +103,11 @@ def _cases(contact: Contact, staff) -> None:
               description=f"{FIRST} {LAST} at {PHONE} says {WROTE}", owner=staff)
     cases = Case.objects.filter(contact=contact)
     assert cases.count() == 3
+    # A reply on the case and the person's answer threaded back into it.
+    web = cases.get(channel=Case.Channel.WEB)
+    case_reply(case=web, author=staff, body=f"Dear {FIRST}, we will call {PHONE}.")
+    case_message_receive(case=web, body=f"Thanks, I am {FIRST} {LAST} at {ADDRESS}. {WROTE}.",
+                         from_address=EMAIL, message_id=f"<{LAST}@mail.example>")
     # The admin's history shows a case by its subject ("Parcel for Zeynepqx").
     LogEntry.objects.log_actions(user_id=staff.pk, queryset=list(cases), action_flag=CHANGE,
                                  change_message="[]")

@@ -23,6 +23,7 @@ from customers.models import Contact
 EXEMPT = {
     "accounts.user": "staff accounts, not customers; managed in the admin",
     "customers.currencyrate": "exchange rates",
+    "support.assignmentcursor": "a support queue's name and the staff account last given a case",
     "customers.channelmapping": "the shop's channel labels and the reporting channel of each",
     "crm.shopsettings": "the shop's own name and sender address, not a customer's",
     "customers.ratefetch": "the outcome of each exchange-rate feed fetch (bank, day, error text)",
@@ -131,7 +132,8 @@ def test_the_check_finds_a_forgotten_column():
     subject_only = replace(cases, erase=Replace({"subject": "—"}))
 
     assert _section_problems(subject_only) == [
-        "support_cases: free-text column 'description' neither erased nor kept"]
+        "support_cases: free-text column 'description' neither erased nor kept",
+        "support_cases: free-text column 'message_id' neither erased nor kept"]
 
 
 def test_the_check_finds_a_forgotten_relation_to_the_contact():

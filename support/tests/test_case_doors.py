@@ -102,12 +102,16 @@ def test_the_admin_refuses_a_blank_subject_and_stores_nothing(manager_client):
     assert not Case.objects.exists()
 
 
-def test_a_status_change_in_the_admin_stamps_the_first_answer_and_the_solution(
+def test_a_status_change_in_the_admin_stamps_the_solution_and_a_reply_the_first_answer(
         manager_client, clock):
     case = _admin_open(manager_client, ContactFactory())
 
-    clock.advance(hours=3)
+    clock.advance(hours=1)
     _admin_change(manager_client, case, status=Case.Status.WAITING)
+    case.refresh_from_db()
+    assert case.first_response_at is None  # a status change alone is not an answer (#19)
+    clock.advance(hours=2)
+    _reply(manager_client, case)
     case.refresh_from_db()
     assert case.first_response_at == NOON + dt.timedelta(hours=3)
     assert case.solved_at is None
@@ -154,10 +158,19 @@ def test_an_owner_change_in_the_admin_leaves_the_clocks_alone(manager_client, ma
 
 # --- Parity: the same case through every door that writes cases --------------------------------
 
+def _reply(client, case) -> None:
+    """The first answer: a reply sent from the case page (neither the admin nor a status change
+    answers the customer)."""
+    response = client.post(reverse("support:case_reply", args=[case.pk]),
+                           {"body": "We are on it."})
+    assert response.status_code == 302
+
+
 def _through_admin(client, contact, clock) -> Case:
     case = _admin_open(client, contact, owner=contact.owner_id)
     clock.advance(hours=2)
     _admin_change(client, case, status=Case.Status.OPEN)
+    _reply(client, case)
     clock.advance(hours=4)
     _admin_change(client, case, status=Case.Status.SOLVED)
     return case
@@ -170,6 +183,7 @@ def _through_dashboard(client, contact, clock) -> Case:
     case = Case.objects.get(contact=contact)
     clock.advance(hours=2)
     client.post(reverse("support:case_status", args=[case.pk]), {"status": "open"})
+    _reply(client, case)
     clock.advance(hours=4)
     client.post(reverse("support:case_status", args=[case.pk]), {"status": "solved"})
     return case

@@ -9,7 +9,7 @@ from accounts.tests.factories import SalesStaffFactory
 from customers.tests.factories import ContactFactory
 from support.models import Case, Priority, ServiceTarget
 from support.selectors import open_cases, overdue_cases
-from support.services import case_open, case_set_status
+from support.services import case_open, case_reply, case_set_status
 
 pytestmark = pytest.mark.django_db
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone.utc)
@@ -32,7 +32,10 @@ def test_the_first_answer_stops_the_first_clock_and_solving_stops_the_second():
     case = case_open(contact=ContactFactory(), subject="Wrong size", channel="email",
                      priority=Priority.NORMAL, now=NOON)  # default target: 8 h / 72 h
 
-    case_set_status(case=case, status=Case.Status.OPEN, now=NOON + dt.timedelta(hours=3))
+    case_set_status(case=case, status=Case.Status.OPEN, now=NOON + dt.timedelta(hours=1))
+    assert case.first_response_at is None  # a status change alone is not an answer (#19)
+    case_reply(case=case, author=None, body="We are looking into it.",
+               now=NOON + dt.timedelta(hours=3))
     case_set_status(case=case, status=Case.Status.WAITING, now=NOON + dt.timedelta(hours=5))
 
     assert case.first_response_at == NOON + dt.timedelta(hours=3)
@@ -65,6 +68,7 @@ def test_staff_open_a_case_from_the_contact_page_and_solve_it(client, sales_user
                        {"subject": "Refund question", "channel": "phone", "priority": "high"},
                        follow=True)
     case = Case.objects.get()
+    client.post(reverse("support:case_reply", args=[case.pk]), {"body": "Refund on its way."})
     client.post(reverse("support:case_status", args=[case.pk]),
                 {"status": "solved", "back": "https://evil.example/"})
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from campaigns.bounces import is_report, parse, report_record
-from support.inbound import case_from_email
+from support.inbound import email_receive
 
 
 class Command(BaseCommand):
@@ -18,8 +18,12 @@ class Command(BaseCommand):
             self.stdout.write(report_record(message).describe())
             return
         try:
-            case = case_from_email(raw)
+            received = email_receive(raw)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
+        case = received.case
+        if received.threaded:
+            self.stdout.write(_("Answer added to case %(id)d.") % {"id": case.pk})
+            return
         self.stdout.write(_("Case %(id)d opened for %(email)s.") % {
             "id": case.pk, "email": case.contact.email})
