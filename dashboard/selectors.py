@@ -167,14 +167,21 @@ def calls_this_week(*, user: User) -> int:
 
 
 def contact_follow_ups(*, contact: Contact) -> QuerySet[FollowUp]:
-    return contact.follow_ups.select_related("assigned_to").order_by("done_at", "due_on", "pk")
+    return contact.follow_ups.select_related("assigned_to").order_by("done_at", "due_on",
+                                                                     "due_time", "pk")
+
+
+def follow_ups_due_count(*, user: User) -> int:
+    """The user's open follow-ups due today (whatever the time) or before."""
+    return FollowUp.objects.filter(assigned_to=user, done_at__isnull=True,
+                                   due_on__lte=timezone.localdate()).count()
 
 
 def my_follow_ups(*, user: User, include_done: bool = False) -> QuerySet[FollowUp]:
     tasks = FollowUp.objects.filter(assigned_to=user).select_related("contact")
     if not include_done:
         tasks = tasks.filter(done_at__isnull=True)
-    return tasks.order_by("done_at", "due_on", "pk")
+    return tasks.order_by("done_at", "due_on", "due_time", "pk")
 
 
 def contact_sections(*, user: User, contact: Contact) -> dict:

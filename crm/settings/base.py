@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "crm.context_processors.crm",
+                "dashboard.context_processors.follow_ups_due",
             ],
         },
     },
@@ -324,6 +325,9 @@ CRM_SLIPPING_MIN_P_ALIVE = env.float("CRM_SLIPPING_MIN_P_ALIVE", default=0.10)
 # promotional email for CRM_NOT_INTERESTED_PAUSE_DAYS (the same pause as a detractor's survey answer).
 CRM_CALLED_RECENTLY_DAYS = env.int("CRM_CALLED_RECENTLY_DAYS", default=7)
 CRM_NOT_INTERESTED_PAUSE_DAYS = env.int("CRM_NOT_INTERESTED_PAUSE_DAYS", default=90)
+# Follow-ups: the reminder email goes to the assignee at the due time, or at this hour (shop
+# time zone) on the due day for a follow-up with no time (customers.services.follow_up_reminders).
+CRM_FOLLOW_UP_REMIND_HOUR = env.int("CRM_FOLLOW_UP_REMIND_HOUR", default=9)
 # A run still "running" after this long lost its worker; the next run takes over.
 CRM_SCORING_STALE_AFTER_MINUTES = env.int("CRM_SCORING_STALE_AFTER_MINUTES", default=180)
 
