@@ -169,8 +169,8 @@ class FollowUpForm(forms.Form):
     @cached_property
     def assignee_options(self) -> list:
         """The assignee menu's (value, label) pairs, read in one query (a template's for loop
-        or list() over the field's choices would count them first)."""
-        return [choice for choice in self.fields["assigned_to"].choices]
+        or list() over the field's choices would count them first; a generator is not)."""
+        return list(iter(self.fields["assigned_to"].choices))
 
 
 class CallLogForm(forms.Form):
