@@ -60,8 +60,10 @@ def follow_up_update(*, follow_up: FollowUp, assigned_to, title: str, due_on: dt
                      due_time: dt.time | None = None, changed_by=None) -> FollowUp:
     """Reassign, reschedule or reword a task; a new assignee or due moment is reminded anew."""
     title = title.strip()
+    # Keeping the assignee is always allowed; a new one is checked as when adding.
+    kept = assigned_to is not None and assigned_to.pk == follow_up.assigned_to_id
     _validate(title=title, due_on=due_on, assigned_to=assigned_to,
-              created_by=changed_by if changed_by is not None else follow_up.assigned_to)
+              created_by=assigned_to if kept else changed_by)
     remind_at = follow_up_remind_at(due_on, due_time)
     fields = ["assigned_to", "title", "due_on", "due_time", "remind_at"]
     with transaction.atomic():

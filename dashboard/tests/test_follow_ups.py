@@ -260,3 +260,37 @@ def test_an_overdue_follow_up_is_red_on_the_contact_page_with_its_time(client, s
     assert "today at 00:00" in line("Past its time")
     assert 'data-overdue="1"' in line("Yesterday&#x27;s")
     assert "data-overdue" not in line("Tomorrow&#x27;s") and "at 09:15" in line("Tomorrow&#x27;s")
+
+
+def test_a_follow_up_is_rescheduled_and_reassigned_from_its_page_and_reminded_again(
+        client, sales_user):
+    task = follow_up_add(contact=ContactFactory(), assigned_to=sales_user, title="Call",
+                         due_on=timezone.localdate(), due_time=dt.time(9, 0))
+    FollowUp.objects.filter(pk=task.pk).update(reminded_at=timezone.now())
+    colleague = SalesStaffFactory(username="colleague", first_name="Cem")
+    client.force_login(sales_user)
+    url = reverse("dashboard:follow_up_edit", args=[task.pk])
+    later = timezone.localdate() + dt.timedelta(days=3)
+
+    page = client.get(url).content.decode()
+    response = client.post(url, {"title": "Call about coats", "due_on": later.isoformat(),
+                                 "due_time": "16:45", "assigned_to": colleague.pk})
+
+    task.refresh_from_db()
+    assert 'value="09:00"' in page
+    assert response["Location"] == reverse("dashboard:contact_detail", args=[task.contact_id])
+    assert (task.title, task.due_on, task.due_time, task.assigned_to) == (
+        "Call about coats", later, dt.time(16, 45), colleague)
+    assert task.reminded_at is None  # the reminder job sends it again at the new time
+
+
+def test_only_the_assignee_or_a_manager_changes_a_follow_up(client, sales_user, manager):
+    task = follow_up_add(contact=ContactFactory(), assigned_to=sales_user, title="Mine",
+                         due_on=timezone.localdate())
+    url = reverse("dashboard:follow_up_edit", args=[task.pk])
+    client.force_login(SalesStaffFactory(username="other"))
+    refused = client.get(url)
+    client.force_login(manager)
+
+    assert refused.status_code == 403
+    assert client.get(url).status_code == 200
