@@ -198,3 +198,32 @@ def test_a_colleague_outside_the_sales_roles_cannot_be_given_a_follow_up(sales_u
                       created_by=sales_user, title="Call", due_on=DAY)
 
     assert "assigned_to" in refused.value.message_dict
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_on_postgres_claim_each_reminder_once(sales_user):
+    import threading
+
+    from django.db import connection
+
+    contact = ContactFactory()
+    for number in range(40):
+        task(sales_user, contact=contact, title=f"Task {number}")
+    barrier, claimed = threading.Barrier(4), []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            claimed.append(follow_up_reminders_claim(now=at(11), limit=15))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    ids = [pk for batch in claimed for pk in batch]
+    assert len(ids) == len(set(ids)) == 40
