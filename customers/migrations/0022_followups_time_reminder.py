@@ -15,7 +15,9 @@ def remind_existing(apps, schema_editor):
     FollowUp = apps.get_model("customers", "FollowUp")
     ShopSettings = apps.get_model("crm", "ShopSettings")
     row = ShopSettings.objects.filter(pk=1).first()
-    zone = ZoneInfo(row.time_zone if row else settings.TIME_ZONE)
+    # crm.shop's order: a deployment's CRM_TIME_ZONE, else the saved row, else TIME_ZONE.
+    fixed = "CRM_TIME_ZONE" in getattr(settings, "CRM_SHOP_SET_BY_DEPLOYMENT", ())
+    zone = ZoneInfo(row.time_zone if row and not fixed else settings.TIME_ZONE)
     hour = dt.time(settings.CRM_FOLLOW_UP_REMIND_HOUR)
     now = timezone.now()
     days = FollowUp.objects.filter(done_at__isnull=True).values_list("due_on", flat=True)

@@ -227,3 +227,37 @@ def test_concurrent_runs_on_postgres_claim_each_reminder_once(sales_user):
 
     ids = [pk for batch in claimed for pk in batch]
     assert len(ids) == len(set(ids)) == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_reminds_open_follow_ups_from_now_on_not_the_old_overdue_ones():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("customers", "0021_calls_calllog")]
+    after = [("customers", "0022_followups_time_reminder")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    state = executor.loader.project_state(before).apps
+    old_contact = state.get_model("customers", "Contact").objects.create(
+        email="old@example.com")
+    from accounts.tests.factories import UserFactory
+
+    user_id = UserFactory(username="old").pk  # the accounts tables are at their latest
+    old_follow_up = state.get_model("customers", "FollowUp").objects
+    today = timezone.localdate()
+    for title, days, done in (("past", -2, None), ("coming", 2, None),
+                              ("done", -2, timezone.now())):
+        old_follow_up.create(contact=old_contact, assigned_to_id=user_id, title=title,
+                             due_on=today + dt.timedelta(days=days), done_at=done)
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())  # back to the latest state
+
+    rows = {row.title: row for row in FollowUp.objects.all()}
+    coming = rows["coming"]
+    assert coming.remind_at == at(9, day=today + dt.timedelta(days=2))
+    assert coming.reminded_at is None
+    assert rows["past"].reminded_at is not None  # no burst of old reminders on upgrade
+    assert rows["done"].remind_at is None
