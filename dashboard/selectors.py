@@ -117,7 +117,7 @@ def call_list(*, user: User, mine: bool, limit: int = 20) -> dict[str, list]:
                 .filter(slipping_value__gt=0).order_by("-slipping_value", "pk"))
     follow_ups = (FollowUp.objects.filter(done_at__isnull=True,
                                           due_on__lte=timezone.localdate())
-                  .select_related("contact", "assigned_to").order_by("due_on", "pk"))
+                  .select_related("contact", "assigned_to").order_by("due_on", "due_time", "pk"))
     if mine or not is_manager(user):
         follow_ups = follow_ups.filter(assigned_to=user)
     # A due follow-up whose contact was called since it was set (and recently) leaves the list
