@@ -37,6 +37,9 @@ DEFAULT_SCHEDULES = [
                     crontab=("0", "8")),
     # Exchange rates: after TCMB (15:30 Istanbul) and the ECB (about 16:00 CET) publish.
     DefaultSchedule("Fetch exchange rates", "customers.fetch_rates", crontab=("30", "17")),
+    # Follow-ups: the assignee's reminder email at the due time (customers.services).
+    DefaultSchedule("Email follow-up reminders", "customers.follow_up_reminders",
+                    every_minutes=1),
 ]
 
 

@@ -5,6 +5,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -148,11 +149,28 @@ class NoteForm(forms.Form):
 class FollowUpForm(forms.Form):
     title = forms.CharField(label=_("What to do"), max_length=200)
     due_on = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
+    # Optional: without a time the task is due all day (its reminder comes in the morning).
+    due_time = forms.TimeField(label=_("Time"), required=False,
+                               widget=forms.TimeInput(attrs={"type": "time"}))
+    # Who does it: the current user unless another is chosen (customers.followups checks).
+    assigned_to = forms.ModelChoiceField(label=_("For"), required=False, queryset=None,
+                                         empty_label=None)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("due_on", timezone.localdate() + dt.timedelta(days=1))
+        if user is not None:
+            kwargs["initial"].setdefault("assigned_to", user.pk)
         super().__init__(*args, **kwargs)
+        field = self.fields["assigned_to"]
+        field.queryset = owner_choices(current=user.pk if user is not None else None)
+        field.label_from_instance = owner_label
+
+    @cached_property
+    def assignee_options(self) -> list:
+        """The assignee menu's (value, label) pairs, read in one query (a template's for loop
+        or list() over the field's choices would count them first; a generator is not)."""
+        return list(iter(self.fields["assigned_to"].choices))
 
 
 class CallLogForm(forms.Form):

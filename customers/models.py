@@ -463,10 +463,17 @@ class FollowUp(models.Model):
                                     on_delete=models.CASCADE, related_name="follow_ups")
     title = models.CharField(_("what to do"), max_length=200)
     due_on = models.DateField(_("due"))
+    # Optional time of day in the shop's time zone; without one the task is due all that day.
+    due_time = models.TimeField(_("due at"), null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
                                    null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # The reminder email to the assignee (customers.services.follow_up_reminders): when it is
+    # due (the due time, or CRM_FOLLOW_UP_REMIND_HOUR on the due day), and when it was claimed
+    # for sending. A new assignee or due moment clears reminded_at (customers.followups).
+    remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("follow-up task")
@@ -476,6 +483,10 @@ class FollowUp(models.Model):
             models.Index(fields=["assigned_to", "due_on"], condition=Q(done_at__isnull=True),
                          name="follow_up_open_idx"),
             models.Index(fields=["contact", "due_on"], name="follow_up_contact_idx"),
+            # The reminder job's claim: open tasks not reminded yet, by when they are due.
+            models.Index(fields=["remind_at"],
+                         condition=Q(done_at__isnull=True, reminded_at__isnull=True),
+                         name="follow_up_remind_idx"),
         ]
 
     def __str__(self) -> str:
@@ -484,6 +495,17 @@ class FollowUp(models.Model):
     @property
     def is_done(self) -> bool:
         return self.done_at is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        """Open and past due in the active (the shop's) time zone: a day before today, or
+        today's time gone by; a task with no time is overdue from the next day."""
+        if self.done_at is not None:
+            return False
+        now = timezone.localtime()
+        if self.due_on != now.date():
+            return self.due_on < now.date()
+        return self.due_time is not None and self.due_time <= now.time()
 
 
 class CallOutcome(models.TextChoices):

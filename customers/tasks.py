@@ -14,6 +14,7 @@ from .scoring.runs import (
     scoring_run_start,
 )
 from .services.consistency import contacts_rederive_stats
+from .services.follow_up_reminders import follow_up_reminders_send
 
 logger = logging.getLogger(__name__)
 
@@ -127,3 +128,11 @@ def fetch_rates_task() -> None:
     from .rates_feed import fetch_and_save_rates
 
     fetch_and_save_rates()
+
+
+# Every minute; safe twice at once: each reminder is claimed before it is sent.
+@shared_task(name="customers.follow_up_reminders", ignore_result=True)
+def follow_up_reminders_task() -> None:
+    sent = follow_up_reminders_send()
+    if sent:
+        logger.info("Sent %d follow-up reminders", sent)

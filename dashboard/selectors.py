@@ -117,7 +117,7 @@ def call_list(*, user: User, mine: bool, limit: int = 20) -> dict[str, list]:
                 .filter(slipping_value__gt=0).order_by("-slipping_value", "pk"))
     follow_ups = (FollowUp.objects.filter(done_at__isnull=True,
                                           due_on__lte=timezone.localdate())
-                  .select_related("contact", "assigned_to").order_by("due_on", "pk"))
+                  .select_related("contact", "assigned_to").order_by("due_on", "due_time", "pk"))
     if mine or not is_manager(user):
         follow_ups = follow_ups.filter(assigned_to=user)
     # A due follow-up whose contact was called since it was set (and recently) leaves the list
@@ -167,14 +167,21 @@ def calls_this_week(*, user: User) -> int:
 
 
 def contact_follow_ups(*, contact: Contact) -> QuerySet[FollowUp]:
-    return contact.follow_ups.select_related("assigned_to").order_by("done_at", "due_on", "pk")
+    return contact.follow_ups.select_related("assigned_to").order_by("done_at", "due_on",
+                                                                     "due_time", "pk")
+
+
+def follow_ups_due_count(*, user: User) -> int:
+    """The user's open follow-ups due today (whatever the time) or before."""
+    return FollowUp.objects.filter(assigned_to=user, done_at__isnull=True,
+                                   due_on__lte=timezone.localdate()).count()
 
 
 def my_follow_ups(*, user: User, include_done: bool = False) -> QuerySet[FollowUp]:
     tasks = FollowUp.objects.filter(assigned_to=user).select_related("contact")
     if not include_done:
         tasks = tasks.filter(done_at__isnull=True)
-    return tasks.order_by("done_at", "due_on", "pk")
+    return tasks.order_by("done_at", "due_on", "due_time", "pk")
 
 
 def contact_sections(*, user: User, contact: Contact) -> dict:

@@ -1,7 +1,7 @@
 """The sales pages, under /contacts/ beside customers' import pages (crm/urls.py)."""
 from django.urls import path
 
-from . import views
+from . import follow_up_views, views
 
 app_name = "dashboard"
 
@@ -22,4 +22,6 @@ urlpatterns = [
     path("<int:pk>/follow-ups/new/", views.FollowUpCreateView.as_view(), name="follow_up_create"),
     path("follow-ups/", views.MyFollowUpsView.as_view(), name="my_follow_ups"),
     path("follow-ups/<int:pk>/done/", views.follow_up_toggle, name="follow_up_toggle"),
+    path("follow-ups/<int:pk>/edit/", follow_up_views.FollowUpEditView.as_view(),
+         name="follow_up_edit"),
 ]

@@ -110,7 +110,7 @@ class ContactDetailView(PermissionRequiredMixin, DetailView):
         if self.request.user.has_perm("customers.change_contact"):
             context["owner_form"] = OwnerForm(initial={"owner": self.object.owner_id})
         if self.request.user.has_perm("customers.add_followup"):
-            context["follow_up_form"] = FollowUpForm()
+            context["follow_up_form"] = FollowUpForm(user=self.request.user)
         context["timeline"] = contact_timeline(context)
         context["timeline_more"] = contact_timeline_more(context)
         return context
@@ -290,10 +290,16 @@ class FollowUpCreateView(_ContactActionView):
     permission_required = "customers.add_followup"
     form_class = FollowUpForm
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
     def form_valid(self, form):
+        data = form.cleaned_data
         try:
-            followups.follow_up_add(contact=self.contact, assigned_to=self.request.user,
-                                    created_by=self.request.user, **form.cleaned_data)
+            followups.follow_up_add(contact=self.contact, created_by=self.request.user,
+                                    assigned_to=data["assigned_to"] or self.request.user,
+                                    title=data["title"], due_on=data["due_on"],
+                                    due_time=data["due_time"])
         except ValidationError as error:
             messages.error(self.request, " ".join(error.messages))
             return self.back()

@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "crm.context_processors.crm",
+                "dashboard.context_processors.follow_ups_due",
             ],
         },
     },
@@ -346,6 +347,9 @@ CRM_SUPPORT_ASSIGNMENT = env.str("CRM_SUPPORT_ASSIGNMENT", default="round_robin"
 # (empty: the shop's sender address); the mail server must deliver such plus-addresses to
 # `manage.py receive_email` (Postfix: recipient_delimiter = +), which threads the answer.
 CRM_SUPPORT_REPLY_ADDRESS = env.str("CRM_SUPPORT_REPLY_ADDRESS", default="")
+# Follow-ups: the reminder email goes to the assignee at the due time, or at this hour (shop
+# time zone) on the due day for a follow-up with no time (customers.services.follow_up_reminders).
+CRM_FOLLOW_UP_REMIND_HOUR = env.int("CRM_FOLLOW_UP_REMIND_HOUR", default=9)
 # A run still "running" after this long lost its worker; the next run takes over.
 CRM_SCORING_STALE_AFTER_MINUTES = env.int("CRM_SCORING_STALE_AFTER_MINUTES", default=180)
 

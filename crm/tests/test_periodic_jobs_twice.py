@@ -19,6 +19,9 @@ SAFE_BY_DESIGN = {
                               "test_running_twice_writes_the_outbox_rows_once)",
     "campaigns.failure_digest": "claims its day before sending (campaigns/tests/"
                                 "test_failure_digest.py)",
+    "customers.follow_up_reminders": "each reminder is claimed (one UPDATE ... WHERE "
+                                     "reminded_at IS NULL RETURNING) before it is sent "
+                                     "(customers/tests/test_follow_up_reminders.py)",
 }
 
 

@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.db import migrations
+
+from ._schedules import Schedule, register as register_schedules
+
+# What this migration adds, frozen here: a later change of crm.schedules.DEFAULT_SCHEDULES must
+# not change what an applied migration did.
+SCHEDULES = [
+    Schedule("Email follow-up reminders", "customers.follow_up_reminders", every_minutes=1),
+]
+
+
+def register(apps, schema_editor):
+    register_schedules(apps, SCHEDULES, time_zone=settings.TIME_ZONE)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("crm", "0010_shop_settings"),
+    ]
+
+    operations = [migrations.RunPython(register, migrations.RunPython.noop)]
