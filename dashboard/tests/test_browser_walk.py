@@ -50,6 +50,7 @@ PAGES = [
     ("sent-email", "sales",
      lambda d: reverse("campaigns:sent_email_detail", args=[d["email"].pk]), None),
     ("cases", "sales", lambda d: reverse("support:my_cases"), None),
+    ("case", "sales", lambda d: reverse("support:case_detail", args=[d["case"].pk]), None),
     ("today-manager", "manager", lambda d: reverse("dashboard:today"), None),
     ("customer-base", "manager", lambda d: reverse("dashboard:customer_base"), None),
     ("imports", "manager", lambda d: reverse("customers:import_list"), None),
@@ -88,8 +89,8 @@ def desk(sales_user, manager):
             predicted_value_12m=120, frequency=frequency, recency_days=30, age_days=300)
     follow_up_add(contact=loyal, assigned_to=sales_user, title="Yeni sezonu anlat",
                   due_on=timezone.localdate())
-    case_open(contact=loyal, subject="Kargo gecikti", channel="phone",
-              now=now - dt.timedelta(days=5))
+    case = case_open(contact=loyal, subject="Kargo gecikti", channel="phone",
+                     now=now - dt.timedelta(days=5))
     for day in range(14):  # more than the contact page's timeline shows
         note_add(contact=loyal, author=sales_user, body=f"Görüşme notu {day}")
     call_log(contact=loyal, user=sales_user, outcome="no_answer")
@@ -105,7 +106,8 @@ def desk(sales_user, manager):
     SurveyResponse.objects.create(invite=invite, contact=loyal, score=9, comment="Çok iyi")
     kpis_refresh()
     customer_base_refresh()
-    return {"once": once, "loyal": loyal, "email": email, "users": (sales_user, manager)}
+    return {"once": once, "loyal": loyal, "email": email, "case": case,
+            "users": (sales_user, manager)}
 
 
 def test_every_sales_page_in_both_languages_at_both_widths(browser, live_server, desk):
