@@ -24,7 +24,8 @@
     var action = results.querySelector("#bulk-action");
     if (!action) { return; }
     results.querySelectorAll("[data-bulk-for]").forEach(function (part) {
-      part.hidden = part.dataset.bulkFor.split(" ").indexOf(action.value) < 0;
+      // A class, not the hidden attribute: Bootstrap's d-inline-flex would override that.
+      part.classList.toggle("d-none", part.dataset.bulkFor.split(" ").indexOf(action.value) < 0);
     });
   }
 
