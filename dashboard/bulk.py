@@ -244,8 +244,9 @@ def bulk_assign_run(job_id: int) -> None:
 
 
 def _finish(job_id: int, status: str, **fields) -> None:
+    # The filters may hold a search word (a person's name): not kept once the job is over.
     BulkAssignJob.objects.filter(pk=job_id).update(status=status, finished_at=timezone.now(),
-                                                   **fields)
+                                                   query="", **fields)
 
 
 def job_progress(job: BulkAssignJob) -> dict:
