@@ -32,7 +32,8 @@ ALLOWED = {"crm", "kpi", "nps", "csv", "utf", "email", "phone", "language", "fir
 ENGLISH_PERCENT = re.compile(r"\d(?:[.,]\d+)?[ \u00a0]?%")
 # Shop data, not interface: the names of the campaigns and templates a shop was set up with
 # (the shipped defaults are named in English) are left out of the English check.
-DATA = "#result_list tbody th, #result_list tbody td.field-template"
+# The contact list's bulk bar offers the campaigns by name: data too.
+DATA = "#result_list tbody th, #result_list tbody td.field-template, #bulk-campaign"
 
 
 @cache
