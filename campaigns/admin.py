@@ -270,7 +270,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def _campaign_figures(self, campaign: Campaign) -> dict:
         try:
-            criteria = AudienceCriteria.from_json(campaign.audience)
+            criteria = AudienceCriteria.for_campaign(campaign)
         except ValidationError as problem:
             return {"audience_error": " ".join(problem.messages)}
         counts = campaign_progress(campaign)

@@ -33,7 +33,7 @@ from customers.models import Contact, ContactScore, Purchase, Stage
 from customers.scoring.runs import current_run
 
 from . import hooks
-from .models import Suppression
+from .models import CampaignMember, Suppression
 
 _PROBABILITIES = ("p_buy_again", "p_alive")
 _DAY_COUNTS = ("days_since_first", "days_since_last")
@@ -67,18 +67,28 @@ class AudienceCriteria:
     website_action_days: int | None = None
     website_action_no_purchase_since: bool | None = None  # True: no purchase after the action
     consent_required: bool = True
+    listed_only: bool | None = None  # True: only contacts added to the campaign by hand
+    # Not a criterion: the campaign whose hand-added contacts (CampaignMember) join the
+    # audience; set by for_campaign(), never read from JSON.
+    campaign_id: int | None = None
 
     @classmethod
     def from_json(cls, data: object) -> "AudienceCriteria":
         """Validate stored or submitted criteria; every problem is reported under its field."""
         return _parse(data)
 
+    @classmethod
+    def for_campaign(cls, campaign) -> "AudienceCriteria":
+        """The campaign's stored criteria, with the contacts added to it by hand."""
+        return dataclasses.replace(cls.from_json(campaign.audience), campaign_id=campaign.pk)
+
     def to_json(self) -> dict:
         """The set criteria only, JSON-safe (money as a string, so it stays exact)."""
         data: dict = {}
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if value is None or (field.name == "consent_required" and value is True):
+            if value is None or (field.name == "consent_required" and value is True) \
+                    or field.name == "campaign_id":
                 continue
             if isinstance(value, tuple):
                 value = list(value)
@@ -207,8 +217,10 @@ _PARSERS = {
     "website_action": _parse_website_action,
     "website_action_days": _parse_window,
     "website_action_no_purchase_since": _parse_bool,
+    "listed_only": _parse_bool,
 }
-_KNOWN = frozenset(field.name for field in dataclasses.fields(AudienceCriteria))
+_KNOWN = frozenset(field.name for field in dataclasses.fields(AudienceCriteria)
+                   if field.name != "campaign_id")
 
 
 def _parse(data: object) -> AudienceCriteria:
@@ -291,6 +303,24 @@ def audience_filter(criteria: AudienceCriteria, *, now: dt.datetime | None = Non
         q &= allowed  # feedback: unhappy lately, no promotions for now
     if criteria.consent_required:
         q &= Q(marketing_consent=True)
+    return q & _with_members(criteria, _criteria_filter(criteria, now))
+
+
+def _with_members(criteria: AudienceCriteria, chosen: Q) -> Q:
+    """The contacts the criteria choose plus those added to the campaign by hand (or, with
+    listed_only, only those of the hand-added ones the other criteria choose too)."""
+    members = CampaignMember.objects.filter(campaign_id=criteria.campaign_id)
+    listed = Q(Exists(members.filter(contact=OuterRef("pk"))))
+    if criteria.listed_only:
+        return listed & chosen if criteria.campaign_id is not None else Q(pk__in=[])
+    # Empty criteria choose everyone already; a campaign nobody was added to needs no OR.
+    if not chosen or criteria.campaign_id is None or not members.exists():
+        return chosen
+    return chosen | listed
+
+
+def _criteria_filter(criteria: AudienceCriteria, now: dt.datetime) -> Q:
+    q = Q()
     if criteria.stages is not None:
         q &= Q(stage__in=criteria.stages)
     if criteria.at_risk is True:

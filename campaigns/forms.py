@@ -68,6 +68,8 @@ class CampaignForm(forms.ModelForm):
                                              required=False, min_value=1, max_value=730)
     website_action_no_purchase_since = forms.BooleanField(
         label=_("... and has not purchased since"), required=False)
+    listed_only = forms.BooleanField(
+        label=_("Only contacts added by hand (from the contact list)"), required=False)
     owners = forms.ModelMultipleChoiceField(
         label=_("Owners"), required=False,
         queryset=User.objects.filter(groups__name=SALES_STAFF).order_by("username"))
@@ -81,7 +83,7 @@ class CampaignForm(forms.ModelForm):
     audience_fields = ("stages", "at_risk", "nps_promoter", "nps_detractor", "open_case",
                        *_PERCENT_FIELDS, *_NUMBER_FIELDS, *_MONEY_FIELDS,
                        "website_action", "website_action_days",
-                       "website_action_no_purchase_since", "owners")
+                       "website_action_no_purchase_since", "owners", "listed_only")
 
     # Shown disabled on the survey campaign; campaign_service refuses changes to them.
     survey_fixed_fields = SURVEY_FIXED_FIELDS
@@ -153,6 +155,8 @@ class CampaignForm(forms.ModelForm):
             audience["website_action_no_purchase_since"] = True
         if data.get("owners"):
             audience["owner_ids"] = [user.pk for user in data["owners"]]
+        if data.get("listed_only"):
+            audience["listed_only"] = True
         return audience
 
     def save(self, commit: bool = True):

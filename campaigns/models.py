@@ -405,3 +405,27 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referrer_id} → {self.referee_id}"
+
+
+class CampaignMember(models.Model):
+    """A contact added to a campaign's audience by hand (the contact list's bulk action,
+    campaigns.members). The audience is the contacts its criteria select plus these, or only
+    these with the criterion listed_only; consent and suppression apply to them as to anyone."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
+                                 related_name="members")
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
+                                related_name="campaign_memberships")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("added by"),
+                                 null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("campaign member")
+        verbose_name_plural = _("campaign members")
+        constraints = [models.UniqueConstraint(fields=["campaign", "contact"],
+                                               name="campaign_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} / {self.contact}"

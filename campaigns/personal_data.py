@@ -4,7 +4,7 @@ Outbox rows, coupons and referrals stay: the uplift, coupon and referral figures
 """
 from crm.personal_data import Delete, Keep, Person, Replace, Section
 
-from .models import Coupon, Message, Referral, ReferralCode, Suppression
+from .models import CampaignMember, Coupon, Message, Referral, ReferralCode, Suppression
 
 
 def _suppressions(person: Person):
@@ -46,6 +46,11 @@ SECTIONS = (
         name="referred_by", model=Referral, by="referee",
         columns=(("id", "id"), ("created_at", "created_at")),
         erase=Keep(),
+    ),
+    Section(
+        name="campaign_lists", model=CampaignMember, by="contact", order_by=("added_at", "id"),
+        columns=(("campaign", "campaign__name"), ("added_at", "added_at")),
+        erase=Delete(), count_key="campaign_members_deleted",  # no figure counts them
     ),
     Section(
         # The old address leaves the list too: keeping it would keep the personal data. The

@@ -76,7 +76,7 @@ class RunPlan:
 
 def _fresh_contacts(campaign: Campaign, now: dt.datetime) -> QuerySet[Contact]:
     """The audience now, less the contacts the campaign has reached within its window."""
-    audience = audience_contacts(AudienceCriteria.from_json(campaign.audience), now=now)
+    audience = audience_contacts(AudienceCriteria.for_campaign(campaign), now=now)
     return audience.filter(~Exists(campaign_reached(campaign, now=now)))
 
 
@@ -89,7 +89,7 @@ def campaign_run_plan(campaign: Campaign, *, now: dt.datetime | None = None) -> 
     when the campaign cannot run (campaign_check_sendable), as the run itself would raise."""
     campaign_check_sendable(campaign)
     now = now or timezone.now()
-    audience = audience_size(AudienceCriteria.from_json(campaign.audience), now=now)
+    audience = audience_size(AudienceCriteria.for_campaign(campaign), now=now)
     count = _fresh_contacts(campaign, now).order_by().count()
     held_out = holdout_size(count, campaign.holdout_percent)
     return RunPlan(audience=audience, reached=audience - count, emailed=count - held_out,
@@ -221,7 +221,7 @@ def event_messages_write(campaign: Campaign, contact_ids: list[int], *,
     with transaction.atomic():
         # The campaign row lock serialises writers: "once, ever" holds under concurrency.
         Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()
-        contacts = (audience_contacts(AudienceCriteria.from_json(campaign.audience), now=now)
+        contacts = (audience_contacts(AudienceCriteria.for_campaign(campaign), now=now)
                     .filter(pk__in=contact_ids).exclude(messages__campaign=campaign))
         eligible = contacts.count()
         if not eligible:

@@ -40,6 +40,8 @@ SCORE_BANDS = {
     "mid": (_("20% to 60%"), 0.2, 0.6),
     "low": (_("under 20%"), None, 0.2),
 }
+# Not a stored stage: repeat clients silent for too long (ContactQuerySet.at_risk).
+AT_RISK = "at_risk"
 LAST_PURCHASE = {
     "30": _("in the last 30 days"),
     "90": _("in the last 90 days"),
@@ -51,7 +53,8 @@ LAST_PURCHASE = {
 class ContactFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     stage = forms.ChoiceField(label=_("Stage"), required=False,
-                              choices=[("", _("All stages")), *Stage.choices])
+                              choices=[("", _("All stages")), *Stage.choices,
+                                       (AT_RISK, _("At risk"))])
     mine = forms.BooleanField(label=_("My contacts"), required=False)
     consent = forms.ChoiceField(label=_("Marketing consent"), required=False, choices=[
         ("", _("Consent: any")), ("yes", _("Agreed to email")), ("no", _("No consent"))])
@@ -86,7 +89,9 @@ def _filtered(values: dict, user) -> QuerySet:
         current_score=FilteredRelation("scores", condition=Q(scores__run=run)))
     if values.get("q"):
         contacts = contacts.search(values["q"].strip())
-    if values.get("stage"):
+    if values.get("stage") == AT_RISK:
+        contacts = contacts.at_risk()
+    elif values.get("stage"):
         contacts = contacts.filter(stage=values["stage"])
     if values.get("mine"):
         contacts = contacts.owned_by(user)
@@ -231,3 +236,9 @@ def export_rows(values: dict, *, user):
     """Every contact the filters match, in the list's order, for the CSV export."""
     keys = SORTS.get(values.get("sort") or "recent", SORTS["recent"])[1]
     return _sortable(_filtered(values, user), keys).order_by(*_order(keys))
+
+
+def matching_contacts(values: dict, *, user) -> QuerySet:
+    """Every contact the filters match, unordered: what a bulk action on the whole filtered
+    list acts on (dashboard.bulk re-evaluates the filters on the server)."""
+    return _filtered(values, user).select_related(None).order_by()

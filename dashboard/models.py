@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,3 +41,37 @@ class CustomerBaseSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class BulkAssignJob(models.Model):
+    """A background owner change of a whole filtered contact list (dashboard.bulk): the
+    list's filters as their query string (re-evaluated by the worker, never a list of ids),
+    the new owner, and progress for the bar."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("started by"),
+                                   null=True, on_delete=models.SET_NULL, related_name="+")
+    query = models.TextField(_("filters"), blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("new owner"), null=True,
+                              blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices,
+                              default=Status.QUEUED)
+    total = models.PositiveIntegerField(_("contacts"), default=0)
+    done = models.PositiveIntegerField(_("contacts done"), default=0)
+    changed = models.PositiveIntegerField(_("owners changed"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk owner change")
+        verbose_name_plural = _("bulk owner changes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} {self.done}/{self.total}"

@@ -1,7 +1,7 @@
 """The sales pages, under /contacts/ beside customers' import pages (crm/urls.py)."""
 from django.urls import path
 
-from . import follow_up_views, views
+from . import bulk_views, follow_up_views, views
 
 app_name = "dashboard"
 
@@ -9,6 +9,10 @@ urlpatterns = [
     path("", views.ContactListView.as_view(), name="contact_list"),
     path("today/", views.TodayView.as_view(), name="today"),
     path("export.csv", views.ContactExportView.as_view(), name="contact_export"),
+    path("bulk/", bulk_views.ContactBulkView.as_view(), name="contact_bulk"),
+    path("bulk/jobs/<int:pk>/", bulk_views.BulkJobView.as_view(), name="bulk_job"),
+    path("bulk/jobs/<int:pk>/progress.json", bulk_views.BulkJobProgressView.as_view(),
+         name="bulk_job_progress"),
     path("kpis/", views.KpiView.as_view(), name="kpis"),
     path("customer-base/", views.CustomerBaseView.as_view(), name="customer_base"),
     path("new/", views.ContactCreateView.as_view(), name="contact_create"),

@@ -14,7 +14,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView, V
 
 from accounts.roles import is_manager
 
-from crm.admin_tools import csv_response, csv_rows
+from crm.admin_tools import csv_response
 from crm.numbers import percent
 from crm.http import redirect_back
 from customers import followups, hooks
@@ -23,7 +23,6 @@ from customers.forms import (
     CallLogForm, ContactEditForm, ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm,
 )
 from customers.models import CallOutcome, Contact, FollowUp
-from customers.scoring.export import EXPORT_COLUMNS
 from customers.scoring.report import explanation, slipping_text
 from customers.services.calls import call_log
 from customers.services.contacts import (
@@ -32,7 +31,8 @@ from customers.services.contacts import (
 from customers.services.purchases import purchase_record
 from customers.services.rates import has_provisional
 
-from . import contact_list, selectors
+from . import contact_list, export, selectors
+from .bulk import bulk_context
 from .contact_list import ContactFilterForm
 from .customer_base_view import cohort_rows, rfm_table, value_chart
 from .kpi_charts import kpi_charts
@@ -61,7 +61,8 @@ class ContactListView(PermissionRequiredMixin, TemplateView):
         for name in ("after", "partial"):
             query.pop(name, None)
         return super().get_context_data(form=form, page=page, contacts=page.contacts,
-                                        query=query.urlencode(), filtered=bool(query), **kwargs)
+                                        query=query.urlencode(), filtered=bool(query),
+                                        **bulk_context(self.request.user), **kwargs)
 
 
 class ContactExportView(PermissionRequiredMixin, View):
@@ -71,11 +72,14 @@ class ContactExportView(PermissionRequiredMixin, View):
 
     def get(self, request):
         values = ContactFilterForm(request.GET or None).values()
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        return csv_response(filename=f"contacts-{stamp}.csv",
-                            header=[column.header for column in EXPORT_COLUMNS],
-                            rows=csv_rows(contact_list.export_rows(values, user=request.user),
-                                          EXPORT_COLUMNS))
+        return contacts_csv(contact_list.export_rows(values, user=request.user))
+
+
+def contacts_csv(contacts):
+    """The readable export (dashboard.export) of these contacts, as a download."""
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csv_response(filename=f"contacts-{stamp}.csv", header=export.export_header(),
+                        rows=export.export_rows(contacts))
 
 
 class ContactDetailView(PermissionRequiredMixin, DetailView):

@@ -17,7 +17,7 @@ from customers.templatetags.money import money
 
 register = template.Library()
 
-_ROW = """  <tr>
+_ROW = """  <tr>{}
     <td><a href="{}">{}</a>
         {}</td>
     <td><span class="badge stage-{}">{}</span></td>
@@ -30,16 +30,23 @@ _ROW = """  <tr>
 """
 
 
+# A ticked row belongs to the bulk-action form above the table (dashboard/_bulk_bar.html).
+_TICK = """
+    <td><input class="form-check-input" type="checkbox" name="ids" value="{}" form="bulk-form"
+               aria-label="{}" data-bulk-row></td>"""
+
+
 @register.simple_tag
-def contact_rows(contacts, base_currency: str) -> SafeString:
+def contact_rows(contacts, base_currency: str, selectable: bool = False) -> SafeString:
     # One reverse() for the page: the detail URL differs only by the id at its end.
     detail = reverse("dashboard:contact_detail", args=[987654321])
     before, _id, after = detail.partition("987654321")
-    return mark_safe("".join(_row(contact, base_currency, before, after)  # escaped
+    return mark_safe("".join(_row(contact, base_currency, before, after, selectable)  # escaped
                              for contact in contacts))
 
 
-def _row(contact, base_currency: str, url_before: str, url_after: str) -> str:
+def _row(contact, base_currency: str, url_before: str, url_after: str,
+         selectable: bool = False) -> str:
     name = contact.full_name
     email = format_html('<div class="small text-body-secondary">{}</div>', contact.email) \
         if name else ""
@@ -56,7 +63,9 @@ def _row(contact, base_currency: str, url_before: str, url_after: str) -> str:
         gettext("Some purchases wait for an exchange rate: they are left out of this total "
                 "until converted."),
         gettext("provisional")) if getattr(contact, "provisional", False) else ""
+    tick = format_html(_TICK, contact.pk, gettext("Select %(contact)s") % {
+        "contact": name or contact.email}) if selectable else ""
     return format_html(
-        _ROW, f"{url_before}{contact.pk}{url_after}", name or contact.email, email,
+        _ROW, tick, f"{url_before}{contact.pk}{url_after}", name or contact.email, email,
         contact.stage, contact.get_stage_display(), intcomma(contact.purchase_count),
         money(contact.total_spent, base_currency), provisional, last, likely, owner or "—")

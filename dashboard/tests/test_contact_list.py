@@ -103,9 +103,9 @@ def test_the_export_has_what_the_filters_show_and_is_formula_safe(sales_client):
 
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body)))
-    assert [row["last_name"] for row in rows] == ["Kaya"]
-    assert rows[0]["first_name"].startswith("'=")
-    assert rows[0]["total_spent"] == "12.500"
+    assert [row["Last name"] for row in rows] == ["Kaya"]
+    assert rows[0]["First name"].startswith("'=")
+    assert rows[0]["Total spent"] == "$12.50"  # readable (#19 point 4): money with currency
 
 
 def test_turkish_staff_get_an_export_their_spreadsheet_reads_as_numbers(sales_client, sales_user):
@@ -117,8 +117,8 @@ def test_turkish_staff_get_an_export_their_spreadsheet_reads_as_numbers(sales_cl
 
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body), delimiter=";"))
-    assert rows[0]["last_name"] == "Öztürk"
-    assert rows[0]["total_spent"] == "1234,500"
+    assert rows[0]["Soyad"] == "Öztürk"
+    assert rows[0]["Toplam harcama"] == "$1.234,50"  # as the Turkish list writes it
 
 
 def test_anonymous_users_cannot_export(client):

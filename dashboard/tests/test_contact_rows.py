@@ -29,7 +29,10 @@ def test_a_scored_owned_buyer_reads_in_full(sales_client, settings):
     row = _row(sales_client.get("/contacts/").content.decode(), "ayse@example.com")
 
     assert row == (
-        f'<tr> <td><a href="/contacts/{buyer.pk}/">Ayşe &lt;Yılmaz&gt;</a> '
+        f'<tr> <td><input class="form-check-input" type="checkbox" name="ids" '
+        f'value="{buyer.pk}" form="bulk-form" aria-label="Select Ayşe &lt;Yılmaz&gt;" '
+        'data-bulk-row></td> '
+        f'<td><a href="/contacts/{buyer.pk}/">Ayşe &lt;Yılmaz&gt;</a> '
         '<div class="small text-body-secondary">ayse@example.com</div></td> '
         '<td><span class="badge stage-one_time">One-time buyer</span></td> '
         '<td class="text-end">1</td> <td class="text-end">$1,234.50</td> '

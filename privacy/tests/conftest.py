@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import MANAGERS
-from campaigns.models import Coupon, Referral, ReferralCode, Suppression
+from campaigns.models import CampaignMember, Coupon, Referral, ReferralCode, Suppression
 from campaigns.tests.factories import MessageFactory
 from customers.consent.models import ConsentMethod
 from customers.consent.services import consent_record
@@ -139,14 +139,17 @@ def rich_contact(privacy_manager) -> Contact:
                             title=f"Call {FIRST} {LAST}", due_on=timezone.now().date())
     CallLog.objects.create(contact=contact, user=privacy_manager, outcome="reached",
                            note=f"{FIRST} asked to use {PHONE}: {WROTE}")
-    MessageFactory(contact=contact, to_email=EMAIL, status="sent", sent_at=timezone.now(),
-                   last_error=f"450 mailbox {EMAIL} busy, retried")
+    message = MessageFactory(contact=contact, to_email=EMAIL, status="sent", sent_at=timezone.now(),
+                             last_error=f"450 mailbox {EMAIL} busy, retried")
     invite = SurveyInviteFactory(contact=contact, message__to_email=EMAIL)
     response = SurveyResponse.objects.create(invite=invite, contact=contact, score=3,
                                              comment=f"I am {FIRST} {LAST}, call {PHONE}; {WROTE}")
     PromotionPause.objects.create(contact=contact, response=response,
                                   paused_until=timezone.now() + dt.timedelta(days=30))
     _referral(contact)
+    # Added to a campaign's audience from the contact list (dashboard bulk action).
+    CampaignMember.objects.create(campaign=message.campaign, contact=contact,
+                                  added_by=privacy_manager)
     _score(contact)
     Suppression.objects.create(email=EMAIL, reason=Suppression.Reason.BOUNCED,
                                detail=f"550 {EMAIL} unknown")

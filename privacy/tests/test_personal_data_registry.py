@@ -30,6 +30,9 @@ EXEMPT = {
     "customers.scoringrun": "a scoring job: coefficients, reports and counts over everyone",
     "dashboard.kpisnapshot": "aggregate figures",
     "dashboard.customerbasesnapshot": "aggregate figures (cohorts, RFM cells, value buckets)",
+    # References no contact; the filters (which may hold a search word) are blanked when the
+    # job ends (dashboard.bulk._finish).
+    "dashboard.bulkassignjob": "a bulk owner change: the list's filters while it runs, counts",
     "campaigns.emailtemplate": "texts staff write for every recipient",
     "campaigns.emailtemplatetranslation": "texts staff write for every recipient",
     "campaigns.campaign": "a campaign's name and audience criteria",
