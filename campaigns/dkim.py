@@ -14,11 +14,40 @@ from functools import lru_cache
 from pathlib import Path
 
 import dkim
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from dkim.crypto import UnparsableKeyError, parse_pem_private_key
 from django.conf import settings
 from django.core.checks import Error, register
 
 logger = logging.getLogger(__name__)
+
+_DIGESTS = {"sha256": hashes.SHA256, "sha1": hashes.SHA1}
+
+
+@lru_cache(maxsize=8)
+def _openssl_key(numbers: tuple[int, ...]) -> rsa.RSAPrivateKey:
+    modulus, public_exponent, private_exponent, p, q, dp, dq, q_inverse = numbers
+    return rsa.RSAPrivateNumbers(
+        p=p, q=q, d=private_exponent, dmp1=dp, dmq1=dq, iqmp=q_inverse,
+        public_numbers=rsa.RSAPublicNumbers(public_exponent, modulus)).private_key()
+
+
+def _rsa_sign_openssl(digest, private_key: dict) -> bytes:
+    """dkimpy's RSASSA-PKCS1-v1_5 signature, computed by OpenSSL (the `cryptography` package):
+    byte-identical (the scheme is deterministic) and about 15 times cheaper than dkimpy's
+    pure-Python modular powers, which cost ~9 ms of CPU per email and capped a 2-core server
+    below 200 signed emails/s. dkimpy has no switch for its RSA backend, so it is replaced here
+    (in campaigns.dkim, the only signer), like crm.broker_patches does for kombu."""
+    key = _openssl_key((private_key["modulus"], private_key["publicExponent"],
+                        private_key["privateExponent"], private_key["prime1"],
+                        private_key["prime2"], private_key["exponent1"],
+                        private_key["exponent2"], private_key["coefficient"]))
+    return key.sign(digest.digest(), padding.PKCS1v15(),
+                    utils.Prehashed(_DIGESTS[digest.name]()))
+
+
+dkim.RSASSA_PKCS1_v1_5_sign = _rsa_sign_openssl
 
 # Signed: what a receiver shows or acts on, List-Unsubscribe(-Post) above all (RFC 8058 asks
 # for both to be covered by the signature, Gmail's and Yahoo's bulk-sender rules too).
@@ -101,7 +130,7 @@ def _load() -> Signer:
                     selector=settings.CRM_DKIM_SELECTOR.strip(), key=key)
     try:  # a key that parses but cannot sign (a broken CRT part) fails here, not per email
         signer.sign(b"From: check@example.com\r\n\r\ncheck\r\n")
-    except dkim.DKIMException as error:
+    except (dkim.DKIMException, ValueError) as error:  # ValueError: OpenSSL refuses the key
         raise DkimBroken(f"the DKIM key cannot sign: {error}") from error
     return signer
 

@@ -212,3 +212,51 @@ def test_a_broken_key_sends_nothing_unsigned_and_keeps_the_rows_queued(smtp_sink
 
     assert smtp_sink.message_ids() == {m.message_id: 1 for m in messages}
     assert all(r.raw.startswith(b"DKIM-Signature") for r in smtp_sink.received)
+
+
+# --- The RSA step through OpenSSL ----------------------------------------------------------------
+
+def test_openssl_signs_the_same_bytes_as_dkimpys_own_arithmetic():
+    import hashlib
+
+    from dkim import crypto
+    private = crypto.parse_pem_private_key(KEY_FILE.read_bytes())
+    for text in (b"", b"a DKIM header hash input", "Merhaba Ayşe".encode() * 50):
+        digest = hashlib.sha256(text)
+        assert campaigns_dkim._rsa_sign_openssl(digest, private) \
+            == crypto.RSASSA_PKCS1_v1_5_sign(hashlib.sha256(text), private)
+    assert dkim.RSASSA_PKCS1_v1_5_sign is campaigns_dkim._rsa_sign_openssl
+
+
+def test_a_key_with_a_broken_crt_part_is_a_system_check_error(settings, tmp_path):
+    """A PEM that parses but whose primes do not make its modulus: OpenSSL refuses to sign
+    with it, which stops sending at start-up rather than per email."""
+    import base64
+
+    from dkim import crypto
+    private = crypto.parse_pem_private_key(KEY_FILE.read_bytes())
+    broken = dict(private, exponent1=private["exponent1"] + 2)
+    fields = ("version", "modulus", "publicExponent", "privateExponent", "prime1", "prime2",
+              "exponent1", "exponent2", "coefficient")
+    der = _der(0x30, b"".join(_der(0x02, broken[name].to_bytes(broken[name].bit_length() // 8 + 1,
+                                                                 "big")) for name in fields))
+    pem = (b"-----BEGIN RSA PRIVATE KEY-----\n" + base64.encodebytes(der)
+           + b"-----END RSA PRIVATE KEY-----\n")
+    path = tmp_path / "broken.pem"
+    path.write_bytes(pem)
+    settings.CRM_DKIM_DOMAIN, settings.CRM_DKIM_SELECTOR = DOMAIN, SELECTOR
+    settings.CRM_DKIM_PRIVATE_KEY, settings.CRM_DKIM_PRIVATE_KEY_FILE = "", str(path)
+
+    [error] = campaigns_dkim.check_dkim_key()
+
+    assert error.id == "campaigns.E001"
+    assert "cannot sign" in error.msg
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    """One DER element (PKCS #1's RSAPrivateKey is a SEQUENCE of INTEGERs)."""
+    size = len(content)
+    if size < 128:
+        return bytes([tag, size]) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(length)]) + length + content
