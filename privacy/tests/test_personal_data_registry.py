@@ -24,6 +24,7 @@ EXEMPT = {
     "accounts.user": "staff accounts, not customers; managed in the admin",
     "customers.currencyrate": "exchange rates",
     "customers.channelmapping": "the shop's channel labels and the reporting channel of each",
+    "customers.product": "the shop's product catalogue (SKUs, names, categories)",
     "crm.shopsettings": "the shop's own name and sender address, not a customer's",
     "customers.ratefetch": "the outcome of each exchange-rate feed fetch (bank, day, error text)",
     "customers.scoringrun": "a scoring job: coefficients, reports and counts over everyone",
