@@ -33,6 +33,7 @@ from ..services.purchases import (
 )
 from ..services.refunds import purchase_refund, refund_amount_check
 from .common import add_service_errors, adopt, search_terms
+from .lines import PurchaseLineInline
 
 PURCHASE_UPDATABLE_FIELDS = frozenset(
     {"contact", "purchased_at", "amount", "currency", "quantity", "channel_label", "code"}
@@ -161,6 +162,7 @@ class PurchaseAdmin(
          {"fields": ("purchased_on", "amount_base", "refunded_at", "created_at")}),
     )
     refund_fieldset = (gettext_lazy("Refund"), {"fields": ("refunded_amount", "refund_amount")})
+    inlines = (PurchaseLineInline,)
     actions = ("refund", "delete_selected", "export_csv")
 
     csv_filename_prefix = "purchases"

@@ -44,6 +44,7 @@ QUANTITY_PLACES = 3
 MAX_QUANTITY = Decimal("999999999")
 # How many lines one purchase may carry (a wholesale order is long; a runaway payload is not).
 MAX_LINES = 500
+_CHUNK = 900  # SKUs per IN (...): within SQLite's variable limit
 
 
 @dataclass(frozen=True)
@@ -188,8 +189,11 @@ def products_keep(store: str, seen: Mapping[str, tuple[str, str]]) -> dict[str, 
     if not seen:
         return {}
     skus = sorted(seen)
-    known = {sku: (pk, name, category) for pk, sku, name, category in Product.objects.filter(
-        store=store, sku__in=skus).values_list("pk", "sku", "name", "category")}
+    known = {}
+    for start in range(0, len(skus), _CHUNK):
+        known.update({sku: (pk, name, category) for pk, sku, name, category in
+                      Product.objects.filter(store=store, sku__in=skus[start:start + _CHUNK])
+                      .values_list("pk", "sku", "name", "category")})
     new = [Product(store=store, sku=sku, name=seen[sku][0], category=seen[sku][1])
            for sku in skus if sku not in known]
     if new:
@@ -208,8 +212,9 @@ def products_keep(store: str, seen: Mapping[str, tuple[str, str]]) -> dict[str, 
         Product.objects.bulk_update(changed, ["name", "category", "updated_at"],
                                     batch_size=500)
     ids = {sku: pk for sku, (pk, _name, _category) in known.items()}
-    if new:
-        ids.update(Product.objects.filter(store=store, sku__in=[p.sku for p in new])
+    new_skus = [product.sku for product in new]
+    for start in range(0, len(new_skus), _CHUNK):
+        ids.update(Product.objects.filter(store=store, sku__in=new_skus[start:start + _CHUNK])
                    .values_list("sku", "pk"))
     return ids
 
