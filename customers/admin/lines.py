@@ -1,25 +1,36 @@
 """Order lines on the purchase's admin page (read-only: lines go in through the purchase
-service) and the product catalogue kept from them (read-only: orders keep it)."""
+service) and the product catalogue kept from them (read-only: orders keep it).
+
+The lines are a read-only table on the purchase's page, not an inline formset: a formset would
+make every post of the purchase form carry its management fields, and there is nothing to
+edit in it."""
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
 from crm.admin_tools import ReadOnlyAdminMixin
 
-from ..models import Product, PurchaseLine
+from ..models import Product, Purchase
+from ..templatetags.money import money
 
 
-class PurchaseLineInline(ReadOnlyAdminMixin, admin.TabularInline):
-    deletable = False
-    model = PurchaseLine
-    fields = ("product", "quantity", "unit_price", "discount", "total", "total_base",
-              "refunded_quantity")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name_plural = gettext_lazy("products bought")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("product")
+@admin.display(description=gettext_lazy("products bought"))
+def purchase_lines_table(purchase: Purchase) -> str:
+    lines = list(purchase.lines.select_related("product").order_by("id")) if purchase.pk else []
+    if not lines:
+        return "—"
+    rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                            "<td>{}</td><td>{}</td></tr>", (
+        (line.product.sku, line.product.name, f"{line.quantity.normalize():f}",
+         money(line.unit_price, purchase.currency), money(line.discount, purchase.currency),
+         money(line.total, purchase.currency), f"{line.refunded_quantity.normalize():f}")
+        for line in lines))
+    return format_html(
+        '<table data-testid="purchase-lines"><thead><tr><th>{}</th><th>{}</th><th>{}</th>'
+        "<th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+        gettext_lazy("SKU"), gettext_lazy("Product"), gettext_lazy("Quantity"),
+        gettext_lazy("Unit price"), gettext_lazy("discount"), gettext_lazy("line total"),
+        gettext_lazy("quantity refunded"), rows)
 
 
 @admin.register(Product)

@@ -38,8 +38,8 @@ from ..models import Product, Purchase, PurchaseLine
 from ..money import MAX_AMOUNT, STORED_DECIMAL_PLACES, base_currency, to_base, validate_amount
 from .rates import RateBook
 
-SKU_MAX_LENGTH = Product._meta.get_field("sku").max_length
-NAME_MAX_LENGTH = Product._meta.get_field("name").max_length
+SKU_MAX_LENGTH: int = Product._meta.get_field("sku").max_length or 128
+NAME_MAX_LENGTH: int = Product._meta.get_field("name").max_length or 255
 QUANTITY_PLACES = 3
 MAX_QUANTITY = Decimal("999999999")
 # How many lines one purchase may carry (a wholesale order is long; a runaway payload is not).

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import DecimalField, F, Value
+from django.db.models import DecimalField, F, QuerySet, Value
 from django.db.models.functions import Round
 
 from ..models import Contact, CurrencyRate, Purchase, PurchaseLine
@@ -198,7 +198,7 @@ def _in_base(rate: Decimal) -> dict:
             "refunded_amount_base": Round(F("refunded_amount") * at_rate, 3)}
 
 
-def _lines_in_base(purchases, rate: Decimal) -> int:
+def _lines_in_base(purchases: QuerySet[Purchase], rate: Decimal) -> int:
     """The base-currency totals of these purchases' lines at `rate` (customers.models.
     PurchaseLine), rounded as the purchases are."""
     at_rate = Value(rate, output_field=DecimalField(max_digits=24, decimal_places=12))

@@ -69,7 +69,7 @@ def refund_lines_check(purchase: Purchase, lines: Mapping[int, Decimal],
            .select_related("product")}
     errors, checked = [], []
     for line_id, raw in lines.items():
-        line = own.get(_int(line_id))
+        line = own.get(_int(line_id) or 0)
         if line is None:
             errors.append(gettext("Line %(line)s is not a line of this purchase.")
                           % {"line": line_id})

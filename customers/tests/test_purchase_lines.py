@@ -229,3 +229,18 @@ def test_a_purchase_without_lines_is_unchanged():
     purchase = purchase_record(contact=ContactFactory(), purchased_at=WHEN,
                                amount=Decimal("10"), currency="USD").purchase
     assert purchase.quantity == 1 and not purchase.lines.exists()
+
+
+def test_the_admin_shows_a_purchases_lines_read_only(admin_client):
+    from django.urls import reverse
+
+    purchase = purchase_record(contact=ContactFactory(), purchased_at=WHEN, amount=None,
+                               currency="USD", lines=LINES).purchase
+
+    page = admin_client.get(reverse("admin:customers_purchase_change", args=[purchase.pk]))
+    catalogue = admin_client.get(reverse("admin:customers_product_changelist") + "?q=tea")
+
+    assert 'data-testid="purchase-lines"' in page.content.decode()
+    assert "Aged cheese" in page.content.decode()
+    assert "Green tea" in catalogue.content.decode()
+    assert admin_client.get(reverse("admin:customers_product_add")).status_code == 403
