@@ -5,12 +5,15 @@ The lines are a read-only table on the purchase's page, not an inline formset: a
 make every post of the purchase form carry its management fields, and there is nothing to
 edit in it."""
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
-from crm.admin_tools import ReadOnlyAdminMixin
+from crm.admin_tools import CSVColumn, ReadOnlyAdminMixin, csv_response, csv_rows, local_datetime
 
-from ..models import Product, Purchase
+from ..models import Product, Purchase, PurchaseLine
 from ..templatetags.money import money
 
 
@@ -31,6 +34,38 @@ def purchase_lines_table(purchase: Purchase) -> str:
         gettext_lazy("SKU"), gettext_lazy("Product"), gettext_lazy("Quantity"),
         gettext_lazy("Unit price"), gettext_lazy("discount"), gettext_lazy("line total"),
         gettext_lazy("quantity refunded"), rows)
+
+
+LINE_CSV_COLUMNS = (
+    CSVColumn(gettext_lazy("purchase id"), "purchase_id"),
+    CSVColumn(gettext_lazy("external id"), "purchase__external_id"),
+    CSVColumn(gettext_lazy("contact email"), "purchase__contact__email"),
+    CSVColumn(gettext_lazy("purchased at"), "purchase__purchased_at", local_datetime),
+    CSVColumn(gettext_lazy("currency"), "purchase__currency"),
+    CSVColumn(gettext_lazy("SKU"), "product__sku"),
+    CSVColumn(gettext_lazy("product"), "product__name"),
+    CSVColumn(gettext_lazy("category"), "product__category"),
+    CSVColumn(gettext_lazy("quantity"), "quantity"),
+    CSVColumn(gettext_lazy("unit price"), "unit_price"),
+    CSVColumn(gettext_lazy("discount"), "discount"),
+    CSVColumn(gettext_lazy("line total"), "total"),
+    CSVColumn(gettext_lazy("line total in base currency"), "total_base"),
+    CSVColumn(gettext_lazy("quantity refunded"), "refunded_quantity"),
+)
+
+
+@admin.action(description=gettext_lazy("Export the selected purchases' products to CSV"),
+              permissions=["view"])
+def export_lines_csv(modeladmin, request: HttpRequest,
+                     queryset: QuerySet) -> StreamingHttpResponse:
+    """One row per line of the selected purchases (the purchases' own export has one row per
+    purchase)."""
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    lines = PurchaseLine.objects.filter(purchase__in=queryset.values("pk")).order_by(
+        "purchase_id", "id")
+    return csv_response(filename=f"purchase-lines-{stamp}.csv",
+                        header=[str(column.header) for column in LINE_CSV_COLUMNS],
+                        rows=csv_rows(lines, LINE_CSV_COLUMNS))
 
 
 @admin.register(Product)

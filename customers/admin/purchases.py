@@ -33,7 +33,7 @@ from ..services.purchases import (
 )
 from ..services.refunds import purchase_refund, refund_amount_check
 from .common import add_service_errors, adopt, search_terms
-from .lines import purchase_lines_table
+from .lines import export_lines_csv, purchase_lines_table
 
 PURCHASE_UPDATABLE_FIELDS = frozenset(
     {"contact", "purchased_at", "amount", "currency", "quantity", "channel_label", "code"}
@@ -163,7 +163,7 @@ class PurchaseAdmin(
     )
     refund_fieldset = (gettext_lazy("Refund"), {"fields": ("refunded_amount", "refund_amount")})
     lines_fieldset = (gettext_lazy("products bought"), {"fields": ("lines_table",)})
-    actions = ("refund", "delete_selected", "export_csv")
+    actions = ("refund", "delete_selected", "export_csv", export_lines_csv)
 
     csv_filename_prefix = "purchases"
     csv_columns = (

@@ -5,6 +5,8 @@ Used by `manage.py import_purchases`, the demo-data loader and the browser uploa
 - Columns (header names are trimmed and case-insensitive): email, purchased_at, amount, currency
   are required; external_id, first_name, last_name, channel, quantity, code are optional. Any
   other column refuses the whole file: a typo in a header must not silently drop a column.
+  A file with products (sku, product, category, unit_price, discount: a row per order line,
+  grouped by external_id) is read by customers.imports.purchase_lines, then merged here.
 - channel is the shop's own label, kept as written and mapped to a reporting channel through
   the mapping loaded once per file (customers.channels); an unknown label counts as "other"
   and is listed for managers to map, never refused. purchased_at is ISO 8601, a spreadsheet

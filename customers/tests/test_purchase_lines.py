@@ -244,3 +244,18 @@ def test_the_admin_shows_a_purchases_lines_read_only(admin_client):
     assert "Aged cheese" in page.content.decode()
     assert "Green tea" in catalogue.content.decode()
     assert admin_client.get(reverse("admin:customers_product_add")).status_code == 403
+
+
+def test_the_admin_exports_the_selected_purchases_lines(admin_client):
+    from django.urls import reverse
+
+    purchase = purchase_record(contact=ContactFactory(), purchased_at=WHEN, amount=None,
+                               currency="USD", lines=LINES, external_id="A-1").purchase
+
+    response = admin_client.post(reverse("admin:customers_purchase_changelist"), {
+        "action": "export_lines_csv", "_selected_action": [purchase.pk]})
+
+    text = b"".join(response.streaming_content).decode()
+    rows = text.strip().splitlines()
+    assert len(rows) == 3 and "TEA-1" in rows[1] and "CHEESE" in rows[2]
+    assert "A-1" in rows[1] and "Aged cheese" in rows[2]
