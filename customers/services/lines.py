@@ -200,7 +200,7 @@ def products_keep(store: str, seen: Mapping[str, tuple[str, str]]) -> dict[str, 
         # A concurrent order may create the same product: the first one stands.
         Product.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
     changed = []
-    for sku, (pk, name, category) in known.items():
+    for sku, (pk, name, category) in sorted(known.items()):  # SKU order: no deadlocks
         new_name, new_category = seen[sku]
         if (new_name and new_name != name) or (new_category and new_category != category):
             changed.append(Product(pk=pk, name=new_name or name,
