@@ -259,3 +259,18 @@ def test_the_admin_exports_the_selected_purchases_lines(admin_client):
     rows = text.strip().splitlines()
     assert len(rows) == 3 and "TEA-1" in rows[1] and "CHEESE" in rows[2]
     assert "A-1" in rows[1] and "Aged cheese" in rows[2]
+
+
+def test_a_coupon_on_an_order_with_lines_is_redeemed_as_on_any_order():
+    from campaigns.coupons import CodeOutcome, coupon_create
+
+    contact = ContactFactory()
+    coupon = coupon_create(contact=contact, kind="amount", value=Decimal(5), currency="USD",
+                           expires_at=timezone.now() + dt.timedelta(days=30))
+
+    result = purchase_record(contact=contact, purchased_at=timezone.now(), amount=None,
+                             currency="USD", lines=LINES, code=coupon.code)
+
+    assert result.code_outcome == CodeOutcome.REDEEMED
+    coupon.refresh_from_db()
+    assert coupon.redeemed_purchase_id == result.purchase.pk
