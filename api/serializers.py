@@ -4,6 +4,7 @@ customers.normalise, services.purchase_clean) so every error comes back in one 4
 import datetime as dt
 from collections.abc import Mapping
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -12,11 +13,12 @@ from rest_framework import serializers
 
 from campaigns.coupons import CodeOutcome
 from customers.channels import channel_label_clean
-from customers.models import Channel, Contact, ContactScore, Purchase, Stage
+from customers.models import Channel, Contact, ContactScore, Purchase, PurchaseLine, Stage
 from customers.money import parse_amount
 from customers.normalise import normalise_email, parse_purchase_time, shop_timezone
 from customers.owners import OWNER_REFUSED, eligible_owners, owner_choices
 from customers.phones import normalise_phone
+from customers.services.lines import lines_prepare
 from customers.services.purchases import purchase_clean
 
 from .fields import (
@@ -151,6 +153,40 @@ class AmountField(serializers.Field):
         return str(value)
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class QuantityField(serializers.Field):
+    """A quantity: a decimal string ("1.250", weighed goods) or a whole JSON number."""
+
+    default_error_messages = {
+        "invalid": _('Send the quantity as a whole number or a decimal string, such as '
+                     '"1.250".'),
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        return str(data).strip()
+
+    def to_representation(self, value) -> str:
+        return str(value)
+
+
+class PurchaseLineInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    sku = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, default="",
+        help_text=_("The shop's SKU or product id; a line without one is keyed by its name."))
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True,
+                                 default="", help_text=_("The product's name."))
+    category = serializers.CharField(max_length=255, required=False, allow_blank=True,
+                                     default="", help_text=_("The product's category."))
+    quantity = QuantityField(help_text=_("Above zero; up to 3 decimal places (weighed "
+                                         "goods)."))
+    unit_price = AmountField(help_text=_("Price of one unit, in the purchase's currency."))
+    discount = AmountField(required=False, help_text=_(
+        "The line's discount in money (not per unit); the line's total is quantity x unit "
+        "price - discount."))
+
+
 class PurchaseInputSerializer(StrictFieldsMixin, serializers.Serializer):
     contact = StrictPrimaryKeyRelatedField(
         queryset=Contact.objects.all(), required=False,
@@ -163,9 +199,15 @@ class PurchaseInputSerializer(StrictFieldsMixin, serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True,
                                       help_text=_("Used only when a contact is created."))
     purchased_at = PurchaseTimeField()
-    amount = AmountField()
+    amount = AmountField(required=False, help_text=_(
+        "Required without lines; with lines, it must be what they add up to (within one "
+        "minor unit per line), or left out to take their sum."))
     currency = serializers.CharField(max_length=3, help_text=_("ISO 4217 code, such as EUR."))
-    quantity = StrictIntegerField(min_value=1, max_value=1_000_000, default=1)
+    quantity = StrictIntegerField(min_value=1, max_value=1_000_000, required=False, help_text=_(
+        "Items; by default the lines' quantities added up (a weighed line counts as one), "
+        "else 1."))
+    lines = PurchaseLineInputSerializer(many=True, required=False, help_text=_(
+        "The products bought (optional). The shop's catalogue is kept from them."))
     channel = serializers.CharField(
         default=Channel.ONLINE, allow_blank=True,
         help_text=_("The shop's own channel label (such as web, app or Trendyol), kept as "
@@ -188,9 +230,19 @@ class PurchaseInputSerializer(StrictFieldsMixin, serializers.Serializer):
         if ("contact" in attrs) == ("email" in attrs):
             raise serializers.ValidationError(
                 {"contact": [_("Give either contact (an id) or email, not both.")]})
-        cleaned = purchase_clean(purchased_at=attrs["purchased_at"], amount=attrs["amount"],
+        amount = attrs.get("amount")
+        if attrs.get("lines"):
+            try:
+                amount = lines_prepare(attrs["lines"], currency=attrs["currency"],
+                                       amount=amount).amount
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.message_dict) from None
+        elif amount is None:
+            raise serializers.ValidationError(
+                {"amount": [_("Give the amount, or the lines it is made of.")]})
+        cleaned = purchase_clean(purchased_at=attrs["purchased_at"], amount=amount,
                                  currency=attrs["currency"])
-        return {**attrs, "currency": cleaned["currency"]}
+        return {**attrs, "amount": attrs.get("amount"), "currency": cleaned["currency"]}
 
 
 class PurchaseRefundSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -203,8 +255,22 @@ class PurchaseRefundSerializer(StrictFieldsMixin, serializers.Serializer):
         "same total again changes nothing; the whole amount is a full refund."))
 
 
+class PurchaseLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    name = serializers.CharField(source="product.name", read_only=True)
+    category = serializers.CharField(source="product.category", read_only=True)
+
+    class Meta:
+        model = PurchaseLine
+        fields = ["id", "sku", "name", "category", "quantity", "unit_price", "discount",
+                  "total", "total_base", "refunded_quantity"]
+        read_only_fields = fields
+
+
 class PurchaseSerializer(serializers.ModelSerializer):
     purchased_at = PurchaseTimeField(read_only=True)
+    lines = serializers.SerializerMethodField(help_text=_(
+        "The products bought; empty for a purchase recorded without lines."))
     provisional = serializers.BooleanField(
         source="is_provisional", read_only=True, help_text=_(
             "No exchange rate for the purchase day yet: amount_base is null until one "
@@ -216,9 +282,16 @@ class PurchaseSerializer(serializers.ModelSerializer):
             "id", "contact", "purchased_at", "amount", "currency", "amount_base", "provisional",
             "quantity", "channel", "channel_label", "source", "external_id", "code",
             "refunded_at", "refunded_amount",
-            "created_at",
+            "created_at", "lines",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(PurchaseLineSerializer(many=True))
+    def get_lines(self, purchase: Purchase) -> list:
+        # Prefetched by a list (one query a page); else read with their products.
+        cache = getattr(purchase, "_prefetched_objects_cache", {})
+        lines = cache["lines"] if "lines" in cache else purchase.lines.select_related("product")
+        return PurchaseLineSerializer(lines, many=True).data
 
 
 class PurchaseRecordedSerializer(PurchaseSerializer):

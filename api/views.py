@@ -6,7 +6,7 @@ and answers 401/403 itself instead of the site's redirect to the login page.
 import functools
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -20,7 +20,7 @@ from customers.services.contacts import contact_create, contact_set_consent, con
 from customers.services.purchases import PurchaseResult, purchase_known, purchase_record
 from customers.services.purchases import purchase_record_by_email
 from customers.services.refunds import purchase_refund_to
-from customers.models import Contact, ContactScore, Purchase
+from customers.models import Contact, ContactScore, Purchase, PurchaseLine
 from customers.scoring.runs import current_run
 
 from .serializers import (
@@ -168,7 +168,8 @@ class PurchaseListCreate(CountRefusalsMixin, generics.ListCreateAPIView):
     required_permissions = {"GET": "customers.view_purchase", "POST": "customers.add_purchase"}
 
     def get_queryset(self) -> QuerySet:
-        purchases = Purchase.objects.all()
+        purchases = Purchase.objects.prefetch_related(
+            Prefetch("lines", PurchaseLine.objects.select_related("product")))
         filters = PurchaseFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         if filters.validated_data.get("contact"):
@@ -189,6 +190,9 @@ class PurchaseListCreate(CountRefusalsMixin, generics.ListCreateAPIView):
         result = purchase_record_from_api(serializer.validated_data, user=request.user)
         purchase = result.purchase
         purchase.created, purchase.code_outcome = result.created, result.code_outcome
+        if result.created and not serializer.validated_data.get("lines"):
+            # A new order without lines has none: answer without asking.
+            purchase._prefetched_objects_cache = {"lines": []}  # type: ignore[attr-defined]
         return Response(_recorded_serializer().to_representation(purchase),
                         status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 

@@ -106,7 +106,8 @@ class PurchaseForm(forms.Form):
     """The short form sales staff use all day: amount, currency, when (defaults to now)."""
 
     amount = AsciiDecimalField(
-        label=_("Amount"), min_value=0, max_digits=14, decimal_places=3,
+        label=_("Amount"), min_value=0, max_digits=14, decimal_places=3, required=False,
+        help_text=_("Leave it blank to take what the products below add up to."),
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "autofocus": True}),
     )
     currency = forms.CharField(label=_("Currency"), max_length=3, min_length=3)
@@ -223,3 +224,30 @@ class OwnerForm(forms.Form):
         # still shown as the owner rather than as "Nobody".
         self.fields["owner"].queryset = owner_choices(current=self.initial.get("owner"))
         self.fields["owner"].label_from_instance = owner_label
+
+
+class PurchaseLineForm(forms.Form):
+    """One product on the record-purchase page; a blank row is no line."""
+
+    product = forms.CharField(label=_("Product"), max_length=255, required=False)
+    sku = forms.CharField(label=_("SKU"), max_length=128, required=False)
+    quantity = AsciiDecimalField(label=_("Quantity"), required=False, min_value=0,
+                                 max_digits=12, decimal_places=3,
+                                 widget=forms.NumberInput(attrs={"step": "any"}))
+    unit_price = AsciiDecimalField(label=_("Unit price"), required=False, min_value=0,
+                                   max_digits=14, decimal_places=3,
+                                   widget=forms.NumberInput(attrs={"step": "0.01"}))
+
+    def line(self) -> dict | None:
+        """The line for the purchase service (its rules check it), or None for a blank row."""
+        data = getattr(self, "cleaned_data", None) or {}
+        if not any(data.get(key) not in (None, "") for key in
+                   ("product", "sku", "quantity", "unit_price")):
+            return None
+        return {"name": data.get("product", ""), "sku": data.get("sku", ""),
+                "quantity": data.get("quantity") if data.get("quantity") is not None else 1,
+                "unit_price": data.get("unit_price")}
+
+
+PurchaseLineFormSet = forms.formset_factory(PurchaseLineForm, extra=3, max_num=50,
+                                            validate_max=True)

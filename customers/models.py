@@ -248,6 +248,82 @@ class Purchase(models.Model):
         return self.amount_base is None
 
 
+class Product(models.Model):
+    """The shop's catalogue as its orders show it: one row per product (its SKU or the shop's
+    product id), named and categorised as the latest order that brought it said
+    (customers.services.lines). `store` tells catalogues apart: "" is the shop's own (the
+    dashboard, CSV import, REST API); a shop connector keeps its store's products apart."""
+
+    store = models.CharField(
+        _("store"), max_length=64, blank=True, default="", db_default="",
+        help_text=_("Whose catalogue: blank for the shop's own; a connected store's key."))
+    # A line without a SKU is keyed by its product name as written (trimmed).
+    sku = models.CharField(_("SKU or product id"), max_length=128)
+    name = models.CharField(_("product"), max_length=255, blank=True)
+    category = models.CharField(_("category"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name", "sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "sku"], name="product_store_sku_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.sku
+
+
+class PurchaseLine(models.Model):
+    """One product in a purchase: how much, at what price, what it came to.
+
+    `total` is quantity x unit price - discount, in the purchase's currency, rounded to its
+    minor unit; the lines of a purchase add up to its amount (customers.services.lines).
+    `total_base` is that in the base currency, NULL while the purchase waits for its rate
+    (converted with it, customers.services.rates). Deleted with its purchase."""
+
+    purchase = models.ForeignKey(
+        Purchase, verbose_name=_("purchase"), on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="lines",
+        db_index=False)  # line_product_purchase_idx leads with product
+    # Decimal: weighed and measured goods (1.250 kg) as well as pieces.
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=3)
+    discount = models.DecimalField(_("discount"), max_digits=14, decimal_places=3,
+                                   default=0, db_default=0)
+    total = models.DecimalField(_("line total"), max_digits=14, decimal_places=3)
+    total_base = models.DecimalField(
+        _("line total in base currency"), max_digits=18, decimal_places=3, null=True,
+        editable=False)
+    # How much of the quantity was refunded (customers.services.refunds).
+    refunded_quantity = models.DecimalField(
+        _("quantity refunded"), max_digits=12, decimal_places=3, default=0, db_default=0,
+        editable=False)
+
+    class Meta:
+        verbose_name = _("purchase line")
+        verbose_name_plural = _("purchase lines")
+        ordering = ["purchase", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0, discount__gte=0, total__gte=0),
+                                   name="line_money_not_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__gte=0, refunded_quantity__lte=F("quantity")),
+                name="line_refund_within_quantity"),
+        ]
+        indexes = [
+            # "Who bought X", co-occurrence and reorder intervals read lines by product.
+            models.Index(fields=["product", "purchase"], name="line_product_purchase_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity:g} x {self.product}"
+
+
 # The first day a purchase may carry (customers.normalise.EARLIEST_PURCHASE).
 RATES_FROM = dt.date(1970, 1, 1)
 

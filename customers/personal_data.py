@@ -8,7 +8,16 @@ from django.db.models.functions import Coalesce
 
 from crm.personal_data import Custom, Delete, Keep, Person, Replace, Section
 
-from .models import CallLog, Contact, ContactScore, FollowUp, ImportJob, Note, Purchase
+from .models import (
+    CallLog,
+    Contact,
+    ContactScore,
+    FollowUp,
+    ImportJob,
+    Note,
+    Purchase,
+    PurchaseLine,
+)
 
 CONTACT_FIELDS = (
     "id", "email", "first_name", "last_name", "phone", "language", "marketing_consent",
@@ -69,6 +78,18 @@ SECTIONS = (
         # or referral code; the channel label is the shop's name for where it sold (web,
         # Trendyol), shared by every buyer there.
         erase=Keep(), kept=("currency", "source", "external_id", "code", "channel_label"),
+    ),
+    Section(
+        # What was bought in each purchase above; the products are the shop's catalogue.
+        # Kept as the purchases are (figures, "customers who bought X"), deleted with them.
+        name="purchase_lines", model=PurchaseLine, by="purchase__contact",
+        order_by=("purchase__purchased_at", "purchase_id", "id"),
+        columns=(("purchase_id", "purchase_id"), ("sku", "product__sku"),
+                 ("product", "product__name"), ("category", "product__category"),
+                 ("quantity", "quantity"), ("unit_price", "unit_price"),
+                 ("discount", "discount"), ("total", "total"),
+                 ("refunded_quantity", "refunded_quantity")),
+        erase=Keep(),
     ),
     Section(
         name="notes", model=Note, by="contact", order_by=("created_at", "id"),

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import (
-    Count, Exists, ExpressionWrapper, F, FloatField, Min, OuterRef, Q, QuerySet, Subquery, Sum,
-    Value,
+    Count, Exists, ExpressionWrapper, F, FloatField, Min, OuterRef, Prefetch, Q, QuerySet,
+    Subquery, Sum, Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -18,7 +18,9 @@ from accounts.roles import is_manager
 from activity.selectors import contact_events_section
 from campaigns.selectors import contact_coupons, contact_emails
 from customers.consent.selectors import contact_consent_history
-from customers.models import CallLog, Contact, ContactScore, FollowUp, Note, Purchase
+from customers.models import (
+    CallLog, Contact, ContactScore, FollowUp, Note, Purchase, PurchaseLine,
+)
 from customers.querysets import net_amount_base
 from customers.services.calls import called_recently_since
 from feedback.selectors import (
@@ -45,7 +47,9 @@ def contact_list(
 
 
 def contact_purchases(*, contact: Contact) -> QuerySet[Purchase]:
-    return contact.purchases.select_related("recorded_by").order_by("-purchased_at", "-id")
+    return contact.purchases.select_related("recorded_by").prefetch_related(
+        Prefetch("lines", PurchaseLine.objects.select_related("product")),
+    ).order_by("-purchased_at", "-id")
 
 
 def contact_current_score(*, contact: Contact) -> ContactScore | None:

@@ -21,6 +21,7 @@ from customers import followups, hooks
 from customers.consent.models import ConsentMethod
 from customers.forms import (
     CallLogForm, ContactEditForm, ContactForm, FollowUpForm, NoteForm, OwnerForm, PurchaseForm,
+    PurchaseLineFormSet,
 )
 from customers.models import CallOutcome, Contact, FollowUp
 from customers.scoring.report import explanation, slipping_text
@@ -210,14 +211,35 @@ class PurchaseCreateView(PermissionRequiredMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
+        kwargs.setdefault("lines", getattr(self, "lines", None) or PurchaseLineFormSet(
+            prefix="lines"))
         return super().get_context_data(contact=self.contact, **kwargs)
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        # One <form> for the purchase and its products (the page renders both and the button).
+        form.helper.form_tag, form.helper.inputs = False, []
+        return form
+
+    def post(self, request, *args, **kwargs):
+        # The products are optional: a post without the formset (an older page) has none.
+        if "lines-TOTAL_FORMS" in request.POST:
+            self.lines = PurchaseLineFormSet(request.POST, prefix="lines")
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         stage_before = self.contact.get_stage_display()
+        formset = getattr(self, "lines", None)
+        if formset is not None and not formset.is_valid():
+            return self.form_invalid(form)
+        lines = [line for line in (row.line() for row in formset or ()) if line is not None]
+        values = dict(form.cleaned_data)
+        if lines and "quantity" not in form.changed_data:
+            values["quantity"] = None  # the products' quantities
         try:
             result = purchase_record(
                 contact=self.contact, recorded_by=self.request.user, source="manual",
-                **form.cleaned_data,
+                lines=lines, **values,
             )
         except ValidationError as error:
             form.add_service_errors(error)

@@ -33,6 +33,7 @@ from ..services.purchases import (
 )
 from ..services.refunds import purchase_refund, refund_amount_check
 from .common import add_service_errors, adopt, search_terms
+from .lines import export_lines_csv, purchase_lines_table
 
 PURCHASE_UPDATABLE_FIELDS = frozenset(
     {"contact", "purchased_at", "amount", "currency", "quantity", "channel_label", "code"}
@@ -152,7 +153,7 @@ class PurchaseAdmin(
     search_fields = ("external_id", "code", "contact__email")
     search_help_text = gettext_lazy("Exact external id or code, or the start of an email.")
     readonly_fields = ("channel", "purchased_on", "amount_base", "refunded_at", "refunded_amount",
-                       "recorded_by", "created_at")
+                       "recorded_by", "created_at", "lines_table")
     fieldsets = (
         (None, {"fields": ("contact", "purchased_at", "amount", "currency", "quantity",
                            "channel_label", "channel", "code")}),
@@ -161,7 +162,8 @@ class PurchaseAdmin(
          {"fields": ("purchased_on", "amount_base", "refunded_at", "created_at")}),
     )
     refund_fieldset = (gettext_lazy("Refund"), {"fields": ("refunded_amount", "refund_amount")})
-    actions = ("refund", "delete_selected", "export_csv")
+    lines_fieldset = (gettext_lazy("products bought"), {"fields": ("lines_table",)})
+    actions = ("refund", "delete_selected", "export_csv", export_lines_csv)
 
     csv_filename_prefix = "purchases"
     csv_columns = (
@@ -187,7 +189,11 @@ class PurchaseAdmin(
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        return (*fieldsets, self.refund_fieldset) if obj else fieldsets
+        return (*fieldsets, self.lines_fieldset, self.refund_fieldset) if obj else fieldsets
+
+    def lines_table(self, obj: Purchase) -> str:
+        return purchase_lines_table(obj)
+    lines_table.short_description = purchase_lines_table.short_description  # type: ignore[attr-defined]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)

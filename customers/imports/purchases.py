@@ -5,6 +5,8 @@ Used by `manage.py import_purchases`, the demo-data loader and the browser uploa
 - Columns (header names are trimmed and case-insensitive): email, purchased_at, amount, currency
   are required; external_id, first_name, last_name, channel, quantity, code are optional. Any
   other column refuses the whole file: a typo in a header must not silently drop a column.
+  A file with products (sku, product, category, unit_price, discount: a row per order line,
+  grouped by external_id) is read by customers.imports.purchase_lines, then merged here.
 - channel is the shop's own label, kept as written and mapped to a reporting channel through
   the mapping loaded once per file (customers.channels); an unknown label counts as "other"
   and is listed for managers to map, never refused. purchased_at is ISO 8601, a spreadsheet
@@ -48,6 +50,7 @@ purchases with figures aggregated from exactly those purchases (same definition 
 customers.stats; the tests check one against the other), which saves writing every new
 contact twice. Measured figures: docs/benchmarks.md.
 """
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +64,7 @@ from django.utils.translation import gettext as _
 from ..channels import unmapped_labels_seen
 from ..models import Purchase
 from .dates import DateOrder
+from .purchase_lines import LINE_COLUMNS, has_lines, lines_import
 from .purchase_merge import after_merge, merge_postgres, merge_sqlite
 from .purchase_rows import COLUMNS, REQUIRED_COLUMNS, RowChecker
 from .purchase_staging import (
@@ -114,7 +118,10 @@ def purchases_import_csv(
             raise ImportRefused(_("The file is empty: the first line must name the columns "
                                   "(email, purchased_at, amount, currency).")) from None
         columns = purchase_columns(header)
-        return _import(columns, records, source=source, skip_invalid=skip_invalid,
+        run = _import
+        if has_lines(columns):  # one row per order line (customers.imports.purchase_lines)
+            run = functools.partial(lines_import, run=_import)
+        return run(columns, records, source=source, skip_invalid=skip_invalid,
                        errors_file=errors_file, progress=progress, dry_run=dry_run,
                        decimal_comma=layout.decimal_comma, historical=historical,
                        recorded_by=recorded_by, date_order=date_order)
@@ -140,13 +147,20 @@ def purchases_import_rows(
         (line, [as_text(row.get(key)) for key in keys])
         for line, row in enumerate(chain([first], iterator), start=first_line)
     )
-    return _import(columns, records, source=source, skip_invalid=skip_invalid,
-                   errors_file=errors_file, progress=progress, dry_run=dry_run,
-                   historical=historical, date_order=date_order)
+    run = functools.partial(lines_import, run=_import) if has_lines(columns) else _import
+    return run(columns, records, source=source, skip_invalid=skip_invalid,
+               errors_file=errors_file, progress=progress, dry_run=dry_run,
+               historical=historical, date_order=date_order)
 
 
 def purchase_columns(header: list[str]) -> list[str]:
-    """Normalised column names; refuse missing, unknown, unnamed or repeated columns."""
+    """Normalised column names; refuse missing, unknown, unnamed or repeated columns. A file
+    with products (any of LINE_COLUMNS) needs external_id and may leave amount out."""
+    names = {str(name).strip().lower().lstrip("\ufeff") for name in header}
+    if has_lines(names):
+        required = [*(column for column in REQUIRED_COLUMNS if column != "amount"),
+                    "external_id"]
+        return header_columns(header, required=required, allowed=COLUMNS + LINE_COLUMNS)
     return header_columns(header, required=REQUIRED_COLUMNS, allowed=COLUMNS)
 
 

@@ -4,7 +4,7 @@ Each purchase write locks its contact row first, so concurrent writers for one c
 serialised and the derived figures (customers.stats) are recomputed from committed data.
 """
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from accounts.models import User
 from crm.prepared import PreparedLookup
@@ -24,6 +25,7 @@ from ..money import base_currency, normalise_currency, to_base, validate_amount
 from ..normalise import shop_day, validate_purchase_time
 from ..scoring.freshness import scores_refresh_after_commit
 from ..stats import contacts_refresh_stats
+from .lines import PreparedLines, lines_check_update, lines_insert, lines_prepare, lines_rebase
 from .locking import contact_lock_or_create, insert_unless_conflict, lock_contact
 from .rates import RateBook
 
@@ -97,25 +99,31 @@ def _purchase_recorded_after_commit(contact_id: int) -> None:
 
 
 def purchase_record(
-    *, contact: Contact, purchased_at: dt.datetime, amount: Decimal, currency: str,
-    channel: str = Channel.ONLINE, quantity: int = 1, source: str = "manual",
+    *, contact: Contact, purchased_at: dt.datetime, amount: Decimal | None, currency: str,
+    channel: str = Channel.ONLINE, quantity: int | None = None, source: str = "manual",
     external_id: str | None = None, code: str = "", recorded_by: User | None = None,
-    refresh_contact: bool = True,
+    refresh_contact: bool = True, lines: Iterable[Mapping[str, Any]] | None = None,
+    store: str = "",
 ) -> PurchaseResult:
     """Record a purchase once; a known (source, external_id) returns the existing one.
 
+    `lines` (optional): the products bought, as mappings with sku, name, category, quantity,
+    unit_price, discount (customers.services.lines: how they and the amount must agree; the
+    amount may be None then). `store` names the product catalogue ("" the shop's own).
+    `quantity` (items) defaults to the lines' quantities added up, else 1.
     `contact` shows its new figures afterwards unless refresh_contact is False (one query
     fewer for callers that do not look)."""
     known = purchase_known(source=source, external_id=external_id)
     if known is not None:  # a retry: answer with the order recorded before, lock nothing
         return PurchaseResult(known, created=False)
-    values = purchase_clean(purchased_at=purchased_at, amount=amount, currency=currency)
-    values.update(_channel_values(channel))
+    values, prepared = _purchase_values(purchased_at=purchased_at, amount=amount,
+                                        currency=currency, channel=channel, lines=lines)
     with transaction.atomic():
         lock_contact(contact.pk)
         result = _purchase_insert(
-            contact=contact, quantity=quantity, source=source,
-            external_id=external_id, code=code, recorded_by=recorded_by, **values)
+            contact=contact, quantity=_items(quantity, prepared), source=source,
+            external_id=external_id, code=code, recorded_by=recorded_by, lines=prepared,
+            store=store, **values)
     if refresh_contact and result.created:
         contact.refresh_from_db()
     return result
@@ -123,24 +131,69 @@ def purchase_record(
 
 def purchase_record_by_email(
     *, email: str, first_name: str = "", last_name: str = "", purchased_at: dt.datetime,
-    amount: Decimal, currency: str, channel: str = Channel.ONLINE, quantity: int = 1,
-    source: str = "manual", external_id: str | None = None, code: str = "",
-    recorded_by: User | None = None,
+    amount: Decimal | None, currency: str, channel: str = Channel.ONLINE,
+    quantity: int | None = None, source: str = "manual", external_id: str | None = None,
+    code: str = "", recorded_by: User | None = None,
+    lines: Iterable[Mapping[str, Any]] | None = None, store: str = "",
 ) -> PurchaseResult:
     """A shop's order by the buyer's email: the contact (created when new, names only then)
     and the purchase in one transaction, so a refused purchase leaves no new contact behind.
-    A known (source, external_id) returns the existing purchase."""
+    A known (source, external_id) returns the existing purchase. Lines as purchase_record."""
     known = purchase_known(source=source, external_id=external_id)
     if known is not None:
         return PurchaseResult(known, created=False)
-    values = purchase_clean(purchased_at=purchased_at, amount=amount, currency=currency)
-    values.update(_channel_values(channel))
+    values, prepared = _purchase_values(purchased_at=purchased_at, amount=amount,
+                                        currency=currency, channel=channel, lines=lines)
     with transaction.atomic():
         contact = contact_lock_or_create(email=email, first_name=first_name,
                                           last_name=last_name)
         return _purchase_insert(
-            contact=contact, quantity=quantity, source=source,
-            external_id=external_id, code=code, recorded_by=recorded_by, **values)
+            contact=contact, quantity=_items(quantity, prepared), source=source,
+            external_id=external_id, code=code, recorded_by=recorded_by, lines=prepared,
+            store=store, **values)
+
+
+def _purchase_values(*, purchased_at: dt.datetime, amount: Decimal | None, currency: str,
+                     channel: str, lines: Iterable[Mapping[str, Any]] | None,
+                     ) -> tuple[dict, PreparedLines | None]:
+    """The purchase's checked values and its checked lines (None: none given). Every
+    problem at once, per field."""
+    errors: dict[str, Any] = {}
+    prepared = None
+    lines = list(lines) if lines is not None else []
+    if lines:
+        try:
+            prepared = lines_prepare(lines, currency=normalise_currency(currency),
+                                     amount=amount)
+            amount = prepared.amount
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                errors.update(error.error_dict)
+            # else: the currency is wrong, which purchase_clean reports
+    if amount is None and not errors:
+        errors["amount"] = [ValidationError(gettext("Give the amount, or the lines it is "
+                                                    "made of."), code="required")]
+    values: dict = {}
+    if amount is not None:
+        try:
+            values = purchase_clean(purchased_at=purchased_at, amount=amount,
+                                    currency=currency)
+        except ValidationError as error:
+            for field, messages in error.error_dict.items():
+                errors.setdefault(field, messages)
+    try:
+        values.update(_channel_values(channel))
+    except ValidationError as error:
+        errors.update(error.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    return values, prepared
+
+
+def _items(quantity: int | None, prepared: PreparedLines | None) -> int:
+    if quantity is not None:
+        return quantity
+    return prepared.items if prepared is not None else 1
 
 
 def _channel_values(channel: str | None) -> dict[str, str]:
@@ -155,6 +208,7 @@ def _channel_values(channel: str | None) -> dict[str, str]:
 
 
 def _purchase_insert(*, contact: Contact, source: str, external_id: str | None, code: str,
+                     lines: PreparedLines | None = None, store: str = "",
                      **fields: Any) -> PurchaseResult:
     """The purchase, its code and its contact's figures, with the contact already locked."""
     external_id = (external_id or "").strip() or None
@@ -167,6 +221,8 @@ def _purchase_insert(*, contact: Contact, source: str, external_id: str | None, 
         if existing is None:  # SQLite's INSERT OR IGNORE also skips a failed CHECK
             raise IntegrityError("The database refused the purchase.")
         return PurchaseResult(existing, created=False)
+    if lines is not None:
+        lines_insert(purchase, lines.lines, store=store)
     # campaigns redeems a coupon or records a referral (inside this transaction, as before).
     outcome = next((answer for answer in hooks.purchase_created.call(purchase) if answer), "")
     label_seen(purchase.channel_label, purchase.channel)
@@ -192,12 +248,16 @@ def purchase_update(*, purchase: Purchase, **changes: Any) -> Purchase:
     values = purchase_clean(
         purchased_at=purchase.purchased_at, amount=purchase.amount, currency=purchase.currency
     )
+    has_lines = lines_check_update(purchase, amount=values["amount"],
+                                   currency=values["currency"])
     with transaction.atomic():
         for contact_id in sorted({old_contact_id, purchase.contact_id}):
             lock_contact(contact_id)
         for field, value in values.items():
             setattr(purchase, field, value)
         purchase.save()
+        if has_lines:
+            lines_rebase(purchase)
         if channel_changed:
             label_seen(purchase.channel_label, purchase.channel)
         code_outcome = ""

@@ -23,10 +23,10 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import DecimalField, F, Value
+from django.db.models import DecimalField, F, QuerySet, Value
 from django.db.models.functions import Round
 
-from ..models import Contact, CurrencyRate, Purchase
+from ..models import Contact, CurrencyRate, Purchase, PurchaseLine
 from ..stats import contacts_refresh_stats
 
 MAX_RATE_AGE_DAYS = 7
@@ -140,9 +140,10 @@ def purchases_convert_waiting(currencies: Iterable[str] | None = None) -> int:
         ).values_list("contact_id", flat=True)))
         _lock_contacts(contact_ids)
         for currency, day, rate in known:
-            converted += Purchase.objects.filter(
-                amount_base__isnull=True, currency=currency, purchased_on=day,
-            ).update(**_in_base(rate))
+            day_waiting = Purchase.objects.filter(
+                amount_base__isnull=True, currency=currency, purchased_on=day)
+            _lines_in_base(day_waiting, rate)  # before the purchases stop waiting
+            converted += day_waiting.update(**_in_base(rate))
         contacts_refresh_stats(contact_ids)
         refresh_scores_after_commit(contact_ids)
     return converted
@@ -174,9 +175,10 @@ def purchases_reconvert(currency: str, day: dt.date) -> int:
             if rate is None:  # a feed's rate too old for that day: it was never applied there
                 continue
             converted = _in_base(rate)
-            changed += affected.filter(purchased_on=purchase_day).exclude(
-                amount_base=converted["amount_base"],
-            ).update(**converted)
+            day_changed = affected.filter(purchased_on=purchase_day).exclude(
+                amount_base=converted["amount_base"])
+            _lines_in_base(day_changed, rate)
+            changed += day_changed.update(**converted)
         if changed:
             contacts_refresh_stats(contact_ids)
             refresh_scores_after_commit(contact_ids)
@@ -194,6 +196,14 @@ def _in_base(rate: Decimal) -> dict:
     at_rate = Value(rate, output_field=DecimalField(max_digits=24, decimal_places=12))
     return {"amount_base": Round(F("amount") * at_rate, 3),
             "refunded_amount_base": Round(F("refunded_amount") * at_rate, 3)}
+
+
+def _lines_in_base(purchases: QuerySet[Purchase], rate: Decimal) -> int:
+    """The base-currency totals of these purchases' lines at `rate` (customers.models.
+    PurchaseLine), rounded as the purchases are."""
+    at_rate = Value(rate, output_field=DecimalField(max_digits=24, decimal_places=12))
+    return PurchaseLine.objects.filter(purchase__in=purchases.values("pk")).update(
+        total_base=Round(F("total") * at_rate, 3))
 
 
 def has_provisional(contact: Contact) -> bool:

@@ -1,44 +1,104 @@
 """Refunds: in full or in part, adding up; a shop's running total may be sent again."""
 import datetime as dt
-from decimal import Decimal
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from .. import hooks
-from ..models import Purchase
+from ..models import Purchase, PurchaseLine
 from ..money import validate_amount
 from ..stats import contacts_refresh_stats
 from .locking import lock_contact
+from .lines import minor_unit
 from .purchases import refresh_scores_after_commit
 
 
 def purchase_refund(*, purchase: Purchase, amount: Decimal | None = None,
-                    refunded_at: dt.datetime | None = None) -> Purchase:
+                    refunded_at: dt.datetime | None = None,
+                    lines: Mapping[int, Decimal] | None = None) -> Purchase:
     """Refund a purchase in full (no amount) or in part, in the purchase's currency.
 
     A full refund keeps the purchase on record and it stops counting (stage, figures, scores;
     a referral reward it earned and did not spend is withdrawn). A partial refund keeps it
     counting as a purchase and lowers what it is worth. Partial refunds add up; reaching the
-    whole amount is a full refund. Refunding a purchase refunded in full changes nothing."""
+    whole amount is a full refund. Refunding a purchase refunded in full changes nothing.
+
+    `lines` ({line id: quantity}) refunds those quantities of the purchase's lines, checked
+    against what was bought and refunded before; without an amount, the refund is worth
+    their share of each line's total (capped at what is left). A full refund refunds every
+    line's whole quantity."""
     refunded_at = refunded_at or timezone.now()
     with transaction.atomic():
         lock_contact(purchase.contact_id)
         current = Purchase.objects.get(pk=purchase.pk)
         if current.refunded_at is None:
+            line_refunds = refund_lines_check(current, lines) if lines else []
+            if line_refunds and amount is None:
+                left = current.amount - current.refunded_amount
+                amount = min(sum((worth for _line, _quantity, worth in line_refunds),
+                                 Decimal(0)), left)
             total = current.refunded_amount + refund_amount_check(current, amount)
             full = total == current.amount
             Purchase.objects.filter(pk=current.pk).update(
                 refunded_amount=total, refunded_at=refunded_at if full else None,
                 refunded_amount_base=_refunded_base(current, total, full=full))
+            for line, quantity, _worth in line_refunds:
+                PurchaseLine.objects.filter(pk=line.pk).update(
+                    refunded_quantity=F("refunded_quantity") + quantity)
+            if full:
+                PurchaseLine.objects.filter(purchase=current).update(
+                    refunded_quantity=F("quantity"))
             if full:  # campaigns: an unspent referral reward it earned is withdrawn
                 hooks.purchase_refunded.call(current, at=refunded_at)
             contacts_refresh_stats([purchase.contact_id])
             refresh_scores_after_commit([purchase.contact_id])
     purchase.refresh_from_db()
     return purchase
+
+
+def refund_lines_check(purchase: Purchase, lines: Mapping[int, Decimal],
+                       ) -> list[tuple[PurchaseLine, Decimal, Decimal]]:
+    """The lines to refund: (line, quantity, what that quantity is worth), each checked
+    against the purchase's lines and what is left of them. Errors: {"lines": [...]}."""
+    own = {line.pk: line for line in PurchaseLine.objects.filter(purchase=purchase)
+           .select_related("product")}
+    errors, checked = [], []
+    for line_id, raw in lines.items():
+        line = own.get(_int(line_id) or 0)
+        if line is None:
+            errors.append(gettext("Line %(line)s is not a line of this purchase.")
+                          % {"line": line_id})
+            continue
+        try:
+            quantity = Decimal(str(raw).strip())
+        except InvalidOperation:
+            quantity = Decimal("NaN")
+        left = line.quantity - line.refunded_quantity
+        if not quantity.is_finite() or quantity <= 0:
+            errors.append(gettext("%(product)s: give a quantity to refund above zero.")
+                          % {"product": line.product})
+        elif quantity > left:
+            errors.append(gettext("%(product)s: at most %(left)s can still be refunded.")
+                          % {"product": line.product, "left": f"{left.normalize():f}"})
+        else:
+            worth = (line.total * quantity / line.quantity).quantize(
+                minor_unit(purchase.currency), rounding=ROUND_HALF_UP)
+            checked.append((line, quantity, worth))
+    if errors:
+        raise ValidationError({"lines": errors})
+    return checked
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
 
 
 def _refunded_base(purchase: Purchase, total: Decimal, *, full: bool) -> Decimal:

@@ -132,7 +132,8 @@ def rich_contact(privacy_manager) -> Contact:
     consent_record(contact=contact, given=True, method=ConsentMethod.PUBLIC_FORM,
                    source="checkout", evidence=f"checkbox ticked by {FIRST} {LAST} at checkout")
     record_purchase(contact, days_ago=40, amount="30.00")
-    record_purchase(contact, days_ago=5, amount="12.50")
+    record_purchase(contact, days_ago=5, amount="12.50", lines=[
+        {"sku": "TEA-1", "name": "Green tea", "quantity": 1, "unit_price": "12.50"}])
     Note.objects.create(contact=contact, author=privacy_manager,
                         body=f"{FIRST} {LAST} called from {PHONE} about {EMAIL}: {WROTE}")
     FollowUp.objects.create(contact=contact, assigned_to=privacy_manager,

@@ -25,6 +25,7 @@ EXEMPT = {
     "customers.currencyrate": "exchange rates",
     "support.assignmentcursor": "a support queue's name and the staff account last given a case",
     "customers.channelmapping": "the shop's channel labels and the reporting channel of each",
+    "customers.product": "the shop's product catalogue (SKUs, names, categories)",
     "crm.shopsettings": "the shop's own name and sender address, not a customer's",
     "customers.ratefetch": "the outcome of each exchange-rate feed fetch (bank, day, error text)",
     "customers.scoringrun": "a scoring job: coefficients, reports and counts over everyone",
