@@ -90,7 +90,7 @@ def test_turkish_texts_are_really_turkish():
     # Translations that are the same as the English are brand names and codes only.
     same = sorted(message.id for message in messages() if message.string == message.id)
     assert same == ["API", "AUC", "BG/NBD", "CRM", "HTML", "Message-ID", "Model", "Pareto/NBD",
-                    "REST API", "URL", "WhatsApp", "[Test] %(subject)s", "cron %(expression)s"]
+                    "REST API", "SKU", "URL", "WhatsApp", "[Test] %(subject)s", "cron %(expression)s"]
 
 
 # --- Compiling with Babel -------------------------------------------------------------------
