@@ -152,6 +152,8 @@ def rich_contact(privacy_manager) -> Contact:
     CampaignMember.objects.create(campaign=message.campaign, contact=contact,
                                   added_by=privacy_manager)
     _score(contact)
+    # Before the bounce below: a reply to a bounced address is refused.
+    _cases(contact, privacy_manager)
     Suppression.objects.create(email=EMAIL, reason=Suppression.Reason.BOUNCED,
                                detail=f"550 {EMAIL} unknown")
     _webhook_delivery(contact)
@@ -159,7 +161,6 @@ def rich_contact(privacy_manager) -> Contact:
     WebsiteEvent.objects.create(contact=contact, kind="searched", name=f"gift for {FIRST}",
                                 properties={"query": f"{FIRST} {LAST}", "note": WROTE},
                                 occurred_at=timezone.now(), source="shop")
-    _cases(contact, privacy_manager)
     _import_job()
     contact.language = "tr"
     contact.save(update_fields=["language"])
