@@ -128,6 +128,10 @@ class Contact(models.Model):
             # The contact list's "total spent" order, read top-down (keyset). Its default order
             # (last purchase, NULLs last) has a PostgreSQL-only index: migration 0007.
             models.Index(F("total_spent").desc(), F("id").desc(), name="contact_spent_idx"),
+            # ... and its "purchases" order. The name order's indexes are one per collation
+            # (ICU, PostgreSQL only): migration 0022.
+            models.Index(F("purchase_count").desc(), F("id").desc(),
+                         name="contact_purchases_idx"),
             # The API's "changed since" feed for integrations.
             models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
             models.Index(fields=["owner", "stage"], name="contact_owner_stage_idx"),
@@ -477,7 +481,10 @@ class ContactScore(models.Model):
             models.UniqueConstraint(fields=["contact", "run"], name="score_one_per_contact_run"),
         ]
         indexes = [
-            models.Index(fields=["run", "-p_buy_again"], name="score_run_probability_idx"),
+            # The contact list's "likely to buy again" order read top-down (keyset: ties broken
+            # by contact, as the list does); the call list uses its first two columns.
+            models.Index(fields=["run", "-p_buy_again", "-contact"],
+                         name="score_run_prob_contact_idx"),
             # The call list's one-time buyers by likelihood (frequency 0: no repeat purchase),
             # read top-down instead of walking every likelier repeat client first.
             models.Index(fields=["run", "frequency", "-p_buy_again"],
