@@ -34,7 +34,7 @@ def drop_name_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0021_calls_calllog'),
+        ('customers', '0023_lines_products_purchase_lines'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
