@@ -1,4 +1,6 @@
-// A background owner change's progress bar: poll the job's JSON until it has finished.
+// A background owner change's progress bar: poll the job's JSON until it has finished. The
+// bar's width is set here from aria-valuenow, never by a style attribute (the
+// Content-Security-Policy allows none).
 (function () {
   "use strict";
   var bar = document.getElementById("bulk-progress");
@@ -6,6 +8,7 @@
   var fill = bar.querySelector(".progress-bar");
   var status = document.querySelector("[data-testid=bulk-status]");
   var numbers = new Intl.NumberFormat(document.documentElement.lang || undefined);
+  fill.style.width = bar.getAttribute("aria-valuenow") + "%";
 
   function show(progress) {
     bar.setAttribute("aria-valuenow", progress.percent);
