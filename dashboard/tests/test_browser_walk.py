@@ -45,6 +45,8 @@ PAGES = [
     ("record-purchase", "sales",
      lambda d: reverse("dashboard:purchase_create", args=[d["once"].pk]), None),
     ("follow-ups", "sales", lambda d: reverse("dashboard:my_follow_ups"), None),
+    ("bulk-owner-change", "sales",
+     lambda d: reverse("dashboard:bulk_job", args=[d["bulk_job"].pk]), None),
     ("kpis", "sales", lambda d: reverse("dashboard:kpis"), None),
     ("sent-emails", "sales", lambda d: reverse("campaigns:sent_email_list"), None),
     ("sent-email", "sales",
@@ -106,7 +108,11 @@ def desk(sales_user, manager):
     SurveyResponse.objects.create(invite=invite, contact=loyal, score=9, comment="Çok iyi")
     kpis_refresh()
     customer_base_refresh()
-    return {"once": once, "loyal": loyal, "email": email, "case": case,
+    from dashboard.models import BulkAssignJob
+    job = BulkAssignJob.objects.create(created_by=sales_user, query="stage=at_risk",
+                                       owner=sales_user, total=1200, done=600, changed=600,
+                                       status=BulkAssignJob.Status.RUNNING)
+    return {"once": once, "loyal": loyal, "email": email, "case": case, "bulk_job": job,
             "users": (sales_user, manager)}
 
 
