@@ -99,7 +99,8 @@ SECTIONS = (
     Section(
         name="follow_ups", model=FollowUp, by="contact", order_by=("due_on", "id"),
         columns=(("id", "id"), ("title", "title"), ("due_on", "due_on"),
-                 ("done_at", "done_at"), ("created_at", "created_at")),
+                 ("due_time", "due_time"), ("done_at", "done_at"),
+                 ("created_at", "created_at")),
         erase=Delete(),
     ),
     Section(

@@ -57,7 +57,7 @@ def _plain(value):
     """A JSON- and CSV-friendly value: exact decimals as strings, times in ISO 8601."""
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, (dt.datetime, dt.date)):
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     return value
 

@@ -137,7 +137,8 @@ def rich_contact(privacy_manager) -> Contact:
     Note.objects.create(contact=contact, author=privacy_manager,
                         body=f"{FIRST} {LAST} called from {PHONE} about {EMAIL}: {WROTE}")
     FollowUp.objects.create(contact=contact, assigned_to=privacy_manager,
-                            title=f"Call {FIRST} {LAST}", due_on=timezone.now().date())
+                            title=f"Call {FIRST} {LAST}", due_on=timezone.now().date(),
+                            due_time=dt.time(14, 30))
     CallLog.objects.create(contact=contact, user=privacy_manager, outcome="reached",
                            note=f"{FIRST} asked to use {PHONE}: {WROTE}")
     message = MessageFactory(contact=contact, to_email=EMAIL, status="sent", sent_at=timezone.now(),

@@ -24,6 +24,7 @@ def test_export_holds_every_section_of_the_person(rich_contact):
     assert [p["amount"] for p in data["purchases"]] == ["30.000", "12.500"]
     assert FIRST in data["notes"][0]["body"]
     assert data["follow_ups"][0]["title"].startswith("Call ")
+    assert data["follow_ups"][0]["due_time"] == "14:30:00"
     assert len(data["messages"]) == 2  # the campaign email and the survey email
     assert {m["status"] for m in data["messages"]} == {"sent", "queued"}
     assert all(m["campaign"] for m in data["messages"])
