@@ -119,9 +119,8 @@ def call_list(*, user: User, mine: bool, limit: int = 20) -> dict[str, list]:
                               p_alive__gte=max(settings.CRM_SLIPPING_MIN_P_ALIVE, 1e-9))
                 .annotate(slipping_value=slipping_value())
                 .filter(slipping_value__gt=0).order_by("-slipping_value", "pk"))
-    follow_ups = (FollowUp.objects.filter(done_at__isnull=True,
-                                          due_on__lte=timezone.localdate())
-                  .select_related("contact", "assigned_to").order_by("due_on", "due_time", "pk"))
+    follow_ups = (follow_ups_due().select_related("contact", "assigned_to")
+                  .order_by("due_on", "due_time", "pk"))
     if mine or not is_manager(user):
         follow_ups = follow_ups.filter(assigned_to=user)
     # A due follow-up whose contact was called since it was set (and recently) leaves the list
@@ -175,10 +174,15 @@ def contact_follow_ups(*, contact: Contact) -> QuerySet[FollowUp]:
                                                                      "due_time", "pk")
 
 
+def follow_ups_due() -> QuerySet[FollowUp]:
+    """Open follow-ups due today (whatever the time) or before: the call list's and the
+    navigation badge's."""
+    return FollowUp.objects.filter(done_at__isnull=True, due_on__lte=timezone.localdate())
+
+
 def follow_ups_due_count(*, user: User) -> int:
     """The user's open follow-ups due today (whatever the time) or before."""
-    return FollowUp.objects.filter(assigned_to=user, done_at__isnull=True,
-                                   due_on__lte=timezone.localdate()).count()
+    return follow_ups_due().filter(assigned_to=user).count()
 
 
 def my_follow_ups(*, user: User, include_done: bool = False) -> QuerySet[FollowUp]:
