@@ -20,6 +20,7 @@ from crm.shop import shop
 from crm.tasks import queue_after_commit
 from customers.language import contact_language
 from customers.models import Contact
+from customers.normalise import normalise_email
 from customers.services.contacts import contact_get_or_create
 
 from .models import AssignmentCursor, Case, CaseMessage, Priority, ServiceTarget
@@ -264,14 +265,14 @@ def _mail_domain() -> str:
 
 # An answer is not marketing: an unsubscribed customer still gets it. An address that bounced,
 # complained of spam or belongs to an erased person gets nothing.
-_NO_EMAIL_AT_ALL = ("bounced", "complained", "erased")
-
-
 def _refuse_undeliverable(address: str) -> None:
     from campaigns.models import Suppression
 
-    suppressed = Suppression.objects.filter(email=address.strip().lower(),
-                                            reason__in=_NO_EMAIL_AT_ALL).first()
+    # An unsubscribed address still gets answers; these reach nobody (or must not).
+    no_email_at_all = (Suppression.Reason.BOUNCED, Suppression.Reason.COMPLAINED,
+                       Suppression.Reason.ERASED)
+    suppressed = Suppression.objects.filter(email=normalise_email(address),
+                                            reason__in=no_email_at_all).first()
     if suppressed is not None:
         raise ValidationError({"body": _(
             "This address cannot be emailed (%(reason)s): answer the customer another way.")
