@@ -118,3 +118,36 @@ def test_the_record_purchase_page_refuses_a_bad_line_and_keeps_the_rows(sales_us
     assert "the quantity must be above zero" in response.content.decode()
     assert 'value="Tea"' in response.content.decode()
     assert not Purchase.objects.exists()
+
+
+HOSTILE_NAME = '<script>alert(1)</script>=HYPERLINK("http://evil.example","x")'
+
+
+def test_a_hostile_product_name_is_kept_as_typed_and_never_runs(sales_user, manager, client):
+    """Script and a spreadsheet formula in a product's name and category, sent through the API:
+    stored as typed, shown escaped on the contact page and in the admin, exported as text."""
+    contact = ContactFactory()
+    response = token_client(sales_user).post(reverse("api:purchases"), {
+        "contact": contact.pk, "purchased_at": AT.isoformat(), "currency": "usd",
+        "source": "shop", "external_id": "evil-1",
+        "lines": [{"sku": "=1+1", "name": HOSTILE_NAME, "category": "<b>x</b>",
+                   "quantity": "1", "unit_price": "5.00"}]}, format="json")
+    assert response.status_code == 201, response.content
+    product = Product.objects.get()
+    assert (product.sku, product.name, product.category) == ("=1+1", HOSTILE_NAME, "<b>x</b>")
+
+    page = browser(sales_user).get(reverse("dashboard:contact_detail", args=[contact.pk]))
+    html = page.content.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "<b>x</b>" not in html
+
+    client.force_login(manager)
+    purchase = Purchase.objects.get()
+    admin_page = client.get(reverse("admin:customers_purchase_change", args=[purchase.pk]))
+    assert admin_page.status_code == 200
+    assert "<script>alert(1)</script>" not in admin_page.content.decode()
+    export = client.post(reverse("admin:customers_purchase_changelist"),
+                         {"action": "export_lines_csv", "_selected_action": [purchase.pk]})
+    text = b"".join(export.streaming_content).decode("utf-8-sig")
+    assert ",'=1+1," in text  # a cell starting with a formula sign is exported as text
+    assert ",=1+1," not in text
