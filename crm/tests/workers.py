@@ -20,10 +20,17 @@ def real_worker():
 
 def wait_until(condition: Callable[[], bool], timeout: float = 120) -> bool:
     """Poll until the condition holds; generous, as a loaded CI machine can be slow (a
-    condition that holds returns at once)."""
+    condition that holds returns at once). On SQLite (a newcomer's `make test`) a read can meet
+    the real worker's write lock ("database table is locked"): that poll counts as "not yet"."""
+    from django.db import OperationalError
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if condition():
-            return True
+        try:
+            if condition():
+                return True
+        except OperationalError as error:
+            if "locked" not in str(error):
+                raise
         time.sleep(0.1)
     return False
