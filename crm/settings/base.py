@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "privacy",
     "webhooks",
     "activity",
+    "shops",
     "dashboard",  # on top of every app: reads them all, imported by none
     "axes",
 ]
@@ -302,6 +303,9 @@ WEBHOOKS_BACKOFF_CAP_SECONDS = env.int("WEBHOOKS_BACKOFF_CAP_SECONDS", default=3
 # (169.254.169.254: cloud metadata) are refused unless this is on: a manager-typed URL must not
 # let the CRM reach services inside its own network.
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Shop connectors (shops/): a store address that is private or loopback is refused unless this
+# is set (local fakes in tests and development); see shops/http.py.
+CRM_SHOPS_ALLOW_PRIVATE_ADDRESSES = env.bool("CRM_SHOPS_ALLOW_PRIVATE_ADDRESSES", default=False)
 # A repeat client is "at risk" when silent for longer than both this and twice their usual gap.
 CRM_AT_RISK_MIN_DAYS = env.int("CRM_AT_RISK_MIN_DAYS", default=90)
 # Scoring: how far ahead "buys again" looks, how many contacts one task scores, and how many

@@ -11,3 +11,4 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns otherwise
 # Webhooks may go to a plain-http receiver on this machine (production: https only).
 WEBHOOKS_ALLOW_HTTP = True
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+CRM_SHOPS_ALLOW_PRIVATE_ADDRESSES = True

@@ -55,3 +55,4 @@ if not REDIS_URL:
         "control_folder": str(_test_broker / "control"),
         "processed_folder": str(_test_broker / "processed"),
     }
+CRM_SHOPS_ALLOW_PRIVATE_ADDRESSES = True  # the fake shop APIs are on 127.0.0.1
