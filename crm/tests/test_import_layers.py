@@ -1,5 +1,5 @@
 """The apps' dependency direction (.importlinter, docs/architecture.md): api and dashboard on
-top, the feature apps in three layers (feedback, support, privacy and shops; campaigns;
+top, the feature apps in three layers (feedback, support and privacy; campaigns;
 webhooks and activity), customers (with the consent ledger) below them, crm and accounts at
 the bottom. The contract ignores only tests' imports; anything else upward fails here."""
 import subprocess
@@ -26,10 +26,9 @@ def test_an_upward_import_not_in_the_debt_list_is_refused(tmp_path):
     the check fails on feedback's imports of campaigns."""
     config = tmp_path / "importlinter.ini"
     text = (ROOT / ".importlinter").read_text()
-    layers = "    feedback | support | privacy | shops\n    campaigns\n"
+    layers = "    feedback | support | privacy\n    campaigns\n"
     assert layers in text
-    config.write_text(text.replace(layers,
-                                   "    campaigns\n    feedback | support | privacy | shops\n"))
+    config.write_text(text.replace(layers, "    campaigns\n    feedback | support | privacy\n"))
 
     done = lint(config)
 
