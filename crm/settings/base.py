@@ -306,6 +306,8 @@ WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", 
 # Shop connectors (shops/): a store address that is private or loopback is refused unless this
 # is set (local fakes in tests and development); see shops/http.py.
 CRM_SHOPS_ALLOW_PRIVATE_ADDRESSES = env.bool("CRM_SHOPS_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Fernet keys that encrypt stores' credentials at rest, newest first (shops/crypto.py).
+CRM_SHOPS_ENCRYPTION_KEYS = env.str("CRM_SHOPS_ENCRYPTION_KEYS", default="")
 # A repeat client is "at risk" when silent for longer than both this and twice their usual gap.
 CRM_AT_RISK_MIN_DAYS = env.int("CRM_AT_RISK_MIN_DAYS", default=90)
 # Scoring: how far ahead "buys again" looks, how many contacts one task scores, and how many

@@ -93,6 +93,7 @@ class ConsentMethod(models.TextChoices):
     SPAM_COMPLAINT = "spam_complaint", _("Marked as spam (mailbox provider's report)")
     REQUEST = "request", _("Request by email, phone or support")
     ERASURE = "erasure", _("Erasure of personal data")
+    SHOP = "shop", _("In the connected online store (its own record)")
 
 
 class ConsentRecord(models.Model):
