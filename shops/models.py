@@ -91,7 +91,12 @@ class Store(models.Model):
     def access(self) -> StoreAccess:
         """What the platform module needs, decrypted (crypto.CredentialsUnreadable if not)."""
         return StoreAccess(key=self.key, base_url=self.base_url.rstrip("/"),
-                           credentials=self.credentials(), webhook_secret=self.webhook_secret())
+                           credentials=self.credentials(), webhook_secret=self.webhook_secret(),
+                           save_credentials=self._save_credentials)
+
+    def _save_credentials(self, values: dict[str, str]) -> None:
+        self.set_credentials(values)
+        Store.objects.filter(pk=self.pk).update(credentials_encrypted=self.credentials_encrypted)
 
 
 class ShopOrder(models.Model):

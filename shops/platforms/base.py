@@ -17,8 +17,8 @@ purchase's amount is what its lines add up to. `line_money` does the arithmetic.
 import datetime as dt
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, ClassVar
 
@@ -66,6 +66,10 @@ class StoreAccess:
     base_url: str  # "https://shop.example.com" (no trailing slash)
     credentials: Mapping[str, str]  # the platform's CredentialField names -> values
     webhook_secret: str = ""  # what deliveries are signed with
+    # Called with the whole new credentials when the platform renewed them (an OAuth access
+    # token refreshed): the connector stores them encrypted. None: nothing is kept.
+    save_credentials: Callable[[dict[str, str]], None] | None = field(
+        default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
