@@ -28,3 +28,11 @@ class CampaignsConfig(AppConfig):
         register_scoring_features()  # attributes for the buy-again model (customers.hooks)
 
         from . import dkim  # noqa: F401 - registers the DKIM key check (campaigns.E001)
+        from . import email_service_checks  # noqa: F401 - registers campaigns.E002, E003
+
+        from anymail.signals import tracking
+
+        from .email_services import tracking_received
+
+        # An email service's delivery, bounce, complaint and unsubscribe webhooks.
+        tracking.connect(tracking_received, dispatch_uid="campaigns-email-service-events")

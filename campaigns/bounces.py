@@ -129,8 +129,18 @@ def bounce_record(raw: bytes | EmailMessage) -> BounceReport:
     failed = _permanent_failures(_recipient_fields(message))
     ours = list(Message.objects.select_for_update(of=("self",)).filter(message_id__in=ids)
                 .select_related("contact"))
+    bounced, suppressed = rows_bounced(ours, failed)
+    return BounceReport(message_ids=ids, failed=tuple(failed), bounced=bounced,
+                        suppressed=tuple(suppressed))
+
+
+def rows_bounced(rows: list[Message], failed: dict[str, str]) -> tuple[int, list[str]]:
+    """Our rows whose recipient failed for good ({address: diagnostic}) become BOUNCED (when
+    sent or unknown) and the address is suppressed: a delivery report's or an email
+    service's bounce (campaigns.email_services). Rows locked by the caller. Returns (rows
+    marked BOUNCED, addresses suppressed)."""
     bounced, suppressed = 0, []
-    for row in ours:
+    for row in rows:
         address = (row.to_email or row.contact.email).lower()
         if address not in failed:
             continue
@@ -141,35 +151,40 @@ def bounce_record(raw: bytes | EmailMessage) -> BounceReport:
         address_suppress(email=address, reason=Suppression.Reason.BOUNCED,
                          detail=failed[address])
         suppressed.append(address)
-    return BounceReport(message_ids=ids, failed=tuple(failed), bounced=bounced,
-                        suppressed=tuple(suppressed))
+    return bounced, suppressed
 
 
 @transaction.atomic
 def complaint_record(raw: bytes | EmailMessage) -> BounceReport:
     """Act on one feedback report: an abuse complaint about an email we sent to a contact
     withdraws their consent and suppresses the address."""
-    # customers builds on campaigns' models
-    from customers.consent.models import ConsentMethod
-    from customers.services.contacts import contact_set_consent
-
     message = parse(raw)
     if not is_feedback_report(message):
         return BounceReport()
     ids = _returned_message_ids(message)
     if _feedback_type(message) != "abuse":
         return BounceReport(message_ids=ids)
-    suppressed = []
-    for row in Message.objects.filter(message_id__in=ids).select_related("contact"):
-        address = (row.to_email or row.contact.email).lower()
-        address_suppress(email=address, reason=Suppression.Reason.COMPLAINED,
-                         detail=_("Spam complaint about %(id)s") % {"id": row.message_id})
-        if row.contact.email.lower() == address and row.contact.marketing_consent:
-            contact_set_consent(contact=row.contact, consent=False, source="spam complaint",
-                                method=ConsentMethod.SPAM_COMPLAINT)
-        suppressed.append(address)
+    suppressed = [row_complained(row) for row in
+                  Message.objects.filter(message_id__in=ids).select_related("contact")]
     return BounceReport(message_ids=ids, failed=tuple(suppressed),
                         suppressed=tuple(suppressed), complaint=True)
+
+
+def row_complained(row: Message, source: str = "spam complaint") -> str:
+    """A spam complaint about our row (a feedback report's or an email service's): the
+    address is suppressed as complained and, when it is still the contact's, their consent
+    is withdrawn (a ledger record). Returns the address."""
+    # customers builds on campaigns' models
+    from customers.consent.models import ConsentMethod
+    from customers.services.contacts import contact_set_consent
+
+    address = (row.to_email or row.contact.email).lower()
+    address_suppress(email=address, reason=Suppression.Reason.COMPLAINED,
+                     detail=_("Spam complaint about %(id)s") % {"id": row.message_id})
+    if row.contact.email.lower() == address and row.contact.marketing_consent:
+        contact_set_consent(contact=row.contact, consent=False, source=source,
+                            method=ConsentMethod.SPAM_COMPLAINT)
+    return address
 
 
 def report_record(raw: bytes | EmailMessage) -> BounceReport:

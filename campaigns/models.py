@@ -243,6 +243,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # When the row became FAILED (failed for good): the managers' daily digest counts by it.
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    # The email service's id for the email it accepted (CRM_EMAIL_SERVICE): its webhooks'
+    # delivery, bounce and complaint events name it (campaigns.email_services).
+    provider_message_id = models.CharField(_("email service's id"), max_length=200, blank=True,
+                                           default="", db_default="")
 
     class Meta:
         verbose_name = _("message")
@@ -255,6 +259,8 @@ class Message(models.Model):
             models.Index(fields=["status", "not_before"], name="message_due_idx"),
             models.Index(fields=["contact", "sent_at"], name="message_contact_sent_idx"),
             models.Index(fields=["run", "status"], name="message_run_status_idx"),
+            models.Index(fields=["provider_message_id"], name="message_provider_id_idx",
+                         condition=~Q(provider_message_id="")),
         ]
 
     def __str__(self) -> str:
@@ -319,6 +325,41 @@ class SendingPause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} · {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class EmailServiceEvent(models.Model):
+    """One event an email service reported by webhook (delivered, bounced, complained,
+    unsubscribed...), kept once per (service, event id) so that a replayed delivery changes
+    nothing, with what it did (campaigns.email_services)."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        NOTED = "noted", _("Noted (nothing to change)")
+        UNKNOWN_MESSAGE = "unknown_message", _("Skipped: not an email we sent")
+
+    service = models.CharField(_("email service"), max_length=32)
+    event_id = models.CharField(_("event id"), max_length=200)
+    event_type = models.CharField(_("event"), max_length=32)
+    provider_message_id = models.CharField(_("email service's id"), max_length=200, blank=True)
+    recipient = models.CharField(_("recipient"), max_length=254, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    message = models.ForeignKey(Message, verbose_name=_("message"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="service_events")
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    detail = models.TextField(_("detail"), blank=True)
+
+    class Meta:
+        verbose_name = _("email service event")
+        verbose_name_plural = _("email service events")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "event_id"],
+                                    name="service_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.event_type} {self.recipient}"
 
 
 class Coupon(models.Model):

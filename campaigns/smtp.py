@@ -134,6 +134,9 @@ class Outbound:
     def __init__(self, signer=None) -> None:
         self.backend = get_connection(fail_silently=False)
         self.is_smtp = isinstance(self.backend, SMTPBackend)
+        # An email service's API (django-anymail, CRM_EMAIL_SERVICE): campaigns.email_services
+        # sorts its answers like SMTP replies. The service signs (DKIM) itself.
+        self.is_service = type(self.backend).__module__.startswith("anymail.")
         self.signer = signer
         self.delivered_on_connection = 0
 
@@ -143,10 +146,15 @@ class Outbound:
         except Exception:  # closing a broken connection is best effort
             logger.debug("Closing the SMTP connection failed", exc_info=True)
 
-    def send(self, email) -> None:
+    def send(self, email) -> str:
+        """Hand the email over; returns the email service's id for it ("" over SMTP)."""
+        if self.is_service:
+            from .email_services import service_send
+
+            return service_send(self.backend, email)
         if not self.is_smtp:
             self._send_other(email)
-            return
+            return ""
         data = mime_bytes(email)
         if self.signer is not None:
             data = self.signer.sign(data)
@@ -160,6 +168,7 @@ class Outbound:
             self.delivered_on_connection = 0
             self._send_smtp(email, data)
         self.delivered_on_connection += 1
+        return ""
 
     def _send_other(self, email) -> None:
         try:

@@ -21,6 +21,8 @@ urlpatterns = [
     path("contacts/", include("customers.urls")),  # the import pages
     path("contacts/", include("dashboard.urls")),  # the sales pages
     path("email/", include("campaigns.urls")),
+    # An email service's webhooks (CRM_EMAIL_SERVICE): /email/service/<service>/tracking/.
+    path("email/service/", include("anymail.urls")),
     path("feedback/", include("feedback.urls")),
     path("cases/", include("support.urls")),
     path("privacy/", include("privacy.urls")),

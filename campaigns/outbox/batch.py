@@ -45,10 +45,14 @@ def _load(ids: list[int], claimed_at: dt.datetime) -> list[Message]:
 
 
 def _outcome_fields(message: Message, error: Exception | None, email: str,
-                    now: dt.datetime) -> dict:
-    """The row's columns after the server's answer (`error` None: it took the email)."""
+                    now: dt.datetime, provider_id: str = "") -> dict:
+    """The row's columns after the server's answer (`error` None: it took the email;
+    `provider_id`: the email service's id for it)."""
     if error is None:
-        return {"status": Status.SENT, "sent_at": now, "to_email": email, "last_error": ""}
+        fields = {"status": Status.SENT, "sent_at": now, "to_email": email, "last_error": ""}
+        if provider_id:
+            fields["provider_message_id"] = provider_id
+        return fields
     text = str(error)[:2000]
     if isinstance(error, Temporary):
         return retry_fields(message, text, now)
@@ -105,11 +109,12 @@ class _Batch:
         self._recorded(fields, recorded)
         return marked
 
-    def answered(self, message: Message, error: Exception | None) -> None:
+    def answered(self, message: Message, error: Exception | None,
+                 provider_id: str = "") -> None:
         """The server answered for the row handed over last: its result waits for the next
         row's hand-off (or flush)."""
         self.pending = (message, _outcome_fields(message, error, message.contact.email,
-                                                 timezone.now()))
+                                                 timezone.now(), provider_id))
         if error is None:
             self.contacts_sent.add(message.contact_id)
 
@@ -163,12 +168,12 @@ def _send_one(batch: _Batch, outbound: Outbound, message: Message,
         return None
     if not batch.handoff(message):
         return None
-    error = None
+    error, provider_id = None, ""
     try:
-        outbound.send(email)
+        provider_id = outbound.send(email)
     except (Temporary, Bounce, Rejected, Ambiguous) as failure:
         error = failure
-    batch.answered(message, error)
+    batch.answered(message, error, provider_id)
     return error
 
 

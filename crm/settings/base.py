@@ -4,10 +4,12 @@ Defaults need no server (SQLite and kombu's filesystem broker); setting DATABASE
 REDIS_URL switches to PostgreSQL and Redis.
 """
 import os
+import secrets
 from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -36,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "anymail",
     "crm.apps.CRMConfig",
     "accounts",
     "customers",
@@ -219,6 +222,50 @@ CRM_DKIM_PRIVATE_KEY_FILE = env.str("CRM_DKIM_PRIVATE_KEY_FILE", default="")
 # CRM_COMPLAINT_PAUSE_MIN_SENT emails were sent in that day (1 complaint in 3 emails is noise).
 CRM_COMPLAINT_PAUSE_RATE = env.float("CRM_COMPLAINT_PAUSE_RATE", default=0.003)
 CRM_COMPLAINT_PAUSE_MIN_SENT = env.int("CRM_COMPLAINT_PAUSE_MIN_SENT", default=1000)
+# Sending through an email service instead of SMTP (docs/email-delivery.md): one of
+# EMAIL_SERVICES. Its API key and options come from the environment variables named in
+# ANYMAIL below; its delivery, bounce, complaint and unsubscribe webhooks are served under
+# /email/service/<service>/tracking/ behind HTTP basic auth with CRM_EMAIL_SERVICE_WEBHOOK_SECRET
+# ("user:password"). Unset: SMTP (EMAIL_URL), signed in the app when CRM_DKIM_* are set.
+EMAIL_SERVICES = {
+    "amazon_ses": "anymail.backends.amazon_ses.EmailBackend",
+    "mailgun": "anymail.backends.mailgun.EmailBackend",
+    "postmark": "anymail.backends.postmark.EmailBackend",
+    "sendgrid": "anymail.backends.sendgrid.EmailBackend",
+    "brevo": "anymail.backends.brevo.EmailBackend",
+}
+CRM_EMAIL_SERVICE = env.str("CRM_EMAIL_SERVICE", default="").strip().lower()
+if CRM_EMAIL_SERVICE:
+    if CRM_EMAIL_SERVICE not in EMAIL_SERVICES:
+        raise ImproperlyConfigured(
+            f"CRM_EMAIL_SERVICE={CRM_EMAIL_SERVICE!r}: choose one of {', '.join(EMAIL_SERVICES)}")
+    EMAIL_BACKEND = EMAIL_SERVICES[CRM_EMAIL_SERVICE]
+# Without a secret the service webhooks accept nobody: a random one nobody knows.
+CRM_EMAIL_SERVICE_WEBHOOK_SECRET = env.str("CRM_EMAIL_SERVICE_WEBHOOK_SECRET", default="")
+ANYMAIL = {key: value for key, value in {
+    "WEBHOOK_SECRET": CRM_EMAIL_SERVICE_WEBHOOK_SECRET or (
+        f"closed:{secrets.token_urlsafe(32)}"),
+    "REQUESTS_TIMEOUT": EMAIL_TIMEOUT,
+    "AMAZON_SES_CLIENT_PARAMS": {
+        key: value for key, value in {
+            "region_name": env.str("AWS_REGION", default=""),
+            "endpoint_url": env.str("AMAZON_SES_ENDPOINT_URL", default=""),
+        }.items() if value},
+    "AMAZON_SES_CONFIGURATION_SET_NAME": env.str("AMAZON_SES_CONFIGURATION_SET_NAME",
+                                                 default=""),
+    "MAILGUN_API_KEY": env.str("MAILGUN_API_KEY", default=""),
+    "MAILGUN_SENDER_DOMAIN": env.str("MAILGUN_SENDER_DOMAIN", default=""),
+    "MAILGUN_API_URL": env.str("MAILGUN_API_URL", default=""),  # the EU region's, if there
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+    "POSTMARK_SERVER_TOKEN": env.str("POSTMARK_SERVER_TOKEN", default=""),
+    "POSTMARK_API_URL": env.str("POSTMARK_API_URL", default=""),
+    "SENDGRID_API_KEY": env.str("SENDGRID_API_KEY", default=""),
+    "SENDGRID_API_URL": env.str("SENDGRID_API_URL", default=""),
+    "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": env.str(
+        "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY", default=""),
+    "BREVO_API_KEY": env.str("BREVO_API_KEY", default=""),
+    "BREVO_API_URL": env.str("BREVO_API_URL", default=""),
+}.items() if value}
 
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

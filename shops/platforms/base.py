@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from babel.numbers import get_currency_precision
+from django.utils.functional import Promise
 
 if TYPE_CHECKING:
     from ..http import ShopHTTP
@@ -77,9 +78,9 @@ class CredentialField:
     """One thing a manager types to connect a store (the form is built from these)."""
 
     name: str
-    label: str
+    label: "str | Promise"  # translated lazily
     secret: bool = True  # stored encrypted, never shown again, blank keeps the stored one
-    help_text: str = ""
+    help_text: "str | Promise" = ""
     required: bool = True
 
 
@@ -186,7 +187,7 @@ class DeliveryMeta:
 
 class Platform(ABC):
     key: ClassVar[str]  # "woocommerce"
-    label: ClassVar[str]  # "WooCommerce"
+    label: ClassVar["str | Promise"]  # "WooCommerce"
     credential_fields: ClassVar[tuple[CredentialField, ...]]
     # Topics to subscribe to, as the platform names them (set-up page and docs).
     webhook_topics: ClassVar[tuple[str, ...]]
