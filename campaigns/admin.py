@@ -27,6 +27,7 @@ from .models import (
     Campaign,
     CampaignRun,
     Coupon,
+    EmailServiceEvent,
     EmailTemplate,
     EmailTemplateTranslation,
     Message,
@@ -339,7 +340,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "campaign", "to_email", "status", "attempts", "sent_at",
                     "reason")
     list_filter = ("status", "campaign")
-    search_fields = ("to_email", "message_id")
+    search_fields = ("to_email", "message_id", "provider_message_id")
     list_select_related = ("campaign",)
     raw_id_fields = ("run", "contact", "coupon")
     show_full_result_count = False
@@ -370,6 +371,18 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                                    "again once the messages are sent.",
                                    result.runs_reopened) % {"count": result.runs_reopened}
         self.message_user(request, text, messages.SUCCESS)
+
+
+@admin.register(EmailServiceEvent)
+class EmailServiceEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What the email service reported by webhook, and what each event did (a skipped one:
+    about an email the CRM did not send)."""
+
+    list_display = ("received_at", "service", "event_type", "recipient", "outcome", "message")
+    list_filter = ("outcome", "service", "event_type")
+    search_fields = ("recipient", "provider_message_id", "event_id")
+    raw_id_fields = ("message",)
+    show_full_result_count = False
 
 
 class SuppressionForm(forms.ModelForm):

@@ -167,6 +167,8 @@ def _apply(row: Message, event: Any, service: str, detail: str) -> bool:
     """What the event changes for our row; False when it changes nothing."""
     kind = event.event_type
     address = (event.recipient or row.to_email or row.contact.email).lower()
+    if kind == BOUNCED and _temporary(event):
+        return False
     if kind == BOUNCED or (kind == REJECTED and event.reject_reason in _ADDRESS_REJECTIONS):
         rows_bounced([row], {address: detail or kind})
         return True
@@ -185,6 +187,16 @@ def _apply(row: Message, event: Any, service: str, detail: str) -> bool:
         row.save(update_fields=["status", "last_error"])
         return True
     return False  # delivered, deferred, queued, opened, clicked...: nothing to change
+
+
+def _temporary(event: Any) -> bool:
+    """A bounce the service itself calls temporary (anymail reports Postmark's soft bounces
+    as bounced): the email may still arrive, the address is not suppressed."""
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    return raw.get("Type") in _TEMPORARY_BOUNCE_TYPES
+
+
+_TEMPORARY_BOUNCE_TYPES = {"SoftBounce", "Transient", "DnsError"}
 
 
 def tracking_received(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> None:

@@ -4,13 +4,29 @@ Outbox rows, coupons and referrals stay: the uplift, coupon and referral figures
 """
 from crm.personal_data import Delete, Keep, Person, Replace, Section
 
-from .models import CampaignMember, Coupon, Message, Referral, ReferralCode, Suppression
+from django.db.models import Q
+
+from .models import (
+    CampaignMember,
+    Coupon,
+    EmailServiceEvent,
+    Message,
+    Referral,
+    ReferralCode,
+    Suppression,
+)
 
 
 def _suppressions(person: Person):
     # A second erasure keeps the placeholder address's own entry (it keeps the shell unsent).
     return Suppression.objects.filter(email__iexact=person.email).exclude(
         email=person.erased_email)
+
+
+def _service_events(person: Person):
+    """An email service's events about the person's emails, or naming their address."""
+    return EmailServiceEvent.objects.filter(
+        Q(message__contact=person.contact) | Q(recipient__iexact=person.email))
 
 
 SECTIONS = (
@@ -22,7 +38,15 @@ SECTIONS = (
         # The rows are the outbox record and the uplift figures count them. last_error too:
         # a server's refusal usually quotes the address.
         erase=Replace({"to_email": "", "last_error": ""}),
-        kept=("message_id",),  # our own random Message-ID header
+        kept=("message_id", "provider_message_id"),  # random ids: ours, the service's
+    ),
+    Section(
+        name="email_service_events", model=EmailServiceEvent, rows=_service_events,
+        columns=(("service", "service"), ("event", "event_type"),
+                 ("occurred_at", "occurred_at"), ("outcome", "outcome")),
+        # Kept for the bounce and complaint figures; the address and the server's words go.
+        erase=Replace({"recipient": "", "detail": ""}),
+        kept=("service", "event_id", "event_type", "provider_message_id"),
     ),
     Section(
         name="coupons", model=Coupon, by="contact", order_by=("created_at", "id"),
