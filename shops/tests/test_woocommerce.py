@@ -502,3 +502,26 @@ def test_the_fake_builds_histories_from_the_recorded_order(api):
             order["refunds"]) == ("elif@example.com", "completed", "2026-10-01T08:00:00", [])
     assert [line["id"] for line in order["line_items"]] == [150001, 150002]
     assert api.add_order()["id"] == 1501
+
+
+def test_the_fake_signs_deliveries_as_woocommerce_does(api):
+    from shops.tests.fakes.woocommerce import delivery
+
+    order = api.add_order(1600, email="can@example.com", status="completed")
+    headers, body = delivery(order, "order.created", secret=SECRET)
+    woo.verify_webhook(access(), headers, body)
+    meta = woo.delivery_meta(headers)
+    event = woo.read_webhook(meta.topic, body)
+    assert (meta.topic, event.order.order_id, event.order.customer.email) == (
+        "order.created", "1600", "can@example.com")
+
+
+def test_the_fake_lists_by_id_or_date_either_way(api):
+    api.add_order(1701, created="2026-11-05T10:00:00")
+    api.add_order(1700, created="2026-11-06T10:00:00")
+    http, store = client(), access(api.base_url)
+    for orderby, order, expected in [("id", "asc", [1700, 1701]), ("id", "desc", [1701, 1700]),
+                                     ("date", "asc", [1701, 1700])]:
+        body, _headers = http.get_json(f"{store.base_url}/wp-json/wc/v3/orders", params={
+            "orderby": orderby, "order": order}, auth=("ck_test_1234", "cs_test_5678"))
+        assert [row["id"] for row in body] == expected
