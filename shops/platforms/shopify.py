@@ -16,9 +16,10 @@ the recorded payloads are the same shapes. A GraphQL reader would be a second ma
 order to keep equal to the first. REST rate limits (a leaky bucket of 40 calls, 2 per second
 refilled) answer 429 with Retry-After, which shops.http waits out.
 - Orders: `GET orders.json?status=any&limit=250` (status=any: the default lists only open
-  orders), oldest first (`since_id=0`: ids grow with time), then the Link header's
-  `rel="next"` URL, whose `page_info` is the stored cursor (with page_info only `limit` may be
-  sent again: the filters are inside the token). The poll adds `updated_at_min`.
+  orders), oldest first (`since_id=0`: with since_id Shopify sorts by id, and ids grow with
+  time), then the Link header's `rel="next"` URL, whose `page_info` is the stored cursor (with
+  page_info only `limit` may be sent again: the filters are inside the token). The poll asks
+  `updated_at_min` instead of since_id (in whatever order Shopify lists them).
   The first backfill page also asks `orders/count.json?status=any` for the progress bar.
 - Categories: a line item has no product type; each page's products are fetched once
   (`products.json?ids=...&fields=id,product_type`) and `product_type` is the line's category.
@@ -225,8 +226,10 @@ class ShopifyPlatform(Platform):
         if cursor:
             params["page_info"] = cursor  # the filters travel inside it
         else:
-            params.update(status="any", since_id=0)
-            if updated_since is not None:
+            params["status"] = "any"
+            if updated_since is None:
+                params["since_id"] = 0  # sorted by id (changelog 2017-09-18): oldest first
+            else:  # any order will do; since_id with date filters is slow on big shops
                 params["updated_at_min"] = updated_since.isoformat()
         body, headers = self._get(access, http, "orders.json", params)
         try:

@@ -458,6 +458,7 @@ def test_poll_by_updated_at_min(shopify, api):
     assert [order.order_id for order in page.orders] == ["1002", "1004"]
     assert page.next_cursor is None
     assert api.requests[0].param("updated_at_min") == "2026-12-01T09:00:00+00:00"
+    assert api.requests[0].param("since_id") == "" and api.requests[0].param("status") == "any"
 
 
 def test_poll_pages_keep_the_filter(shopify, api):

@@ -19,9 +19,10 @@ import copy
 import datetime as dt
 import json
 import pathlib
+import uuid
 from typing import Any
 
-from shops.platforms.shopify import API_VERSION
+from shops.platforms.shopify import API_VERSION, sign
 from shops.tests.fakes.base import FakeAnswer, FakeRequest, FakeShopAPI
 
 PAYLOADS = pathlib.Path(__file__).resolve().parent.parent / "payloads" / "shopify"
@@ -33,6 +34,17 @@ def payload(name: str) -> dict:
     """A recorded payload (shops/tests/payloads/shopify/<name>, ".json" optional)."""
     name = name if name.endswith(".json") else f"{name}.json"
     return json.loads((PAYLOADS / name).read_text())
+
+
+def webhook_headers(body: bytes, *, topic: str, secret: str, webhook_id: str = "",
+                    triggered_at: str = "2026-11-02T07:04:12.123Z") -> dict[str, str]:
+    """The headers Shopify sends with a delivery of `body` (signed with `secret`)."""
+    return {"Content-Type": "application/json", "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": sign(secret, body),
+            "X-Shopify-Shop-Domain": "anadolu-lezzetleri.myshopify.com",
+            "X-Shopify-API-Version": API_VERSION,
+            "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
+            "X-Shopify-Event-Id": str(uuid.uuid4()), "X-Shopify-Triggered-At": triggered_at}
 
 
 def _time(text: str) -> dt.datetime:
