@@ -467,7 +467,9 @@ def test_poll_pages_keep_the_filter(shopify, api):
         api.orders[1000 + n]["updated_at"] = "2026-12-03T10:00:00+03:00"
     since = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     first = shopify.orders_page(access(api), client(), cursor=None, updated_since=since)
-    second = shopify.orders_page(access(api), client(), cursor=first.next_cursor)
+    # The job passes its updated_since with every page: the cursor carries the filter.
+    second = shopify.orders_page(access(api), client(), cursor=first.next_cursor,
+                                 updated_since=since)
     assert len(first.orders) + len(second.orders) == 260
     assert second.next_cursor is None
 
