@@ -529,6 +529,17 @@ def test_an_answer_of_the_wrong_shape_is_a_bad_answer(shopify, api):
     assert caught.value.kind == ConnectorError.BAD_ANSWER
 
 
+def test_an_order_added_from_a_payload_keeps_its_refund_lines_matching(shopify, api):
+    api.add_order("orders_updated_refunded", id=7, email="can@example.com",
+                  updated_at="2026-12-01T10:00:00+03:00")
+    order = shopify.order(access(api), client(), "7")
+    assert [line.line_id for line in order.lines] == ["71", "72"]
+    assert order.refunds[0].refund_id == "701"
+    assert order.refunds[0].lines == (("71", D(1)),)
+    assert order.customer.email == "can@example.com"
+    assert order.updated_at == dt.datetime(2026, 12, 1, 10, tzinfo=TR)
+
+
 def test_one_order_by_id(shopify, api):
     api.add_order("order_tax_excluded_guest")
     order = shopify.order(access(api), client(), "450789469001")

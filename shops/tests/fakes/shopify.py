@@ -70,7 +70,8 @@ class FakeShopify(FakeShopAPI):
                   created_at: str | None = None, updated_at: str | None = None,
                   **changes: Any) -> dict:
         """Add an order copied from a recorded payload (or a dict) with changes: a new `id`
-        (its line item ids made unique too), the buyer's `email` (order, contact and
+        (its line item and refund ids made unique too, id x 10 + n and id x 100 + n,
+        and the refunds' line ids following), the buyer's `email` (order, contact and
         customer), `financial_status`, `created_at` (also processed_at), `updated_at`, and
         any other top-level field (`cancelled_at=...`, `customer=None`, `refunds=[...]`)."""
         order = copy.deepcopy(payload(source) if isinstance(source, str) else source)
@@ -78,10 +79,17 @@ class FakeShopify(FakeShopAPI):
             order["id"] = id
             order["admin_graphql_api_id"] = f"gid://shopify/Order/{id}"
             order["name"] = f"#{id}"
+            new_line_ids = {}
             for index, line in enumerate(order.get("line_items") or []):
-                line["id"] = id * 10 + index + 1
-            for refund in order.get("refunds") or []:
+                new_line_ids[line["id"]] = line["id"] = id * 10 + index + 1
+            for index, refund in enumerate(order.get("refunds") or []):
                 refund["order_id"] = id
+                refund["id"] = id * 100 + index + 1
+                for item in refund.get("refund_line_items") or []:
+                    item["line_item_id"] = new_line_ids.get(item["line_item_id"],
+                                                            item["line_item_id"])
+                    if item.get("line_item"):
+                        item["line_item"]["id"] = item["line_item_id"]
         if email is not None:
             order["email"] = order["contact_email"] = email
             if order.get("customer"):
