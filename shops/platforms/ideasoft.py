@@ -175,6 +175,7 @@ class IdeaSoftPlatform(Platform):
         # (store key, access token no longer valid) -> the credentials that replaced it.
         self._renewed: dict[tuple[str, str], dict[str, str]] = {}
         self._lock = threading.Lock()
+        self._store_locks: dict[str, threading.Lock] = {}
 
     # --- webhooks ----------------------------------------------------------------------------
 
@@ -310,7 +311,19 @@ class IdeaSoftPlatform(Platform):
 
     def _renew(self, access: StoreAccess, http: "ShopHTTP",
                credentials: dict[str, str]) -> dict[str, str]:
-        """New tokens by the refresh token, saved; ConnectorError(AUTH) when refused."""
+        """New tokens by the refresh token, saved; ConnectorError(AUTH) when refused. One
+        renewal at a time per store in this process: a refresh token works once, so a second
+        thread that met the same expired token takes the first one's result."""
+        with self._lock:
+            store_lock = self._store_locks.setdefault(access.key, threading.Lock())
+        with store_lock:
+            current = self._credentials(access)
+            if current.get("access_token") != credentials.get("access_token"):
+                return current  # renewed meanwhile
+            return self._renew_now(access, http, credentials)
+
+    def _renew_now(self, access: StoreAccess, http: "ShopHTTP",
+                   credentials: dict[str, str]) -> dict[str, str]:
         old_token = credentials.get("access_token", "")
         try:
             body, _headers = http.post_json(f"{access.base_url}{TOKEN_PATH}", data={

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import threading
 from decimal import Decimal
 
 import pytest
@@ -410,6 +411,39 @@ def test_an_expired_access_token_is_renewed_saved_once_and_remembered(platform, 
     assert len(second.orders) == 50
     assert len(api.token_requests) == 1
     assert len(saved) == 1
+
+
+def test_two_threads_meeting_the_expired_token_renew_it_once(platform, api):
+    api.add_orders(3)
+    saved = []
+    access = access_for(api, saved)
+    api.expire_access_token()
+    api.slow_next(0.2)  # the first call is slow: both threads meet the expired token
+    results, errors = [], []
+
+    def read():
+        try:
+            results.append(platform.orders_page(access, client(), cursor=None))
+        except ConnectorError as error:  # pragma: no cover - the failure this guards
+            errors.append(error)
+
+    threads = [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert errors == []
+    assert [len(page.orders) for page in results] == [3, 3]
+    assert len(api.token_requests) == 1
+    assert len(saved) == 1
+
+
+def test_403_missing_scope_is_not_renewed(platform, api):
+    api.fail_next(403, body={"errorMessage": "Bu işlem için yetkiniz yok."})
+    with pytest.raises(ConnectorError) as caught:
+        platform.orders_page(access_for(api), client(), cursor=None)
+    assert caught.value.kind == ConnectorError.AUTH
+    assert api.token_requests == []
 
 
 def test_a_refused_renewal_asks_for_authorisation_again(platform, api):
