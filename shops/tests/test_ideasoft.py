@@ -29,7 +29,7 @@ from shops.platforms.ideasoft import (
     sign,
     tokens_from_code,
 )
-from shops.tests.fakes.ideasoft import FakeIdeaSoftAPI, payload, payload_bytes
+from shops.tests.fakes.ideasoft import FakeIdeaSoftAPI, delivery, payload, payload_bytes
 
 SECRET = "secret-1"
 TR = dt.timezone(dt.timedelta(hours=3))
@@ -507,3 +507,14 @@ def test_fake_orders_built_from_the_recorded_payload(api):
     assert order["customerEmail"] == "ali@example.com"
     assert [item["id"] for item in order["orderItems"]] == [551, 552, 553]
     assert order["updatedAt"] == "2026-12-01T09:00:00+0300"
+
+
+def test_fake_deliveries_are_signed_like_ideasoft_signs_them(platform, api):
+    order = api.add_order(56, email="ali@example.com")
+    headers, body = delivery(order, secret=SECRET)
+    platform.verify_webhook(webhook_access(), headers, body)
+    meta = platform.delivery_meta(headers)
+    event = platform.read_webhook(meta.topic, body)
+    assert event.kind == EventKind.ORDER
+    assert event.order.order_id == "56"
+    assert event.order.customer.email == "ali@example.com"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from shops.platforms.ideasoft import read_time
+from shops.platforms.ideasoft import read_time, sign
 from shops.tests.fakes.base import FakeAnswer, FakeRequest, FakeShopAPI
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "payloads" / "ideasoft"
@@ -29,6 +29,17 @@ def payload(name: str) -> Any:
 
 def payload_bytes(name: str) -> bytes:
     return (PAYLOADS / f"{name}.json").read_bytes()
+
+
+def delivery(data: Any, *, secret: str, topic: str = "") -> tuple[dict[str, str], bytes]:
+    """(headers, body) of a webhook delivery as IdeaSoft sends it: the JSON body signed with
+    the app's client secret. IdeaSoft documents no topic header: `topic` adds one
+    (X-Ideashop-Topic) only when a test asks for it."""
+    body = data if isinstance(data, bytes) else json.dumps(data, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json", "X-Ideashop-Hmac-Sha256": sign(secret, body)}
+    if topic:
+        headers["X-Ideashop-Topic"] = topic
+    return headers, body
 
 
 class FakeIdeaSoftAPI(FakeShopAPI):
