@@ -33,8 +33,8 @@ only (or by a new backfill). Thirty days cover the 14-day right of withdrawal of
 distance sales plus delivery.
 
 Order state (`status`, `paymentStatus`):
-- `cancelled`, `deleted` -> CANCELLED; `refunded` -> CANCELLED too (the API has no refund
-  amounts on an order: a refunded order is a full refund of what was recorded);
+- `cancelled`, `deleted` -> CANCELLED; `refunded` -> CANCELLED too (a refunded order is a
+  full refund of what was recorded);
 - `paymentStatus` `success` -> PAID, whatever the fulfilment status (waiting_for_approval,
   approved, being_prepared, on_accumulation, fulfilled, delivered, personal_status_1..3);
 - `delivered` -> PAID even without `success` (cash on delivery is collected on delivery);
@@ -55,6 +55,16 @@ the goods is shared among the lines in proportion to each line's price after its
 discounts (with VAT), so the order-level coupon and promotion discounts fall on the lines as
 they were spread at checkout, and the lines add up exactly to what was paid
 (base.line_money).
+
+Refunds. An order carries no refunds; IdeaSoft keeps returns as refund requests
+(`/admin-api/order_refund_requests`: `status` approved / waiting_for_approval / cancelled,
+`fee` "the amount to pay the customer", `refundRequestItems` naming the order item and the
+quantity). An approved request is a refund (`with_refunds`): the lines' money for the
+quantities returned, at most the fee. They are read with the order when one order is fetched
+(`order()`, one request filtered by `order`) and, for the poll, once per page (the latest 100
+approved requests); the backfill does not read them (the list has no filter by several
+orders): a fully refunded order is still `refunded`. The order's updated_at is moved to its
+latest refund's, so the connector sees the order as changed.
 
 Categories: an order item names its product (`product.id`) but not its category; the
 categories come from `GET /admin-api/products?ids=..` once per page (the product's first
@@ -96,6 +106,7 @@ import hmac
 import json
 import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
@@ -117,6 +128,7 @@ from .base import (
     OrdersPage,
     OrderState,
     Platform,
+    RefundData,
     StoreAccess,
     WebhookEvent,
     WebhookRefused,
@@ -245,7 +257,10 @@ class IdeaSoftPlatform(Platform):
                                  "IdeaSoft's orders list is not a list of orders")
         categories = self._categories(access, http, body)
         orders = tuple(_read_api_order(data, categories) for data in body)
-        if updated_since is not None:
+        if updated_since is not None and orders:
+            refunds = self._refund_requests(access, http, {"sort": "-id"})
+            orders = tuple(_with_api_refunds(order, refunds.get(order.order_id, ()))
+                           for order in orders)
             orders = tuple(order for order in orders if order.updated_at >= updated_since)
         next_cursor = str(body[-1]["id"]) if len(body) >= self.page_size else None
         total = None
@@ -257,7 +272,9 @@ class IdeaSoftPlatform(Platform):
         body = self._get_one(access, http, f"/admin-api/orders/{int(order_id)}")
         if body is None:
             return None
-        return _read_api_order(body, self._categories(access, http, [body]))
+        order = _read_api_order(body, self._categories(access, http, [body]))
+        refunds = self._refund_requests(access, http, {"order": int(order_id)})
+        return _with_api_refunds(order, refunds.get(order.order_id, ()))
 
     def customer(self, access: StoreAccess, http: "ShopHTTP",
                  customer_id: str) -> CustomerData | None:
@@ -377,6 +394,18 @@ class IdeaSoftPlatform(Platform):
                     found[str(product["id"])] = _first_category(product)
         return found
 
+    def _refund_requests(self, access: StoreAccess, http: "ShopHTTP",
+                         params: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
+        """Approved refund requests (one page of them) by order id."""
+        body, _headers = self._get(access, http, "/admin-api/order_refund_requests",
+                                   params={"status": "approved", "limit": 100, **params})
+        found: dict[str, list[Mapping[str, Any]]] = {}
+        for request in body if isinstance(body, list) else ():
+            order = request.get("order") if isinstance(request, dict) else None
+            if isinstance(order, dict) and _is_id(order.get("id")) and _is_id(request.get("id")):
+                found.setdefault(str(int(order["id"])), []).append(request)
+        return found
+
     def _total(self, access: StoreAccess, http: "ShopHTTP",
                headers: Mapping[str, str]) -> int | None:
         for name in TOTAL_HEADERS:
@@ -456,6 +485,47 @@ def read_order(data: Mapping[str, Any], categories: Mapping[str, str] | None = N
     )
 
 
+def with_refunds(order: OrderData, requests: Iterable[Mapping[str, Any]]) -> OrderData:
+    """The order with its approved refund requests as refunds. A refund is worth what the
+    buyer paid for the quantities returned (the lines' money), at most the request's `fee`
+    (the amount to pay back); a request naming no items is worth its fee. The order counts as
+    changed when its latest refund was (refund requests are objects of their own)."""
+    refunds = []
+    paid_per_unit = {line.line_id: (line.unit_price * line.quantity - line.discount)
+                     / line.quantity for line in order.lines if line.quantity > 0}
+    minor = Decimal(1).scaleb(-min(get_currency_precision(order.currency), 3))
+    updated_at = order.updated_at
+    for request in requests:
+        if request.get("status") != "approved":
+            continue
+        lines = []
+        amount = Decimal(0)
+        for item in request.get("refundRequestItems") or ():
+            line = item.get("orderItem") if isinstance(item, dict) else None
+            if not isinstance(line, dict) or str(line.get("id")) not in paid_per_unit:
+                continue
+            quantity = _money(item.get("amount"), default=Decimal(1))
+            lines.append((str(line["id"]), quantity))
+            amount += paid_per_unit[str(line["id"])] * quantity
+        fee = _money(request.get("fee"))
+        if lines:
+            amount = min(amount, fee) if fee > 0 else amount
+        else:
+            amount = fee
+        amount = amount.quantize(minor, rounding=ROUND_HALF_UP)
+        if amount <= 0:
+            continue
+        refunded_at = (_time_or_none(request.get("updatedAt"))
+                       or _time_or_none(request.get("createdAt")))
+        if refunded_at is not None and refunded_at > updated_at:
+            updated_at = refunded_at
+        refunds.append(RefundData(refund_id=str(int(request["id"])), amount=amount,
+                                  refunded_at=refunded_at, lines=tuple(lines)))
+    if not refunds:
+        return order
+    return replace(order, refunds=order.refunds + tuple(refunds), updated_at=updated_at)
+
+
 def read_member(data: Mapping[str, Any]) -> CustomerData:
     """A member (API answer or member/* delivery, maybe only the changed fields)."""
     if not _is_id(data.get("id")):
@@ -510,6 +580,15 @@ def _read_api_order(data: Mapping[str, Any], categories: Mapping[str, str]) -> O
         raise ConnectorError(ConnectorError.BAD_ANSWER,
                              f"IdeaSoft order {data.get('id')!r} unreadable: {error!r}"
                              ) from None
+
+
+def _with_api_refunds(order: OrderData, requests: Iterable[Mapping[str, Any]]) -> OrderData:
+    try:
+        return with_refunds(order, requests)
+    except (ValueError, KeyError, TypeError, ArithmeticError) as error:
+        raise ConnectorError(ConnectorError.BAD_ANSWER,
+                             f"IdeaSoft refund requests of order {order.order_id} unreadable: "
+                             f"{error!r}") from None
 
 
 def _lines(data: Mapping[str, Any], items: list[dict], currency: str,

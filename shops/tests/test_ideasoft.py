@@ -518,3 +518,47 @@ def test_fake_deliveries_are_signed_like_ideasoft_signs_them(platform, api):
     assert event.kind == EventKind.ORDER
     assert event.order.order_id == "56"
     assert event.order.customer.email == "ali@example.com"
+
+
+# --- refunds (refund requests) ---------------------------------------------------------------
+
+def test_one_order_with_its_approved_refund_requests(platform, api):
+    api.orders[1201] = payload("order_create")
+    for request in payload("order_refund_requests"):  # one approved, one still waiting
+        api.refund_requests[request["id"]] = request
+    order = platform.order(access_for(api), client(), "1201")
+    (refund,) = order.refunds
+    assert refund.refund_id == "301"
+    assert refund.lines == (("9001", Decimal(1)),)
+    assert refund.amount == Decimal("111.92")  # one of two coffees: 223.84 / 2
+    assert refund.refunded_at == dt.datetime(2026, 11, 14, 16, 0, tzinfo=TR)
+    assert order.updated_at == refund.refunded_at  # the order changed with its refund
+    request = next(r for r in api.requests if r.path == "/admin-api/order_refund_requests")
+    assert (request.param("order"), request.param("status")) == ("1201", "approved")
+
+
+def test_a_refund_request_is_at_most_its_fee_or_its_fee_without_items(platform, api):
+    api.add_order(5)
+    api.add_refund_request(5, 311, items=((51, 2), (52, 1)), fee=100)
+    api.add_refund_request(5, 312, items=(), fee=40, refundRequestItems=[])
+    refunds = {r.refund_id: r for r in platform.order(access_for(api), client(), "5").refunds}
+    assert refunds["311"].amount == Decimal("100.00")
+    assert refunds["311"].lines == (("51", Decimal(2)), ("52", Decimal(1)))
+    assert refunds["312"].amount == Decimal("40.00")
+    assert refunds["312"].lines == ()
+
+
+def test_the_poll_brings_an_order_whose_refund_was_approved_since(platform, api):
+    api.add_order(9, created_at="2026-11-25T10:00:00+0300")  # unchanged itself
+    api.add_order(10, created_at="2026-11-26T10:00:00+0300")
+    api.add_refund_request(9, items=((91, 1),), fee=500, updated_at="2026-12-06T12:00:00+0300")
+    since = dt.datetime(2026, 12, 6, 5, 0, tzinfo=dt.UTC)
+    page = platform.orders_page(access_for(api), client(), cursor=None, updated_since=since)
+    assert [order.order_id for order in page.orders] == ["9"]
+    assert page.orders[0].refunds[0].lines == (("91", Decimal(1)),)
+
+
+def test_the_backfill_does_not_ask_for_refund_requests(platform, api):
+    api.add_orders(3)
+    platform.orders_page(access_for(api), client(), cursor=None)
+    assert not [r for r in api.requests if r.path == "/admin-api/order_refund_requests"]

@@ -59,6 +59,7 @@ class FakeIdeaSoftAPI(FakeShopAPI):
         self.members: dict[int, dict] = {}
         self.products: dict[int, dict] = {
             product["id"]: product for product in payload("products")}
+        self.refund_requests: dict[int, dict] = {}
         self.send_total_header = True
 
     @property
@@ -109,6 +110,27 @@ class FakeIdeaSoftAPI(FakeShopAPI):
     def add_orders(self, count: int, *, start: int = 1, **changes: Any) -> list[dict]:
         return [self.add_order(order_id, **changes) for order_id in range(start, start + count)]
 
+    def add_refund_request(self, order_id: int, request_id: int | None = None, *,
+                           status: str = "approved", items: tuple[tuple[int, float], ...] = (),
+                           fee: float | None = None, updated_at: str = "",
+                           **changes: Any) -> dict:
+        """A refund request on an order (from the recorded one): `items` (order item id,
+        quantity)."""
+        request = copy.deepcopy(payload("order_refund_requests")[0])
+        request_id = request_id or (max(self.refund_requests, default=300) + 1)
+        request.update(id=request_id, status=status, order={"id": order_id})
+        if items:
+            request["refundRequestItems"] = [
+                {"id": request_id * 10 + number, "orderItem": {"id": item_id}, "amount": quantity}
+                for number, (item_id, quantity) in enumerate(items, start=1)]
+        if fee is not None:
+            request["fee"] = fee
+        if updated_at:
+            request["updatedAt"] = updated_at
+        request.update(changes)
+        self.refund_requests[request_id] = request
+        return request
+
     def add_member(self, member_id: int | None = None, **changes: Any) -> dict:
         member = copy.deepcopy(payload("member_create"))
         member["id"] = member_id or (max(self.members, default=41) + 1)
@@ -142,6 +164,8 @@ class FakeIdeaSoftAPI(FakeShopAPI):
             return self._one(self.members, path)
         if path == "/admin-api/products":
             return self._list(request, self.products)
+        if path == "/admin-api/order_refund_requests":
+            return self._list(request, self.refund_requests)
         return FakeAnswer(404, {"errorMessage": "No route found"})
 
     def _token(self, request: FakeRequest) -> FakeAnswer:
@@ -182,6 +206,11 @@ class FakeIdeaSoftAPI(FakeShopAPI):
         ids = {int(value) for value in request.param("ids").split(",") if value.strip()}
         chosen = [item for key, item in sorted(objects.items())
                   if key > since_id and (not ids or key in ids)]
+        for name in ("status", "order"):  # the refund requests' filters
+            wanted = request.param(name)
+            if wanted and objects is self.refund_requests:
+                chosen = [item for item in chosen if str(
+                    item[name]["id"] if name == "order" else item[name]) == wanted]
         start_created = request.param("startCreatedAt")
         if created_filter and start_created:
             first_day = dt.date.fromisoformat(start_created)
