@@ -68,7 +68,9 @@ latest refund's, so the connector sees the order as changed.
 
 Categories: an order item names its product (`product.id`) but not its category; the
 categories come from `GET /admin-api/products?ids=..` once per page (the product's first
-category). Coupon code: the order object has no coupon-code field (only the amount; the
+category). Scopes the app needs: order_read, member_read, product_read and
+order_refund_request_read; without the last two an order is read without categories or
+refunds (logged) rather than not at all. Coupon code: the order object has no coupon-code field (only the amount; the
 list's `couponCode` filter shows the shop keeps it): it is read from an `orderDetails` entry
 whose key names a coupon, when there is one. Channel label: the order's `source` ("the
 software the order came from"), else "ideasoft". Guests: an order without a `member` is a
@@ -104,6 +106,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -137,6 +140,8 @@ from .base import (
 
 if TYPE_CHECKING:
     from ..http import ShopHTTP
+
+logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Ideashop-Hmac-Sha256"
 TOPIC_HEADER = "X-Ideashop-Topic"  # not documented; used when IdeaSoft sends it
@@ -314,6 +319,19 @@ class IdeaSoftPlatform(Platform):
         credentials = self._renew(access, http, credentials)
         return http.get_json(url, params=params, headers=_bearer(credentials))
 
+    def _get_optional(self, access: StoreAccess, http: "ShopHTTP", path: str,
+                      params: Mapping[str, Any] | None = None) -> Any:
+        """What only enriches an order (categories, refunds): None when the app's scopes do
+        not allow it (403) or the store does not have it (404), instead of failing the page."""
+        try:
+            body, _headers = self._get(access, http, path, params=params)
+        except ConnectorError as error:
+            if error.status in (403, 404):
+                logger.warning("IdeaSoft %s: %s (read without it)", path, error.message)
+                return None
+            raise
+        return body
+
     def _get_one(self, access: StoreAccess, http: "ShopHTTP", path: str) -> dict | None:
         try:
             body, _headers = self._get(access, http, path)
@@ -387,7 +405,7 @@ class IdeaSoftPlatform(Platform):
         ids = sorted(product_ids)
         for start in range(0, len(ids), 100):
             chunk = ids[start:start + 100]
-            body, _headers = self._get(access, http, "/admin-api/products", params={
+            body = self._get_optional(access, http, "/admin-api/products", params={
                 "ids": ",".join(str(product_id) for product_id in chunk), "limit": 100})
             for product in body if isinstance(body, list) else ():
                 if isinstance(product, dict) and _is_id(product.get("id")):
@@ -396,9 +414,10 @@ class IdeaSoftPlatform(Platform):
 
     def _refund_requests(self, access: StoreAccess, http: "ShopHTTP",
                          params: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
-        """Approved refund requests (one page of them) by order id."""
-        body, _headers = self._get(access, http, "/admin-api/order_refund_requests",
-                                   params={"status": "approved", "limit": 100, **params})
+        """Approved refund requests (one page of them) by order id; none when the app may
+        not read them (its order_refund_request_read scope not granted)."""
+        body = self._get_optional(access, http, "/admin-api/order_refund_requests",
+                                  params={"status": "approved", "limit": 100, **params})
         found: dict[str, list[Mapping[str, Any]]] = {}
         for request in body if isinstance(body, list) else ():
             order = request.get("order") if isinstance(request, dict) else None

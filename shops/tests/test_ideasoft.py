@@ -29,6 +29,7 @@ from shops.platforms.ideasoft import (
     sign,
     tokens_from_code,
 )
+from shops.tests.fakes.base import FakeAnswer
 from shops.tests.fakes.ideasoft import FakeIdeaSoftAPI, delivery, payload, payload_bytes
 
 SECRET = "secret-1"
@@ -562,3 +563,21 @@ def test_the_backfill_does_not_ask_for_refund_requests(platform, api):
     api.add_orders(3)
     platform.orders_page(access_for(api), client(), cursor=None)
     assert not [r for r in api.requests if r.path == "/admin-api/order_refund_requests"]
+
+
+def test_without_the_product_or_refund_scopes_orders_are_read_without_them(platform, api):
+    class NoScopes(FakeIdeaSoftAPI):
+        def handle(self, request):
+            if request.path in ("/admin-api/products", "/admin-api/order_refund_requests"):
+                return FakeAnswer(403, {"errorMessage": "Bu işlem için yetkiniz yok."})
+            return super().handle(request)
+
+    with NoScopes(client_secret=SECRET) as fake:
+        fake.add_order(3, created_at="2026-12-06T10:00:00+0300")
+        access = access_for(fake)
+        order = platform.order(access, client(), "3")
+        assert {line.category for line in order.lines} == {""}
+        assert order.refunds == ()
+        since = dt.datetime(2026, 12, 6, 5, 0, tzinfo=dt.UTC)
+        page = platform.orders_page(access, client(), cursor=None, updated_since=since)
+        assert [o.order_id for o in page.orders] == ["3"]
