@@ -226,6 +226,12 @@ class Platform(ABC):
         """One order by id (None: not found). Optional: a webhook naming only an id uses it."""
         raise NotImplementedError
 
+    def customer(self, access: StoreAccess, http: "ShopHTTP",
+                 customer_id: str) -> CustomerData | None:
+        """One customer by the platform's id (None: not found). Optional: a webhook naming
+        only an id and the changed fields (IdeaSoft's member/update) uses it."""
+        raise NotImplementedError
+
 
 def line_money(*, quantity: Decimal, before_discount: Decimal, after_discount: Decimal,
                currency: str) -> tuple[Decimal, Decimal]:
