@@ -630,7 +630,9 @@ def _lines(data: Mapping[str, Any], items: list[dict], currency: str,
         quantity = _money(item.get("productQuantity"), default=Decimal(1))
         unit_price, discount = line_money(quantity=quantity, before_discount=before,
                                           after_discount=paid, currency=currency)
-        product = item.get("product") if isinstance(item.get("product"), dict) else {}
+        product = item.get("product")
+        if not isinstance(product, dict):
+            product = {}
         product_id = str(product.get("id") or "")
         lines.append(LineData(
             line_id=str(int(item["id"])),
