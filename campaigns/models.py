@@ -327,6 +327,40 @@ class SendingPause(models.Model):
         return f"{self.get_reason_display()} · {self.started_at:%Y-%m-%d %H:%M}"
 
 
+class LinkClick(models.Model):
+    """A contact following a link in a campaign email (or opening it, when open tracking is
+    on): once per (message, link), the first time (campaigns.clicks). Scanners, prefetches,
+    HEAD requests and known bots are not recorded."""
+
+    class Kind(models.TextChoices):
+        CLICK = "click", _("Click")
+        OPEN = "open", _("Open")
+
+    message = models.ForeignKey(Message, verbose_name=_("message"), on_delete=models.CASCADE,
+                                related_name="clicks", db_index=False)
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
+                                related_name="link_clicks", db_index=False)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.CLICK)
+    url = models.TextField(_("link"), blank=True)
+    # sha256 of the link: the unique key (a link may be longer than an index allows).
+    url_hash = models.CharField(max_length=64, editable=False)
+    clicked_at = models.DateTimeField(_("clicked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("link click")
+        verbose_name_plural = _("link clicks")
+        ordering = ["-clicked_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "url_hash"], name="click_once_per_link"),
+        ]
+        indexes = [
+            models.Index(fields=["contact", "clicked_at"], name="click_contact_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.url}"
+
+
 class EmailServiceEvent(models.Model):
     """One event an email service reported by webhook (delivered, bounced, complained,
     unsubscribed...), kept once per (service, event id) so that a replayed delivery changes

@@ -10,6 +10,7 @@ from .models import (
     CampaignMember,
     Coupon,
     EmailServiceEvent,
+    LinkClick,
     Message,
     Referral,
     ReferralCode,
@@ -39,6 +40,13 @@ SECTIONS = (
         # a server's refusal usually quotes the address.
         erase=Replace({"to_email": "", "last_error": ""}),
         kept=("message_id", "provider_message_id"),  # random ids: ours, the service's
+    ),
+    Section(
+        name="link_clicks", model=LinkClick, by="contact", order_by=("clicked_at", "id"),
+        columns=(("kind", "kind"), ("link", "url"), ("clicked_at", "clicked_at"),
+                 ("message", "message_id")),
+        # Kept for the campaigns' click rates; the link goes (it may carry personal data).
+        erase=Replace({"url": ""}), kept=("url_hash",),
     ),
     Section(
         name="email_service_events", model=EmailServiceEvent, rows=_service_events,

@@ -3,7 +3,7 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
-from .models import Message
+from .models import LinkClick, Message
 
 
 def contact_emails(*, contact, limit: int = 50) -> list:
@@ -18,6 +18,12 @@ def contact_emails(*, contact, limit: int = 50) -> list:
         email.bought_after = email.sent_at is not None and any(  # type: ignore[attr-defined]
             email.sent_at <= when < email.sent_at + window for when in bought)
     return emails
+
+
+def contact_clicks(*, contact, limit: int = 50) -> QuerySet:
+    """The contact's recorded clicks (and opens), newest first, with their campaign."""
+    return (LinkClick.objects.filter(contact=contact).select_related("message__campaign")
+            .order_by("-clicked_at", "-id")[:limit])
 
 
 def contact_coupons(*, contact) -> QuerySet:

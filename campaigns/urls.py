@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import click_views, views
 
 app_name = "campaigns"
 
 urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("c/<str:token>/", click_views.click, name="click"),
+    path("o/<str:token>/", click_views.email_open, name="open"),
     path("sent/", views.sent_email_list, name="sent_email_list"),
     path("sent/<int:pk>/", views.sent_email_detail, name="sent_email_detail"),
     path("sent/<int:pk>/html/", views.sent_email_html, name="sent_email_html"),

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import is_manager
 from activity.selectors import contact_events_section
-from campaigns.selectors import contact_coupons, contact_emails
+from campaigns.selectors import contact_clicks, contact_coupons, contact_emails
 from customers.consent.selectors import contact_consent_history
 from customers.models import (
     CallLog, Contact, ContactScore, FollowUp, Note, Purchase, PurchaseLine,
@@ -199,6 +199,7 @@ def contact_sections(*, user: User, contact: Contact) -> dict:
     sections: dict[str, Any] = {}
     if user.has_perm("campaigns.view_message"):
         sections["emails"] = contact_emails(contact=contact)
+        sections["clicks"] = contact_clicks(contact=contact)
     if user.has_perm("campaigns.view_coupon"):
         sections["coupons"] = contact_coupons(contact=contact)
     sections["contact_feedback"] = contact_feedback(contact)

@@ -1,5 +1,5 @@
-"""A contact's history in one list, newest first: emails, notes, calls, cases, survey answers,
-website actions and consent changes, as the people who call them want to read it.
+"""A contact's history in one list, newest first: emails, clicks, notes, calls, cases, survey
+answers, website actions and consent changes, as the people who call them want to read it.
 
 Purchases are not on it: the contact page's purchase table lists every one of them with what
 the timeline's one line could not hold (items, code, refund, an amount waiting for its rate),
@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from activity.models import WebsiteEvent
-from campaigns.models import Message
+from campaigns.models import LinkClick, Message
 from customers.consent.models import ConsentRecord
 from customers.models import Contact
 from feedback.models import SurveyResponse
@@ -31,6 +31,7 @@ TIMELINE_LENGTH = 15
 KIND_LABELS = {
     "purchase": _("Purchase"),
     "email": _("Email"),
+    "click": _("Clicked"),
     "note": _("Note"),
     "call": _("Call"),
     "case": _("Support case"),
@@ -92,6 +93,7 @@ def _context_entries(context: Mapping) -> list[TimelineEntry]:
     feedback = context.get("contact_feedback") or {}
     return [
         *_entries("email", context.get("emails"), "sent_at"),  # sent ones only
+        *_entries("click", context.get("clicks"), "clicked_at"),
         *_entries("note", context.get("notes"), "created_at"),
         *_entries("call", context.get("calls"), "called_at"),
         # A case typed into the public form with this address is not the contact's own words
@@ -159,6 +161,8 @@ def timeline_page(*, user: User, contact: Contact, before: str = "",
     if user.has_perm("campaigns.view_message"):
         sources.append(("email", Message.objects.filter(contact=contact, sent_at__isnull=False)
                         .select_related("campaign"), "sent_at"))
+        sources.append(("click", LinkClick.objects.filter(contact=contact)
+                        .select_related("message__campaign"), "clicked_at"))
     if user.has_perm("customers.view_calllog"):
         sources.append(("call", contact.calls.select_related("user"), "called_at"))
     if user.has_perm("support.view_case"):

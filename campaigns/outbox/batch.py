@@ -14,6 +14,7 @@ from ..rendering import (
     render_email,
     template_translations,
 )
+from ..clicks import links_rewrite
 from ..dkim import signer
 from ..smtp import Ambiguous, Bounce, Outbound, Rejected, ServerUnavailable, Temporary
 from ..suppression import address_suppress
@@ -158,9 +159,9 @@ def _send_one(batch: _Batch, outbound: Outbound, message: Message,
         batch.finish_now(message, Status.CAPPED, FREQUENCY_CAP)
         return None
     try:
-        rendered = render_email(message.campaign.template, context,
-                                language=contact_language(message.contact),
-                                translations=batch.translations)
+        rendered = links_rewrite(render_email(message.campaign.template, context,
+                                              language=contact_language(message.contact),
+                                              translations=batch.translations), message.pk)
         email = build_email(message, outbound.backend, context=context, rendered=rendered)
     except Exception as error:  # noqa: BLE001 - one broken row must not stop the batch
         logger.warning("Message %s could not be rendered: %s", message.pk, error)

@@ -222,6 +222,13 @@ CRM_DKIM_PRIVATE_KEY_FILE = env.str("CRM_DKIM_PRIVATE_KEY_FILE", default="")
 # CRM_COMPLAINT_PAUSE_MIN_SENT emails were sent in that day (1 complaint in 3 emails is noise).
 CRM_COMPLAINT_PAUSE_RATE = env.float("CRM_COMPLAINT_PAUSE_RATE", default=0.003)
 CRM_COMPLAINT_PAUSE_MIN_SENT = env.int("CRM_COMPLAINT_PAUSE_MIN_SENT", default=1000)
+# Clicks (campaigns.clicks): links in campaign emails go through a signed redirect that counts
+# the first click per email and link, ignoring clicks this soon after the hand-off (security
+# scanners follow every link as the email arrives). Opens (a tracking pixel) are off unless
+# asked for.
+CRM_TRACK_CLICKS = env.bool("CRM_TRACK_CLICKS", default=True)
+CRM_TRACK_OPENS = env.bool("CRM_TRACK_OPENS", default=False)
+CRM_CLICK_IGNORE_SECONDS = env.int("CRM_CLICK_IGNORE_SECONDS", default=60)
 # Sending through an email service instead of SMTP (docs/email-delivery.md): one of
 # EMAIL_SERVICES. Its API key and options come from the environment variables named in
 # ANYMAIL below; its delivery, bounce, complaint and unsubscribe webhooks are served under

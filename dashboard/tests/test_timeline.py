@@ -164,3 +164,20 @@ def test_survey_answers_beyond_the_five_the_page_loads_are_on_the_next_page(sale
 
     assert [pk for kind, pk in seen if kind == "survey"] == [answer.pk for answer in answers]
     assert len(seen) == 28
+
+
+def test_a_click_in_an_email_is_on_the_timeline(sales_client):
+    from campaigns.models import LinkClick
+
+    now = timezone.now()
+    contact = ContactFactory()
+    message = MessageFactory(contact=contact, status="sent", sent_at=now - dt.timedelta(days=1))
+    LinkClick.objects.create(message=message, contact=contact, url="https://shop.example.com/"
+                             "<script>alert(1)</script>", url_hash="x",
+                             clicked_at=now - dt.timedelta(hours=3))
+
+    response = sales_client.get(reverse("dashboard:contact_detail", args=[contact.pk]))
+
+    html = response.content.decode()
+    assert _kinds(html) == ["click", "email"]
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
