@@ -41,15 +41,15 @@ def store_lag(store: Store, now: dt.datetime | None = None) -> Lag:
     last heard from (its last webhook or poll)."""
     now = now or timezone.now()
     if not store.active:
-        return Lag("off", _("Switched off: its webhooks are refused and it is not polled."))
+        return Lag("off", _("Its webhooks are refused and it is not polled."))
     heard = max((moment for moment in (store.last_webhook_at, store.last_poll_at) if moment),
                 default=None)
     if heard is None:
-        return Lag("never", _("Not synced yet: start a back-fill of the order history."))
+        return Lag("never", _("Nothing has come in yet: start a back-fill of the order history."))
     ago = timesince(heard, now, depth=1)
     if now - heard <= UP_TO_DATE:
-        return Lag("ok", _("Up to date: last heard from %(ago)s ago.") % {"ago": ago})
-    return Lag("behind", _("Behind: nothing heard from the store for %(ago)s.") % {"ago": ago})
+        return Lag("ok", _("Last heard from %(ago)s ago.") % {"ago": ago})
+    return Lag("behind", _("Nothing heard from the store for %(ago)s.") % {"ago": ago})
 
 
 @dataclass(frozen=True)
