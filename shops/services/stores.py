@@ -10,11 +10,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import crypto
 from ..crypto import CredentialsUnreadable
 from ..http import ShopHTTP
 from ..models import Store
@@ -145,3 +147,28 @@ def store_record_outcome(*, store: Store, result: ConnectionResult) -> None:
     for name, value in fields.items():
         setattr(store, name, value)
 
+
+
+def stores_rotate_key() -> int:
+    """Re-encrypt every store's credentials and webhook secret with the first key of
+    CRM_SHOPS_ENCRYPTION_KEYS (shops.crypto): after a new key is put in front, before the old
+    one is removed. crypto.CredentialsUnreadable when a store's no configured key opens.
+    The number of stores re-encrypted."""
+    count = 0
+    for pk in Store.objects.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            store = Store.objects.select_for_update().get(pk=pk)
+            Store.objects.filter(pk=pk).update(
+                credentials_encrypted=_rotated(store, store.credentials_encrypted),
+                webhook_secret_encrypted=_rotated(store, store.webhook_secret_encrypted))
+        count += 1
+    return count
+
+
+def _rotated(store: Store, token: str) -> str:
+    try:
+        return crypto.rotate(token)
+    except InvalidToken:
+        raise CredentialsUnreadable(
+            f"Store {store.key}: no key in CRM_SHOPS_ENCRYPTION_KEYS opens its credentials; "
+            "nothing after it was re-encrypted.") from None
