@@ -65,7 +65,7 @@ class StoreForm(forms.Form):
             self.fields[f"credential_{field.name}"] = self._credential_field(field)
         if not platform.webhook_secret_generated:
             self.fields["webhook_secret"] = self._secret_field(
-                label=_("Webhook secret"), required=store is None or not store.webhook_secret(),
+                label=_("Webhook secret"), required=True,
                 help_text=_("The secret the store signs its webhooks with (see the set-up "
                             "steps for where to find it)."))
 

@@ -66,7 +66,10 @@ def store_update(*, store: Store, name: str, base_url: str,
     given blank keeps the stored value; a non-secret one is set as given."""
     Store.objects.select_for_update().filter(pk=store.pk).first()  # one change at a time
     store.refresh_from_db()
-    stored = store.credentials()
+    try:
+        stored = store.credentials()
+    except CredentialsUnreadable:  # the key was lost: what is typed now replaces them
+        stored = {}
     values = {}
     for field in store.platform_impl.credential_fields:
         given = credentials.get(field.name, "")

@@ -5,6 +5,7 @@ import datetime as dt
 import socket
 
 import pytest
+from cryptography.fernet import Fernet
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -159,6 +160,22 @@ def test_a_secret_given_replaces_the_stored_one_and_the_key_stays(manager_client
     assert store.credentials() == {"token": "new-token"}
     assert store.webhook_secret() == "new-hook"
     assert (store.key, store.platform) == ("web", "stubshop")
+
+
+def test_credentials_no_key_opens_can_be_entered_again(manager_client, store, settings):
+    settings.CRM_SHOPS_ENCRYPTION_KEYS = Fernet.generate_key().decode()  # the old key is lost
+
+    assert manager_client.get(reverse("stores:store_edit", args=[store.pk])).status_code == 200
+    page = manager_client.post(reverse("stores:store_test", args=[store.pk]), follow=True)
+    assert "Stored credentials unreadable" in page.content.decode()
+    manager_client.post(reverse("stores:store_edit", args=[store.pk]), {
+        "name": "Web shop", "base_url": store.base_url, "credential_token": SECRET_TOKEN,
+        "webhook_secret": "hook-secret"})
+
+    store.refresh_from_db()
+    assert (store.credentials(), store.webhook_secret()) == ({"token": SECRET_TOKEN},
+                                                             "hook-secret")
+    assert store_test_connection(store=store).ok
 
 
 def test_a_key_in_use_is_refused_clearly(manager_client, store, stub_api):
