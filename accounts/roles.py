@@ -20,6 +20,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "support.*",
         "privacy.*",
         "webhooks.*",
+        "shops.*",
         "activity.*",
         "dashboard.*",
         "authtoken.*",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("feedback/", include("feedback.urls")),
     path("cases/", include("support.urls")),
     path("privacy/", include("privacy.urls")),
+    path("shops/", include("shops.store_urls")),  # the managers' store pages
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -57,6 +57,7 @@ PAGES = [
     ("customer-base", "manager", lambda d: reverse("dashboard:customer_base"), None),
     ("imports", "manager", lambda d: reverse("customers:import_list"), None),
     ("cases-manager", "manager", lambda d: reverse("support:my_cases"), None),
+    ("stores", "manager", lambda d: reverse("stores:store_list"), None),
 ]
 
 
@@ -112,6 +113,14 @@ def desk(sales_user, manager):
     job = BulkAssignJob.objects.create(created_by=sales_user, query="stage=at_risk",
                                        owner=sales_user, total=1200, done=600, changed=600,
                                        status=BulkAssignJob.Status.RUNNING)
+    # A connected store, heard from an hour ago, with a back-fill under way (the stores page).
+    from shops.models import Store, SyncJob
+    store = Store.objects.create(platform="woocommerce", name="Web mağazası", key="web",
+                                 base_url="https://shop.example.com",
+                                 last_order_at=now - dt.timedelta(hours=1),
+                                 last_webhook_at=now - dt.timedelta(hours=1))
+    SyncJob.objects.create(store=store, kind=SyncJob.Kind.BACKFILL,
+                           status=SyncJob.Status.RUNNING, orders_seen=1200, total=4800)
     return {"once": once, "loyal": loyal, "email": email, "case": case, "bulk_job": job,
             "users": (sales_user, manager)}
 

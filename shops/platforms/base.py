@@ -191,6 +191,10 @@ class Platform(ABC):
     credential_fields: ClassVar[tuple[CredentialField, ...]]
     # Topics to subscribe to, as the platform names them (set-up page and docs).
     webhook_topics: ClassVar[tuple[str, ...]]
+    # Who picks the secret webhooks are signed with. True: the CRM makes one up and the manager
+    # pastes it into the store's webhook settings (WooCommerce). False: the platform has its
+    # own (Shopify: the app's client secret) and the manager types it in the store's form.
+    webhook_secret_generated: ClassVar[bool] = False
     # How long the platform waits for a webhook's answer, in seconds (docs, tests).
     webhook_timeout: ClassVar[float] = 5.0
     page_size: ClassVar[int] = 100
