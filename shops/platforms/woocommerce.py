@@ -130,6 +130,8 @@ class WooCommercePlatform(Platform):
     webhook_topics = ("order.created", "order.updated", "order.deleted", "order.restored",
                       "customer.created", "customer.updated")
     webhook_timeout = 5.0  # the creation ping: WordPress's default; deliveries wait 60 s
+    # The manager pastes a secret into each WooCommerce webhook: the CRM makes one up.
+    webhook_secret_generated = True
     page_size = PER_PAGE
 
     # --- webhooks --------------------------------------------------------------------------
