@@ -22,7 +22,7 @@ urlpatterns = [
     path("contacts/", include("dashboard.urls")),  # the sales pages
     path("email/", include("campaigns.urls")),
     # An email service's webhooks (CRM_EMAIL_SERVICE): /email/service/<service>/tracking/.
-    path("email/service/", include("anymail.urls")),
+    path("email/service/", include("campaigns.service_urls")),
     path("feedback/", include("feedback.urls")),
     path("cases/", include("support.urls")),
     path("privacy/", include("privacy.urls")),

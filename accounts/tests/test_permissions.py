@@ -17,7 +17,10 @@ pytestmark = pytest.mark.django_db
 LOGIN_PAGES = {"/login/", "/admin/login/"}
 # Pages for customers, opened from an email: a signed token is their only key.
 PUBLIC_PAGES = {"/email/unsubscribe/1/", "/feedback/1/", "/cases/contact-us/",
-                "/cases/contact-us/confirm/1/"}
+                "/cases/contact-us/confirm/1/", "/email/c/1/", "/email/o/1/"}
+# Machines' doors: an email service's webhooks, verified by their signature or password.
+WEBHOOK_RECEIVERS = {f"/email/service/{service}/tracking/" for service in (
+    "amazon_ses", "brevo", "mailgun", "postmark", "sendgrid")}
 # The load balancer's probe: "ok"/"unavailable" per dependency, nothing else (crm/views.py).
 HEALTH_PROBES = {"/healthz"}
 
@@ -69,7 +72,7 @@ API_PATHS = {path for path, _p in ALL_URLS
 
 @pytest.mark.parametrize("path", [path for path, _p in ALL_URLS
                                   if path not in LOGIN_PAGES | PUBLIC_PAGES | API_PATHS
-                                  | HEALTH_PROBES])
+                                  | HEALTH_PROBES | WEBHOOK_RECEIVERS])
 def test_anonymous_users_are_sent_to_log_in(client, path):
     ContactFactory(id=1)  # so nothing answers 404 before the login check could
     response = client.get(path)
@@ -80,13 +83,24 @@ def test_anonymous_users_are_sent_to_log_in(client, path):
 
 
 def test_the_only_public_pages_are_known_and_refuse_a_bad_token(client):
-    public = {path for path, _p in ALL_URLS} - LOGIN_PAGES - API_PATHS - HEALTH_PROBES
+    public = ({path for path, _p in ALL_URLS} - LOGIN_PAGES - API_PATHS - HEALTH_PROBES
+              - WEBHOOK_RECEIVERS)
     public = {path for path in public if client.get(path).status_code != 302}
 
     assert public == PUBLIC_PAGES
     assert client.get("/email/unsubscribe/1/").status_code == 400
+    assert client.get("/email/c/1/").status_code == 400
     assert client.get("/feedback/1/").status_code == 400
     assert client.get("/cases/contact-us/confirm/1/").status_code == 400
+
+
+@pytest.mark.parametrize("path", sorted(WEBHOOK_RECEIVERS))
+def test_webhook_receivers_refuse_a_post_without_their_secret(client, path, settings):
+    # Not the service the CRM sends through: 404; the one it does: refused without the secret.
+    assert client.post(path, b"{}", content_type="application/json").status_code == 404
+    settings.CRM_EMAIL_SERVICE = path.split("/")[3]
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "hooks:s3cret", "MAILGUN_WEBHOOK_SIGNING_KEY": "k"}
+    assert client.post(path, b"{}", content_type="application/json").status_code in (400, 401)
 
 
 @pytest.mark.parametrize("path", sorted(API_PATHS))

@@ -25,6 +25,7 @@ SIGNING_KEY = "mailgun-signing-key"
 
 @pytest.fixture(autouse=True)
 def webhook_settings(settings):
+    settings.CRM_EMAIL_SERVICE = ""
     settings.ANYMAIL = {"WEBHOOK_SECRET": "hooks:s3cret",
                         "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY,
                         "MAILGUN_API_KEY": "key-test"}
@@ -57,6 +58,9 @@ def body_for(name: str, *, message_id: str, recipient: str = "ayse@example.com",
 
 
 def post(client, service: str, body: bytes, *, auth: str = AUTH):
+    from django.conf import settings
+
+    settings.CRM_EMAIL_SERVICE = service  # the one it sends through (restored by the fixture)
     headers = {"HTTP_AUTHORIZATION": auth} if auth else {}
     if service == "amazon_ses":
         data = json.loads(body)
@@ -158,6 +162,17 @@ def test_a_webhook_without_the_secret_is_refused(client, sent, service, payload,
     assert response.status_code in (400, 401, 403)
     assert not EmailServiceEvent.objects.exists()
     assert not Suppression.objects.exists()
+
+
+def test_only_the_service_the_crm_sends_through_is_heard(client, sent, settings):
+    body = body_for("postmark_spam_complaint.json", message_id=sent.provider_message_id)
+    settings.CRM_EMAIL_SERVICE = "mailgun"
+
+    response = client.post("/email/service/postmark/tracking/", body,
+                           content_type="application/json", HTTP_AUTHORIZATION=AUTH)
+
+    assert response.status_code == 404
+    assert not EmailServiceEvent.objects.exists()
 
 
 def test_a_mailgun_event_with_a_bad_signature_is_refused(client, sent):
