@@ -22,7 +22,7 @@ from customers.normalise import normalise_email
 from .audience import AudienceCriteria, audience_sample, audience_size
 from .campaign_service import EDITABLE_FIELDS, campaign_create, campaign_update
 from .forms import CampaignForm, PreviewForm
-from .measurement import campaign_progress, campaign_uplift
+from .measurement import campaign_clicks, campaign_progress, campaign_uplift
 from .models import (
     Campaign,
     CampaignRun,
@@ -279,6 +279,7 @@ class CampaignAdmin(admin.ModelAdmin):
             "audience_size": audience_size(criteria),
             "audience_sample": audience_sample(criteria, size=15),
             "uplift": campaign_uplift(campaign),
+            "clicks": campaign_clicks(campaign),
             "progress": _progress_text(counts),
             "outcomes": _outcomes(counts),
         }

@@ -2,6 +2,7 @@
 
     campaign_uplift(campaign, window_days=None) -> UpliftReport
     campaign_progress(run_or_campaign) -> {status: count}
+    campaign_clicks(campaign) -> ClickFigures
 
 The unit is the contact: SENT messages are the emailed group, HELD_OUT messages the control
 group drawn at random from the same audience, over all the campaign's runs, each contact
@@ -32,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.querysets import net_amount_base
 
-from .models import Campaign, CampaignRun, Message
+from .models import Campaign, CampaignRun, LinkClick, Message
 from .uplift import GroupStats, UpliftResult, UpliftStatus, uplift
 
 Status = Message.Status
@@ -123,3 +124,26 @@ def campaign_progress(run_or_campaign: CampaignRun | Campaign) -> dict[str, int]
     counts = dict(Message.objects.filter(**{key: run_or_campaign}).order_by()
                   .values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     return {status: counts.get(status, 0) for status in Status.values}
+
+
+@dataclass(frozen=True)
+class ClickFigures:
+    """Emails of the campaign that reached someone (sent) and how many of them had a link
+    clicked (campaigns.clicks), each email counted once. Shown beside the uplift, which stays
+    the measure of success: a click is interest, a purchase is the result."""
+
+    sent: int
+    clicked: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.clicked / self.sent if self.sent else None
+
+
+def campaign_clicks(campaign: Campaign) -> ClickFigures:
+    """Two counts in one query on the campaign's messages."""
+    clicked = Exists(LinkClick.objects.filter(message=OuterRef("pk"),
+                                              kind=LinkClick.Kind.CLICK))
+    figures = Message.objects.filter(campaign=campaign, status=Status.SENT).aggregate(
+        sent=Count("pk"), clicked=Count("pk", filter=Q(clicked)))
+    return ClickFigures(sent=figures["sent"], clicked=figures["clicked"])

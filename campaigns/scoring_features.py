@@ -1,9 +1,9 @@
 """campaigns' attributes for the likelihood-to-buy-again model (customers.hooks.
 scoring_features, registered in CampaignsConfig.ready()). numpy is loaded on use.
 
-Email engagement: there is no click or open tracking yet, so what campaigns records is used:
-marketing emails sent in the last 90 days and whether the address unsubscribed (or marked mail
-as spam). When clicks are tracked, add email_clicks_90d here.
+Email engagement: marketing emails sent in the last 90 days, the emails among them with a
+link clicked (campaigns.clicks: people, not scanners), and whether the address unsubscribed
+(or marked mail as spam).
 """
 import datetime as dt
 
@@ -11,7 +11,8 @@ SENT_DAYS = 90
 
 
 def campaign_features(day: dt.date, contact_ids):
-    """emails_sent_90d, unsubscribed (1 once suppressed by unsubscribe or complaint before the
+    """emails_sent_90d, email_clicks_90d (emails sent in those days with a link clicked
+    before the end of `day`), unsubscribed (1 once suppressed by unsubscribe or complaint before the
     end of `day`), referred (1 if their first purchase came with someone's referral code),
     first_order_coupon (1 if their first purchase redeemed one of our coupons; any code at all
     is customers' own first_coupon)."""
@@ -21,11 +22,14 @@ def campaign_features(day: dt.date, contact_ids):
     from customers.models import Contact
     from customers.scoring.features import contact_filter, day_end, numeric, pairs
 
-    from .models import Coupon, Message, Referral, Suppression
+    from .models import Coupon, LinkClick, Message, Referral, Suppression
 
     end = day_end(day)
     sent = contact_filter(Message.objects.filter(
         sent_at__lt=end, sent_at__gte=end - dt.timedelta(days=SENT_DAYS)), contact_ids)
+    clicked = contact_filter(LinkClick.objects.filter(
+        kind=LinkClick.Kind.CLICK, clicked_at__lt=end,
+        message__sent_at__gte=end - dt.timedelta(days=SENT_DAYS)), contact_ids)
     unsubscribed = Suppression.objects.filter(
         created_at__lt=end, reason__in=(Suppression.Reason.UNSUBSCRIBED,
                                         Suppression.Reason.COMPLAINED))
@@ -48,6 +52,9 @@ def campaign_features(day: dt.date, contact_ids):
     return numeric(
         emails_sent_90d=pairs(sent.order_by().values("contact_id").annotate(n=Count("id"))
                               .values_list("contact_id", "n")),
+        email_clicks_90d=pairs(clicked.order_by().values("contact_id")
+                               .annotate(n=Count("message_id", distinct=True))
+                               .values_list("contact_id", "n")),
         unsubscribed=flag(gone.iterator(chunk_size=20_000)),
         referred=flag(referred.iterator(chunk_size=20_000)),
         first_order_coupon=flag(first_coupons.iterator(chunk_size=20_000)),

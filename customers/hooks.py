@@ -217,8 +217,8 @@ def code_outcome_message(outcome: str) -> CodeMessage | None:
 # a few set-based queries per call (1M contacts a night), never a query per contact. Called by
 # the scoring job, outside any transaction of yours.
 # feedback: survey_score; support: open_cases, recent_cases; activity: website_events_30d,
-# cart_events_90d; campaigns: emails_sent_90d, unsubscribed, referred, first_order_coupon.
-# (Email clicks are not tracked yet: an app that tracks them adds e.g. email_clicks_90d here.)
+# cart_events_90d; campaigns: emails_sent_90d, email_clicks_90d, unsubscribed, referred,
+# first_order_coupon.
 scoring_features: Hook[..., Any] = Hook("scoring_features")
 
 # Same signature and result: what contacts had bought by `day` by category or product, from

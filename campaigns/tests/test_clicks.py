@@ -169,3 +169,24 @@ def test_opens_are_not_tracked_unless_asked(settings, client):
     response = client.get(pixel, HTTP_USER_AGENT=BROWSER)
     assert response["Content-Type"] == "image/gif"
     assert LinkClick.objects.get().kind == "open"
+
+
+def test_the_campaign_shows_its_click_rate_beside_the_uplift(admin_client):
+    from campaigns.measurement import campaign_clicks
+    from campaigns.tests.factories import CampaignRunFactory
+
+    run = CampaignRunFactory()
+    messages = [sent_message(run=run) for _ in range(4)]
+    for message in messages[:1]:
+        LinkClick.objects.create(message=message, contact=message.contact,
+                                 url="https://shop.example.com/a", url_hash="a")
+        LinkClick.objects.create(message=message, contact=message.contact,
+                                 url="https://shop.example.com/b", url_hash="b")
+    LinkClick.objects.create(message=messages[1], contact=messages[1].contact, kind="open",
+                             url="", url_hash="o")
+
+    figures = campaign_clicks(run.campaign)
+    response = admin_client.get(f"/admin/campaigns/campaign/{run.campaign.pk}/change/")
+
+    assert (figures.sent, figures.clicked, figures.rate) == (4, 1, 0.25)
+    assert "1 of 4 emails sent had a link clicked" in response.content.decode()

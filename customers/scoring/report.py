@@ -275,6 +275,10 @@ _ATTRIBUTE_WORDS = {
         v, _("no marketing email in the last 90 days"), lambda n: ngettext(
             "%(count)d marketing email in the last 90 days",
             "%(count)d marketing emails in the last 90 days", n)),
+    "email_clicks_90d": lambda v: _count_text(
+        v, _("clicked no link in our emails in the last 90 days"), lambda n: ngettext(
+            "clicked a link in %(count)d of our emails in the last 90 days",
+            "clicked a link in %(count)d of our emails in the last 90 days", n)),
     "unsubscribed": lambda v: _("unsubscribed from emails") if v else _("has not unsubscribed"),
     "referred": lambda v: _("came through a referral") if v else _("not referred by anyone"),
     "first_order_coupon": lambda v: _("used one of our coupons on the first order") if v else _(

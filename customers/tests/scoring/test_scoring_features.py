@@ -195,3 +195,23 @@ def test_campaign_attributes_as_of_a_day():
     assert np.isnan(before.numeric.get("referred", np.full(2, np.nan))).all()
     assert now.numeric["referred"][0] == 1 and np.isnan(now.numeric["referred"][1])
     assert now.numeric["first_order_coupon"][1] == 1
+
+
+def test_email_clicks_count_emails_clicked_in_the_90_days():
+    """People's clicks (campaigns.clicks) count once per email, from the moment they click."""
+    from campaigns.models import LinkClick
+    from campaigns.tests.factories import MessageFactory
+
+    contact = ContactFactory()
+    now = timezone.now()
+    first = MessageFactory(contact=contact, status="sent", sent_at=now - dt.timedelta(days=30))
+    second = MessageFactory(contact=contact, status="sent", sent_at=now - dt.timedelta(days=5))
+    for message, url in ((first, "a"), (first, "b"), (second, "a")):
+        LinkClick.objects.create(message=message, contact=contact, url=url, url_hash=url,
+                                 clicked_at=message.sent_at + dt.timedelta(hours=1))
+
+    before = attributes_at(_today() - dt.timedelta(days=10), contact_ids=[contact.pk])
+    now_values = attributes_at(_today(), contact_ids=[contact.pk])
+
+    assert before.take([contact.pk]).numeric["email_clicks_90d"][0] == 1
+    assert now_values.take([contact.pk]).numeric["email_clicks_90d"][0] == 2
