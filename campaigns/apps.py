@@ -27,9 +27,4 @@ class CampaignsConfig(AppConfig):
 
         register_scoring_features()  # attributes for the buy-again model (customers.hooks)
 
-        from . import hooks
-        from .reorder import reorder_send_blocks
-
-        hooks.send_blocks.register(reorder_send_blocks)  # a reminder bought in the meantime
-
         from . import dkim  # noqa: F401 - registers the DKIM key check (campaigns.E001)

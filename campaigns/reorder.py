@@ -12,17 +12,16 @@ later days. Each row is recorded as a ReorderReminder (campaign, contact, produc
 bought), unique, so a product is not recalled twice for the same purchase, held out or not;
 buying it again moves its last day and, once its interval passes, allows a new reminder.
 A reminder still waiting to be sent when the product is bought again is not sent
-(`reorder_send_blocks`, registered with campaigns.hooks.send_blocks).
+(campaigns.outbox.checks, at send time).
 """
 import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
 
-from customers.bought.selectors import ReorderDue, counted_lines, reorder_due
+from customers.bought.selectors import ReorderDue, reorder_due
 
 from .models import Campaign, CampaignRun, Message, ReorderReminder
-from .outbox.outcomes import BOUGHT_SINCE
 from .services import event_messages_write, sendable
 
 RUN_KEY = "reorder"
@@ -85,26 +84,3 @@ def _reminders_record(campaign: Campaign, chosen: dict[int, ReorderDue],
                         last_purchased_on=chosen[contact_id].last_purchased_on, created_at=now)
         for message_id, contact_id in new])
 
-
-def reorder_send_blocks(messages: list[Message], *, now: dt.datetime,
-                        already: dict) -> dict[int, tuple[str, str]]:
-    """Reminders whose product the contact bought again since: not sent (a batch without
-    reorder rows costs no query)."""
-    waiting = [m.pk for m in messages if m.pk not in already
-               and m.campaign.event == Campaign.Event.REORDER_DUE]
-    if not waiting:
-        return {}
-    reminders = list(ReorderReminder.objects.filter(message_id__in=waiting))
-    if not reminders:
-        return {}
-    bought = (counted_lines()
-              .filter(purchase__contact_id__in={r.contact_id for r in reminders},
-                      product_id__in={r.product_id for r in reminders},
-                      purchase__purchased_on__gt=min(r.last_purchased_on for r in reminders))
-              .values_list("purchase__contact_id", "product_id", "purchase__purchased_on"))
-    latest: dict[tuple[int, int], dt.date] = {}
-    for contact_id, product_id, day in bought:
-        latest[contact_id, product_id] = max(day, latest.get((contact_id, product_id), day))
-    return {r.message_id: (Message.Status.SUPPRESSED, BOUGHT_SINCE) for r in reminders
-            if latest.get((r.contact_id, r.product_id), r.last_purchased_on)
-            > r.last_purchased_on}

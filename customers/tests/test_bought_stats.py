@@ -21,7 +21,8 @@ def test_the_module_needs_no_django():
     sys.modules.pop("customers.bought.stats", None)
     module = importlib.import_module("customers.bought.stats")
     assert not any(name.startswith("django") for name in vars(module))
-    source = open(module.__file__).read()
+    with open(module.__file__) as file:
+        source = file.read()
     assert "django" not in source.lower().replace("no django", "")
 
 
