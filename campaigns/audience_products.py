@@ -96,11 +96,11 @@ def reasons(criteria) -> list[str]:
     if criteria.bought_product_ids is not None:
         names = Product.objects.filter(pk__in=criteria.bought_product_ids).order_by("name")
         found.append(_("bought %(products)s") % {
-            "products": _(" or ").join(str(p) for p in names[:3])} + window)
+            "products": ", ".join(str(p) for p in names[:3])} + window)
     if criteria.bought_categories is not None:
         found.append(_("bought in %(categories)s") % {
-            "categories": _(" or ").join(criteria.bought_categories)} + window)
+            "categories": ", ".join(criteria.bought_categories)} + window)
     if criteria.not_bought_categories is not None:
         found.append(_("never bought in %(categories)s") % {
-            "categories": _(" or ").join(criteria.not_bought_categories)})
+            "categories": ", ".join(criteria.not_bought_categories)})
     return found

@@ -157,3 +157,14 @@ def test_the_preview_page_shows_them_escaped(client, manager):
 
     assert "<script>alert(1)" not in html
     assert ESCAPED in html
+
+
+def test_the_template_editor_documents_the_product_variables(client, manager):
+    client.force_login(manager)
+
+    html = client.get(reverse("admin:campaigns_emailtemplate_add")).content.decode()
+
+    help_text = html[html.index('data-testid="template-help"'):]
+    for name in ("usual_products", "also_bought", "reorder_product.name"):
+        assert f"<code>{name}</code>" in help_text
+    assert "{% for product in usual_products %}{{ product.name }}{% endfor %}" in help_text

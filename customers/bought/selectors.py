@@ -85,8 +85,8 @@ def _last_purchase_products(contact_ids: list[int]) -> dict[int, set[int]]:
                          "product_id")
             .order_by("purchase__contact_id", "-purchase__purchased_at", "-purchase_id"))
     last: dict[int, set[int]] = {}
-    for contact_id, lines in groupby(rows, key=lambda row: row[0]):
-        lines = list(lines)
+    for contact_id, group in groupby(rows, key=lambda row: row[0]):
+        lines = list(group)
         last[contact_id] = {row[3] for row in lines if row[2] == lines[0][2]}
     return last
 
