@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_scoring_job import ensure_data  # noqa: E402
-from bench.generate import setup_django  # noqa: E402
+from bench.bench_scoring_job import ensure_data
+from bench.generate import setup_django
 
 LINES_SQL = """
 INSERT INTO customers_product (store, sku, name, category, created_at, updated_at)
