@@ -11,8 +11,6 @@ from campaigns.rendering import message_contexts
 from campaigns.services import campaign_run_start
 from campaigns.tests.factories import CampaignFactory
 from customers.bought.pairs import product_pairs_refresh
-from customers.bought.selectors import also_bought, usual_products
-from customers.services.refunds import purchase_refund
 from customers.tests.bought import buy, line
 from customers.tests.factories import ContactFactory
 
@@ -30,42 +28,6 @@ def dollars(settings):
     settings.CRM_COOCCURRENCE_MIN_SUPPORT = 2
 
 
-def _names(found: dict, contact) -> list[str]:
-    return [ref.name for ref in found.get(contact.pk, [])]
-
-
-def test_usual_products_are_the_ones_in_most_purchases_ties_to_the_latest():
-    contact = ContactFactory()
-    buy(contact, "TEA", "HONEY", days_ago=30)
-    buy(contact, "TEA", "POT", days_ago=20)
-    buy(contact, "TEA", "CUP", days_ago=10)
-    buy(contact, "SOAP", days_ago=5)
-    buy(contact, lines=[line("TEA", quantity=5)], days_ago=40)  # quantity is not purchases
-
-    # TEA in 4 purchases; then SOAP, CUP, POT, HONEY once each: the latest first.
-    assert _names(usual_products([contact.pk]), contact) == ["Tea", "Soap", "Cup"]
-
-
-def test_refunded_lines_and_purchases_do_not_count():
-    contact = ContactFactory()
-    buy(contact, "SOAP", days_ago=30)
-    purchase_refund(purchase=buy(contact, "TEA", "HONEY", days_ago=20))
-    partly = buy(contact, "TEA", "POT", days_ago=10)
-    purchase_refund(purchase=partly, lines={partly.lines.get(product__sku="TEA").pk: 1})
-
-    assert _names(usual_products([contact.pk]), contact) == ["Pot", "Soap"]
-
-
-def test_usual_products_for_a_batch_is_two_queries(django_assert_num_queries):
-    contacts = [ContactFactory() for _ in range(5)]
-    for contact in contacts:
-        buy(contact, "TEA", "HONEY")
-
-    with django_assert_num_queries(2):
-        found = usual_products([c.pk for c in contacts])
-    assert all(len(found[c.pk]) == 2 for c in contacts)
-
-
 def _pairs_shop():
     """Two contacts bought TEA with HONEY, two TEA with POT and CUP: pairs of support 2."""
     for _ in range(2):
@@ -73,20 +35,6 @@ def _pairs_shop():
     for _ in range(2):
         buy(ContactFactory(), "TEA", "POT", "CUP")
     product_pairs_refresh()
-
-
-def test_also_bought_excludes_what_the_contact_had_and_ranks_by_lift():
-    _pairs_shop()
-    contact = ContactFactory()
-    buy(contact, "TEA", "POT")
-
-    # With TEA and POT bought: CUP (lift 2 from POT) before HONEY (lift 1 from TEA).
-    assert _names(also_bought([contact.pk]), contact) == ["Cup", "Honey"]
-
-
-def test_also_bought_is_empty_without_lines_or_pairs():
-    contact = ContactFactory()
-    assert also_bought([contact.pk]) == {}
 
 
 def _template(**parts) -> EmailTemplate:
