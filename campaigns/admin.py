@@ -78,6 +78,29 @@ class EmailTemplateTranslationInline(admin.StackedInline):
     extra = 0
 
 
+# The template editor's "What a template can show" box: what campaigns.rendering gives.
+TEMPLATE_VARIABLES = [
+    (("contact.first_name", "contact.last_name", "contact.full_name", "contact.email"),
+     gettext_lazy("The contact.")),
+    (("last_purchase.purchased_at", "last_purchase.amount", "last_purchase.currency"),
+     gettext_lazy("Their latest purchase that was not refunded, or nothing.")),
+    (("coupon.code", "coupon.value", "coupon.kind", "coupon.expires_at"),
+     gettext_lazy("Only in campaigns that give a coupon.")),
+    (("referral_code",), gettext_lazy("Only in referral campaigns.")),
+    (("usual_products",), gettext_lazy(
+        "Up to 3 products the contact bought in the most purchases (refunded ones left out), "
+        "each with a name and a category.")),
+    (("also_bought",), gettext_lazy(
+        "Up to 3 products that other customers bought with the contact's usual or last "
+        "products, never one the contact has bought (computed every night).")),
+    (("reorder_product.name", "reorder_product.category"), gettext_lazy(
+        "The product it is time to reorder: only in campaigns started by “Time to reorder a "
+        "product”.")),
+    (("unsubscribe_url",), gettext_lazy("The contact's unsubscribe link.")),
+]
+TEMPLATE_EXAMPLE = "{% for product in usual_products %}{{ product.name }}{% endfor %}"
+
+
 def _language_choice(value: str | None) -> str | None:
     """A language the shop offers, from a preview request; None = the contact's own."""
     return value if value in dict(settings.LANGUAGES) else None
@@ -100,6 +123,10 @@ class EmailTemplateAdmin(admin.ModelAdmin):
                  name="campaigns_template_send_test"),
             *super().get_urls(),
         ]
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context.update(template_variables=TEMPLATE_VARIABLES, template_example=TEMPLATE_EXAMPLE)
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def preview_view(self, request: HttpRequest, pk: int):
         template = get_object_or_404(EmailTemplate, pk=pk)

@@ -11,7 +11,8 @@ leave prospects out when they need a purchase date. Score bands read the current
 (customers.scoring.runs.current_run); a contact without a score there is left out when a band
 is set, and with no current run at all nobody matches. A website action (activity.WebsiteEvent
 of one kind) within the last N days is an EXISTS subquery; "and no purchase since" nests a
-second one on counted purchases at or after that event.
+second one on counted purchases at or after that event. Products and categories bought (or
+never bought) are EXISTS subqueries on counted purchase lines (campaigns.audience_products).
 """
 import dataclasses
 import datetime as dt
@@ -32,7 +33,7 @@ from crm.shop import shop
 from customers.models import Contact, ContactScore, Purchase, Stage
 from customers.scoring.runs import current_run
 
-from . import hooks
+from . import audience_products, hooks
 from .models import CampaignMember, Suppression
 
 _PROBABILITIES = ("p_buy_again", "p_alive")
@@ -66,6 +67,11 @@ class AudienceCriteria:
     website_action: str | None = None  # an EventKind: did it within website_action_days
     website_action_days: int | None = None
     website_action_no_purchase_since: bool | None = None  # True: no purchase after the action
+    # What was bought (campaigns.audience_products): products or categories, ever or lately.
+    bought_product_ids: tuple[int, ...] | None = None
+    bought_categories: tuple[str, ...] | None = None
+    bought_within_days: int | None = None
+    not_bought_categories: tuple[str, ...] | None = None
     consent_required: bool = True
     listed_only: bool | None = None  # True: only contacts added to the campaign by hand
     # Not a criterion: the campaign whose hand-added contacts (CampaignMember) join the
@@ -218,6 +224,7 @@ _PARSERS = {
     "website_action_days": _parse_window,
     "website_action_no_purchase_since": _parse_bool,
     "listed_only": _parse_bool,
+    **audience_products.PARSERS,
 }
 _KNOWN = frozenset(field.name for field in dataclasses.fields(AudienceCriteria)
                    if field.name != "campaign_id")
@@ -247,6 +254,7 @@ def _parse(data: object) -> AudienceCriteria:
             errors.add(f"{name}_min", _("The minimum must not be above the maximum."),
                        "min_above_max")
     _check_website_action(data, errors)
+    audience_products.check(data, errors)
     if errors:
         raise ValidationError(dict(errors))
     return AudienceCriteria(**values)
@@ -338,6 +346,7 @@ def _criteria_filter(criteria: AudienceCriteria, now: dt.datetime) -> Q:
     q &= _other_apps_q(criteria)
     if criteria.website_action is not None:
         q &= Q(Exists(_website_actions(criteria, now)))
+    q &= audience_products.products_q(criteria, now)
     if criteria.uses_scores:
         q &= _score_filter(criteria)
     return q
@@ -452,4 +461,5 @@ def audience_sample(criteria: AudienceCriteria, *, size: int = 20,
         contacts = _with_scores(contacts)
     if criteria.website_action is not None:
         contacts = _with_website_action(contacts, criteria, now)
-    return [(contact, _reasons(contact, criteria, now)) for contact in contacts[:size]]
+    bought = audience_products.reasons(criteria)  # the same for everyone: read once
+    return [(contact, _reasons(contact, criteria, now) + bought) for contact in contacts[:size]]

@@ -135,7 +135,8 @@ def _template_problems(campaign: Campaign, is_survey: bool, problems: Problems) 
     if campaign.template_id is None:  # missing: the model's own check says so
         return
     for problem in needs_problems(template_needs(campaign.template), is_survey=is_survey,
-                                  kind=campaign.kind or "", coupon_kind=campaign.coupon_kind or ""):
+                                  kind=campaign.kind or "", coupon_kind=campaign.coupon_kind or "",
+                                  event=campaign.event or ""):
         _add(problems, "template", problem)
 
 

@@ -1,7 +1,7 @@
 """The campaigns the product ships with, ready to switch on (inactive until a manager does).
 
 Migration 0002 created them from a frozen copy (campaigns/migrations/_frozen_0002.py): a change
-here reaches databases only through a new migration. The texts are English starting points
+here reaches databases only through a new migration (0011 added "Time to reorder"). The texts are English starting points
 that managers edit.
 """
 
@@ -60,6 +60,25 @@ TEMPLATES = [
     },
 ]
 
+# What was bought (customers.bought): the product to reorder, the contact's usual products and
+# what others bought with them (campaigns.rendering; names are escaped in HTML like any value).
+_PRODUCT_LIST = ("{{ product.name }}{% if not forloop.last %}, {% endif %}{% endfor %}.")
+TEMPLATES.append({
+    "name": "Time to reorder",
+    "subject": "{{ contact.first_name|default:'Hello' }}, time for more "
+               "{{ reorder_product.name }}?",
+    "body_text": (
+        "Hello {{ contact.first_name|default:'there' }},\n\n"
+        "Your {{ reorder_product.name }} may be running low: it has been about as long as "
+        "usual since you last ordered it.{% if usual_products %} Your favourites: "
+        "{% for product in usual_products %}" + _PRODUCT_LIST + "{% endif %}"
+        "{% if also_bought %}\n\nOthers who buy the same also like: "
+        "{% for product in also_bought %}" + _PRODUCT_LIST + "{% endif %}\n\n"
+        "See you soon!\n\n"
+        "Don't want these emails? {{ unsubscribe_url }}\n"
+    ),
+})
+
 CAMPAIGNS = [
     {
         "name": "Convert one-time buyers", "kind": "convert", "template": "Second order coupon",
@@ -90,6 +109,11 @@ CAMPAIGNS = [
         "name": "Ask new repeat clients for a referral", "kind": "referral",
         "template": "Tell a friend", "trigger": "event", "event": "became_repeat",
         "delay_days": 3, "audience": {"stages": ["repeat"]},
+    },
+    {
+        # Daily: whoever's usual interval for a product has passed (campaigns.reorder).
+        "name": "Remind clients to reorder", "kind": "custom", "template": "Time to reorder",
+        "trigger": "event", "event": "reorder_due", "audience": {},
     },
 ]
 

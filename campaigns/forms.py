@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import SALES_STAFF
 from accounts.models import User
 from activity.models import EventKind
-from customers.models import Stage
+from customers.models import Product, Stage
 
 from .campaign_service import SURVEY_FIXED_FIELDS, SURVEY_FIXED_MESSAGE, campaign_problems
 from .models import Campaign
@@ -21,7 +21,9 @@ _NUMBER_FIELDS = ("days_since_first_min", "days_since_first_max", "days_since_la
                   "days_since_last_max", "purchase_count_min", "purchase_count_max")
 _MONEY_FIELDS = ("total_spent_min", "total_spent_max")
 # Audience criteria whose form field has another name.
-_AUDIENCE_FIELD = {"owner_ids": "owners"}
+_AUDIENCE_FIELD = {"owner_ids": "owners", "bought_product_ids": "bought_products"}
+_CRITERION = {field: key for key, field in _AUDIENCE_FIELD.items()}
+_CATEGORY_FIELDS = ("bought_categories", "not_bought_categories")
 
 
 def _percent(label):
@@ -68,6 +70,16 @@ class CampaignForm(forms.ModelForm):
                                              required=False, min_value=1, max_value=730)
     website_action_no_purchase_since = forms.BooleanField(
         label=_("... and has not purchased since"), required=False)
+    bought_products = forms.ModelMultipleChoiceField(
+        label=_("Bought one of these products"), required=False,
+        queryset=Product.objects.order_by("name", "sku"))
+    bought_categories = forms.MultipleChoiceField(
+        label=_("Bought in one of these categories"), required=False, choices=[])
+    bought_within_days = forms.IntegerField(
+        label=_("... within the last (days)"), required=False, min_value=1, max_value=3650,
+        help_text=_("For the products and categories bought; blank: ever."))
+    not_bought_categories = forms.MultipleChoiceField(
+        label=_("Never bought in these categories"), required=False, choices=[])
     listed_only = forms.BooleanField(
         label=_("Only contacts added by hand (from the contact list)"), required=False)
     owners = forms.ModelMultipleChoiceField(
@@ -83,13 +95,16 @@ class CampaignForm(forms.ModelForm):
     audience_fields = ("stages", "at_risk", "nps_promoter", "nps_detractor", "open_case",
                        *_PERCENT_FIELDS, *_NUMBER_FIELDS, *_MONEY_FIELDS,
                        "website_action", "website_action_days",
-                       "website_action_no_purchase_since", "owners", "listed_only")
+                       "website_action_no_purchase_since", "bought_products",
+                       "bought_categories", "bought_within_days", "not_bought_categories",
+                       "owners", "listed_only")
 
     # Shown disabled on the survey campaign; campaign_service refuses changes to them.
     survey_fixed_fields = SURVEY_FIXED_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._category_choices(self.instance.audience or {})
         if self.instance.pk:
             self._load_audience(self.instance.audience or {})
         self.is_survey = bool(self.instance.pk) and is_survey_campaign(self.instance)
@@ -99,9 +114,18 @@ class CampaignForm(forms.ModelForm):
                     self.fields[name].disabled = True
                     self.fields[name].help_text = SURVEY_FIXED_MESSAGE
 
+    def _category_choices(self, audience: dict) -> None:
+        """The catalogue's categories, and any the stored audience names that it lost."""
+        known = set(Product.objects.exclude(category="").values_list("category", flat=True)
+                    .distinct())
+        for name in _CATEGORY_FIELDS:
+            known |= set(audience.get(name) or ())
+        for name in _CATEGORY_FIELDS:
+            self.fields[name].choices = [(c, c) for c in sorted(known)]
+
     def _load_audience(self, audience: dict) -> None:
         for name in self.audience_fields:
-            key = "owner_ids" if name == "owners" else name
+            key = _CRITERION.get(name, name)
             if key not in audience or audience[key] is None:
                 continue
             value = audience[key]
@@ -153,6 +177,13 @@ class CampaignForm(forms.ModelForm):
             audience["website_action_days"] = int(data["website_action_days"])
         if data.get("website_action_no_purchase_since"):
             audience["website_action_no_purchase_since"] = True
+        if data.get("bought_products"):
+            audience["bought_product_ids"] = sorted(p.pk for p in data["bought_products"])
+        for name in _CATEGORY_FIELDS:
+            if data.get(name):
+                audience[name] = list(data[name])
+        if data.get("bought_within_days") is not None:
+            audience["bought_within_days"] = int(data["bought_within_days"])
         if data.get("owners"):
             audience["owner_ids"] = [user.pk for user in data["owners"]]
         if data.get("listed_only"):

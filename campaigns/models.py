@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activity.models import EventKind
-from customers.models import Contact, Purchase
+from customers.models import Contact, Product, Purchase
 
 
 class EmailTemplate(models.Model):
@@ -110,6 +110,7 @@ class Campaign(models.Model):
         NTH_PURCHASE = "nth_purchase", _("Reached the Nth purchase")
         FELL_AT_RISK = "fell_at_risk", _("Fell at risk")
         WEBSITE_EVENT = "website_event", _("After a website action")
+        REORDER_DUE = "reorder_due", _("Time to reorder a product")
 
     class CouponKind(models.TextChoices):
         NONE = "", _("No coupon")
@@ -504,3 +505,31 @@ class CampaignMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} / {self.contact}"
+
+
+class ReorderReminder(models.Model):
+    """A "time to reorder" campaign's outbox row for one product (campaigns.reorder): at most
+    one per (campaign, contact, product, the contact's last purchase day of it), so a
+    reminder is not repeated until the product is bought again. Held-out rows have one too."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
+                                 related_name="+", db_index=False)  # the unique index leads
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
+                                related_name="reorder_reminders")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE,
+                                related_name="+")
+    last_purchased_on = models.DateField(_("last bought on"))
+    message = models.OneToOneField(Message, verbose_name=_("message"), on_delete=models.CASCADE,
+                                   related_name="reorder_reminder")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reorder reminder")
+        verbose_name_plural = _("reorder reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "contact", "product", "last_purchased_on"],
+                                    name="reorder_reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} · {self.product_id} · {self.last_purchased_on}"

@@ -14,6 +14,7 @@ from .models import (
     Message,
     Referral,
     ReferralCode,
+    ReorderReminder,
     Suppression,
 )
 
@@ -83,6 +84,14 @@ SECTIONS = (
         name="campaign_lists", model=CampaignMember, by="contact", order_by=("added_at", "id"),
         columns=(("campaign", "campaign__name"), ("added_at", "added_at")),
         erase=Delete(), count_key="campaign_members_deleted",  # no figure counts them
+    ),
+    Section(
+        name="reorder_reminders", model=ReorderReminder, by="contact",
+        order_by=("created_at", "id"),
+        columns=(("campaign", "campaign__name"), ("product", "product__name"),
+                 ("last_purchased_on", "last_purchased_on"), ("created_at", "created_at")),
+        # What they were reminded of: the outbox row stays (above), this link does not.
+        erase=Delete(), count_key="reorder_reminders_deleted",
     ),
     Section(
         # The old address leaves the list too: keeping it would keep the personal data. The

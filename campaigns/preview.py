@@ -8,13 +8,14 @@ from django.utils.translation import gettext as _
 
 from crm.shop import shop
 from customers.language import contact_language
-from customers.models import Contact
+from customers.bought.selectors import reorder_due, usual_products
+from customers.models import Contact, Product
 
 from . import hooks
 from .coupons import COUPON_PREFIX, REFERRAL_PREFIX, code_generate
 from .models import Campaign, Coupon, EmailTemplate
 from .rendering import Rendered, preview_context, render_email
-from .template_needs import COUPON, REFERRAL_CODE, SURVEY, template_needs
+from .template_needs import COUPON, REFERRAL_CODE, REORDER_PRODUCT, SURVEY, template_needs
 
 # Terms of the sample coupon when no campaign sending the template gives one yet (it cannot
 # be sent like that: campaigns.template_needs refuses the campaign until it does).
@@ -50,6 +51,20 @@ def _survey_sample() -> dict | None:
     return next(iter(hooks.survey_sample.call()), None)
 
 
+def sample_reorder_product(contact: Contact) -> dict:
+    """The product a reminder would name for this contact: one due now, else their usual
+    one, else a visibly sample product."""
+    today = timezone.localdate()
+    due = reorder_due(today=today, contact_ids=[contact.pk]) if contact.pk else []
+    if due:
+        product = Product.objects.get(pk=min(due, key=lambda d: d.due_on).product_id)
+        return {"name": product.name or product.sku, "category": product.category}
+    usual = usual_products([contact.pk], limit=1).get(contact.pk) if contact.pk else None
+    if usual:
+        return usual[0].as_context()
+    return {"name": _("SAMPLE product"), "category": ""}
+
+
 def sample_context(template: EmailTemplate, contact: Contact) -> dict:
     """The context a real send of this template would give the contact (rendering._context,
     as for an outbox row), with samples for what only the send creates: a coupon, the
@@ -57,8 +72,10 @@ def sample_context(template: EmailTemplate, contact: Contact) -> dict:
     needs = template_needs(template)
     survey = _survey_sample() if SURVEY in needs else None
     referral = code_generate(REFERRAL_PREFIX) if REFERRAL_CODE in needs else ""
+    reorder = sample_reorder_product(contact) if REORDER_PRODUCT in needs else None
     return preview_context(contact, coupon=sample_coupon(template, contact, needs=needs),
-                           sample_referral_code=referral, survey=survey)
+                           sample_referral_code=referral, survey=survey,
+                           reorder_product=reorder)
 
 
 def template_preview(template: EmailTemplate, contact: Contact, *,

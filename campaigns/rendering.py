@@ -33,11 +33,20 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from crm.shop import shop
+from customers.bought.selectors import also_bought, usual_products
 from customers.language import contact_language
 from customers.models import Contact, Purchase
 
 from . import hooks
-from .models import Coupon, EmailTemplate, EmailTemplateTranslation, Message, ReferralCode
+from .models import (
+    Coupon,
+    EmailTemplate,
+    EmailTemplateTranslation,
+    Message,
+    ReferralCode,
+    ReorderReminder,
+)
+from .template_needs import ALSO_BOUGHT, REORDER_PRODUCT, USUAL_PRODUCTS, parts_needs
 from .tokens import unsubscribe_token
 
 LIBRARIES = {
@@ -157,6 +166,10 @@ def _sample_context() -> dict:
         "unsubscribe_url": settings.CRM_PUBLIC_URL.rstrip("/") + "/u/sample/",
         "survey": {"links": [{"score": score, "url": f"https://example.com/s/{score}/"}
                              for score in range(11)], "closes_on": today},
+        "usual_products": [{"name": "Sample tea", "category": "Tea"},
+                           {"name": "Sample honey", "category": "Deli"}],
+        "also_bought": [{"name": "Sample teapot", "category": "Kitchen"}],
+        "reorder_product": {"name": "Sample tea", "category": "Tea"},
     }
 
 
@@ -246,16 +259,50 @@ def _last_purchases(contact_ids: list[int]) -> dict[int, Purchase]:
     return {contact_id: purchases[pid] for contact_id, pid in purchase_ids.items() if pid}
 
 
+def _batch_needs(messages: list[Message]) -> frozenset[str]:
+    """The product variables the batch's templates use, in any language (one query)."""
+    templates = {message.campaign.template for message in messages}
+    translations = EmailTemplateTranslation.objects.filter(template__in=templates)
+    return parts_needs([*templates, *translations])
+
+
+def product_contexts(contact_ids: list[int], needs: frozenset[str]) -> dict[int, dict]:
+    """{contact: usual_products and also_bought} for the variables in `needs` (customers.
+    bought: a few queries for the whole batch, none when no template uses them)."""
+    contexts: dict[int, dict] = {pk: {} for pk in contact_ids}
+    for name, read in ((USUAL_PRODUCTS, usual_products), (ALSO_BOUGHT, also_bought)):
+        if name in needs:
+            found = read(contact_ids)
+            for pk in contact_ids:
+                contexts[pk][name] = [ref.as_context() for ref in found.get(pk, [])]
+    return contexts
+
+
+def _reorder_products(messages: list[Message]) -> dict[int, dict]:
+    """{message: its reminder's product} for "time to reorder" rows (campaigns.reorder)."""
+    reminders = ReorderReminder.objects.filter(
+        message_id__in=[message.pk for message in messages]).select_related("product")
+    return {reminder.message_id: {"name": reminder.product.name or reminder.product.sku,
+                                  "category": reminder.product.category}
+            for reminder in reminders}
+
+
 def message_contexts(messages: list[Message]) -> dict[int, dict]:
     """Template contexts for many messages in three queries (load messages with
-    select_related("contact", "coupon"))."""
+    select_related("contact", "coupon", "campaign__template")), and a few more when the
+    templates show products."""
     contact_ids = [message.contact_id for message in messages]
     codes, purchases = _referral_codes(contact_ids), _last_purchases(contact_ids)
     surveys = hooks.survey_contexts.merged(messages)  # feedback: the survey rows' links
+    needs = _batch_needs(messages) if messages else frozenset()
+    products = product_contexts(contact_ids, needs)
+    reorders = _reorder_products(messages) if REORDER_PRODUCT in needs else {}
     return {message.pk: {**_context(message.contact, message.coupon,
                                     codes.get(message.contact_id, ""),
                                     purchases.get(message.contact_id)),
-                         "survey": surveys.get(message.pk)}
+                         "survey": surveys.get(message.pk),
+                         **products[message.contact_id],
+                         "reorder_product": reorders.get(message.pk)}
             for message in messages}
 
 
@@ -266,15 +313,18 @@ def message_context(message: Message) -> dict:
 
 
 def preview_context(contact: Contact, *, coupon: Coupon | None = None,
-                    sample_referral_code: str = "", survey: dict | None = None) -> dict:
+                    sample_referral_code: str = "", survey: dict | None = None,
+                    reorder_product: dict | None = None) -> dict:
     """The same context, built by the same _context, for a contact before any message exists
-    (previews, test sends): their own referral code and last purchase, and what a real send
-    would create only then (coupon, a referral code they do not have yet, survey links)
-    passed in as samples by campaigns.preview."""
+    (previews, test sends): their own referral code, last purchase, usual and also-bought
+    products, and what a real send would create only then (coupon, a referral code they do
+    not have yet, survey links, the product to reorder) passed in as samples by
+    campaigns.preview."""
     codes, purchases = _referral_codes([contact.pk]), _last_purchases([contact.pk])
+    products = product_contexts([contact.pk], frozenset((USUAL_PRODUCTS, ALSO_BOUGHT)))
     return {**_context(contact, coupon, codes.get(contact.pk) or sample_referral_code,
                        purchases.get(contact.pk)),
-            "survey": survey}
+            "survey": survey, **products[contact.pk], "reorder_product": reorder_product}
 
 
 # --- The email -------------------------------------------------------------------------------

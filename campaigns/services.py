@@ -214,20 +214,29 @@ def _event_message(campaign: Campaign, contact_id: int, now: dt.datetime) -> int
 
 
 def event_messages_write(campaign: Campaign, contact_ids: list[int], *,
-                         now: dt.datetime) -> int:
+                         now: dt.datetime, key: str = "event", once_ever: bool = True) -> int:
     """Queue an event campaign's email for these contacts (one purchase or an import's chunk):
     the day's event run, the audience, "once, ever" per contact, each contact held out with the
-    campaign's probability. Returns rows written, held-out ones included."""
+    campaign's probability. Returns rows written, held-out ones included.
+
+    `once_ever=False` (reorder reminders, which keep their own once-per-product record:
+    campaigns.reorder) leaves out only contacts already in the day's run of this `key`."""
+    run_key = f"{key}:{timezone.localdate(now).isoformat()}"
     with transaction.atomic():
         # The campaign row lock serialises writers: "once, ever" holds under concurrency.
         Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()
         contacts = (audience_contacts(AudienceCriteria.for_campaign(campaign), now=now)
-                    .filter(pk__in=contact_ids).exclude(messages__campaign=campaign))
+                    .filter(pk__in=contact_ids))
+        if once_ever:
+            contacts = contacts.exclude(messages__campaign=campaign)
+        else:
+            contacts = contacts.filter(~Exists(Message.objects.filter(
+                contact=OuterRef("pk"), run__campaign=campaign, run__key=run_key)))
         eligible = contacts.count()
         if not eligible:
             return 0
         run, _created = CampaignRun.objects.get_or_create(
-            campaign=campaign, key=f"event:{timezone.localdate(now).isoformat()}",
+            campaign=campaign, key=run_key,
             defaults={"status": CampaignRun.Status.SENDING, "started_at": now})
         # As many held out as one draw per contact gives (a binomial count), placed at random.
         held_out = sum(secrets.randbelow(100) < campaign.holdout_percent

@@ -21,7 +21,12 @@ from .outbox import (
 )
 # The trigger tasks (schedules, purchases, at-risk) live beside the services they call;
 # importing them here registers them with Celery's autodiscovery.
-from .triggers import detect_at_risk_task, purchase_recorded_task, run_campaign_task  # noqa: F401 - Celery finds tasks in tasks.py
+from .triggers import (  # noqa: F401 - Celery finds tasks in tasks.py
+    detect_at_risk_task,
+    purchase_recorded_task,
+    reorder_check_task,
+    run_campaign_task,
+)
 
 logger = logging.getLogger(__name__)
 

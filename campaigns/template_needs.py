@@ -10,6 +10,12 @@ purchase or none). Three parts exist only where a campaign creates them:
 * `survey`: the eleven signed score links, only for rows of the satisfaction-survey campaign,
   which feedback.services.surveys_queue writes together with their invitations.
 
+* `reorder_product`: the product a reminder is about, only on rows of a "time to reorder"
+  campaign (campaigns.reorder).
+
+Two more are read from the contact's lines for every message, but only when a template uses
+them (campaigns.rendering): `usual_products` and `also_bought` (customers.bought).
+
 A template that uses one of them in a campaign that does not create it came out with blanks
 ("the code , valid until .") or without score links. So what a template uses is read from its
 source (every part, every translation), and a campaign is refused, with the reason, when its
@@ -26,16 +32,20 @@ from .defaults import SURVEY_CAMPAIGN_NAME
 from .models import Campaign, EmailTemplate, EmailTemplateTranslation
 
 COUPON, REFERRAL_CODE, SURVEY = "coupon", "referral_code", "survey"
-NEEDS = (COUPON, REFERRAL_CODE, SURVEY)
+REORDER_PRODUCT = "reorder_product"
+NEEDS = (COUPON, REFERRAL_CODE, SURVEY, REORDER_PRODUCT)
+# Filled from the contact's purchase lines for any campaign, when a template uses them.
+USUAL_PRODUCTS, ALSO_BOUGHT = "usual_products", "also_bought"
+PRODUCT_VARIABLES = (USUAL_PRODUCTS, ALSO_BOUGHT)
 
 # Quoted literals in a tag or variable ({% if coupon.kind == 'percent' %}, |default:'coupon')
 # are text, not a use of the variable.
 _QUOTED = re.compile(r"""'[^']*'|"[^"]*\"""")
-_NAME = re.compile(r"(?<![\w.])(" + "|".join(NEEDS) + r")\b")
+_NAME = re.compile(r"(?<![\w.])(" + "|".join((*NEEDS, *PRODUCT_VARIABLES)) + r")\b")
 
 
 def source_needs(source: str) -> frozenset[str]:
-    """The campaign-made variables one part of a template refers to, in a {{ variable }} or
+    """The campaign-made (and product) variables one part of a template refers to, in a {{ variable }} or
     a {% tag %} (plain text and {# comments #} do not count)."""
     found: set[str] = set()
     skipping = ""  # inside {% comment %} or {% verbatim %}: the tag that ends it
@@ -73,7 +83,7 @@ def is_survey_campaign(campaign: Campaign) -> bool:
 
 
 def needs_problems(needs: frozenset[str], *, is_survey: bool, kind: str,
-                   coupon_kind: str) -> list[str]:
+                   coupon_kind: str, event: str = "") -> list[str]:
     """Why a campaign of this kind and coupon cannot send a template with these needs."""
     problems = []
     if SURVEY in needs and not is_survey:
@@ -90,13 +100,19 @@ def needs_problems(needs: frozenset[str], *, is_survey: bool, kind: str,
             "This template shows the contact's referral code, which only a “%(kind)s” "
             "campaign creates: choose that kind, or another template.") % {
             "kind": Campaign.Kind.REFERRAL.label}))
+    if REORDER_PRODUCT in needs and event != Campaign.Event.REORDER_DUE:
+        problems.append(str(_(
+            "This template names the product to reorder, which only a campaign started by "
+            "“%(event)s” knows: choose that event, or another template.") % {
+            "event": Campaign.Event.REORDER_DUE.label}))
     return problems
 
 
 def campaign_template_problems(campaign: Campaign) -> list[str]:
     """Why this campaign cannot send its template; empty when it can."""
     return needs_problems(template_needs(campaign.template), is_survey=is_survey_campaign(campaign),
-                          kind=campaign.kind, coupon_kind=campaign.coupon_kind)
+                          kind=campaign.kind, coupon_kind=campaign.coupon_kind,
+                          event=campaign.event)
 
 
 def template_campaign_problems(template: EmailTemplate,
@@ -110,7 +126,8 @@ def template_campaign_problems(template: EmailTemplate,
     problems = []
     for campaign in template.campaigns.all():
         for problem in needs_problems(needs, is_survey=is_survey_campaign(campaign),
-                                      kind=campaign.kind, coupon_kind=campaign.coupon_kind):
+                                      kind=campaign.kind, coupon_kind=campaign.coupon_kind,
+                                      event=campaign.event):
             problems.append(str(_("Campaign “%(campaign)s”: %(problem)s") % {
                 "campaign": campaign.name, "problem": problem}))
     return problems

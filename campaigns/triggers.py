@@ -1,6 +1,6 @@
 """What starts campaigns: schedules (django-celery-beat rows kept by
-campaigns.campaign_service), purchases, website events (activity)
-and the daily at-risk check.
+campaigns.campaign_service), purchases, website events (activity),
+the daily at-risk check and the daily reorder check (campaigns.reorder).
 
 Tasks take ids and are safe to run twice: a scheduled run is keyed by its day, an event
 message by (campaign, contact) once ever.
@@ -12,6 +12,7 @@ from crm.locks import single_run
 from crm.tasks import queue_after_commit
 
 from .models import Campaign
+from .reorder import reorder_check
 from .services import (
     at_risk_check_done,
     at_risk_check_last,
@@ -59,6 +60,14 @@ def detect_at_risk_task() -> None:
         campaign_event(contact_id=contact_id, event=Campaign.Event.FELL_AT_RISK, now=now)
     contacts_at_risk_emit(fallen)  # contact.at_risk webhooks, once per contact and silence
     at_risk_check_done(now)
+
+
+# Locked: two copies at once would wait on each campaign's lock and find the work done.
+@shared_task(name="campaigns.reorder_check", ignore_result=True)
+@single_run("campaigns.reorder_check")
+def reorder_check_task() -> None:
+    """Daily, after the nightly product figures: "time to reorder" reminders due today."""
+    reorder_check()
 
 
 @shared_task(name="campaigns.failure_digest", ignore_result=True)

@@ -40,6 +40,12 @@ DEFAULT_SCHEDULES = [
     # Follow-ups: the assignee's reminder email at the due time (customers.services).
     DefaultSchedule("Email follow-up reminders", "customers.follow_up_reminders",
                     every_minutes=1),
+    # What was bought (customers.bought): "also bought" pairs and reorder intervals nightly,
+    # then the "time to reorder" campaign reminders due today.
+    DefaultSchedule("Product pairs and reorder intervals", "customers.product_figures",
+                    crontab=("0", "4")),
+    DefaultSchedule("Campaign events: time to reorder", "campaigns.reorder_check",
+                    crontab=("30", "6")),
 ]
 
 

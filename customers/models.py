@@ -328,6 +328,52 @@ class PurchaseLine(models.Model):
         return f"{self.quantity:g} x {self.product}"
 
 
+class ProductPair(models.Model):
+    """"Customers who bought `product` also bought `other`": computed nightly from counted
+    lines at contact level (customers.bought.pairs), kept for pairs bought by at least
+    CRM_COOCCURRENCE_MIN_SUPPORT contacts, the best CRM_COOCCURRENCE_PER_PRODUCT per product.
+    Both directions are stored (confidence differs by direction)."""
+
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE,
+                                related_name="pairs", db_index=False)  # the unique index leads
+    other = models.ForeignKey(Product, verbose_name=_("also bought"), on_delete=models.CASCADE,
+                              related_name="+")
+    contacts = models.PositiveIntegerField(_("contacts who bought both"))
+    confidence = models.FloatField(_("share of the product's buyers"))
+    lift = models.FloatField(_("lift"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("product pair")
+        verbose_name_plural = _("product pairs")
+        ordering = ["product", "-lift", "-contacts", "other"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "other"], name="product_pair_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} -> {self.other_id}"
+
+
+class ProductReorder(models.Model):
+    """A product's typical reorder interval across contacts (customers.bought.intervals):
+    the median of the medians of contacts who bought it on at least two days; computed
+    nightly, for products with at least CRM_REORDER_MIN_CONTACTS such contacts."""
+
+    product = models.OneToOneField(Product, verbose_name=_("product"), on_delete=models.CASCADE,
+                                   related_name="reorder")
+    median_days = models.PositiveIntegerField(_("typical days between orders"))
+    contacts = models.PositiveIntegerField(_("contacts who reordered it"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("product reorder interval")
+        verbose_name_plural = _("product reorder intervals")
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.median_days}"
+
+
 # The first day a purchase may carry (customers.normalise.EARLIEST_PURCHASE).
 RATES_FROM = dt.date(1970, 1, 1)
 

@@ -13,6 +13,7 @@ from .scoring.runs import (
     scoring_run_fail,
     scoring_run_start,
 )
+from .bought.pairs import product_figures_refresh
 from .services.consistency import contacts_rederive_stats
 from .services.follow_up_reminders import follow_up_reminders_send
 
@@ -29,6 +30,15 @@ def rederive_stats_task() -> None:
                        report.days_corrected)
     if report.drifted:
         logger.warning("Fixed drifted purchase figures on %d contacts", report.drifted)
+
+
+# Locked: the second copy would only redo the same figures.
+@shared_task(name="customers.product_figures", ignore_result=True)
+@single_run("customers.product_figures")
+def product_figures_task() -> None:
+    """Nightly: "also bought" pairs and products' reorder intervals (customers.bought)."""
+    pairs, intervals = product_figures_refresh()
+    logger.info("Product figures: %d pairs, %d reorder intervals", pairs, intervals)
 
 
 @shared_task(name="customers.score_contacts", ignore_result=True)

@@ -88,6 +88,21 @@ TRANSLATIONS = {
     },
 }
 
+_PRODUCT_LIST = ("{{ product.name }}{% if not forloop.last %}, {% endif %}{% endfor %}.")
+TRANSLATIONS["Time to reorder"] = {
+    "subject": "{{ contact.first_name|default:'Merhaba' }}, {{ reorder_product.name }} "
+               "yenileme zamanı mı?",
+    "body_text": (
+        _HELLO +
+        "{{ reorder_product.name }} bitmek üzere olabilir: son siparişinizin üzerinden "
+        "genellikle yeniden sipariş verdiğiniz kadar zaman geçti.{% if usual_products %} "
+        "En sevdikleriniz: {% for product in usual_products %}" + _PRODUCT_LIST +
+        "{% endif %}{% if also_bought %}\n\nAynı ürünleri alanlar bunları da seviyor: "
+        "{% for product in also_bought %}" + _PRODUCT_LIST + "{% endif %}\n\n"
+        "Yakında görüşmek üzere!\n\n" + _UNSUBSCRIBE
+    ),
+}
+
 # The English text each translation was written for (see the module docstring).
 ORIGINALS = {data["name"]: {"subject": data["subject"], "body_text": data["body_text"]}
              for data in [*TEMPLATES, SURVEY_TEMPLATE]}

@@ -1,16 +1,18 @@
 """Send-time checks, after the claim: one sender per contact at a time (PostgreSQL), then
-consent, suppression, the frequency cap, promotion pauses and "bought since queued"."""
+consent, suppression, the frequency cap, promotion pauses and "bought since queued" (the
+product of a reorder reminder bought again, too)."""
 import datetime as dt
 import logging
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 
+from customers.bought.selectors import counted_lines
 from customers.models import Purchase
 
 from .. import hooks
 from ..dkim import broken_reason
-from ..models import Message, Suppression
+from ..models import Campaign, Message, ReorderReminder, Suppression
 from ..sending_pause import active_pause
 from .outcomes import (
     BOUGHT_SINCE,
@@ -101,6 +103,7 @@ def blocked_messages(messages: list[Message], now: dt.datetime) -> dict[int, tup
         elif message.contact_id in recent:
             blocked[message.pk] = (Status.CAPPED, FREQUENCY_CAP)
     blocked.update(_bought_since_queued(messages, already=blocked))
+    blocked.update(_reordered_since_queued(messages, already=blocked))
     # Other apps' checks (campaigns.hooks): promotions pause after an unhappy survey answer.
     for blocks in hooks.send_blocks:
         blocked.update(blocks(messages, now=now, already=blocked))
@@ -123,3 +126,24 @@ def _bought_since_queued(messages: list[Message], *, already: dict) -> dict:
         latest[contact_id] = max(purchased_at, latest.get(contact_id, purchased_at))
     return {m.pk: (Status.SUPPRESSED, BOUGHT_SINCE) for m in waiting
             if m.contact_id in latest and latest[m.contact_id] >= m.created_at}
+
+
+def _reordered_since_queued(messages: list[Message], *, already: dict) -> dict:
+    """A "time to reorder" reminder whose product the contact bought again since it was
+    queued (campaigns.reorder) is not sent. No query for batches without reminders."""
+    waiting = [m.pk for m in messages if m.pk not in already
+               and m.campaign.event == Campaign.Event.REORDER_DUE]
+    reminders = list(ReorderReminder.objects.filter(message_id__in=waiting)) if waiting else []
+    if not reminders:
+        return {}
+    bought = (counted_lines()
+              .filter(purchase__contact_id__in={r.contact_id for r in reminders},
+                      product_id__in={r.product_id for r in reminders},
+                      purchase__purchased_on__gt=min(r.last_purchased_on for r in reminders))
+              .values_list("purchase__contact_id", "product_id", "purchase__purchased_on"))
+    latest: dict[tuple[int, int], dt.date] = {}
+    for contact_id, product_id, day in bought:
+        latest[contact_id, product_id] = max(day, latest.get((contact_id, product_id), day))
+    return {r.message_id: (Status.SUPPRESSED, BOUGHT_SINCE) for r in reminders
+            if latest.get((r.contact_id, r.product_id), r.last_purchased_on)
+            > r.last_purchased_on}

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from campaigns.coupons import REFERRAL_PREFIX, code_generate
 from campaigns.defaults import CAMPAIGNS, TEMPLATES
-from campaigns.models import Campaign, EmailTemplate, Message, ReferralCode
+from campaigns.models import Campaign, EmailTemplate, Message, ReferralCode, ReorderReminder
 from campaigns.preview import template_preview, template_send_test
 from campaigns.rendering import new_message_id
 from campaigns.outbox import send_due_messages
@@ -29,6 +29,7 @@ from feedback.models import SurveyInvite
 pytestmark = pytest.mark.django_db
 
 SHIPPED = [data["name"] for data in TEMPLATES] + [SURVEY_TEMPLATE_NAME]
+REORDER_TEMPLATE_NAME = "Time to reorder"
 # The shipped campaign that sends each template (the first, where two share one).
 SENDER = {SURVEY_TEMPLATE_NAME: SURVEY_CAMPAIGN_NAME}
 for _data in reversed(CAMPAIGNS):
@@ -55,8 +56,10 @@ def _normalised(text: str) -> str:
 def _contact(language: str, *, with_code: bool, with_purchase: bool):
     contact = ContactFactory(first_name="Ayşe", language=language, marketing_consent=True,
                              email="ayse@example.com")
-    if with_purchase:
-        record_purchase(contact, days_ago=40, amount="25.00")
+    if with_purchase:  # with a line: the reorder template names the product bought
+        record_purchase(contact, days_ago=40, amount="25.00", lines=[
+            {"sku": "TEA-1", "name": "Green tea", "category": "Tea", "quantity": 1,
+             "unit_price": "25.00"}])
     code = ""
     if with_code:
         code = ReferralCode.objects.create(contact=contact,
@@ -75,6 +78,15 @@ def _real_send(campaign: Campaign, contact) -> mail.EmailMessage:
         SurveyInvite.objects.create(contact=contact, message=message,
                                     purchase=contact.purchases.first(),
                                     created_at=timezone.now())
+    elif campaign.event == Campaign.Event.REORDER_DUE:
+        # As campaigns.reorder writes it: the row and its reminder for a product bought.
+        run = campaign.runs.create(key="reorder:test", status="sending")
+        message = Message.objects.create(run=run, campaign=campaign, contact=contact,
+                                         to_email=contact.email, message_id=new_message_id())
+        purchase = contact.purchases.get()
+        ReorderReminder.objects.create(campaign=campaign, contact=contact, message=message,
+                                       product=purchase.lines.get().product,
+                                       last_purchased_on=purchase.purchased_on)
     else:
         campaign.audience, campaign.holdout_percent, campaign.delay_days = {}, 0, 0
         campaign.save()
@@ -97,8 +109,8 @@ CASES = [
                     f"{'purchase' if with_purchase else 'no-purchase'}")
     for name in SHIPPED for language in ("en", "tr") for with_code in (True, False)
     for with_purchase in (True, False)
-    # A survey is about a purchase: nobody without one is asked.
-    if with_purchase or name != SURVEY_TEMPLATE_NAME
+    # A survey is about a purchase: nobody without one is asked; nor reminded to reorder.
+    if with_purchase or name not in (SURVEY_TEMPLATE_NAME, REORDER_TEMPLATE_NAME)
 ]
 
 
@@ -154,9 +166,12 @@ def test_with_or_without_a_coupon_a_template_previews_fully_or_is_refused(name, 
     template = _copy(name)
     contact, _code = _contact(language, with_code=False, with_purchase=True)
     kind = "referral" if "referral_code" in template.body_text else "custom"
+    # A reminder template is sent by a "time to reorder" campaign (campaigns.template_needs).
+    event = Campaign.Event.REORDER_DUE if "reorder_product" in template.body_text else ""
     campaign = Campaign.objects.create(
         name="Copy", template=template, kind=kind, coupon_kind=coupon_kind,
-        coupon_value=10 if coupon_kind else None, audience={}, holdout_percent=0)
+        coupon_value=10 if coupon_kind else None, audience={}, holdout_percent=0,
+        trigger="event" if event else "manual", event=event)
 
     preview = template_preview(template, contact)
 

@@ -364,6 +364,14 @@ CRM_SHOPS_ALLOW_PRIVATE_ADDRESSES = env.bool("CRM_SHOPS_ALLOW_PRIVATE_ADDRESSES"
 CRM_SHOPS_ENCRYPTION_KEYS = env.str("CRM_SHOPS_ENCRYPTION_KEYS", default="")
 # A repeat client is "at risk" when silent for longer than both this and twice their usual gap.
 CRM_AT_RISK_MIN_DAYS = env.int("CRM_AT_RISK_MIN_DAYS", default=90)
+# What was bought (customers.bought): a product pair counts when this many contacts bought
+# both; the best this many pairs per product are kept. A product's own reorder interval needs
+# this many contacts who bought it on two days or more; a reminder comes at most this many days
+# after it fell due (a missed day is caught up, a product bought years ago is not).
+CRM_COOCCURRENCE_MIN_SUPPORT = env.int("CRM_COOCCURRENCE_MIN_SUPPORT", default=3)
+CRM_COOCCURRENCE_PER_PRODUCT = env.int("CRM_COOCCURRENCE_PER_PRODUCT", default=20)
+CRM_REORDER_MIN_CONTACTS = env.int("CRM_REORDER_MIN_CONTACTS", default=3)
+CRM_REORDER_CATCH_UP_DAYS = env.int("CRM_REORDER_CATCH_UP_DAYS", default=14)
 # Scoring: how far ahead "buys again" looks, how many contacts one task scores, and how many
 # contacts at most the models are fitted on (a random sample beyond that; scoring covers all).
 CRM_SCORING_HORIZON_DAYS = env.int("CRM_SCORING_HORIZON_DAYS", default=90)

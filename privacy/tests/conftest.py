@@ -14,7 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import MANAGERS
-from campaigns.models import CampaignMember, Coupon, Referral, ReferralCode, Suppression
+from campaigns.models import (
+    CampaignMember,
+    Coupon,
+    Referral,
+    ReferralCode,
+    ReorderReminder,
+    Suppression,
+)
 from campaigns.tests.factories import MessageFactory
 from customers.consent.models import ConsentMethod
 from customers.consent.services import consent_record
@@ -152,6 +159,11 @@ def rich_contact(privacy_manager) -> Contact:
     # Added to a campaign's audience from the contact list (dashboard bulk action).
     CampaignMember.objects.create(campaign=message.campaign, contact=contact,
                                   added_by=privacy_manager)
+    # Reminded to reorder the green tea (campaigns.reorder).
+    tea = contact.purchases.get(lines__isnull=False)
+    ReorderReminder.objects.create(campaign=message.campaign, contact=contact, message=message,
+                                   product=tea.lines.get().product,
+                                   last_purchased_on=tea.purchased_on)
     _score(contact)
     # Before the bounce below: a reply to a bounced address is refused.
     _cases(contact, privacy_manager)
