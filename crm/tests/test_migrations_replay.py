@@ -32,8 +32,9 @@ MIGRATION_FILES = sorted(path for package in PROJECT_PACKAGES
                          for path in (ROOT / package / "migrations").glob("*.py"))
 # Django writes a field's callables into schema operations as references to the model module
 # (`import webhooks.models` ... validators=[webhooks.models.validate_endpoint_url]); they never
-# touch data, and makemigrations needs the very same objects there.
-FIELD_CALLABLE_KEYWORDS = frozenset({"validators", "default"})
+# touch data, and makemigrations needs the very same objects there. Callable choices too
+# (shops.platforms.platform_choices: the registered platforms), which only forms read.
+FIELD_CALLABLE_KEYWORDS = frozenset({"validators", "default", "choices"})
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -45,16 +46,22 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
-def _only_field_callables(tree: ast.AST, parents: dict, module: str) -> bool:
-    """Whether every use of `import <module>` is a field callable in a schema operation."""
+def _only_field_callables(tree: ast.AST, parents: dict, module: str,
+                          siblings: frozenset[str] = frozenset()) -> bool:
+    """Whether every use of `import <module>` is a field callable in a schema operation
+    (`siblings`: the migration's other imports of the same package)."""
     top = module.split(".")[0]
+    used = False
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Name) and node.id == top):
             continue
         chain = node
         while isinstance(parents.get(chain), ast.Attribute):
             chain = parents[chain]
-        if not (_dotted(chain) or "").startswith(f"{module}."):
+        dotted = _dotted(chain) or ""
+        if not dotted.startswith(f"{module}."):
+            if any(dotted.startswith(f"{other}.") for other in siblings):
+                continue  # another import of the same package: checked on its own
             return False
         ancestor = parents.get(chain)
         while ancestor is not None and not isinstance(ancestor, ast.keyword):
@@ -63,13 +70,20 @@ def _only_field_callables(tree: ast.AST, parents: dict, module: str) -> bool:
             ancestor = parents.get(ancestor)
         if ancestor is None or ancestor.arg not in FIELD_CALLABLE_KEYWORDS:
             return False
-    return True
+        used = True
+    return used  # an import nothing uses is no field callable
+
+
+def _imported(tree: ast.AST) -> frozenset[str]:
+    return frozenset(alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                     for alias in node.names)
 
 
 def project_imports(source: str, app: str) -> list[str]:
     """The imports of project code in a migration module of `app`: anything but Django, the
     standard library, third-party packages and the app's own frozen `_name` migration modules
-    (plus the field callables Django itself references, see FIELD_CALLABLE_KEYWORDS)."""
+    (plus the app's own field callables Django itself references, see
+    FIELD_CALLABLE_KEYWORDS)."""
     tree = ast.parse(source)
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     found = []
@@ -99,8 +113,8 @@ def project_imports(source: str, app: str) -> list[str]:
                 continue
             if name.startswith(f"{app}.migrations._"):
                 continue
-            if (isinstance(node, ast.Import) and name == f"{app}.models"
-                    and _only_field_callables(tree, parents, name)):
+            if (isinstance(node, ast.Import) and name.split(".")[0] == app
+                    and _only_field_callables(tree, parents, name, _imported(tree) - {name})):
                 continue
             found.append(f"line {node.lineno}: {name}")
     return found
@@ -127,6 +141,18 @@ def test_the_import_check_finds_current_code():
         "import webhooks.models\n\ndef f(apps, schema_editor):\n"
         "    webhooks.models.secret_generate()\n", "webhooks")
     assert project_imports("import webhooks.models\nX = webhooks.models.Y\n", "webhooks")
+
+
+def test_the_import_check_allows_the_apps_field_callables_from_two_modules():
+    assert project_imports(
+        "import shops.models\nimport shops.platforms\nfrom django.db import models\n"
+        "F = models.CharField(choices=shops.platforms.platform_choices,\n"
+        "                     default=shops.models.new_token)\n", "shops") == []
+    assert project_imports(
+        "import shops.models\nimport shops.platforms\n"
+        "def f(apps, schema_editor):\n    shops.platforms.load()\n"
+        "F = models.CharField(default=shops.models.new_token)\n", "shops") == [
+        "line 2: shops.platforms"]
 
 
 def test_the_import_check_allows_frozen_modules_and_field_callables():
