@@ -12,7 +12,9 @@ leave prospects out when they need a purchase date. Score bands read the current
 is set, and with no current run at all nobody matches. A website action (activity.WebsiteEvent
 of one kind) within the last N days is an EXISTS subquery; "and no purchase since" nests a
 second one on counted purchases at or after that event. Products and categories bought (or
-never bought) are EXISTS subqueries on counted purchase lines (campaigns.audience_products).
+never bought) are EXISTS subqueries on counted purchase lines (campaigns.audience_products);
+how contacts answer our emails (clicked lately, or got N emails and clicked none) are EXISTS
+and count subqueries on their clicks and sent emails (campaigns.audience_clicks).
 """
 import dataclasses
 import datetime as dt
@@ -33,7 +35,7 @@ from crm.shop import shop
 from customers.models import Contact, ContactScore, Purchase, Stage
 from customers.scoring.runs import current_run
 
-from . import audience_products, hooks
+from . import audience_clicks, audience_products, hooks
 from .models import CampaignMember, Suppression
 
 _PROBABILITIES = ("p_buy_again", "p_alive")
@@ -72,6 +74,9 @@ class AudienceCriteria:
     bought_categories: tuple[str, ...] | None = None
     bought_within_days: int | None = None
     not_bought_categories: tuple[str, ...] | None = None
+    # How they answer our emails (campaigns.audience_clicks).
+    clicked_within_days: int | None = None
+    no_click_after_emails: int | None = None
     consent_required: bool = True
     listed_only: bool | None = None  # True: only contacts added to the campaign by hand
     # Not a criterion: the campaign whose hand-added contacts (CampaignMember) join the
@@ -225,6 +230,7 @@ _PARSERS = {
     "website_action_no_purchase_since": _parse_bool,
     "listed_only": _parse_bool,
     **audience_products.PARSERS,
+    **audience_clicks.PARSERS,
 }
 _KNOWN = frozenset(field.name for field in dataclasses.fields(AudienceCriteria)
                    if field.name != "campaign_id")
@@ -347,6 +353,7 @@ def _criteria_filter(criteria: AudienceCriteria, now: dt.datetime) -> Q:
     if criteria.website_action is not None:
         q &= Q(Exists(_website_actions(criteria, now)))
     q &= audience_products.products_q(criteria, now)
+    q &= audience_clicks.clicks_q(criteria, now)
     if criteria.uses_scores:
         q &= _score_filter(criteria)
     return q
@@ -461,5 +468,6 @@ def audience_sample(criteria: AudienceCriteria, *, size: int = 20,
         contacts = _with_scores(contacts)
     if criteria.website_action is not None:
         contacts = _with_website_action(contacts, criteria, now)
-    bought = audience_products.reasons(criteria)  # the same for everyone: read once
+    # The same for everyone: read once.
+    bought = audience_products.reasons(criteria) + audience_clicks.reasons(criteria)
     return [(contact, _reasons(contact, criteria, now) + bought) for contact in contacts[:size]]

@@ -18,7 +18,8 @@ from .template_needs import is_survey_campaign
 # Form field -> criteria key; bands are entered in percent for people, stored as 0..1.
 _PERCENT_FIELDS = ("p_buy_again_min", "p_buy_again_max", "p_alive_min", "p_alive_max")
 _NUMBER_FIELDS = ("days_since_first_min", "days_since_first_max", "days_since_last_min",
-                  "days_since_last_max", "purchase_count_min", "purchase_count_max")
+                  "days_since_last_max", "purchase_count_min", "purchase_count_max",
+                  "clicked_within_days", "no_click_after_emails")
 _MONEY_FIELDS = ("total_spent_min", "total_spent_max")
 # Audience criteria whose form field has another name.
 _AUDIENCE_FIELD = {"owner_ids": "owners", "bought_product_ids": "bought_products"}
@@ -80,6 +81,12 @@ class CampaignForm(forms.ModelForm):
         help_text=_("For the products and categories bought; blank: ever."))
     not_bought_categories = forms.MultipleChoiceField(
         label=_("Never bought in these categories"), required=False, choices=[])
+    clicked_within_days = forms.IntegerField(
+        label=_("Clicked a link in our emails within the last (days)"), required=False,
+        min_value=1, max_value=730)
+    no_click_after_emails = forms.IntegerField(
+        label=_("Got at least this many of our emails and clicked none"), required=False,
+        min_value=1, max_value=1000)
     listed_only = forms.BooleanField(
         label=_("Only contacts added by hand (from the contact list)"), required=False)
     owners = forms.ModelMultipleChoiceField(
@@ -97,7 +104,7 @@ class CampaignForm(forms.ModelForm):
                        "website_action", "website_action_days",
                        "website_action_no_purchase_since", "bought_products",
                        "bought_categories", "bought_within_days", "not_bought_categories",
-                       "owners", "listed_only")
+                       "clicked_within_days", "no_click_after_emails", "owners", "listed_only")
 
     # Shown disabled on the survey campaign; campaign_service refuses changes to them.
     survey_fixed_fields = SURVEY_FIXED_FIELDS
