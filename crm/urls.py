@@ -24,6 +24,7 @@ urlpatterns = [
     path("feedback/", include("feedback.urls")),
     path("cases/", include("support.urls")),
     path("privacy/", include("privacy.urls")),
+    path("shops/", include("shops.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
