@@ -113,7 +113,7 @@ def _run(job_id: int) -> None:
     platform = store.platform_impl
     try:
         access = store.access()
-        with ShopHTTP() as http:
+        with _http() as http:
             while True:
                 page = platform.orders_page(access, http, cursor=job.cursor or None,
                                             updated_since=since)
@@ -146,6 +146,10 @@ def _run(job_id: int) -> None:
     if not backfill:
         values.update(poll_watermark=job.started_at - POLL_MARGIN, last_poll_at=timezone.now())
     Store.objects.filter(pk=store.pk).update(**values)
+
+
+def _http() -> ShopHTTP:
+    return ShopHTTP()
 
 
 def _finish(job: SyncJob, status: str, *, error: str = "") -> None:
