@@ -40,6 +40,12 @@ DEFAULT_SCHEDULES = [
     # Follow-ups: the assignee's reminder email at the due time (customers.services).
     DefaultSchedule("Email follow-up reminders", "customers.follow_up_reminders",
                     every_minutes=1),
+    # Shop connectors: webhook deliveries the worker never got, and old bodies deleted; an
+    # hourly reconciliation poll of every store (and sync jobs whose worker died resumed).
+    DefaultSchedule("Shops: process waiting webhook deliveries", "shops.sweep_deliveries",
+                    every_minutes=1),
+    DefaultSchedule("Shops: poll stores for missed orders", "shops.poll_stores",
+                    every_minutes=60),
 ]
 
 
