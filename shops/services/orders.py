@@ -316,12 +316,13 @@ def _record(store: Store, order: OrderData, *,
     if historical:  # the past: recorded as a fact, nothing announced or sent
         with transaction.atomic():
             rows, _line_of = _import_rows([order])
-            result = purchases_import_rows(rows=rows, source=store.source, skip_invalid=True,
-                                           historical=True, store=store.key)
-        if result.errors:
-            return None, False, " ".join(result.errors[0][2])[:500]
+            imported = purchases_import_rows(rows=rows, source=store.source,
+                                             skip_invalid=True, historical=True,
+                                             store=store.key)
+        if imported.errors:
+            return None, False, " ".join(imported.errors[0][2])[:500]
         return (purchase_known(source=store.source, external_id=order.order_id),
-                result.purchases_created > 0, "")
+                imported.purchases_created > 0, "")
     customer = order.customer
     try:
         with transaction.atomic():

@@ -142,7 +142,8 @@ def _run(job_id: int) -> None:
         SyncJob.objects.filter(pk=job.pk).update(error=f"{type(error).__name__}: {error}"[:2000])
         raise
     _finish(job, SyncJob.Status.DONE)
-    values = {"last_error": "", "last_error_kind": "", "last_error_at": None}
+    values: dict[str, object] = {"last_error": "", "last_error_kind": "",
+                                 "last_error_at": None}
     if not backfill:
         values.update(poll_watermark=job.started_at - POLL_MARGIN, last_poll_at=timezone.now())
     Store.objects.filter(pk=store.pk).update(**values)

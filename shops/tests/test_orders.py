@@ -179,3 +179,19 @@ def test_the_store_keeps_the_last_order_seen(driver):
     store.refresh_from_db()
     assert store.last_order_at == dt.datetime.fromisoformat("2026-11-05T09:00:00+03:00")
     assert store.last_webhook_at is not None
+
+
+def test_a_historical_order_paid_later_is_recorded_through_the_import(driver):
+    """A backfill meeting an order it saw pending (a known ShopOrder without a purchase)."""
+    from shops.services.orders import order_ingest
+    from shops.tests.stub_platform import order_from_json
+
+    store = driver.store()
+    order_ingest(store, order_from_json(order_json(17, state="pending")), historical=True)
+
+    outcome = order_ingest(store, order_from_json(order_json(
+        17, updated_at="2026-11-02T12:00:00+03:00")), historical=True)
+
+    assert outcome.purchase_created
+    assert _purchase(store, 17).lines.count() == 3
+    assert len(ShopOrder.objects.get(store=store, order_id="17").line_map) == 3
