@@ -46,6 +46,12 @@ DEFAULT_SCHEDULES = [
                     crontab=("0", "4")),
     DefaultSchedule("Campaign events: time to reorder", "campaigns.reorder_check",
                     crontab=("30", "6")),
+    # Shop connectors: webhook deliveries the worker never got, and old bodies deleted; an
+    # hourly reconciliation poll of every store (and sync jobs whose worker died resumed).
+    DefaultSchedule("Shops: process waiting webhook deliveries", "shops.sweep_deliveries",
+                    every_minutes=1),
+    DefaultSchedule("Shops: poll stores for missed orders", "shops.poll_stores",
+                    every_minutes=60),
 ]
 
 

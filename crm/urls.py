@@ -27,6 +27,7 @@ urlpatterns = [
     path("cases/", include("support.urls")),
     path("privacy/", include("privacy.urls")),
     path("shops/", include("shops.store_urls")),  # the managers' store pages
+    path("shops/", include("shops.urls")),  # the stores' webhooks
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

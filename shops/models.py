@@ -120,6 +120,9 @@ class ShopOrder(models.Model):
     line_map = models.JSONField(default=dict, blank=True)
     # The platform's refund ids applied to the purchase: a refund delivered twice counts once.
     refund_ids = models.JSONField(default=list, blank=True)
+    # Why a paid order is not a purchase (no email, lines refused): shown to managers.
+    unrecorded_reason = models.CharField(_("not recorded because"), max_length=500, blank=True,
+                                         default="")
     seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
 
     class Meta:
@@ -208,6 +211,9 @@ class SyncJob(models.Model):
     heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True, default="")
+    # Times in a row the store's API was unavailable: the job waits and tries again, a few
+    # times, then fails.
+    retries = models.PositiveSmallIntegerField(_("retries"), default=0)
 
     class Meta:
         verbose_name = _("store sync job")

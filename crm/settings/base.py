@@ -362,6 +362,10 @@ WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", 
 CRM_SHOPS_ALLOW_PRIVATE_ADDRESSES = env.bool("CRM_SHOPS_ALLOW_PRIVATE_ADDRESSES", default=False)
 # Fernet keys that encrypt stores' credentials at rest, newest first (shops/crypto.py).
 CRM_SHOPS_ENCRYPTION_KEYS = env.str("CRM_SHOPS_ENCRYPTION_KEYS", default="")
+# A webhook delivery larger than this is refused (413) before it is read further.
+CRM_SHOPS_WEBHOOK_MAX_BYTES = env.int("CRM_SHOPS_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
+# Processed webhook deliveries (their bodies hold customers' data) are deleted after this.
+CRM_SHOPS_DELIVERY_RETENTION_DAYS = env.int("CRM_SHOPS_DELIVERY_RETENTION_DAYS", default=30)
 # A repeat client is "at risk" when silent for longer than both this and twice their usual gap.
 CRM_AT_RISK_MIN_DAYS = env.int("CRM_AT_RISK_MIN_DAYS", default=90)
 # What was bought (customers.bought): a product pair counts when this many contacts bought

@@ -59,7 +59,8 @@ class _Order:
 
 def lines_import(columns: list[str], records: Iterable[tuple[int, list[str]]], *,
                  run: Callable[..., Any], skip_invalid: bool, errors_file, dry_run: bool,
-                 decimal_comma: bool = False, source: str, **options: Any):
+                 decimal_comma: bool = False, source: str, store: str = "",
+                 **options: Any):
     """Group the rows into orders, check their lines, import the orders with `run` (the
     purchase import's run) and add their lines. Returns its ImportResult, counting rows."""
     from .purchases import ImportResult
@@ -120,7 +121,7 @@ def lines_import(columns: list[str], records: Iterable[tuple[int, list[str]]], *
         if result.imported and not refused:
             refused_lines = {line for line, _email, _why in result.errors}
             lines_store(source, {key: lines for key, lines in prepared.items()
-                                 if orders[key].line not in refused_lines})
+                                 if orders[key].line not in refused_lines}, store=store)
     by_line = {order.line: key for key, order in orders.items()}
     for line, email, reasons in result.errors:
         report.add(line, email, reasons)

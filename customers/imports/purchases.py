@@ -131,11 +131,12 @@ def purchases_import_rows(
     *, rows: Iterable[Mapping[str, str]], source: str, skip_invalid: bool = False,
     errors_file: TextIO | None = None, progress: Callable[[int], None] | None = None,
     first_line: int = 1, dry_run: bool = False, historical: bool = False,
-    date_order: str = "auto",
+    date_order: str = "auto", store: str = "",
 ) -> ImportResult:
     """Import rows given as dicts keyed by the CSV column names (all rows with the same keys).
 
-    Errors name rows by number, counting from first_line.
+    Errors name rows by number, counting from first_line. `store` names the product
+    catalogue the rows' products are kept in ("" the shop's own; a connected store's key).
     """
     iterator = iter(rows)
     first = next(iterator, None)
@@ -147,7 +148,8 @@ def purchases_import_rows(
         (line, [as_text(row.get(key)) for key in keys])
         for line, row in enumerate(chain([first], iterator), start=first_line)
     )
-    run = functools.partial(lines_import, run=_import) if has_lines(columns) else _import
+    run = (functools.partial(lines_import, run=_import, store=store) if has_lines(columns)
+           else _import)
     return run(columns, records, source=source, skip_invalid=skip_invalid,
                errors_file=errors_file, progress=progress, dry_run=dry_run,
                historical=historical, date_order=date_order)

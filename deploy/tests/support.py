@@ -1,4 +1,5 @@
 """Paths and a production environment for tests that run the deployment files for real."""
+import base64
 import os
 import secrets
 import sys
@@ -25,6 +26,7 @@ def production_environ(var_dir: Path, **overrides: str) -> dict[str, str]:
         "DATABASE_URL": "postgres://crm@127.0.0.1:9/crm",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "CRM_VAR_DIR": str(var_dir),
+        "CRM_SHOPS_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
     }
     environ.update(overrides)
     return environ

@@ -44,7 +44,8 @@ def run_crm_manage(env_file: Path, *args: str) -> subprocess.CompletedProcess:
 def test_crm_manage_runs_manage_py_with_the_environment_file(tmp_path):
     given = production_environ(tmp_path)
     env_file = env_file_from_example(tmp_path / "crm.env", {
-        key: given[key] for key in ("DJANGO_SECRET_KEY", "DATABASE_URL", "CRM_VAR_DIR")
+        key: given[key] for key in ("DJANGO_SECRET_KEY", "DATABASE_URL", "CRM_VAR_DIR",
+                                    "CRM_SHOPS_ENCRYPTION_KEYS")
     })
 
     result = run_crm_manage(env_file, "check", "--deploy", "--fail-level", "WARNING")

@@ -131,6 +131,20 @@ def _import_job() -> ImportJob:
                  "errors": []})
 
 
+def _shop_order(contact: Contact) -> None:
+    """An order from a connected store (shops): its row, and the webhook body naming them."""
+    from shops.models import ShopOrder, Store
+    from shops.models import WebhookDelivery as ShopDelivery
+
+    store = Store.objects.create(platform="woocommerce", name="Web shop", key="web",
+                                 base_url="https://shop.example.com")
+    purchase = contact.purchases.order_by("pk").first()
+    ShopOrder.objects.create(store=store, order_id="5001", number="#5001", state="paid",
+                             platform_updated_at=timezone.now(), purchase=purchase)
+    ShopDelivery.objects.create(store=store, topic="order.created", delivery_id="d-5001",
+                                body=f'{{"billing": {{"email": "{EMAIL}"}}}}'.encode())
+
+
 @pytest.fixture
 def rich_contact(privacy_manager) -> Contact:
     contact = ContactFactory(email=EMAIL, first_name=FIRST, last_name=LAST, phone=PHONE,
@@ -175,6 +189,7 @@ def rich_contact(privacy_manager) -> Contact:
                                 properties={"query": f"{FIRST} {LAST}", "note": WROTE},
                                 occurred_at=timezone.now(), source="shop")
     _import_job()
+    _shop_order(contact)
     contact.language = "tr"
     contact.save(update_fields=["language"])
     LogEntry.objects.log_actions(user_id=privacy_manager.pk, queryset=[contact],

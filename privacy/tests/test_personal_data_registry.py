@@ -47,6 +47,8 @@ EXEMPT = {
     "crm.beatlease": "which beat process sends the periodic tasks",
     "crm.beatprocess": "the beat processes seen: host name and process id",
     "crm.dailyrun": "a daily job's day and its counts (the failed-email digest)",
+    "shops.store": "a connected store's address, encrypted credentials and status",
+    "shops.syncjob": "a store's backfill or poll: its cursor, counts and the API's error text",
 }
 TEXT = (models.CharField, models.TextField, models.JSONField)
 
