@@ -104,7 +104,7 @@ class CampaignForm(forms.ModelForm):
                        "website_action", "website_action_days",
                        "website_action_no_purchase_since", "bought_products",
                        "bought_categories", "bought_within_days", "not_bought_categories",
-                       "clicked_within_days", "no_click_after_emails", "owners", "listed_only")
+                       "owners", "listed_only")
 
     # Shown disabled on the survey campaign; campaign_service refuses changes to them.
     survey_fixed_fields = SURVEY_FIXED_FIELDS
