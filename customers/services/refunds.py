@@ -2,6 +2,7 @@
 import datetime as dt
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -42,7 +43,12 @@ def purchase_refund(*, purchase: Purchase, amount: Decimal | None = None,
                 left = current.amount - current.refunded_amount
                 amount = min(sum((worth for _line, _quantity, worth in line_refunds),
                                  Decimal(0)), left)
-            total = current.refunded_amount + refund_amount_check(current, amount)
+                if _every_line_refunded(current, line_refunds):
+                    amount = left  # the last of its goods: the rounding left over goes too
+            if line_refunds and amount == 0:  # goods back, the money refunded before
+                total = current.refunded_amount
+            else:
+                total = current.refunded_amount + refund_amount_check(current, amount)
             full = total == current.amount
             Purchase.objects.filter(pk=current.pk).update(
                 refunded_amount=total, refunded_at=refunded_at if full else None,
@@ -94,6 +100,13 @@ def refund_lines_check(purchase: Purchase, lines: Mapping[int, Decimal],
     return checked
 
 
+def _every_line_refunded(purchase: Purchase,
+                         line_refunds: list[tuple[PurchaseLine, Decimal, Decimal]]) -> bool:
+    now = {line.pk: quantity for line, quantity, _worth in line_refunds}
+    return all(line.refunded_quantity + now.get(line.pk, 0) >= line.quantity
+               for line in PurchaseLine.objects.filter(purchase=purchase))
+
+
 def _int(value: object) -> int | None:
     try:
         return int(str(value))
@@ -111,33 +124,85 @@ def _refunded_base(purchase: Purchase, total: Decimal, *, full: bool) -> Decimal
     return (purchase.amount_base * total / purchase.amount).quantize(Decimal("0.001"))
 
 
-def purchase_refund_to(*, purchase: Purchase,
-                       refunded_total: Decimal) -> tuple[Purchase, bool]:
+def purchase_refund_to(*, purchase: Purchase, refunded_total: Decimal | None = None,
+                       lines: Mapping[int, Any] | None = None) -> tuple[Purchase, bool]:
     """Bring a purchase's refunded amount up to `refunded_total` (the order's total refunded
     so far, as the shop states it): sending the same total again changes nothing, so a shop
     may retry. Returns (purchase, changed). A total below what is refunded already is refused:
-    a refund cannot be taken back."""
+    a refund cannot be taken back.
+
+    `lines` ({line id: quantity refunded so far}) brings the purchase's lines up to those
+    quantities the same way (a retry changes nothing, a lower quantity is refused); without a
+    total, the money refunded grows by what the newly refunded quantities are worth (as
+    purchase_refund). Errors name the line; nothing changes when any is refused."""
+    if refunded_total is None and not lines:
+        raise ValidationError({"refunded_amount": ValidationError(
+            gettext("Give the total refunded so far, or the lines refunded."),
+            code="required")})
     with transaction.atomic():
         lock_contact(purchase.contact_id)
         current = Purchase.objects.get(pk=purchase.pk)
-        try:
-            refunded_total = validate_amount(refunded_total, current.currency)
-        except ValidationError as error:
-            raise ValidationError({"refunded_amount": error.messages}) from None
-        if refunded_total < current.refunded_amount:
-            raise ValidationError({"refunded_amount": ValidationError(
-                gettext("%(refunded)s of this purchase is refunded already; a refund cannot be "
-                        "taken back.") % {"refunded": _money(current.refunded_amount,
-                                                           current.currency)},
-                code="min_value")})
-        if refunded_total == current.refunded_amount:
+        amount = None
+        if refunded_total is not None:
+            try:
+                refunded_total = validate_amount(refunded_total, current.currency)
+            except ValidationError as error:
+                raise ValidationError({"refunded_amount": error.messages}) from None
+            if refunded_total < current.refunded_amount:
+                raise ValidationError({"refunded_amount": ValidationError(
+                    gettext("%(refunded)s of this purchase is refunded already; a refund "
+                            "cannot be taken back.")
+                    % {"refunded": _money(current.refunded_amount, current.currency)},
+                    code="min_value")})
+            amount = refunded_total - current.refunded_amount
+        more = refund_lines_to_check(current, lines) if lines else {}
+        if not more and not amount:
             purchase.refresh_from_db()
             return purchase, False
         try:
-            return purchase_refund(purchase=current,
-                                   amount=refunded_total - current.refunded_amount), True
+            return purchase_refund(purchase=current, amount=amount, lines=more or None), True
         except ValidationError as error:  # over the purchase's amount
+            if "lines" in error.message_dict:
+                raise
             raise ValidationError({"refunded_amount": error.messages}) from None
+
+
+def refund_lines_to_check(purchase: Purchase, lines: Mapping[int, Any]) -> dict[int, Decimal]:
+    """{line id: quantity refunded so far} as {line id: quantity to refund now}, leaving out
+    the lines already there. Errors ({"lines": [...]}) name the line: one of another purchase,
+    a quantity that is not a number, below what is refunded already or above what was
+    bought."""
+    own = {line.pk: line for line in PurchaseLine.objects.filter(purchase=purchase)
+           .select_related("product")}
+    errors, more = [], {}
+    for line_id, raw in lines.items():
+        line = own.get(_int(line_id) or 0)
+        if line is None:
+            errors.append(gettext("Line %(line)s is not a line of this purchase.")
+                          % {"line": line_id})
+            continue
+        try:
+            so_far = Decimal(str(raw).strip())
+        except InvalidOperation:
+            so_far = Decimal("NaN")
+        if not so_far.is_finite() or so_far < 0:
+            errors.append(gettext("Line %(line)s (%(product)s): give the quantity refunded so "
+                                  "far as a number, zero or more.")
+                          % {"line": line.pk, "product": line.product})
+        elif so_far < line.refunded_quantity:
+            errors.append(gettext("Line %(line)s (%(product)s): %(refunded)s refunded already; "
+                                  "a refund cannot be taken back.")
+                          % {"line": line.pk, "product": line.product,
+                             "refunded": f"{line.refunded_quantity.normalize():f}"})
+        elif so_far > line.quantity:
+            errors.append(gettext("Line %(line)s (%(product)s): only %(quantity)s were bought.")
+                          % {"line": line.pk, "product": line.product,
+                             "quantity": f"{line.quantity.normalize():f}"})
+        elif so_far > line.refunded_quantity:
+            more[line.pk] = so_far - line.refunded_quantity
+    if errors:
+        raise ValidationError({"lines": errors})
+    return more
 
 
 def refund_amount_check(purchase: Purchase, amount: Decimal | None) -> Decimal:
