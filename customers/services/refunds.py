@@ -1,6 +1,6 @@
 """Refunds: in full or in part, adding up; a shop's running total may be sent again."""
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -71,19 +71,9 @@ def refund_lines_check(purchase: Purchase, lines: Mapping[int, Decimal],
                        ) -> list[tuple[PurchaseLine, Decimal, Decimal]]:
     """The lines to refund: (line, quantity, what that quantity is worth), each checked
     against the purchase's lines and what is left of them. Errors: {"lines": [...]}."""
-    own = {line.pk: line for line in PurchaseLine.objects.filter(purchase=purchase)
-           .select_related("product")}
-    errors, checked = [], []
-    for line_id, raw in lines.items():
-        line = own.get(_int(line_id) or 0)
-        if line is None:
-            errors.append(gettext("Line %(line)s is not a line of this purchase.")
-                          % {"line": line_id})
-            continue
-        try:
-            quantity = Decimal(str(raw).strip())
-        except InvalidOperation:
-            quantity = Decimal("NaN")
+    errors: list[str] = []
+    checked = []
+    for line, quantity in _own_lines(purchase, lines, errors):
         left = line.quantity - line.refunded_quantity
         if not quantity.is_finite() or quantity <= 0:
             errors.append(gettext("%(product)s: give a quantity to refund above zero.")
@@ -98,6 +88,24 @@ def refund_lines_check(purchase: Purchase, lines: Mapping[int, Decimal],
     if errors:
         raise ValidationError({"lines": errors})
     return checked
+
+
+def _own_lines(purchase: Purchase, lines: Mapping[int, Any], errors: list[str],
+               ) -> Iterator[tuple[PurchaseLine, Decimal]]:
+    """(line, the quantity given, NaN if not a number) for each of `lines` that is the
+    purchase's; the others go to `errors`, named."""
+    own = {line.pk: line for line in PurchaseLine.objects.filter(purchase=purchase)
+           .select_related("product")}
+    for line_id, raw in lines.items():
+        line = own.get(_int(line_id) or 0)
+        if line is None:
+            errors.append(gettext("Line %(line)s is not a line of this purchase.")
+                          % {"line": line_id})
+            continue
+        try:
+            yield line, Decimal(str(raw).strip())
+        except InvalidOperation:
+            yield line, Decimal("NaN")
 
 
 def _every_line_refunded(purchase: Purchase,
@@ -172,19 +180,9 @@ def refund_lines_to_check(purchase: Purchase, lines: Mapping[int, Any]) -> dict[
     the lines already there. Errors ({"lines": [...]}) name the line: one of another purchase,
     a quantity that is not a number, below what is refunded already or above what was
     bought."""
-    own = {line.pk: line for line in PurchaseLine.objects.filter(purchase=purchase)
-           .select_related("product")}
-    errors, more = [], {}
-    for line_id, raw in lines.items():
-        line = own.get(_int(line_id) or 0)
-        if line is None:
-            errors.append(gettext("Line %(line)s is not a line of this purchase.")
-                          % {"line": line_id})
-            continue
-        try:
-            so_far = Decimal(str(raw).strip())
-        except InvalidOperation:
-            so_far = Decimal("NaN")
+    errors: list[str] = []
+    more = {}
+    for line, so_far in _own_lines(purchase, lines, errors):
         if not so_far.is_finite() or so_far < 0:
             errors.append(gettext("Line %(line)s (%(product)s): give the quantity refunded so "
                                   "far as a number, zero or more.")
