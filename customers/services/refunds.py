@@ -31,8 +31,9 @@ def purchase_refund(*, purchase: Purchase, amount: Decimal | None = None,
 
     `lines` ({line id: quantity}) refunds those quantities of the purchase's lines, checked
     against what was bought and refunded before; without an amount, the refund is worth
-    their share of each line's total (capped at what is left). A full refund refunds every
-    line's whole quantity."""
+    their share of each line's total (capped at what is left), and refunding the last of
+    every line is a full refund; an amount of 0 with lines takes the goods back and no more
+    money (refunded before). A full refund refunds every line's whole quantity."""
     refunded_at = refunded_at or timezone.now()
     with transaction.atomic():
         lock_contact(purchase.contact_id)
