@@ -170,6 +170,10 @@ def test_bad_lines_name_the_line_and_change_nothing(shop, order, order_with_line
          f"Line {ids['MUG']} (Mug): give the quantity refunded so far as a number"),
         ([{"line": ids["MUG"], "refunded_quantity": "lots"}],
          f"Line {ids['MUG']} (Mug): give the quantity refunded so far as a number"),
+        ([{"line": ids["MUG"], "refunded_quantity": "١"}],  # Arabic-Indic one
+         f"Line {ids['MUG']} (Mug): give the quantity refunded so far as a number"),
+        ([{"line": ids["MUG"], "refunded_quantity": "NaN"}],
+         f"Line {ids['MUG']} (Mug): give the quantity refunded so far as a number"),
         ([{"line": ids["MUG"], "refunded_quantity": "1"},
           {"line": ids["MUG"], "refunded_quantity": "1"}], "Give each line once."),
     ]
@@ -189,3 +193,13 @@ def test_zero_lines_and_no_total_is_refused(shop, order_with_lines):
 
     assert response.status_code == 400
     assert "Give the total refunded so far, or the lines" in response.json()["refunded_amount"][0]
+
+
+def test_the_schema_documents_refunds_by_line(sales_api):
+    schema = sales_api.get("/api/schema/?format=json").json()
+
+    body = schema["components"]["schemas"]["PurchaseRefundRequest"]
+    assert "lines" in body["properties"] and body.get("required") == ["external_id"]
+    line = schema["components"]["schemas"]["LineRefundRequest"]
+    assert set(line["properties"]) == {"line", "refunded_quantity"}
+    assert set(line["required"]) == {"line", "refunded_quantity"}

@@ -103,10 +103,13 @@ def _own_lines(purchase: Purchase, lines: Mapping[int, Any], errors: list[str],
             errors.append(gettext("Line %(line)s is not a line of this purchase.")
                           % {"line": line_id})
             continue
-        try:
-            yield line, Decimal(str(raw).strip())
+        text = str(raw).strip()
+        try:  # ASCII digits only, as the lines themselves (services.lines)
+            quantity = (Decimal(text) if text.isascii() and "_" not in text
+                        else Decimal("NaN"))
         except InvalidOperation:
-            yield line, Decimal("NaN")
+            quantity = Decimal("NaN")
+        yield line, quantity
 
 
 def _every_line_refunded(purchase: Purchase,
