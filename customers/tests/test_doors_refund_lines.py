@@ -155,3 +155,17 @@ def test_the_admin_page_shows_the_refunded_quantities(manager):
 
     table = page.content.decode().split('data-testid="purchase-lines"')[1].split("</table>")[0]
     assert "<td>Mug</td><td>1</td>" in table and table.count("<td>1</td></tr>") == 1
+
+
+def test_the_contact_page_shows_the_refunded_quantities(manager):
+    values = lane("page")
+    through_service(values, {"TEA": "2"})
+
+    page = browser(manager).get(reverse("dashboard:contact_detail", args=[values["contact"].pk]))
+
+    assert page.status_code == 200
+    lines = [part.split("</div>")[0] for part in
+             page.content.decode().split('data-testid="purchase-line">')[1:]]
+    tea = next(line for line in lines if "Green tea" in line)
+    assert "2 refunded" in tea
+    assert not any("refunded" in line for line in lines if "Mug" in line)
