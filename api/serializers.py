@@ -245,14 +245,35 @@ class PurchaseInputSerializer(StrictFieldsMixin, serializers.Serializer):
         return {**attrs, "amount": attrs.get("amount"), "currency": cleaned["currency"]}
 
 
+class LineRefundSerializer(StrictFieldsMixin, serializers.Serializer):
+    line = StrictIntegerField(min_value=1, help_text=_(
+        "The line's id, as the purchase's lines give it."))
+    refunded_quantity = QuantityField(help_text=_(
+        "The quantity of this line refunded so far (in total, not this refund alone): sending "
+        "it again changes nothing; a lower quantity is refused."))
+
+
 class PurchaseRefundSerializer(StrictFieldsMixin, serializers.Serializer):
     source = serializers.CharField(max_length=32, default="api",
                                    help_text=_("The source the order was recorded under."))
     external_id = serializers.CharField(max_length=128,
                                         help_text=_("The order's id in the source system."))
-    refunded_amount = AmountField(help_text=_(
+    refunded_amount = AmountField(required=False, help_text=_(
         "The order's total refunded so far, in its currency, as a decimal string: sending the "
-        "same total again changes nothing; the whole amount is a full refund."))
+        "same total again changes nothing; the whole amount is a full refund. Required "
+        "without lines; with lines and no total, the total grows by what the newly refunded "
+        "quantities are worth (all of the order's goods refunded: a full refund)."))
+    lines = LineRefundSerializer(many=True, required=False, max_length=500, help_text=_(
+        "The order's lines refunded (optional): each line's quantity refunded so far."))
+
+    def validate(self, attrs: dict) -> dict:
+        if "refunded_amount" not in attrs and not attrs.get("lines"):
+            raise serializers.ValidationError({"refunded_amount": [
+                _("Give the total refunded so far, or the lines refunded.")]})
+        lines = attrs.get("lines") or []
+        if len({line["line"] for line in lines}) != len(lines):
+            raise serializers.ValidationError({"lines": [_("Give each line once.")]})
+        return attrs
 
 
 class PurchaseLineSerializer(serializers.ModelSerializer):

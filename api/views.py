@@ -198,13 +198,14 @@ class PurchaseListCreate(CountRefusalsMixin, generics.ListCreateAPIView):
 
 
 class PurchaseRefund(CountRefusalsMixin, generics.GenericAPIView):
-    """A shop reports a refund: the order's total refunded so far (idempotent)."""
+    """A shop reports a refund: the order's total refunded so far and/or each refunded line's
+    quantity refunded so far (idempotent)."""
 
     serializer_class = PurchaseRefundSerializer
     required_permissions = {"POST": "customers.change_purchase"}
 
     @extend_schema(
-        summary=_("Report a refund of an order (its total refunded so far)"),
+        summary=_("Report a refund of an order (its total refunded so far, or its lines')"),
         request=PurchaseRefundSerializer,
         responses={200: PurchaseSerializer, 404: OpenApiResponse(
             description=_("No purchase has this source and external_id."))},
@@ -216,8 +217,9 @@ class PurchaseRefund(CountRefusalsMixin, generics.GenericAPIView):
         purchase = purchase_known(source=data["source"], external_id=data["external_id"])
         if purchase is None:
             raise NotFound(_("No purchase has this source and external_id."))
+        lines = {line["line"]: line["refunded_quantity"] for line in data.get("lines") or []}
         purchase, _changed = purchase_refund_to(
-            purchase=purchase, refunded_total=data["refunded_amount"])
+            purchase=purchase, refunded_total=data.get("refunded_amount"), lines=lines or None)
         return Response(PurchaseSerializer(purchase).data)
 
 

@@ -695,6 +695,10 @@ class ImportJob(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     original_name = models.CharField(_("file name"), max_length=255)
     upload_path = models.CharField(_("stored upload"), max_length=500, blank=True)
+    # Purchases only: the orders' lines as a file of their own (customers.imports.order_lines).
+    lines_name = models.CharField(_("lines file name"), max_length=255, blank=True, default="")
+    lines_path = models.CharField(_("stored lines file"), max_length=500, blank=True,
+                                  default="")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True,
         on_delete=models.SET_NULL, related_name="+",

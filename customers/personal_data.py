@@ -115,7 +115,8 @@ SECTIONS = (
         name="import_rows", model=ImportJob, rows=lambda person: ImportJob.objects.none(),
         erase=Custom(_import_rows_forget, fields=("preview", "error")),
         # Staff's file name, our own paths, channel name and date order choice.
-        kept=("original_name", "upload_path", "source", "report_path", "date_order"),
+        kept=("original_name", "upload_path", "source", "report_path", "date_order",
+              "lines_name", "lines_path"),
         count_key="import_rows_deleted",
     ),
 )

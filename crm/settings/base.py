@@ -381,6 +381,9 @@ CRM_REORDER_CATCH_UP_DAYS = env.int("CRM_REORDER_CATCH_UP_DAYS", default=14)
 CRM_SCORING_HORIZON_DAYS = env.int("CRM_SCORING_HORIZON_DAYS", default=90)
 CRM_SCORING_CHUNK_SIZE = env.int("CRM_SCORING_CHUNK_SIZE", default=250_000)
 CRM_SCORING_FIT_SAMPLE = env.int("CRM_SCORING_FIT_SAMPLE", default=200_000)
+# The covariate model may use the categories of a contact's first order: the shop's N most
+# common first-order categories, one indicator each (customers.scoring.features); 0: none.
+CRM_SCORING_FIRST_ORDER_CATEGORIES = env.int("CRM_SCORING_FIRST_ORDER_CATEGORIES", default=10)
 # Campaigns: no contact gets more than one marketing email within this many days.
 CRM_MARKETING_CAP_DAYS = env.int("CRM_MARKETING_CAP_DAYS", default=7)
 # Referrals: the new buyer's discount (percent) and the referrer's reward coupon (base currency).

@@ -4,6 +4,7 @@ service) and the product catalogue kept from them (read-only: orders keep it).
 The lines are a read-only table on the purchase's page, not an inline formset: a formset would
 make every post of the purchase form carry its management fields, and there is nothing to
 edit in it."""
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
@@ -34,6 +35,45 @@ def purchase_lines_table(purchase: Purchase) -> str:
         gettext_lazy("SKU"), gettext_lazy("Product"), gettext_lazy("Quantity"),
         gettext_lazy("Unit price"), gettext_lazy("discount"), gettext_lazy("line total"),
         gettext_lazy("quantity refunded"), rows)
+
+
+class LineRefundsWidget(forms.Widget):
+    """One quantity box per line of the purchase (`lines`, set by the form): its value is
+    {line id: the quantity typed}, boxes left empty left out."""
+
+    lines: list[PurchaseLine] = []
+    currency = ""
+
+    def value_from_datadict(self, data, files, name) -> dict[int, str]:
+        typed = {line.pk: str(data.get(f"{name}_{line.pk}") or "").strip() for line in self.lines}
+        return {pk: quantity for pk, quantity in typed.items() if quantity}
+
+    def value_omitted_from_data(self, data, files, name) -> bool:
+        return not any(f"{name}_{line.pk}" in data for line in self.lines)
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        value = value if isinstance(value, dict) else {}
+        rows = format_html_join("", (
+            '<tr><td>{}</td><td>{}</td><td>{}</td><td><input type="text" inputmode="decimal" '
+            'name="{}" id="id_{}" value="{}" size="8" aria-label="{}" '
+            'data-testid="refund-line-{}"{}></td></tr>'), (
+            (line.product, f"{line.quantity.normalize():f}",
+             f"{line.refunded_quantity.normalize():f}", f"{name}_{line.pk}", f"{name}_{line.pk}",
+             value.get(line.pk, ""), line.product, line.product.sku,
+             " disabled" if line.refunded_quantity >= line.quantity else "")
+            for line in self.lines))
+        return format_html(
+            '<table data-testid="refund-lines"><thead><tr><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            gettext_lazy("Product"), gettext_lazy("Quantity"), gettext_lazy("quantity refunded"),
+            gettext_lazy("Refund now"), rows)
+
+
+class LineRefundsField(forms.Field):
+    widget = LineRefundsWidget
+
+    def to_python(self, value) -> dict[int, str]:
+        return value if isinstance(value, dict) else {}
 
 
 LINE_CSV_COLUMNS = (

@@ -31,9 +31,9 @@ from ..services.purchases import (
     purchase_update,
     purchases_delete,
 )
-from ..services.refunds import purchase_refund, refund_amount_check
+from ..services.refunds import purchase_refund, refund_amount_check, refund_lines_check
 from .common import add_service_errors, adopt, search_terms
-from .lines import export_lines_csv, purchase_lines_table
+from .lines import LineRefundsField, export_lines_csv, purchase_lines_table
 
 PURCHASE_UPDATABLE_FIELDS = frozenset(
     {"contact", "purchased_at", "amount", "currency", "quantity", "channel_label", "code"}
@@ -81,10 +81,23 @@ class PurchaseAdminForm(forms.ModelForm):
                                "Refunds add up; refunding the whole amount refunds the "
                                "purchase in full (it then stops counting)."))
 
+    refund_lines = LineRefundsField(
+        label=gettext_lazy("Refund products"), required=False,
+        help_text=gettext_lazy("Quantities of the products bought, refunded when you save. "
+                               "Without an amount above, the refund is worth what those "
+                               "quantities cost; refunding every product in full refunds the "
+                               "purchase in full."))
+
     class Meta:
         model = Purchase
         fields = ("contact", "purchased_at", "amount", "currency", "quantity", "channel_label",
                   "code", "source", "external_id")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["refund_lines"].widget.lines = list(
+                self.instance.lines.select_related("product").order_by("id"))
 
     # The shop's own label, any text (customers.channels maps it to the reporting channel).
     channel_label = forms.CharField(
@@ -107,6 +120,19 @@ class PurchaseAdminForm(forms.ModelForm):
             return refund_amount_check(stored, amount)
         except ValidationError as error:
             raise ValidationError(error.messages) from None
+
+    def clean_refund_lines(self) -> dict:
+        lines = self.cleaned_data.get("refund_lines") or {}
+        if not lines or not self.instance.pk:
+            return {}
+        stored = Purchase.objects.get(pk=self.instance.pk)
+        if stored.is_refunded:
+            raise ValidationError(_("This purchase is refunded in full already."))
+        try:
+            refund_lines_check(stored, lines)
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
+        return lines
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -162,6 +188,8 @@ class PurchaseAdmin(
          {"fields": ("purchased_on", "amount_base", "refunded_at", "created_at")}),
     )
     refund_fieldset = (gettext_lazy("Refund"), {"fields": ("refunded_amount", "refund_amount")})
+    refund_lines_fieldset = (gettext_lazy("Refund"),
+                             {"fields": ("refunded_amount", "refund_amount", "refund_lines")})
     lines_fieldset = (gettext_lazy("products bought"), {"fields": ("lines_table",)})
     actions = ("refund", "delete_selected", "export_csv", export_lines_csv)
 
@@ -189,6 +217,8 @@ class PurchaseAdmin(
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        if obj and obj.lines.exists():
+            return (*fieldsets, self.lines_fieldset, self.refund_lines_fieldset)
         return (*fieldsets, self.lines_fieldset, self.refund_fieldset) if obj else fieldsets
 
     def lines_table(self, obj: Purchase) -> str:
@@ -218,9 +248,10 @@ class PurchaseAdmin(
                 message = hooks.code_outcome_message(purchase.code_outcome)
                 if message is not None:  # campaigns words what the changed code did
                     self.message_user(request, message.text)
-            if data.get("refund_amount"):
+            if data.get("refund_amount") or data.get("refund_lines"):
                 purchase = purchase_refund(purchase=purchase,
-                                                    amount=data["refund_amount"])
+                                                    amount=data.get("refund_amount"),
+                                                    lines=data.get("refund_lines") or None)
         else:
             result = purchase_record(
                 contact=data["contact"], purchased_at=data["purchased_at"], amount=data["amount"],

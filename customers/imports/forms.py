@@ -10,6 +10,11 @@ class ImportUploadForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("What the file contains"), choices=ImportJob.Kind.choices)
     file = forms.FileField(label=_("CSV file (UTF-8)"))
+    lines_file = forms.FileField(
+        label=_("Lines file (optional)"), required=False,
+        help_text=_("Purchases only: the orders' lines as a CSV file of their own (external_id "
+                    "or order_id, sku, product, category, quantity, unit_price, discount); the "
+                    "file above then holds one row per order, amount optional."))
     source = forms.CharField(
         label=_("Source"), initial="csv", required=False,
         max_length=Purchase._meta.get_field("source").max_length,

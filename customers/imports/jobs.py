@@ -14,6 +14,7 @@ to the end.
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 from django.conf import settings
@@ -27,7 +28,8 @@ from django.utils.translation import ngettext
 from ..models import ImportJob
 from .contacts import columns_allowed, contact_columns, contacts_import_csv
 from .purchase_rows import COLUMNS as PURCHASE_COLUMNS
-from .purchases import purchase_columns, purchases_import_csv
+from .order_lines import lines_file_columns
+from .purchases import orders_columns, purchase_columns, purchases_import_csv
 from .reading import ImportRefused, csv_records
 
 logger = logging.getLogger(__name__)
@@ -56,31 +58,45 @@ def sync_preview_bytes() -> int:
 
 def import_job_create(*, kind: str, upload: UploadedFile, source: str = "csv",
                       skip_invalid: bool = True, historical: bool = False,
-                      user=None, date_order: str = "auto") -> ImportJob:
+                      user=None, date_order: str = "auto",
+                      lines_upload: UploadedFile | None = None) -> ImportJob:
     """Store the upload and check its header; small files are dry-run at once.
 
     Raises ImportRefused (and keeps nothing) for a file that is too big, not CSV, not UTF-8,
-    or lacks a required column.
+    or lacks a required column. `lines_upload`: purchases only, the orders' lines as a file
+    of their own (customers.imports.order_lines), checked and kept the same way.
     """
     _check_upload(upload)
+    if lines_upload is not None:
+        if kind != ImportJob.Kind.PURCHASES:
+            raise ImportRefused(_("A lines file goes with purchases only. Nothing was stored."))
+        _check_upload(lines_upload)
     path = import_dir() / f"{uuid.uuid4().hex}.csv"
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    lines_path = import_dir() / f"{uuid.uuid4().hex}-lines.csv" if lines_upload else None
+    lines_name = Path(lines_upload.name or "lines.csv").name[:255] if lines_upload else ""
     try:
-        preview = _peek(kind, path)
+        for stored, uploaded in ((path, upload), (lines_path, lines_upload)):
+            if stored is not None and uploaded is not None:
+                with stored.open("wb") as out:
+                    for chunk in uploaded.chunks():
+                        out.write(chunk)
+        preview = _peek(kind, path, lines_path=lines_path, lines_name=lines_name)
         job = ImportJob.objects.create(
             kind=kind, original_name=Path(upload.name or "upload.csv").name[:255],
             upload_path=str(path), uploaded_by=user, source=source.strip() or "csv",
-            skip_invalid=skip_invalid, size_bytes=upload.size or 0, preview=preview,
-            historical=historical and kind == ImportJob.Kind.PURCHASES,
-            date_order=date_order or "auto")
+            skip_invalid=skip_invalid,
+            size_bytes=(upload.size or 0) + (lines_upload.size or 0 if lines_upload else 0),
+            preview=preview, historical=historical and kind == ImportJob.Kind.PURCHASES,
+            date_order=date_order or "auto", lines_name=lines_name,
+            lines_path=str(lines_path) if lines_path else "")
         if job.size_bytes <= sync_preview_bytes():
             _preview(job, raise_refused=True)
         else:
             transaction.on_commit(lambda: _enqueue("preview", job.pk))
     except BaseException:
         path.unlink(missing_ok=True)
+        if lines_path is not None:
+            lines_path.unlink(missing_ok=True)
         raise
     return job
 
@@ -95,16 +111,32 @@ def _check_upload(upload: UploadedFile) -> None:
         raise ImportRefused(_("The file is empty. Nothing was stored."))
 
 
-def _peek(kind: str, path: Path) -> dict:
+def _peek(kind: str, path: Path, *, lines_path: Path | None = None,
+          lines_name: str = "") -> dict:
     """The header mapped to fields, and the first rows, read with the importers' own reader
-    (which refuses an oversized header or line before reading it whole); kept capped."""
+    (which refuses an oversized header or line before reading it whole); kept capped. A lines
+    file's header is checked too."""
+    if lines_path is not None:
+        with lines_path.open("rb") as stream:
+            try:
+                records, _layout = csv_records(stream)
+                first = next(records, None)
+            except ImportRefused as error:
+                raise ImportRefused(_("%(file)s: %(problem)s")
+                                    % {"file": lines_name, "problem": error}) from None
+            if first is None:
+                raise ImportRefused(_("%(file)s: the lines file is empty: its first line must "
+                                      "name the columns. Nothing was imported.")
+                                    % {"file": lines_name})
+            lines_file_columns(first[1], name=lines_name)
     with path.open("rb") as stream:
         records, _layout = csv_records(stream)
         first = next(records, None)
         if first is None:
             raise ImportRefused(_("The file is empty. Nothing was stored."))
         header = first[1]
-        fields = (contact_columns if kind == ImportJob.Kind.CONTACTS else purchase_columns)(header)
+        columns = orders_columns if lines_path is not None else purchase_columns
+        fields = (contact_columns if kind == ImportJob.Kind.CONTACTS else columns)(header)
         rows = []
         for _line, values in records:
             if any(values):
@@ -175,7 +207,8 @@ def progress_key(job_id: int) -> str:
 
 def _execute(job: ImportJob, *, dry_run: bool, errors_file=None) -> dict:
     """Run the importer on the job's file; the counts in ImportJob's terms."""
-    with open(job.upload_path, "rb") as raw:
+    with open(job.upload_path, "rb") as raw, (
+            open(job.lines_path, "rb") if job.lines_path else nullcontext()) as lines_raw:
         stream = _CountingReader(raw)
         report: Callable[[int], None] = lambda rows: cache.set(  # noqa: E731 - bound to this job's cache key
             progress_key(job.pk), {"rows": rows, "bytes": stream.bytes_read}, timeout=86400)
@@ -194,7 +227,8 @@ def _execute(job: ImportJob, *, dry_run: bool, errors_file=None) -> dict:
                                           errors_file=errors_file, progress=report,
                                           dry_run=dry_run, historical=job.historical,
                                           date_order=job.date_order,
-                                          recorded_by=job.uploaded_by)
+                                          recorded_by=job.uploaded_by,
+                                          lines_file=lines_raw, lines_name=job.lines_name)
             counts = {"count_created": result.purchases_created, "count_updated": 0,
                       "count_unchanged": result.purchases_existing,
                       "count_duplicates": result.rows_duplicate,
@@ -299,9 +333,10 @@ def _fail(job: ImportJob, message: str) -> None:
 
 def _close(job: ImportJob) -> None:
     """The end of a job: the upload is deleted, the report stays until purged."""
-    if job.upload_path:
-        Path(job.upload_path).unlink(missing_ok=True)
-    job.upload_path = ""
+    for path in (job.upload_path, job.lines_path):
+        if path:
+            Path(path).unlink(missing_ok=True)
+    job.upload_path = job.lines_path = ""
     job.finished_at = timezone.now()
     job.save()
     cache.delete(progress_key(job.pk))

@@ -20,7 +20,7 @@ order: codes, stages, events, scores as usual), and their lines go in set-based 
 transaction, with the product catalogue kept (customers.services.lines.products_keep). A
 purchase already recorded (a re-imported file) keeps the lines it has: none are added twice.
 """
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -47,7 +47,7 @@ def has_lines(columns: Iterable[str]) -> bool:
     return any(column in LINE_COLUMNS for column in columns)
 
 
-class _Order:
+class Order:
     __slots__ = ("line", "values", "rows", "bad")
 
     def __init__(self, line: int, values: dict[str, str]) -> None:
@@ -57,23 +57,26 @@ class _Order:
         self.bad = False
 
 
+def rows_keyed(columns: list[str], records: Iterable[tuple[int, list[str]]],
+               ) -> Iterator[tuple[int, dict[str, str], str]]:
+    """(line, the row by column, its external_id) for each row that is not blank."""
+    for line, cells in records:
+        if any(cell.strip() for cell in cells):
+            row = dict(zip(columns, cells, strict=False))
+            yield line, row, row.get("external_id", "").strip()
+
+
 def lines_import(columns: list[str], records: Iterable[tuple[int, list[str]]], *,
                  run: Callable[..., Any], skip_invalid: bool, errors_file, dry_run: bool,
                  decimal_comma: bool = False, source: str, store: str = "",
                  **options: Any):
     """Group the rows into orders, check their lines, import the orders with `run` (the
     purchase import's run) and add their lines. Returns its ImportResult, counting rows."""
-    from .purchases import ImportResult
-
     report = ErrorReport(errors_file)
-    orders: dict[str, _Order] = {}
+    orders: dict[str, Order] = {}
     rows_read = 0
-    for line, cells in records:
-        if not any(cell.strip() for cell in cells):
-            continue
+    for line, row, external_id in rows_keyed(columns, records):
         rows_read += 1
-        row = dict(zip(columns, cells, strict=False))
-        external_id = row.get("external_id", "").strip()
         if not external_id:
             report.add(line, row.get("email", ""), [
                 _("A row with products needs the order's external_id: the rows of one order "
@@ -81,7 +84,7 @@ def lines_import(columns: list[str], records: Iterable[tuple[int, list[str]]], *
             continue
         order = orders.get(external_id)
         if order is None:
-            order = orders[external_id] = _Order(line, row)
+            order = orders[external_id] = Order(line, row)
         else:
             clash = [column for column in _ORDER_COLUMNS
                      if row.get(column, "").strip()
@@ -97,13 +100,35 @@ def lines_import(columns: list[str], records: Iterable[tuple[int, list[str]]], *
             if row.get("amount", "").strip() and not order.values.get("amount", "").strip():
                 order.values["amount"] = row["amount"]
         order.rows.append((line, row))
+    return orders_import(columns, orders, rows_read=rows_read, report=report, run=run,
+                         skip_invalid=skip_invalid, dry_run=dry_run,
+                         decimal_comma=decimal_comma, source=source, **options)
+
+
+def orders_import(columns: list[str], orders: dict[str, Order], *, rows_read: int,
+                  report: ErrorReport, run: Callable[..., Any], skip_invalid: bool,
+                  dry_run: bool, decimal_comma: bool = False, source: str,
+                  lines_decimal_comma: bool | None = None, lines_file: str = "",
+                  rows_per_order: bool = True, **options: Any):
+    """Orders grouped with their line rows: check the lines, import the orders with `run` and
+    add their lines. `columns`: the order's columns. A separate lines file
+    (customers.imports.order_lines) names itself in its rows' errors (`lines_file`), may write
+    decimals its own way (`lines_decimal_comma`) and counts an order as one row
+    (`rows_per_order` False: the orders file's rows)."""
+    from .purchases import ImportResult
+
+    def weight(order: Order) -> int:
+        return len(order.rows) if rows_per_order else 1
 
     prepared: dict[str, PreparedLines] = {}
     for external_id, order in orders.items():
-        result = _order_lines(order, decimal_comma=decimal_comma, report=report)
+        result = _order_lines(
+            order, decimal_comma=decimal_comma, report=report, lines_file=lines_file,
+            lines_decimal_comma=decimal_comma if lines_decimal_comma is None
+            else lines_decimal_comma)
         if result is not None and not order.bad:
             prepared[external_id] = result
-    bad_rows = rows_read - sum(len(orders[key].rows) for key in prepared)
+    bad_rows = rows_read - sum(weight(orders[key]) for key in prepared)
     refused = bad_rows and not skip_invalid
 
     purchase_columns = [column for column in columns if column not in LINE_COLUMNS]
@@ -112,7 +137,8 @@ def lines_import(columns: list[str], records: Iterable[tuple[int, list[str]]], *
             purchase_columns.append(column)
     purchase_records = (
         (orders[key].line, _purchase_cells(orders[key].values, lines, purchase_columns,
-                                           decimal_comma=decimal_comma))
+                                           decimal_comma=decimal_comma,
+                                           without_lines=not orders[key].rows))
         for key, lines in prepared.items())
     with transaction.atomic():
         result = run(purchase_columns, purchase_records, source=source,
@@ -125,7 +151,7 @@ def lines_import(columns: list[str], records: Iterable[tuple[int, list[str]]], *
     by_line = {order.line: key for key, order in orders.items()}
     for line, email, reasons in result.errors:
         report.add(line, email, reasons)
-    invalid = bad_rows + sum(len(orders[by_line[line]].rows)
+    invalid = bad_rows + sum(weight(orders[by_line[line]])
                              for line, _email, _reasons in result.errors
                              if by_line.get(line) in prepared)
     return ImportResult(
@@ -136,8 +162,8 @@ def lines_import(columns: list[str], records: Iterable[tuple[int, list[str]]], *
         imported=result.imported and not refused, dry_run=dry_run)
 
 
-def _order_lines(order: _Order, *, decimal_comma: bool,
-                 report: ErrorReport) -> PreparedLines | None:
+def _order_lines(order: Order, *, decimal_comma: bool, report: ErrorReport,
+                 lines_decimal_comma: bool, lines_file: str = "") -> PreparedLines | None:
     """The order's checked lines (None: refused, its rows reported)."""
     try:
         currency = normalise_currency(order.values.get("currency", ""))
@@ -151,7 +177,7 @@ def _order_lines(order: _Order, *, decimal_comma: bool,
                  "category": row.get("category", ""),
                  "quantity": row.get("quantity", "").strip() or "1",
                  "unit_price": row.get("unit_price", ""), "discount": row.get("discount", "")}
-        if decimal_comma:
+        if lines_decimal_comma:
             for key in ("quantity", "unit_price", "discount"):
                 cells[key] = from_decimal_comma(cells[key], reasons) or ""
         if not reasons and currency is not None:
@@ -160,6 +186,8 @@ def _order_lines(order: _Order, *, decimal_comma: bool,
             except ValidationError as error:
                 reasons.extend(error.messages)
         if reasons:
+            if lines_file:
+                reasons = in_file(lines_file, line, reasons)
             report.add(line, row.get("email", "") or order.values.get("email", ""), reasons)
             bad = True
         lines.append(cells)
@@ -176,16 +204,23 @@ def _order_lines(order: _Order, *, decimal_comma: bool,
         return None
 
 
+def in_file(name: str, line: int, reasons: list[str]) -> list[str]:
+    """Reasons about a row of another file than the one the report's line numbers count."""
+    return [_("%(file)s, line %(line)s: %(problem)s")
+            % {"file": name, "line": line, "problem": reason} for reason in reasons]
+
+
 def _purchase_cells(values: dict[str, str], lines: PreparedLines, columns: list[str], *,
-                    decimal_comma: bool) -> list[str]:
+                    decimal_comma: bool, without_lines: bool = False) -> list[str]:
     """The order as one row of the purchase import: its amount (as given, or the lines' sum)
-    and its items."""
+    and its items (an order without lines: its own)."""
     amount = values.get("amount", "").strip()
     if not amount and lines.lines:
         amount = format(lines.amount, "f")
         if decimal_comma:
             amount = amount.replace(".", ",")
-    row = {**values, "amount": amount, "quantity": str(lines.items)}
+    row = {**values, "amount": amount,
+           "quantity": values.get("quantity", "") if without_lines else str(lines.items)}
     return [row.get(column, "") for column in columns]
 
 

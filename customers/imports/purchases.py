@@ -64,6 +64,7 @@ from django.utils.translation import gettext as _
 from ..channels import unmapped_labels_seen
 from ..models import Purchase
 from .dates import DateOrder
+from .order_lines import orders_lines_import
 from .purchase_lines import LINE_COLUMNS, has_lines, lines_import
 from .purchase_merge import after_merge, merge_postgres, merge_sqlite
 from .purchase_rows import COLUMNS, REQUIRED_COLUMNS, RowChecker
@@ -101,8 +102,12 @@ def purchases_import_csv(
     skip_invalid: bool = False, errors_file: TextIO | None = None,
     progress: Callable[[int], None] | None = None, dry_run: bool = False,
     historical: bool = False, recorded_by=None, date_order: str = "auto",
+    lines_file: TextIO | BinaryIO | str | os.PathLike | None = None, lines_name: str = "",
 ) -> ImportResult:
     """Import a purchases CSV (a path, or a binary or text file object). See the module doc.
+
+    lines_file: the orders' lines as a file of their own (customers.imports.order_lines;
+    `file` then holds one row per order); lines_name names it in errors.
 
     progress(rows_read) is called after every batch, inside the import's transaction: it must
     not write through the default database connection (that would join the transaction).
@@ -110,13 +115,15 @@ def purchases_import_csv(
     recorded_by (the user who uploaded the file) is stored on each new purchase, as the
     other doors store the user who recorded one.
     """
+    if lines_file is not None:
+        return _orders_and_lines(
+            file=file, lines_file=lines_file, lines_name=lines_name, source=source,
+            skip_invalid=skip_invalid, errors_file=errors_file, progress=progress,
+            dry_run=dry_run, historical=historical, recorded_by=recorded_by,
+            date_order=date_order)
     with opened(file) as stream:
         records, layout = csv_records(stream)
-        try:
-            _line, header = next(records)
-        except StopIteration:
-            raise ImportRefused(_("The file is empty: the first line must name the columns "
-                                  "(email, purchased_at, amount, currency).")) from None
+        header = _header(records)
         columns = purchase_columns(header)
         run = _import
         if has_lines(columns):  # one row per order line (customers.imports.purchase_lines)
@@ -125,6 +132,35 @@ def purchases_import_csv(
                        errors_file=errors_file, progress=progress, dry_run=dry_run,
                        decimal_comma=layout.decimal_comma, historical=historical,
                        recorded_by=recorded_by, date_order=date_order)
+
+
+def _header(records) -> list[str]:
+    try:
+        _line, header = next(records)
+    except StopIteration:
+        raise ImportRefused(_("The file is empty: the first line must name the columns "
+                              "(email, purchased_at, amount, currency).")) from None
+    return header
+
+
+def _orders_and_lines(*, file, lines_file, lines_name: str, **options) -> ImportResult:
+    """An orders file and its lines file (customers.imports.order_lines)."""
+    if not lines_name:
+        lines_name = (os.path.basename(lines_file) if isinstance(lines_file, (str, os.PathLike))
+                      else _("the lines file"))
+    with opened(file) as stream, opened(lines_file) as lines_stream:
+        records, layout = csv_records(stream)
+        header = _header(records)
+        columns = orders_columns(header)
+        return orders_lines_import(columns, records, lines_stream, lines_name=str(lines_name),
+                                   run=_import, decimal_comma=layout.decimal_comma, **options)
+
+
+def orders_columns(header: list[str]) -> list[str]:
+    """The orders file of an import with a lines file: the purchase columns, external_id
+    required, amount optional (the lines' sum), no line columns (they are the lines file's)."""
+    required = [*(column for column in REQUIRED_COLUMNS if column != "amount"), "external_id"]
+    return header_columns(header, required=required, allowed=COLUMNS)
 
 
 def purchases_import_rows(

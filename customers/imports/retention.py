@@ -29,16 +29,17 @@ def import_jobs_purge(*, days: int | None = None) -> int:
     the preview's first rows and errors); the counts stay. Returns jobs."""
     cutoff = timezone.now() - dt.timedelta(days=keep_days() if days is None else days)
     old = ImportJob.objects.filter(created_at__lt=cutoff).filter(
-        ~Q(upload_path="") | ~Q(report_path="") | Q(preview__has_key="rows")
+        ~Q(upload_path="") | ~Q(lines_path="") | ~Q(report_path="")
+        | Q(preview__has_key="rows")
         | Q(preview__has_key="errors"))
     count = 0
     for job in old:
-        for path in (job.upload_path, job.report_path):
+        for path in (job.upload_path, job.lines_path, job.report_path):
             if path:
                 Path(path).unlink(missing_ok=True)
         if not job.is_finished:
             job.status, job.error = Status.FAILED, _("Never started; the upload was deleted.")
-        job.upload_path = job.report_path = ""
+        job.upload_path = job.lines_path = job.report_path = ""
         job.preview = {key: value for key, value in job.preview.items()
                        if key not in _PREVIEW_PERSONAL}
         job.save()

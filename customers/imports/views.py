@@ -41,7 +41,8 @@ class ImportUploadView(PermissionRequiredMixin, FormView):
                                     source=data["source"] or "csv",
                                     skip_invalid=data["skip_invalid"],
                                     historical=data["historical"], user=self.request.user,
-                                    date_order=data["date_order"])
+                                    date_order=data["date_order"],
+                                    lines_upload=data.get("lines_file"))
         except ImportRefused as error:
             form.add_error("file", str(error))
             return self.form_invalid(form)

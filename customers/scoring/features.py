@@ -9,17 +9,27 @@ customers.hooks.scoring_products. The model code (model/attributes.py) sees only
 Level codes: the channel's position in Channel (stable), the source's CRC-32 (stable across runs
 and processes, unlike hash()); words for them come from the contact's own purchase
 (report.py), so no table of levels is kept.
+
+The first order's categories (order lines, issue #20): the shop's CRM_SCORING_FIRST_ORDER_
+CATEGORIES most common categories among first orders (counted in contacts, as of the scoring
+day, set-based) each become a numeric attribute "first_category:<CRC-32 of the category>":
+1 when the contact's first order had a line of that category, 0 when it had lines but none of
+it, unknown (absent) when it had no lines. The categories are chosen once when a run trains;
+scoring reads the ones its model was trained on (model_categories), so training and scoring
+always build the same columns. A shop without lines has no such attribute: its scores are
+exactly as before.
 """
 import datetime as dt
 import zlib
 
 import numpy as np
-from django.db.models import F
+from django.conf import settings
+from django.db.models import Count, F
 
 from .. import hooks
-from ..models import Channel, Contact, Purchase
+from ..models import Channel, Contact, Purchase, PurchaseLine
 from ..normalise import shop_timezone
-from .model.attributes import UNKNOWN, Attributes, AttributeSource, combine, from_pairs
+from .model.attributes import UNKNOWN, Attributes, AttributeSource, combine, empty, from_pairs
 from .store import day_index
 
 CHANNELS = tuple(Channel.values)  # level code = position
@@ -70,12 +80,83 @@ def first_purchase_attributes(*, as_of: dt.date, contact_ids=None) -> Attributes
                        "source": np.asarray(sources, dtype=np.int64)})
 
 
+CATEGORY_ATTRIBUTE = "first_category:"
+
+
+def category_code(category: str) -> int:
+    """A category's stable code: its words, lower-cased, CRC-32 (the model's column names)."""
+    return zlib.crc32(" ".join(category.split()).lower().encode())
+
+
+def _first_order_lines(as_of: dt.date):
+    return PurchaseLine.objects.filter(
+        purchase__refunded_at__isnull=True, purchase__purchased_on__lte=as_of,
+        purchase__contact__first_purchase_at=F("purchase__purchased_at"))
+
+
+def first_order_top_categories(*, as_of: dt.date) -> tuple[int, ...]:
+    """The codes of the shop's CRM_SCORING_FIRST_ORDER_CATEGORIES categories found in most
+    contacts' first orders as of as_of (the whole shop, whoever is scored; one query)."""
+    limit = settings.CRM_SCORING_FIRST_ORDER_CATEGORIES
+    if limit <= 0:
+        return ()
+    counts: dict[int, int] = {}
+    rows = (_first_order_lines(as_of).exclude(product__category="")
+            .values_list("product__category")
+            .annotate(contacts=Count("purchase__contact_id", distinct=True)))
+    for category, contacts in rows:
+        code = category_code(category)
+        counts[code] = counts.get(code, 0) + contacts
+    return tuple(sorted(counts, key=lambda code: (-counts[code], code))[:limit])
+
+
+def first_order_categories(*, as_of: dt.date, categories, contact_ids=None) -> Attributes:
+    """Numeric "first_category:<code>" for each of `categories`: 1 if the contact's first live
+    order (at Contact.first_purchase_at) on or before as_of had a line of it, 0 if it had
+    lines but none of it; contacts whose first order had no lines are left out (unknown)."""
+    if not categories:
+        return empty()
+    rows = (contact_filter(_first_order_lines(as_of), contact_ids, "purchase__contact_id")
+            .values_list("purchase__contact_id", "product__category").distinct())
+    position = {int(code): column for column, code in enumerate(categories)}
+    had: dict[int, set[int]] = {}
+    for contact_id, category in rows.iterator(chunk_size=20_000):
+        columns = had.setdefault(contact_id, set())
+        column = position.get(category_code(category))
+        if column is not None:
+            columns.add(column)
+    ids = np.asarray(sorted(had), dtype=np.int64)
+    values = np.zeros((len(position), len(ids)))
+    for row, contact_id in enumerate(ids.tolist()):
+        for column in had[contact_id]:
+            values[column, row] = 1.0
+    return Attributes(ids, {f"{CATEGORY_ATTRIBUTE}{code}": values[column]
+                            for code, column in position.items()})
+
+
+def model_categories(features) -> tuple[int, ...]:
+    """The category codes a trained model's feature names use ("num:first_category:123")."""
+    from .model.covariate import feature_source
+
+    codes = {int(source.removeprefix(CATEGORY_ATTRIBUTE)) for source in map(feature_source,
+                                                                              features)
+             if source.startswith(CATEGORY_ATTRIBUTE)}
+    return tuple(sorted(codes))
+
+
 def attributes_at(day: dt.date, *, contact_ids=None,
-                  first_purchases: Attributes | None = None) -> Attributes:
+                  first_purchases: Attributes | None = None,
+                  categories: tuple[int, ...] | None = None) -> Attributes:
     """Everything known about the contacts as of the end of `day`: customers' own attributes
-    and every app's (hooks.scoring_features, hooks.scoring_products)."""
+    and every app's (hooks.scoring_features, hooks.scoring_products). `categories`: the
+    first-order categories to read (a trained model's); by default the shop's top ones."""
     own = first_purchases or first_purchase_attributes(as_of=day, contact_ids=contact_ids)
+    if categories is None:
+        categories = first_order_top_categories(as_of=day)
     parts = [own]
+    if categories:
+        parts.append(first_order_categories(as_of=day, categories=categories,
+                                            contact_ids=contact_ids))
     for hook in (hooks.scoring_features, hooks.scoring_products):
         parts.extend(part for part in hook.call(day, contact_ids) if part is not None)
     return combine(parts)
@@ -86,13 +167,14 @@ def attribute_source(*, as_of: dt.date, contact_ids=None) -> AttributeSource:
     the first purchases are read once, as of as_of: a contact whose first purchase came later
     than an earlier cutoff is not in that cutoff's snapshot anyway)."""
     first = first_purchase_attributes(as_of=as_of, contact_ids=contact_ids)
+    categories = first_order_top_categories(as_of=as_of)
     base = day_index(as_of)
 
     def source(day: int) -> Attributes:
         if day > base:
             raise ValueError("attributes asked for a day after the scoring date")
         return attributes_at(as_of - dt.timedelta(days=base - day), contact_ids=contact_ids,
-                             first_purchases=first)
+                             first_purchases=first, categories=categories)
 
     return source
 

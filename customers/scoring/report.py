@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 
 from crm.numbers import percent
 
-from ..models import ContactScore, Purchase, ScoringRun
+from ..models import ContactScore, Product, Purchase, ScoringRun
 from ..money import base_currency
 from ..templatetags.money import money
 
@@ -309,8 +309,26 @@ def _covariate_text(code: str, values: dict, first: Purchase | None) -> str | No
         return _("first order in the %(channel)s channel") % {"channel": label}
     if name == "source" and first is not None:
         return _("first order recorded from %(source)s") % {"source": first.source}
+    if str(name).startswith("first_category:") and first is not None:
+        return _first_category_text(first, str(name), value)
     words = _ATTRIBUTE_WORDS.get(str(name))
     return str(words(value)) if words else None
+
+
+def _first_category_text(first: Purchase, name: str, value: float | None) -> str | None:
+    """"first order included Tea" / "no Tea in the first order": the category's name from
+    the shop's products (its code is all the model keeps)."""
+    from .features import category_code
+
+    code = int(name.rsplit(":", 1)[1])
+    category = next((category for category in Product.objects.exclude(category="")
+                     .values_list("category", flat=True).distinct().iterator()
+                     if category_code(category) == code), None)
+    if category is None or value is None:
+        return None
+    if value:
+        return _("first order included %(category)s") % {"category": category}
+    return _("no %(category)s in the first order") % {"category": category}
 
 
 def covariate_words(score: ContactScore) -> list[str]:
@@ -320,7 +338,7 @@ def covariate_words(score: ContactScore) -> list[str]:
     if not run.fitted:
         return []
     from ..normalise import shop_day
-    from .features import attributes_at, contact_first_purchase
+    from .features import attributes_at, contact_first_purchase, model_categories
     from .model import pipeline
     from .store import day_index, day_rows
 
@@ -331,7 +349,8 @@ def covariate_words(score: ContactScore) -> list[str]:
     rows = day_rows(as_of=day, contact_ids=[score.contact_id])
     drivers = pipeline.covariate_drivers(
         fitted, rows, as_of_day=day_index(day),
-        attributes=attributes_at(day, contact_ids=[score.contact_id]))
+        attributes=attributes_at(day, contact_ids=[score.contact_id],
+                                 categories=model_categories(fitted.state.covariate.features)))
     first = contact_first_purchase(score.contact) if drivers else None
     return [text for code, values in drivers if (text := _covariate_text(code, values, first))]
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ..models import Contact, ContactScore, ScoringChunk, ScoringRun
 from ..normalise import shop_day
-from .features import attribute_source, attributes_at
+from .features import attribute_source, attributes_at, model_categories
 from .model import pipeline
 from .store import day_index, day_rows, scores_write
 
@@ -162,7 +162,8 @@ def _attributes(fitted: "pipeline.FittedModels", day: dt.date,
     """The contacts' attributes as of day, when the models in use read them (else None)."""
     if "covariate" not in (fitted.model_for(True), fitted.model_for(False)):
         return None
-    return attributes_at(day, contact_ids=contact_ids)
+    return attributes_at(day, contact_ids=contact_ids,
+                         categories=model_categories(fitted.state.covariate.features))
 
 
 def _rows_between(rows: "pipeline.DayRows", first: int, last: int) -> "pipeline.DayRows":

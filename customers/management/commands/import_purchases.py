@@ -3,6 +3,9 @@
 Exit codes: 0 imported (with --skip-invalid, also when rows were skipped); 1 nothing imported
 (rows with errors, or a file refused as a whole).
 """
+from pathlib import Path
+
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from customers.imports.purchases import ImportResult, purchases_import_csv
@@ -24,6 +27,10 @@ class Command(CSVImportCommand):
                                    "or auto (default: day-first for a shop whose language or "
                                    "time zone writes them so, else as the file proves it; a "
                                    "file that does not tell is refused)."))
+        parser.add_argument("--lines", type=Path, metavar="FILE", help=_(
+            "The orders' lines as a CSV file of their own (external_id or order_id, sku, "
+            "product, category, quantity, unit_price, discount); FILE.csv then holds one row "
+            "per order."))
         parser.add_argument("--historical", action="store_true",
                             help=_("Load past orders: record purchases, redeemed codes, "
                                    "referrals and scores, but fire no event campaign, webhook "
@@ -31,10 +38,12 @@ class Command(CSVImportCommand):
 
     def run_import(self, *, file, errors_file, skip_invalid: bool, source: str, verbosity: int,
                    historical: bool = False, date_order: str = AUTO,
-                   **options) -> ImportResult:
+                   lines: Path | None = None, **options) -> ImportResult:
+        if lines is not None and not lines.is_file():
+            raise CommandError(_("No such file: %(path)s") % {"path": lines})
         return purchases_import_csv(file=file, source=source, skip_invalid=skip_invalid,
                                     errors_file=errors_file, historical=historical,
-                                    date_order=date_order,
+                                    date_order=date_order, lines_file=lines,
                                     progress=self._progress if verbosity >= 2 else None)
 
     def _progress(self, rows: int) -> None:
