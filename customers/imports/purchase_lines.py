@@ -102,12 +102,12 @@ def lines_import(columns: list[str], records: Iterable[tuple[int, list[str]]], *
         order.rows.append((line, row))
     return orders_import(columns, orders, rows_read=rows_read, report=report, run=run,
                          skip_invalid=skip_invalid, dry_run=dry_run,
-                         decimal_comma=decimal_comma, source=source, **options)
+                         decimal_comma=decimal_comma, source=source, store=store, **options)
 
 
 def orders_import(columns: list[str], orders: dict[str, Order], *, rows_read: int,
                   report: ErrorReport, run: Callable[..., Any], skip_invalid: bool,
-                  dry_run: bool, decimal_comma: bool = False, source: str,
+                  dry_run: bool, decimal_comma: bool = False, source: str, store: str = "",
                   lines_decimal_comma: bool | None = None, lines_file: str = "",
                   rows_per_order: bool = True, **options: Any):
     """Orders grouped with their line rows: check the lines, import the orders with `run` and

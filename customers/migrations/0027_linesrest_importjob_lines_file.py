@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0025_consent_method_shop'),
+        ('customers', '0026_bought_product_pairs_reorder'),
     ]
 
     operations = [
