@@ -141,6 +141,7 @@ def store_test_connection(*, store: Store, http: ShopHTTP | None = None) -> Conn
 
 def store_record_outcome(*, store: Store, result: ConnectionResult) -> None:
     """The store's last error: cleared on success, else the message, its kind and time."""
+    fields: dict[str, object]
     if result.ok:
         fields = {"last_error": "", "last_error_kind": "", "last_error_at": None}
     else:

@@ -51,7 +51,8 @@ def sync_start(*, store: Store, kind: str, started_by: User | None = None) -> Sy
                 store=store, kind=kind, started_by=started_by,
                 updated_since=store.poll_watermark if kind == SyncJob.Kind.POLL else None)
     except IntegrityError:  # another request started one in between
-        return _open_job(store, kind) or SyncJob.objects.filter(store=store, kind=kind).first()
+        return _open_job(store, kind) or SyncJob.objects.filter(store=store, kind=kind).latest(
+            "created_at")
     _queue(job)
     return job
 
