@@ -89,7 +89,7 @@ def test_turkish_texts_are_really_turkish():
     assert translations["follow-up task"] == "takip görevi"
     # Translations that are the same as the English are brand names and codes only.
     same = sorted(message.id for message in messages() if message.string == message.id)
-    assert same == ["API", "AUC", "BG/NBD", "CRM", "HTML", "Message-ID", "Model", "Pareto/NBD",
+    assert same == ["%(file)s: %(problem)s", "API", "AUC", "BG/NBD", "CRM", "HTML", "Message-ID", "Model", "Pareto/NBD",
                     "REST API", "SKU", "URL", "WhatsApp", "[Test] %(subject)s", "cron %(expression)s"]
 
 
