@@ -25,6 +25,9 @@ FULL = {
     "sending": ["bench/bench_sending.py", "--messages", "100000", "--processes", "2"],
     "api": ["bench/bench_api.py", "--contacts", "1000000", "--seconds", "30"],
     "rederive": ["bench/bench_rederive.py", "--contacts", "1000000"],
+    "shop_backfill": ["bench/bench_shop_backfill.py", "--orders", "100000"],
+    "shop_webhooks": ["bench/bench_shop_webhooks.py", "--seconds", "30"],
+    "clicks": ["bench/bench_clicks.py", "--seconds", "30"],
 }
 QUICK = {
     "scoring_math": ["bench/bench_scoring_math.py", "--customers", "100000",
@@ -36,6 +39,9 @@ QUICK = {
     "sending": ["bench/bench_sending.py", "--messages", "5000", "--processes", "2"],
     "api": ["bench/bench_api.py", "--contacts", "100000", "--seconds", "5"],
     "rederive": ["bench/bench_rederive.py", "--contacts", "100000", "--drift", "100"],
+    "shop_backfill": ["bench/bench_shop_backfill.py", "--orders", "5000"],
+    "shop_webhooks": ["bench/bench_shop_webhooks.py", "--seconds", "5"],
+    "clicks": ["bench/bench_clicks.py", "--seconds", "5", "--emails", "500"],
 }
 
 
