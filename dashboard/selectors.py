@@ -199,7 +199,9 @@ def contact_sections(*, user: User, contact: Contact) -> dict:
     sections: dict[str, Any] = {}
     if user.has_perm("campaigns.view_message"):
         sections["emails"] = contact_emails(contact=contact)
-        sections["clicks"] = contact_clicks(contact=contact)
+        # Clicks only exist on sent emails: no query for a contact never emailed.
+        if any(email.sent_at for email in sections["emails"]):
+            sections["clicks"] = contact_clicks(contact=contact)
     if user.has_perm("campaigns.view_coupon"):
         sections["coupons"] = contact_coupons(contact=contact)
     sections["contact_feedback"] = contact_feedback(contact)

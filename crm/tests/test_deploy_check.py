@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 REPO_DIR = Path(__file__).resolve().parent.parent.parent
 REQUIRED = ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"]
@@ -31,6 +32,8 @@ def production_environ(tmp_path: Path) -> dict[str, str]:
         # `check` never connects to the broker.
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "CRM_VAR_DIR": str(tmp_path / "var"),
+        # Stores' credentials are encrypted at rest with it (shops.E001 without).
+        "CRM_SHOPS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     }
 
 

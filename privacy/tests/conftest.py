@@ -17,6 +17,8 @@ from accounts.roles import MANAGERS
 from campaigns.models import (
     CampaignMember,
     Coupon,
+    EmailServiceEvent,
+    LinkClick,
     Referral,
     ReferralCode,
     ReorderReminder,
@@ -178,6 +180,13 @@ def rich_contact(privacy_manager) -> Contact:
     ReorderReminder.objects.create(campaign=message.campaign, contact=contact, message=message,
                                    product=tea.lines.get().product,
                                    last_purchased_on=tea.purchased_on)
+    # They clicked a link in it, and the email service later reported a delivery naming them.
+    LinkClick.objects.create(message=message, contact=contact, url=f"https://shop.example.com/"
+                             f"?email={EMAIL}", url_hash="link")
+    EmailServiceEvent.objects.create(service="postmark", event_id="ev-1", event_type="delivered",
+                                     provider_message_id="pm-1", recipient=EMAIL,
+                                     message=message, outcome="noted",
+                                     detail=f"250 ok {EMAIL}")
     _score(contact)
     # Before the bounce below: a reply to a bounced address is refused.
     _cases(contact, privacy_manager)
