@@ -153,12 +153,12 @@ def _apply(store: Store, delivery: WebhookDelivery, event: WebhookEvent) -> str 
     if kind == EventKind.CUSTOMER and event.customer is not None:
         customer = event.customer
         if not customer.email.strip() and customer.customer_id:  # only the id and changes
-            fetched = customer_fetch(store, customer.customer_id)
-            if fetched is None or not fetched.email.strip():
+            found = customer_fetch(store, customer.customer_id)
+            if found is None or not found.email.strip():
                 raise NothingToDo(gettext(
                     "The delivery names the customer only by the store's id (no email) and "
                     "the store could not give the customer's email: nothing changed."))
-            customer = fetched
+            customer = found
         customer_ingest(store, customer)
         return ""
     if kind == EventKind.CUSTOMER_REDACT:
