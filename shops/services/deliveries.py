@@ -31,9 +31,16 @@ from support.services import case_open
 from .. import webhook_tokens
 from ..models import Store, WebhookDelivery
 from ..platforms.base import DeliveryMeta, EventKind, WebhookEvent, WebhookRefused
-from .orders import OrderNotYet, customer_ingest, order_ingest, refund_ingest
+from .orders import (
+    OrderNotYet, customer_fetch, customer_ingest, order_ingest, order_refetch, refund_ingest,
+)
 
 logger = logging.getLogger(__name__)
+
+
+class NothingToDo(Exception):
+    """The event cannot be applied and trying again will not change that: IGNORED, with the
+    reason kept on the delivery."""
 
 MAX_ATTEMPTS = 20  # a refund's order still unknown after this many tries: FAILED
 DELIVERY_ID_MAX = WebhookDelivery._meta.get_field("delivery_id").max_length or 128
@@ -106,6 +113,8 @@ def _process(store: Store, delivery: WebhookDelivery) -> tuple[str, str]:
     try:
         with transaction.atomic():
             note = _apply(store, delivery, event)
+    except NothingToDo as reason:
+        return Status.IGNORED, str(reason)
     except OrderNotYet as waiting:
         if delivery.attempts >= MAX_ATTEMPTS:
             return Status.FAILED, str(waiting)
@@ -128,11 +137,29 @@ def _apply(store: Store, delivery: WebhookDelivery, event: WebhookEvent) -> str 
         outcome = order_ingest(store, event.order)
         return "" if outcome.applied else gettext("An older version than the one applied: "
                                                   "nothing changed.")
+    if kind == EventKind.ORDER and event.order_id:  # only the id: fetched from the platform
+        fetched = order_refetch(store, event.order_id, at=event.occurred_at)
+        if fetched is None:
+            raise NothingToDo(gettext("The delivery names only the order's id and this "
+                                      "platform cannot fetch one order."))
+        if fetched.shop_order is None:
+            raise NothingToDo(gettext("The order is gone from the store and was never "
+                                      "recorded here: nothing to do."))
+        return "" if fetched.applied else gettext("An older version than the one applied: "
+                                                  "nothing changed.")
     if kind == EventKind.REFUND and event.refund is not None:
         refund_ingest(store, event.order_id, event.refund)
         return ""
     if kind == EventKind.CUSTOMER and event.customer is not None:
-        customer_ingest(store, event.customer)
+        customer = event.customer
+        if not customer.email.strip() and customer.customer_id:  # only the id and changes
+            found = customer_fetch(store, customer.customer_id)
+            if found is None or not found.email.strip():
+                raise NothingToDo(gettext(
+                    "The delivery names the customer only by the store's id (no email) and "
+                    "the store could not give the customer's email: nothing changed."))
+            customer = found
+        customer_ingest(store, customer)
         return ""
     if kind == EventKind.CUSTOMER_REDACT:
         return _customers_erase(store, delivery, event.emails)

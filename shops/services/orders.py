@@ -61,6 +61,11 @@ class OrderNotYet(Exception):
     waits and is tried again."""
 
 
+class NotFetched(OrderNotYet):
+    """An event names only an id and fetching the order or customer failed (ConnectorError):
+    the delivery waits and is tried again."""
+
+
 @dataclass(frozen=True)
 class OrderOutcome:
     shop_order: ShopOrder | None
@@ -146,6 +151,59 @@ def customer_ingest(store: Store, customer: CustomerData) -> Contact | None:
         _fill_blanks(contact, customer)
         _consent(store, contact, customer)
     return contact
+
+
+def order_refetch(store: Store, order_id: str, *,
+                  at: dt.datetime | None = None) -> OrderOutcome | None:
+    """An event naming only an order's id (IdeaSoft's order/update carries only what changed,
+    WooCommerce's order.deleted only the id): the order fetched from the platform
+    (Platform.order) and ingested. The platform answering it is gone for good (None): cancelled,
+    its purchase refunded in full (`order_gone`). None: the platform cannot fetch one order.
+    A failed fetch raises NotFetched (the delivery is tried again)."""
+    platform = store.platform_impl
+    if type(platform).order is Platform.order:
+        return None
+    try:
+        with ShopHTTP() as http:
+            order = platform.order(store.access(), http, order_id)
+    except ConnectorError as error:
+        raise NotFetched(f"order {order_id} of {store.key} not fetched: "
+                         f"{error.message}") from None
+    if order is None:
+        return order_gone(store, order_id, at=at or timezone.now())
+    return order_ingest(store, order)
+
+
+def order_gone(store: Store, order_id: str, *, at: dt.datetime) -> OrderOutcome:
+    """The platform no longer has the order (deleted for good): CANCELLED, a purchase
+    recorded for it refunded in full. An order never seen: nothing (shop_order None)."""
+    with transaction.atomic():
+        shop_order = (ShopOrder.objects.select_for_update()
+                      .filter(store=store, order_id=order_id).first())
+        if shop_order is None:
+            return OrderOutcome(None, applied=False)
+        purchase = _purchase_of(shop_order)
+        if purchase is not None:
+            _refund_in_full(purchase, at)
+        shop_order.state = OrderState.CANCELLED.value
+        shop_order.seen_at = timezone.now()
+        shop_order.save(update_fields=["state", "seen_at"])
+    return OrderOutcome(shop_order)
+
+
+def customer_fetch(store: Store, customer_id: str) -> CustomerData | None:
+    """The customer by the platform's id (Platform.customer), for an event naming only the id
+    and what changed. None: the platform cannot fetch customers, or does not know this one.
+    A failed fetch raises NotFetched (the delivery is tried again)."""
+    platform = store.platform_impl
+    if type(platform).customer is Platform.customer:
+        return None
+    try:
+        with ShopHTTP() as http:
+            return platform.customer(store.access(), http, customer_id)
+    except ConnectorError as error:
+        raise NotFetched(f"customer {customer_id} of {store.key} not fetched: "
+                         f"{error.message}") from None
 
 
 # --- Many orders (a page) ------------------------------------------------------------------------
