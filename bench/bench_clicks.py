@@ -60,7 +60,7 @@ def sent_emails(count: int, label: str) -> list[int]:
                                             body_text="https://shop.example.com/")
     campaign = Campaign.objects.create(name=f"Clicks {label}", template=template)
     run = CampaignRun.objects.create(campaign=campaign, key=label,
-                                     status=CampaignRun.Status.FINISHED)
+                                     status=CampaignRun.Status.DONE)
     contacts = Contact.objects.bulk_create(
         [Contact(email=f"{label}-{n}@example.com", marketing_consent=True)
          for n in range(count)], batch_size=1000)
