@@ -110,10 +110,14 @@ def create_outbox(count: int) -> int:
     Contact.objects.filter(email__endswith="@" + DOMAIN).delete()
     template, _ = EmailTemplate.objects.update_or_create(name=CAMPAIGN, defaults={
         "subject": "{{ contact.first_name }}, a thank-you from us",
+        # Two links to the shop: each goes through the click redirect (campaigns.clicks).
         "body_text": ("Hi {{ contact.first_name }},\n\nThanks for shopping with us."
-                      "{% if coupon %} Your code: {{ coupon.code }}.{% endif %}\n\n"
+                      "{% if coupon %} Your code: {{ coupon.code }}.{% endif %}\n"
+                      "New this week: https://shop.example.com/new?utm_source=crm\n\n"
                       "Unsubscribe: {{ unsubscribe_url }}\n"),
         "body_html": ("<p>Hi {{ contact.first_name }},</p><p>Thanks for shopping with us.</p>"
+                      "<p><a href=\"https://shop.example.com/new?utm_source=crm&amp;m=1\">"
+                      "New this week</a></p>"
                       "<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>"),
     })
     campaign = Campaign.objects.create(name=CAMPAIGN, template=template)
