@@ -21,6 +21,8 @@ PUBLIC_PAGES = {"/email/unsubscribe/1/", "/feedback/1/", "/cases/contact-us/",
 # Machines' doors: an email service's webhooks, verified by their signature or password.
 WEBHOOK_RECEIVERS = {f"/email/service/{service}/tracking/" for service in (
     "amazon_ses", "brevo", "mailgun", "postmark", "sendgrid")}
+# A connected store's webhooks: the unguessable token in the path, then the signature.
+SHOP_WEBHOOKS = {"/shops/webhooks/1/"}
 # The load balancer's probe: "ok"/"unavailable" per dependency, nothing else (crm/views.py).
 HEALTH_PROBES = {"/healthz"}
 
@@ -72,7 +74,7 @@ API_PATHS = {path for path, _p in ALL_URLS
 
 @pytest.mark.parametrize("path", [path for path, _p in ALL_URLS
                                   if path not in LOGIN_PAGES | PUBLIC_PAGES | API_PATHS
-                                  | HEALTH_PROBES | WEBHOOK_RECEIVERS])
+                                  | HEALTH_PROBES | WEBHOOK_RECEIVERS | SHOP_WEBHOOKS])
 def test_anonymous_users_are_sent_to_log_in(client, path):
     ContactFactory(id=1)  # so nothing answers 404 before the login check could
     response = client.get(path)
@@ -84,7 +86,7 @@ def test_anonymous_users_are_sent_to_log_in(client, path):
 
 def test_the_only_public_pages_are_known_and_refuse_a_bad_token(client):
     public = ({path for path, _p in ALL_URLS} - LOGIN_PAGES - API_PATHS - HEALTH_PROBES
-              - WEBHOOK_RECEIVERS)
+              - WEBHOOK_RECEIVERS - SHOP_WEBHOOKS)
     public = {path for path in public if client.get(path).status_code != 302}
 
     assert public == PUBLIC_PAGES
@@ -101,6 +103,12 @@ def test_webhook_receivers_refuse_a_post_without_their_secret(client, path, sett
     settings.CRM_EMAIL_SERVICE = path.split("/")[3]
     settings.ANYMAIL = {"WEBHOOK_SECRET": "hooks:s3cret", "MAILGUN_WEBHOOK_SIGNING_KEY": "k"}
     assert client.post(path, b"{}", content_type="application/json").status_code in (400, 401)
+
+
+def test_a_shop_webhook_with_an_unknown_token_is_refused(client):
+    assert client.post("/shops/webhooks/1/", b"{}",
+                       content_type="application/json").status_code == 404
+    assert client.get("/shops/webhooks/1/").status_code == 405
 
 
 @pytest.mark.parametrize("path", sorted(API_PATHS))
