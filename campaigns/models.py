@@ -221,6 +221,12 @@ class Message(models.Model):
         CAPPED = "capped", _("Not sent: frequency cap")
         HELD_OUT = "held_out", _("Held out")
         UNKNOWN = "unknown", _("Unknown: the worker stopped while the server had it")
+        # A subject or content test's later share: sent the winner once it is chosen
+        # (campaigns.variants). Not final: the run stays open while rows wait.
+        WAITING = "waiting", _("Waiting for the test's winner")
+        # A journey's email whose contact left the journey (bought, unsubscribed) before it
+        # went out (campaigns.journeys).
+        CANCELLED = "cancelled", _("Not sent: left the journey")
 
     run = models.ForeignKey(CampaignRun, verbose_name=_("run"), on_delete=models.CASCADE,
                             related_name="messages")
@@ -248,6 +254,17 @@ class Message(models.Model):
     # delivery, bounce and complaint events name it (campaigns.email_services).
     provider_message_id = models.CharField(_("email service's id"), max_length=200, blank=True,
                                            default="", db_default="")
+    # The email sent when it is not the campaign's own template: a journey step's or a test
+    # variant's (Message.email_template). PROTECT: a template that was sent stays readable.
+    template = models.ForeignKey(EmailTemplate, verbose_name=_("template"), null=True,
+                                 blank=True, on_delete=models.PROTECT, related_name="+")
+    variant = models.ForeignKey("ContentVariant", verbose_name=_("variant"), null=True,
+                                blank=True, on_delete=models.PROTECT, related_name="messages")
+    enrollment = models.ForeignKey("JourneyEnrollment", verbose_name=_("journey"), null=True,
+                                   blank=True, on_delete=models.CASCADE,
+                                   related_name="messages")
+    step = models.ForeignKey("JourneyStep", verbose_name=_("journey step"), null=True,
+                             blank=True, on_delete=models.PROTECT, related_name="messages")
 
     class Meta:
         verbose_name = _("message")
@@ -266,6 +283,16 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to_email or self.contact_id} · {self.get_status_display()}"
+
+    @property
+    def email_template(self) -> EmailTemplate:
+        """What this row sends: its own template (a journey step's, a variant's), else the
+        campaign's."""
+        return self.template if self.template_id else self.campaign.template
+
+    @property
+    def email_template_id(self) -> int:
+        return self.template_id or self.campaign.template_id
 
 
 class Suppression(models.Model):
@@ -533,3 +560,163 @@ class ReorderReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} · {self.product_id} · {self.last_purchased_on}"
+
+
+class JourneyStep(models.Model):
+    """One step of a campaign that is a journey (campaigns.journeys): send an email, wait, or
+    check a condition. A campaign with steps is a journey; its contacts move through the
+    steps in `position` order, each one's place stored in a JourneyEnrollment."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("Send an email")
+        WAIT = "wait", _("Wait")
+        CONDITION = "condition", _("Go on only if")
+
+    class Condition(models.TextChoices):
+        BOUGHT_SINCE = "bought_since", _("Bought since the journey started")
+        CLICKED = "clicked", _("Clicked a link in this journey's emails")
+        COUPON_USED = "coupon_used", _("Used this journey's coupon")
+        STAGE = "stage", _("Is at one of these stages")
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
+                                 related_name="steps", db_index=False)  # the unique index leads
+    position = models.PositiveSmallIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    template = models.ForeignKey(EmailTemplate, verbose_name=_("template"), null=True,
+                                 blank=True, on_delete=models.PROTECT,
+                                 related_name="journey_steps")
+    wait_days = models.PositiveSmallIntegerField(_("wait (days)"), default=0)
+    condition = models.CharField(_("condition"), max_length=16, choices=Condition.choices,
+                                 blank=True)
+    # "Go on only if NOT ...": e.g. remind only who has not used the coupon.
+    negate = models.BooleanField(_("only if not"), default=False)
+    stages = models.JSONField(_("stages"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("journey step")
+        verbose_name_plural = _("journey steps")
+        ordering = ["campaign", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "position"],
+                                    name="journey_step_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.get_kind_display()}"
+
+
+class JourneyEnrollment(models.Model):
+    """A contact's place in a journey, stored so that it survives crashes and redeploys: the
+    step to do next and when. Held-out contacts are enrolled too (held_out) and get nothing
+    from any step, so the whole journey is measured against them."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("In the journey")
+        COMPLETED = "completed", _("Went through every step")
+        CONVERTED = "converted", _("Left: bought")
+        UNSUBSCRIBED = "unsubscribed", _("Left: no consent or unsubscribed")
+        CONDITION = "condition", _("Left: a condition was not met")
+        STOPPED = "stopped", _("Left: the journey was changed or stopped")
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
+                                 related_name="enrollments", db_index=False)
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE,
+                                related_name="journey_enrollments")
+    # What makes this entry unique for the contact ("" for once ever; a year for an
+    # anniversary), so a trigger delivered twice enrolls once.
+    key = models.CharField(_("key"), max_length=32, blank=True, default="")
+    held_out = models.BooleanField(_("held out"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.ACTIVE)
+    next_position = models.PositiveSmallIntegerField(_("next step"), default=1)
+    next_at = models.DateTimeField(_("next step due"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("journey enrollment")
+        verbose_name_plural = _("journey enrollments")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "contact", "key"],
+                                    name="journey_enrollment_once"),
+        ]
+        indexes = [
+            models.Index(fields=["next_at"], name="journey_enrollment_due_idx",
+                         condition=Q(status="active")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} · {self.contact_id} · {self.get_status_display()}"
+
+
+class ContentVariant(models.Model):
+    """One version (subject, content) in a campaign's or a journey step's test
+    (campaigns.variants): a share of the audience gets the variants at random, the winner
+    goes to the rest."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
+                                 related_name="variants")
+    # None: the campaign's own email; else that journey step's.
+    step = models.ForeignKey(JourneyStep, verbose_name=_("journey step"), null=True,
+                             blank=True, on_delete=models.CASCADE, related_name="variants")
+    label = models.CharField(_("label"), max_length=40)
+    template = models.ForeignKey(EmailTemplate, verbose_name=_("template"),
+                                 on_delete=models.PROTECT, related_name="variants")
+
+    class Meta:
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
+        ordering = ["campaign", "step", "label"]
+        constraints = [
+            # Two partial indexes, not nulls_distinct (SQLite has no such option).
+            models.UniqueConstraint(fields=["campaign", "label"], condition=Q(step__isnull=True),
+                                    name="content_variant_label_unique"),
+            models.UniqueConstraint(fields=["step", "label"], condition=Q(step__isnull=False),
+                                    name="content_variant_step_label_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class VariantTest(models.Model):
+    """A campaign's (or journey step's) test of its variants: who takes part, what decides,
+    and, once decided, the winner and the figures the decision was made on."""
+
+    class Metric(models.TextChoices):
+        PURCHASES = "purchases", _("Uplift in purchases")
+        CLICKS = "clicks", _("Clicks")
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
+                                 related_name="variant_tests")
+    step = models.ForeignKey(JourneyStep, verbose_name=_("journey step"), null=True,
+                             blank=True, on_delete=models.CASCADE, related_name="variant_tests")
+    test_percent = models.PositiveSmallIntegerField(
+        _("test share (%)"), default=20,
+        help_text=_("This share of the audience gets the variants at random; the rest gets "
+                    "the winner."))
+    metric = models.CharField(_("decide by"), max_length=16, choices=Metric.choices,
+                              default=Metric.PURCHASES)
+    decide_after_hours = models.PositiveSmallIntegerField(_("decide after (hours)"), default=72)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    winner = models.ForeignKey(ContentVariant, verbose_name=_("winner"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    # The figures per variant the decision was made on, and why (campaigns.variants).
+    result = models.JSONField(_("result"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("variant test")
+        verbose_name_plural = _("variant tests")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign"], condition=Q(step__isnull=True),
+                                    name="variant_test_once"),
+            models.UniqueConstraint(fields=["step"], condition=Q(step__isnull=False),
+                                    name="variant_test_step_once"),
+            models.CheckConstraint(condition=Q(test_percent__gte=1, test_percent__lte=100),
+                                   name="variant_test_percent_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.get_metric_display()}"

@@ -261,7 +261,7 @@ def _last_purchases(contact_ids: list[int]) -> dict[int, Purchase]:
 
 def _batch_needs(messages: list[Message]) -> frozenset[str]:
     """The product variables the batch's templates use, in any language (one query)."""
-    templates = {message.campaign.template for message in messages}
+    templates = {message.email_template for message in messages}
     translations = EmailTemplateTranslation.objects.filter(template__in=templates)
     return parts_needs([*templates, *translations])
 
@@ -351,7 +351,7 @@ def build_email(message: Message, connection, *, context: dict | None = None,
     if context is None and rendered is None:
         context = message_context(message)
     if rendered is None:
-        rendered = render_email(message.campaign.template, context,
+        rendered = render_email(message.email_template, context,
                                 language=contact_language(message.contact))
     unsubscribe = context["unsubscribe_url"] if context else unsubscribe_url(message.contact_id)
     headers = {

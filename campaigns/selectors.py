@@ -49,5 +49,5 @@ def sent_message_rendered(message: Message):
 
     from .rendering import message_context, render_email
 
-    return render_email(message.campaign.template, message_context(message),
+    return render_email(message.email_template, message_context(message),
                         language=contact_language(message.contact))

@@ -46,7 +46,7 @@ def _message_id_domain() -> str:
 # Rows that put their contact in one of the campaign's two groups: emailed (about to be,
 # being, or possibly: UNKNOWN; a bounce was offered to the server too) or held out. Suppressed,
 # capped and failed rows never reached anyone, so a later run may try those contacts again.
-IN_FLIGHT = (Message.Status.QUEUED, Message.Status.SENDING)
+IN_FLIGHT = (Message.Status.QUEUED, Message.Status.SENDING, Message.Status.WAITING)
 ASSIGNED = (Message.Status.SENT, Message.Status.UNKNOWN, Message.Status.BOUNCED,
             Message.Status.HELD_OUT)
 

@@ -42,7 +42,8 @@ Status = Message.Status
 
 def _load(ids: list[int], claimed_at: dt.datetime) -> list[Message]:
     return list(Message.objects.filter(pk__in=ids, claimed_at=claimed_at, status=Status.SENDING)
-                .select_related("contact", "coupon", "campaign__template").order_by("pk"))
+                .select_related("contact", "coupon", "campaign__template", "template")
+                .order_by("pk"))
 
 
 def _outcome_fields(message: Message, error: Exception | None, email: str,
@@ -148,7 +149,7 @@ def _batch_translations(messages: list[Message]) -> dict:
     default language (the template itself)."""
     if all(contact_language(m.contact) == settings.LANGUAGE_CODE for m in messages):
         return {}
-    return template_translations(m.campaign.template_id for m in messages)
+    return template_translations(m.email_template_id for m in messages)
 
 
 def _send_one(batch: _Batch, outbound: Outbound, message: Message,
@@ -159,7 +160,7 @@ def _send_one(batch: _Batch, outbound: Outbound, message: Message,
         batch.finish_now(message, Status.CAPPED, FREQUENCY_CAP)
         return None
     try:
-        rendered = links_rewrite(render_email(message.campaign.template, context,
+        rendered = links_rewrite(render_email(message.email_template, context,
                                               language=contact_language(message.contact),
                                               translations=batch.translations), message.pk)
         email = build_email(message, outbound.backend, context=context, rendered=rendered)

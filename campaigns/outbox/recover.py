@@ -16,9 +16,10 @@ logger = logging.getLogger(__name__)
 Status = Message.Status
 
 def run_finish_if_drained(run_id: int) -> bool:
-    """Mark a SENDING run DONE once no row is QUEUED or SENDING; True if this call did it."""
+    """Mark a SENDING run DONE once no row is QUEUED, SENDING or WAITING (for a test's
+    winner); True if this call did it."""
     pending = Message.objects.filter(run=OuterRef("pk"),
-                                     status__in=[Status.QUEUED, Status.SENDING])
+                                     status__in=[Status.QUEUED, Status.SENDING, Status.WAITING])
     return bool(CampaignRun.objects.filter(pk=run_id, status=CampaignRun.Status.SENDING)
                 .filter(~Exists(pending))
                 .update(status=CampaignRun.Status.DONE, finished_at=timezone.now()))
