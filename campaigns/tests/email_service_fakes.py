@@ -13,93 +13,44 @@ as each service documents, and the settings that point django-anymail at them.
   (docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html).
 """
 import json
-import threading
-import time
 import uuid
-from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from crm.tests.fake_http import FakeAnswer, FakeHTTPAPI, FakeRequest
 
 
-class FakeEmailService:
+class FakeEmailService(FakeHTTPAPI):
+    """`with FakeEmailService() as service:`; `service.url`, `service.requests` (what was
+    sent), `service.ids` (the ids it answered with); faults from FakeHTTPAPI."""
+
     def __init__(self) -> None:
-        self.received: list[dict] = []  # {"path", "headers", "body"}
-        self.faults: deque = deque()  # (status, body) or ("slow", seconds)
+        super().__init__()
         self.ids: list[str] = []
-        self._server: ThreadingHTTPServer | None = None
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.base_url
 
-    def fail_next(self, status: int, body: dict | None = None, times: int = 1) -> None:
-        for _ in range(times):
-            self.faults.append((status, body or {"message": "fault"}))
-
-    def slow_next(self, seconds: float) -> None:
-        self.faults.append(("slow", seconds))
-
-    def __enter__(self) -> "FakeEmailService":
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                fake.received.append({"path": self.path, "headers": dict(self.headers),
-                                      "body": body})
-                status, payload, headers = fake._answer(self.path, body)
-                data = b"" if payload is None else json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def _answer(self, path: str, body: bytes) -> tuple[int, dict | None, dict]:
-        if self.faults:
-            fault = self.faults.popleft()
-            if fault[0] == "slow":
-                time.sleep(fault[1])
-            else:
-                return fault[0], fault[1], {}
-        token = uuid.uuid4().hex
+    def handle(self, request: FakeRequest) -> FakeAnswer:
+        token, path = uuid.uuid4().hex, request.path
         if path.endswith("/smtp/email"):  # Brevo
             self.ids.append(f"<202612071000.{token}@smtp-relay.mailin.fr>")
-            return 201, {"messageId": self.ids[-1]}, {}
+            return FakeAnswer(201, {"messageId": self.ids[-1]})
         if path.endswith("/email"):  # Postmark
             self.ids.append(f"{token[:8]}-{token[8:12]}-{token[12:16]}-{token[16:20]}-"
                             f"{token[20:]}")
-            return 200, {"To": json.loads(body)["To"], "SubmittedAt": "2026-12-07T10:00:00Z",
-                         "MessageID": self.ids[-1], "ErrorCode": 0, "Message": "OK"}, {}
+            return FakeAnswer(200, {"To": json.loads(request.body)["To"],
+                                    "SubmittedAt": "2026-12-07T10:00:00Z",
+                                    "MessageID": self.ids[-1], "ErrorCode": 0,
+                                    "Message": "OK"})
         if path.endswith("/messages"):  # Mailgun
             self.ids.append(f"<20261207100000.{token}@mg.example.com>")
-            return 200, {"id": self.ids[-1], "message": "Queued. Thank you."}, {}
+            return FakeAnswer(200, {"id": self.ids[-1], "message": "Queued. Thank you."})
         if path.endswith("/mail/send"):  # SendGrid
-            return 202, None, {"X-Message-Id": token}
+            return FakeAnswer(202, b"", {"X-Message-Id": token})
         if path.endswith("/outbound-emails"):  # Amazon SES v2
             self.ids.append(f"0100018c{token}-000000")
-            return 200, {"MessageId": self.ids[-1]}, {}
-        return 404, {"message": "no such endpoint"}, {}
+            return FakeAnswer(200, {"MessageId": self.ids[-1]})
+        return FakeAnswer(404, {"message": "no such endpoint"})
 
 
 def use_service(settings, monkeypatch, service: str, url: str) -> None:

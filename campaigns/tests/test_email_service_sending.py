@@ -36,7 +36,7 @@ def test_each_service_sends_each_email_once_and_its_id_is_kept(service):
     report = send_due_messages(run_id=run.pk)
 
     assert report.sent == 3
-    assert len(service.received) == 3
+    assert len(service.requests) == 3
     kept = [fresh(message).provider_message_id for message in messages]
     assert all(kept) and len(set(kept)) == 3
     if service.ids:  # the services that name the email in their answer
@@ -45,7 +45,7 @@ def test_each_service_sends_each_email_once_and_its_id_is_kept(service):
     assert all(fresh(message).status == Status.SENT for message in messages)
 
     send_due_messages(run_id=run.pk)  # nothing is sent twice
-    assert len(service.received) == 3
+    assert len(service.requests) == 3
 
 
 def test_the_email_goes_with_its_own_message_id_and_without_tracking(service):
@@ -53,7 +53,7 @@ def test_the_email_goes_with_its_own_message_id_and_without_tracking(service):
 
     send_due_messages()
 
-    payload = json.loads(service.received[0]["body"])
+    payload = json.loads(service.requests[0].body)
     assert payload["To"] == "ayse@example.com"
     assert payload["TrackOpens"] is False
     assert payload["TrackLinks"] == "None"
@@ -76,7 +76,7 @@ def test_a_service_failure_is_retried_later(service):
 
 def test_too_many_requests_is_retried_later(service):
     message = MessageFactory()
-    service.fail_next(429, {"ErrorCode": 429, "Message": "Rate limit exceeded"})
+    service.fail_next(429, body={"ErrorCode": 429, "Message": "Rate limit exceeded"})
 
     send_due_messages()
 
@@ -85,18 +85,18 @@ def test_too_many_requests_is_retried_later(service):
 
 def test_a_refused_api_key_holds_the_whole_batch(service):
     messages = [MessageFactory() for _ in range(3)]
-    service.fail_next(401, {"ErrorCode": 10, "Message": "Bad or missing Server API token."})
+    service.fail_next(401, body={"ErrorCode": 10, "Message": "Bad or missing Server API token."})
 
     report = send_due_messages()
 
     assert report.sent == 0
-    assert len(service.received) == 1  # the others were not tried one by one
+    assert len(service.requests) == 1  # the others were not tried one by one
     assert {fresh(message).status for message in messages} == {Status.QUEUED}
 
 
 def test_an_email_the_service_refuses_fails_for_good(service):
     message = MessageFactory()
-    service.fail_next(422, {"ErrorCode": 300, "Message": "Invalid 'From' address."})
+    service.fail_next(422, body={"ErrorCode": 300, "Message": "Invalid 'From' address."})
 
     send_due_messages()
 
@@ -107,7 +107,7 @@ def test_an_email_the_service_refuses_fails_for_good(service):
 
 def test_an_inactive_recipient_bounces_and_is_suppressed(service):
     message = MessageFactory(contact__email="gone@example.com")
-    service.fail_next(422, {"ErrorCode": 406, "Message": (
+    service.fail_next(422, body={"ErrorCode": 406, "Message": (
         "You tried to send to a recipient that has been marked as inactive.\nFound inactive "
         "addresses: gone@example.com.\nInactive recipients are ones that have generated a "
         "hard bounce or a spam complaint. ")})
@@ -127,7 +127,7 @@ def test_no_answer_after_the_request_went_out_is_unknown_and_never_resent(servic
     send_due_messages()
 
     assert fresh(message).status == Status.UNKNOWN
-    assert len(service.received) == 1
+    assert len(service.requests) == 1
 
 
 def test_a_service_that_cannot_be_reached_loses_nothing(settings, monkeypatch):

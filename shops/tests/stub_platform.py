@@ -28,7 +28,7 @@ from shops.platforms.base import (
     WebhookEvent,
     WebhookRefused,
 )
-from shops.tests.fakes.base import FakeAnswer, FakeRequest, FakeShopAPI
+from crm.tests.fake_http import FakeAnswer, FakeRequest, FakeHTTPAPI
 
 TOPICS = {"order.created": EventKind.ORDER, "order.updated": EventKind.ORDER,
           "refund.created": EventKind.REFUND, "customer.updated": EventKind.CUSTOMER,
@@ -143,7 +143,7 @@ def _bearer(access: StoreAccess) -> str:
     return f"Bearer {access.credentials.get('token', '')}"
 
 
-class FakeStubAPI(FakeShopAPI):
+class FakeStubAPI(FakeHTTPAPI):
     """The stub platform's API: orders (contract JSON) paged by id, oldest first."""
 
     def __init__(self, token: str = "good-token", name: str = "Stub Shop") -> None:

@@ -3,10 +3,10 @@ import pytest
 
 from shops.http import ShopHTTP
 from shops.platforms.base import ConnectorError, line_money
-from shops.tests.fakes.base import FakeAnswer, FakeShopAPI
+from crm.tests.fake_http import FakeAnswer, FakeHTTPAPI
 
 
-class EchoAPI(FakeShopAPI):
+class EchoAPI(FakeHTTPAPI):
     def handle(self, request):
         if request.path == "/text":
             return FakeAnswer(200, b"<html>maintenance</html>")

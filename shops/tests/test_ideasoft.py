@@ -29,7 +29,7 @@ from shops.platforms.ideasoft import (
     sign,
     tokens_from_code,
 )
-from shops.tests.fakes.base import FakeAnswer
+from crm.tests.fake_http import FakeAnswer
 from shops.tests.fakes.ideasoft import FakeIdeaSoftAPI, delivery, payload, payload_bytes
 
 SECRET = "secret-1"

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from shops.platforms.ideasoft import read_time, sign
-from shops.tests.fakes.base import FakeAnswer, FakeRequest, FakeShopAPI
+from crm.tests.fake_http import FakeAnswer, FakeRequest, FakeHTTPAPI
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "payloads" / "ideasoft"
 
@@ -42,7 +42,7 @@ def delivery(data: Any, *, secret: str, topic: str = "") -> tuple[dict[str, str]
     return headers, body
 
 
-class FakeIdeaSoftAPI(FakeShopAPI):
+class FakeIdeaSoftAPI(FakeHTTPAPI):
     """Start with `with FakeIdeaSoftAPI() as api:`; a store's credentials: `api.credentials`."""
 
     def __init__(self, *, client_id: str = "client-1", client_secret: str = "secret-1") -> None:

@@ -23,7 +23,7 @@ import uuid
 from typing import Any
 
 from shops.platforms.shopify import API_VERSION, sign
-from shops.tests.fakes.base import FakeAnswer, FakeRequest, FakeShopAPI
+from crm.tests.fake_http import FakeAnswer, FakeRequest, FakeHTTPAPI
 
 PAYLOADS = pathlib.Path(__file__).resolve().parent.parent / "payloads" / "shopify"
 PREFIX = f"/admin/api/{API_VERSION}/"
@@ -51,7 +51,7 @@ def _time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-class FakeShopify(FakeShopAPI):
+class FakeShopify(FakeHTTPAPI):
     """`api.orders` ({id: REST order}), `api.products` ({id: REST product}), `api.token`."""
 
     def __init__(self, token: str = "shpat_good", name: str = "Anadolu Lezzetleri") -> None:

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .base import FakeAnswer, FakeRequest, FakeShopAPI
+from crm.tests.fake_http import FakeAnswer, FakeRequest, FakeHTTPAPI
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "payloads" / "woocommerce"
 API = "/wp-json/wc/v3"
@@ -60,7 +60,7 @@ def _gmt(text: str) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-class FakeWooAPI(FakeShopAPI):
+class FakeWooAPI(FakeHTTPAPI):
     def __init__(self, consumer_key: str = "ck_test_1234", consumer_secret: str = "cs_test_5678",
                  home_url: str = "https://kahvedukkani.example.com") -> None:
         super().__init__()

@@ -1,8 +1,9 @@
-"""A local fake of a shop platform's API: a real HTTP server on 127.0.0.1 in a thread.
+"""A local fake of an outside HTTP API: a real HTTP server on 127.0.0.1 in a thread.
 
-Each platform's fake (shops/tests/fakes/<platform>.py) subclasses FakeShopAPI and answers
-the documented endpoints from its own in-memory orders, with the platform's pagination. The
-base adds the faults the platforms document, injected per test:
+Each fake (a shop platform's: shops/tests/fakes/<platform>.py; the email services':
+campaigns/tests/email_service_fakes.py) subclasses FakeHTTPAPI and answers the documented
+endpoints, from its own in-memory data. The base adds the faults the outside services
+document, injected per test:
 - `fail_next(status, times=1, retry_after=None)`: the next requests answer `status` (429 with
   Retry-After, 500, 502, 503...);
 - `slow_next(seconds, times=1)`: the next answers come late (timeouts);
@@ -43,7 +44,7 @@ class FakeAnswer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeShopAPI:
+class FakeHTTPAPI:
     """Start with `with FakeWoo() as api:` (or .start()/.stop()); `api.base_url`."""
 
     def __init__(self) -> None:
@@ -90,7 +91,7 @@ class FakeShopAPI:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "FakeShopAPI":
+    def start(self) -> "FakeHTTPAPI":
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -116,7 +117,7 @@ class FakeShopAPI:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeShopAPI":
+    def __enter__(self) -> "FakeHTTPAPI":
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
