@@ -15,7 +15,6 @@ clients. Checks afterwards: one click recorded per email, none twice.
 import argparse
 import datetime as dt
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -33,19 +32,13 @@ CONNECTIONS = 50
 
 def wrk_clicks(server: subprocess.Popen, url: str, seconds: int, paths_file: Path | None):
     """wrk with 50 connections: the click links in turn, or (no file) `url` itself."""
-    from bench.bench_dashboard import Load, latency_ms
-    from bench.cpu import CpuMeter, server_parts
+    from bench.bench_dashboard import wrk
 
-    script = ["-s", str(SCRIPT), url, "--", str(paths_file)] if paths_file else [
-        "-H", "X-Forwarded-Proto: https", url]
-    with CpuMeter(**server_parts(server.pid)) as cpu:
-        output = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
-                                 *script], capture_output=True, text=True, check=True).stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return Load(requests=int(re.search(r"(\d+) requests in", output).group(1)),
-                rate=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-                errors=int(errors.group(1)) if errors else 0, cpu=cpu, output=output,
-                latency=latency_ms(output))
+    if paths_file:
+        return wrk(server, url, seconds, connections=CONNECTIONS, script=SCRIPT,
+                   script_args=(str(paths_file),))
+    return wrk(server, url, seconds, "-H", "X-Forwarded-Proto: https",
+               connections=CONNECTIONS)
 
 
 def sent_emails(count: int, label: str) -> list[int]:

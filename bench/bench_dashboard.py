@@ -132,18 +132,21 @@ def remove_history(ids: list[int]) -> None:
     FollowUp.objects.filter(contact_id__in=ids, title="bench: call back").delete()
 
 
-def start_gunicorn(port: int, env: dict) -> subprocess.Popen:
+def start_gunicorn(port: int, env: dict, *, app: str = "crm.wsgi:application",
+                   ready_path: str = "/login/") -> subprocess.Popen:
+    """gunicorn serving `app` (5 sync workers unless WEB_CONCURRENCY says otherwise), once
+    `ready_path` answers."""
     # Production settings serve hashed static names from the manifest collectstatic writes.
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
                    cwd=ROOT, env=env, check=True)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "crm.wsgi:application", "--bind",
+        [sys.executable, "-m", "gunicorn", app, "--bind",
          f"127.0.0.1:{port}", "--workers", env.get("WEB_CONCURRENCY", "5"),
          "--log-level", "warning"],
         cwd=ROOT, env=env)
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=1)
             return server
         except OSError:
             time.sleep(0.2)
@@ -180,11 +183,16 @@ def latency_ms(output: str) -> dict[int, float]:
             re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)}
 
 
-def wrk(server: subprocess.Popen, url: str, seconds: int, *options: str) -> Load:
-    """wrk -c20 on url for `seconds`, with the CPU of the bench's own stack."""
+def wrk(server: subprocess.Popen, url: str, seconds: int, *options: str,
+        connections: int = 20, script: Path | None = None,
+        script_args: tuple[str, ...] = ()) -> Load:
+    """wrk with `connections` (20) on url for `seconds`, with the CPU of the bench's own
+    stack; with a Lua `script`, its arguments after the URL."""
+    lua = ["-s", str(script)] if script else []
+    after = ["--", *script_args] if script_args else []
     with CpuMeter(**server_parts(server.pid)) as cpu:
-        output = subprocess.run(["wrk", "-t2", "-c20", f"-d{seconds}s", "--latency", *options,
-                                 url],
+        output = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s",
+                                 "--latency", *options, *lua, url, *after],
                                 capture_output=True, text=True, check=True).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return Load(requests=int(re.search(r"(\d+) requests in", output).group(1)),

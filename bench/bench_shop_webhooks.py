@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,39 +32,17 @@ SCRIPT = ROOT / "bench" / "lua" / "shop_webhooks.lua"
 
 
 def start_gunicorn(port: int, env: dict) -> subprocess.Popen:
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
-                   cwd=ROOT, env=env, check=True)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "bench.shop_wsgi:application", "--bind",
-         f"127.0.0.1:{port}", "--workers", env.get("WEB_CONCURRENCY", "5"),
-         "--log-level", "warning"], cwd=ROOT, env=env)
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    sys.exit("gunicorn did not start")
+    from bench.bench_dashboard import start_gunicorn as start
+
+    return start(port, env, app="bench.shop_wsgi:application", ready_path="/healthz")
 
 
 def wrk_script(server: subprocess.Popen, url: str, seconds: int, *script_args: str):
     """wrk -c20 with the deliveries script (its arguments after the URL), with the CPU of the
     bench's own stack."""
-    import re
+    from bench.bench_dashboard import wrk
 
-    from bench.bench_dashboard import Load, latency_ms
-    from bench.cpu import CpuMeter, server_parts
-
-    with CpuMeter(**server_parts(server.pid)) as cpu:
-        output = subprocess.run(["wrk", "-t2", "-c20", f"-d{seconds}s", "--latency",
-                                 "-s", str(SCRIPT), url, "--", *script_args],
-                                capture_output=True, text=True, check=True).stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return Load(requests=int(re.search(r"(\d+) requests in", output).group(1)),
-                rate=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-                errors=int(errors.group(1)) if errors else 0, cpu=cpu, output=output,
-                latency=latency_ms(output))
+    return wrk(server, url, seconds, script=SCRIPT, script_args=script_args)
 
 
 def main(argv: list[str] | None = None) -> None:
