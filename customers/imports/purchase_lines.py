@@ -20,18 +20,21 @@ order: codes, stages, events, scores as usual), and their lines go in set-based 
 transaction, with the product catalogue kept (customers.services.lines.products_keep). A
 purchase already recorded (a re-imported file) keeps the lines it has: none are added twice.
 """
+import csv
+import io
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from ..models import Purchase, PurchaseLine
 from ..money import base_currency, normalise_currency
 from ..services.lines import (
-    LineIn, PreparedLines, line_clean, line_rows, lines_prepare, products_keep,
+    LINE_FIELDS, LineIn, PreparedLines, line_clean, line_instances, line_values, lines_reconcile,
+    lines_seen, products_keep,
 )
 from ..services.rates import RateBook
 from .reading import ErrorReport, from_decimal_comma
@@ -169,7 +172,7 @@ def _order_lines(order: Order, *, decimal_comma: bool, report: ErrorReport,
         currency = normalise_currency(order.values.get("currency", ""))
     except ValidationError:
         currency = None  # the purchase's own check words it
-    lines = []
+    lines: list[LineIn] = []
     bad = False
     for line, row in order.rows:
         reasons: list[str] = []
@@ -182,7 +185,7 @@ def _order_lines(order: Order, *, decimal_comma: bool, report: ErrorReport,
                 cells[key] = from_decimal_comma(cells[key], reasons) or ""
         if not reasons and currency is not None:
             try:
-                line_clean(cells, currency=currency, number=line)
+                lines.append(line_clean(cells, currency=currency, number=line))
             except ValidationError as error:
                 reasons.extend(error.messages)
         if reasons:
@@ -190,14 +193,13 @@ def _order_lines(order: Order, *, decimal_comma: bool, report: ErrorReport,
                 reasons = in_file(lines_file, line, reasons)
             report.add(line, row.get("email", "") or order.values.get("email", ""), reasons)
             bad = True
-        lines.append(cells)
     if bad or currency is None:
         return None if bad else PreparedLines((), Decimal(0), 1)
     amount_text = order.values.get("amount", "").strip()
     if decimal_comma and amount_text:
         amount_text = from_decimal_comma(amount_text, []) or amount_text
     try:
-        return lines_prepare(lines, currency=currency, amount=amount_text or None)
+        return lines_reconcile(lines, currency=currency, amount=amount_text or None)
     except ValidationError as error:
         report.add(order.line, order.values.get("email", ""), error.messages)
         order.bad = True
@@ -240,18 +242,30 @@ def lines_store(source: str, orders: dict[str, PreparedLines], *, store: str = "
             purchase_id__in=[pk for _key, pk, *_rest in purchases])
             .values_list("purchase_id", flat=True).distinct())
         todo = [row for row in purchases if row[1] not in with_lines]
-        seen: dict[str, tuple[str, str]] = {}
-        for key, *_rest in todo:
-            for line in orders[key].lines:
-                name, category = seen.get(line.sku, ("", ""))
-                seen[line.sku] = (line.name or name, line.category or category)
-        product_ids = products_keep(store, seen)
-        rows: list[PurchaseLine] = []
+        product_ids = products_keep(store, lines_seen(
+            line for key, *_rest in todo for line in orders[key].lines))
+        rows: list[tuple] = []
         for key, pk, currency, day, amount_base in todo:
             in_base = currency == base
             rate = None if in_base or amount_base is None else book.rate_on(currency, day)
-            lines: tuple[LineIn, ...] = orders[key].lines
-            rows += line_rows(pk, lines, product_ids, rate=rate, in_base=in_base)
-        PurchaseLine.objects.bulk_create(rows, batch_size=1000)
+            rows += line_values(pk, orders[key].lines, product_ids, rate=rate, in_base=in_base)
+        _lines_write(rows)
         stored += len(rows)
     return stored
+
+
+def _lines_write(rows: list[tuple]) -> None:
+    """New lines in one COPY on PostgreSQL (a third of a backfill's time went to building and
+    inserting model instances), else bulk_create."""
+    if connection.vendor != "postgresql":
+        PurchaseLine.objects.bulk_create(line_instances(rows), batch_size=1000)
+        return
+    # Machine data for COPY: numbers and ids only; None (a provisional base amount) is
+    # written as an unquoted empty field, which FORMAT csv reads as NULL.
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    buffer.seek(0)
+    sql = (f"COPY {PurchaseLine._meta.db_table} ({', '.join(LINE_FIELDS)}) "
+           "FROM STDIN WITH (FORMAT csv)")
+    with connection.cursor() as cursor:
+        cursor.copy_expert(sql, buffer)

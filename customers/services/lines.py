@@ -167,6 +167,18 @@ def lines_prepare(lines: Iterable[Mapping[str, Any]], *, currency: str,
             errors.append(error)
     if errors:
         raise ValidationError({"lines": errors})
+    return lines_reconcile(cleaned, currency=currency, amount=amount)
+
+
+def lines_reconcile(cleaned: list[LineIn], *, currency: str,
+                    amount: Decimal | None) -> PreparedLines:
+    """Lines already checked one by one (line_clean) reconciled with the purchase's amount:
+    the second half of lines_prepare, for callers that check each line as they read it (the
+    CSV import reports each line's row) and must not check it twice."""
+    if len(cleaned) > MAX_LINES:
+        raise ValidationError({"lines": ValidationError(
+            gettext("A purchase has at most %(max)s lines.") % {"max": MAX_LINES},
+            code="max_length")})
     added = sum((line.total for line in cleaned), Decimal(0))
     if amount is None:
         amount = added
@@ -223,7 +235,7 @@ def products_keep(store: str, seen: Mapping[str, tuple[str, str]]) -> dict[str, 
     return ids
 
 
-def _seen(lines: Iterable[LineIn]) -> dict[str, tuple[str, str]]:
+def lines_seen(lines: Iterable[LineIn]) -> dict[str, tuple[str, str]]:
     seen: dict[str, tuple[str, str]] = {}
     for line in lines:
         name, category = seen.get(line.sku, ("", ""))
@@ -231,15 +243,31 @@ def _seen(lines: Iterable[LineIn]) -> dict[str, tuple[str, str]]:
     return seen
 
 
+# PurchaseLine's columns a new line is written with, in line_values' order.
+LINE_FIELDS = ("purchase_id", "product_id", "quantity", "unit_price", "discount", "total",
+               "total_base")
+
+
+def line_values(purchase_id: int, lines: Iterable[LineIn], product_ids: Mapping[str, int], *,
+                rate: Decimal | None, in_base: bool) -> list[tuple]:
+    """The new PurchaseLine rows of one purchase as tuples of LINE_FIELDS. `in_base`: the
+    purchase is in the base currency (totals are their own base amounts); else `rate` (None:
+    provisional)."""
+    return [(purchase_id, product_ids[line.sku], line.quantity, line.unit_price, line.discount,
+             line.total, line.total if in_base else to_base(line.total, rate))
+            for line in lines]
+
+
 def line_rows(purchase_id: int, lines: Iterable[LineIn], product_ids: Mapping[str, int], *,
               rate: Decimal | None, in_base: bool) -> list[PurchaseLine]:
-    """The PurchaseLine rows of one purchase. `in_base`: the purchase is in the base
-    currency (totals are their own base amounts); else `rate` (None: provisional)."""
-    return [PurchaseLine(
-        purchase_id=purchase_id, product_id=product_ids[line.sku], quantity=line.quantity,
-        unit_price=line.unit_price, discount=line.discount, total=line.total,
-        total_base=line.total if in_base else to_base(line.total, rate))
-        for line in lines]
+    """line_values as unsaved PurchaseLine instances."""
+    return line_instances(line_values(purchase_id, lines, product_ids, rate=rate,
+                                      in_base=in_base))
+
+
+def line_instances(rows: Iterable[tuple]) -> list[PurchaseLine]:
+    """Unsaved PurchaseLine instances of line_values' tuples."""
+    return [PurchaseLine(**dict(zip(LINE_FIELDS, values, strict=True))) for values in rows]
 
 
 def lines_insert(purchase: Purchase, lines: Iterable[LineIn], *, store: str = "",
@@ -248,7 +276,7 @@ def lines_insert(purchase: Purchase, lines: Iterable[LineIn], *, store: str = ""
     lines = list(lines)
     if not lines:
         return []
-    product_ids = products_keep(store, _seen(lines))
+    product_ids = products_keep(store, lines_seen(lines))
     in_base = purchase.currency == base_currency()
     rate = None
     if not in_base and purchase.amount_base is not None:
