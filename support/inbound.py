@@ -8,7 +8,9 @@ standard input.
 
 Which case an answer belongs to is decided by what we signed or sent, never by its From:
 anyone can write any From, so the sender address only names the contact of a *new* case and
-is shown beside an answer, flagged when it is not the contact's.
+is shown beside an answer, flagged when it is not the contact's. A new case is the address
+owner's only when our own mail server vouched for its From (sender_authenticated); otherwise
+it opens unconfirmed and the owner gets a confirmation link, as from the public form.
 1. A reply address (support.tokens) among To/Cc/Delivered-To/X-Original-To: a genuine one
    names the case; a forged or changed one opens a new case (it never attaches anywhere).
 2. Otherwise In-Reply-To/References naming the Message-ID of a reply we sent.
@@ -16,10 +18,13 @@ is shown beside an answer, flagged when it is not the contact's.
 """
 import email
 import email.policy
+import logging
 import re
 from dataclasses import dataclass
 from email.utils import getaddresses, parseaddr
 
+import authres
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -28,8 +33,10 @@ from customers.services.contacts import contact_get_or_create
 
 from .models import Case
 from .selectors import case_answered_by, case_by_id
-from .services import case_message_receive, case_open, case_owner_pick
+from .services import case_confirmation_queue, case_message_receive, case_open, case_owner_pick
 from .tokens import case_reply_token_read, reply_tokens_in
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY = 10_000
 RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
@@ -81,6 +88,43 @@ def _automatic(message) -> bool:
     return _header(message, "Auto-Submitted").strip().lower() not in ("", "no")
 
 
+def _aligned(domain: str, from_domain: str) -> bool:
+    """The authenticated domain is the From domain or a parent of it (relaxed alignment)."""
+    domain, from_domain = domain.lower().rstrip("."), from_domain.lower().rstrip(".")
+    return bool(domain) and (from_domain == domain or from_domain.endswith("." + domain))
+
+
+def sender_authenticated(message, address: str) -> bool:
+    """Whether our own mail server vouched for the From `address`: an Authentication-Results
+    header (RFC 8601) with its authserv-id (CRM_INBOUND_AUTHSERV_ID; a sender can write such
+    a header too, under any other name) saying dmarc=pass for the From domain, or dkim=pass
+    signed by that domain or a parent of it. SPF alone is not enough: it vouches for the
+    envelope sender, not the From a person reads."""
+    server = settings.CRM_INBOUND_AUTHSERV_ID.strip().lower()
+    if not server:
+        return False
+    from_domain = address.rpartition("@")[2]
+    for value in message.get_all("Authentication-Results", []) or []:
+        try:
+            header = authres.AuthenticationResultsHeader.parse_value(" ".join(str(value).split()))
+        except Exception:  # noqa: BLE001 - a header the library cannot read vouches for nothing
+            logger.info("Unreadable Authentication-Results header ignored")
+            continue
+        if (header.authserv_id or "").lower() != server:
+            continue
+        for result in header.results:
+            if result.result.lower() != "pass":
+                continue
+            named = {(prop.type, prop.name): str(prop.value) for prop in result.properties}
+            if result.method == "dmarc" and _aligned(named.get(("header", "from"), ""),
+                                                     from_domain):
+                return True
+            if result.method == "dkim" and _aligned(named.get(("header", "d"), ""),
+                                                    from_domain):
+                return True
+    return False
+
+
 def email_receive(raw: bytes) -> Received:
     """Thread or open a case from a raw RFC 5322 message; ValidationError if it has no usable
     sender."""
@@ -99,9 +143,12 @@ def email_receive(raw: bytes) -> Received:
     first, _space, last = name.strip().partition(" ")
     contact = contact_get_or_create(email=address, first_name=first, last_name=last)
     subject = " ".join(_header(message, "Subject").split())[:200] or _("(no subject)")
+    verified = sender_authenticated(message, address)
     case = case_open(contact=contact, subject=subject, description=_text_body(message),
                      channel=Case.Channel.EMAIL, owner=case_owner_pick(contact=contact),
-                     message_id=message_id)
+                     message_id=message_id, verified=verified)
+    if not verified:
+        case_confirmation_queue(case)
     return Received(case=case, threaded=False)
 
 

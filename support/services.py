@@ -102,8 +102,6 @@ def public_case_open(*, email: str, name: str, subject: str, message: str,
     otherwise find a stranger's words on their record. The visitor's page is the same either
     way, so the form does not tell whether an address is already a customer.
     """
-    from .tasks import case_confirmation_send_task  # the task module imports this one
-
     first, _space, last = name.strip().partition(" ")
     # A new contact keeps the language the form was shown in; an existing one is not changed.
     contact = contact_get_or_create(email=email, first_name=first, last_name=last,
@@ -111,9 +109,16 @@ def public_case_open(*, email: str, name: str, subject: str, message: str,
     case = case_open(contact=contact, subject=subject, description=message,
                      channel=Case.Channel.WEB, owner=case_owner_pick(contact=contact),
                      verified=False)
+    case_confirmation_queue(case)
+    return case
+
+
+def case_confirmation_queue(case: Case) -> None:
+    """Email the unconfirmed case's confirmation link, after commit, by a task."""
+    from .tasks import case_confirmation_send_task  # the task module imports this one
+
     queue_after_commit(case_confirmation_send_task, case.pk,
                        consequence="no confirmation link: the case stays unconfirmed")
-    return case
 
 
 def case_confirm_url(case: Case) -> str:

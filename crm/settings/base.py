@@ -422,6 +422,12 @@ CRM_SUPPORT_ASSIGNMENT = env.str("CRM_SUPPORT_ASSIGNMENT", default="round_robin"
 # (empty: the shop's sender address); the mail server must deliver such plus-addresses to
 # `manage.py receive_email` (Postfix: recipient_delimiter = +), which threads the answer.
 CRM_SUPPORT_REPLY_ADDRESS = env.str("CRM_SUPPORT_REPLY_ADDRESS", default="")
+# Inbound email: the authserv-id (usually the host name) your own mail server writes in the
+# Authentication-Results header it adds (OpenDMARC, rspamd...). A new case whose From it says
+# passed DMARC (or DKIM for the From domain) is the address owner's; any other new case by
+# email is unconfirmed until the owner follows the link the CRM emails them, as from the
+# public form. Empty: no header is trusted (anyone can write one).
+CRM_INBOUND_AUTHSERV_ID = env.str("CRM_INBOUND_AUTHSERV_ID", default="")
 # Follow-ups: the reminder email goes to the assignee at the due time, or at this hour (shop
 # time zone) on the due day for a follow-up with no time (customers.services.follow_up_reminders).
 CRM_FOLLOW_UP_REMIND_HOUR = env.int("CRM_FOLLOW_UP_REMIND_HOUR", default=9)
