@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Message, Suppression
 from .rendering import angled_message_id
-from .suppression import address_suppress
+from .suppression import address_suppress, message_complained
 
 MAX_DIAGNOSTIC = 2000
 
@@ -179,6 +180,7 @@ def row_complained(row: Message, source: str = "spam complaint") -> str:
     from customers.services.contacts import contact_set_consent
 
     address = (row.to_email or row.contact.email).lower()
+    message_complained(row, now=timezone.now())
     address_suppress(email=address, reason=Suppression.Reason.COMPLAINED,
                      detail=_("Spam complaint about %(id)s") % {"id": row.message_id})
     if row.contact.email.lower() == address and row.contact.marketing_consent:

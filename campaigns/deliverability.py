@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from crm.shop import shop
 
 from . import dkim as campaigns_dkim
-from .models import Message, Suppression
+from .models import Message
+from .suppression import complaints_between
 
 logger = logging.getLogger(__name__)
 
@@ -288,8 +289,7 @@ def rates(*, now: dt.datetime | None = None, days: int = RATE_DAYS) -> Rates:
         status__in=[Message.Status.SENT, Message.Status.UNKNOWN, Message.Status.BOUNCED])
     counts = {row["status"]: row["n"] for row in offered.order_by().values("status")
               .annotate(n=Count("id"))}
-    complaints = Suppression.objects.filter(reason=Suppression.Reason.COMPLAINED,
-                                            created_at__gte=start).count()
+    complaints = complaints_between(start)
     return Rates(attempted=sum(counts.values()),
                  bounced=counts.get(Message.Status.BOUNCED, 0), complaints=complaints)
 

@@ -254,6 +254,10 @@ class Message(models.Model):
     # delivery, bounce and complaint events name it (campaigns.email_services).
     provider_message_id = models.CharField(_("email service's id"), max_length=200, blank=True,
                                            default="", db_default="")
+    # When a spam complaint about this email arrived (a feedback report, an email service's
+    # webhook): the complaint rate counts emails complained about, so an address suppressed
+    # before (unsubscribed, say) that still marks us as spam is counted (campaigns.suppression).
+    complained_at = models.DateTimeField(_("marked as spam at"), null=True, blank=True)
     # The email sent when it is not the campaign's own template: a journey step's or a test
     # variant's (Message.email_template). PROTECT: a template that was sent stays readable.
     template = models.ForeignKey(EmailTemplate, verbose_name=_("template"), null=True,
@@ -279,6 +283,8 @@ class Message(models.Model):
             models.Index(fields=["run", "status"], name="message_run_status_idx"),
             models.Index(fields=["provider_message_id"], name="message_provider_id_idx",
                          condition=~Q(provider_message_id="")),
+            models.Index(fields=["complained_at"], name="message_complained_idx",
+                         condition=Q(complained_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -1,9 +1,10 @@
 """Sending pauses by itself when spam complaints cross a line, and a manager resumes it.
 
 Mailbox providers (Gmail, Yahoo, Microsoft) start junking or refusing a sender whose spam
-complaint rate reaches 0.3%. Every new complaint (campaigns.suppression.address_suppress with
-the "complained" reason: ARF reports, an email service's webhook, a manager's entry) checks the
-rate of the last day: complaints recorded in it / emails sent in it. When it reaches
+complaint rate reaches 0.3%. Every new complaint (an email complained about:
+campaigns.suppression.message_complained, from ARF reports and email services' webhooks; or a
+manager's "marked as spam" entry) checks the rate of the last day: complaints recorded in it
+(campaigns.suppression.complaints_between) / emails sent in it. When it reaches
 CRM_COMPLAINT_PAUSE_RATE and at least CRM_COMPLAINT_PAUSE_MIN_SENT emails were sent in that
 day (one complaint in three emails says nothing), a SendingPause row is written and every
 manager is emailed once, in their language. While it is active nothing leaves the outbox
@@ -24,7 +25,8 @@ from django.utils.translation import gettext as _
 from crm.shop import shop
 from customers.language import supported_language
 
-from .models import Message, SendingPause, Suppression
+from .models import Message, SendingPause
+from .suppression import complaints_between
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +41,7 @@ def active_pause() -> SendingPause | None:
 
 def complaint_counts(start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
     """(complaints recorded, emails sent) in [start, end)."""
-    complaints = Suppression.objects.filter(reason=Suppression.Reason.COMPLAINED,
-                                            created_at__gte=start, created_at__lt=end).count()
+    complaints = complaints_between(start, end)
     sent = Message.objects.filter(status__in=DELIVERED, sent_at__gte=start,
                                   sent_at__lt=end).count()
     return complaints, sent

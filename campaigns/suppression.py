@@ -1,14 +1,17 @@
 """The suppression list: addresses that never get marketing email again (unsubscribed,
 bounced, complained, erased), and unsubscribing a contact. The send-time check
 (campaigns.outbox.checks) and the audience read the list; these are its only writers."""
+import datetime as dt
+
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from customers.consent.models import ConsentMethod
 from customers.models import Contact
 from customers.normalise import normalise_email
 from customers.services.contacts import contact_set_consent
 
-from .models import Suppression
+from .models import Message, Suppression
 
 
 def address_suppress(*, email: str, reason: str, detail: str = "") -> Suppression:
@@ -29,6 +32,31 @@ def address_suppress(*, email: str, reason: str, detail: str = "") -> Suppressio
 
         transaction.on_commit(complaint_recorded)
     return suppression
+
+
+def complaints_between(start: dt.datetime, end: dt.datetime | None = None) -> int:
+    """Spam complaints recorded in [start, end): each email complained about once (an address
+    suppressed earlier for another reason still counts), plus the complaints a manager
+    entered by hand (a "marked as spam" suppression no email of that address explains)."""
+    window = {"complained_at__gte": start, **({"complained_at__lt": end} if end else {})}
+    about_emails = Message.objects.filter(**window)
+    by_hand = Suppression.objects.filter(
+        reason=Suppression.Reason.COMPLAINED, created_at__gte=start,
+        **({"created_at__lt": end} if end else {})).filter(
+        ~Exists(about_emails.filter(to_email=OuterRef("email"))))
+    return about_emails.count() + by_hand.count()
+
+
+def message_complained(message: Message, *, now: dt.datetime) -> bool:
+    """Note a complaint about this email, once; True when it is new (then the day's rate is
+    checked after commit: sending may pause by itself)."""
+    if not Message.objects.filter(pk=message.pk, complained_at__isnull=True).update(
+            complained_at=now):
+        return False
+    from .sending_pause import complaint_recorded
+
+    transaction.on_commit(complaint_recorded)
+    return True
 
 
 # Reasons that say the person does not want marketing email (not that the address is dead or
