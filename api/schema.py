@@ -4,7 +4,8 @@ drf-spectacular documents the success answers it can see; the errors come from D
 handler (api.exceptions), the same few for every view. They are added here from what each
 operation really has: 400 where it reads a body or query parameters (415 for a body that is
 not JSON), 401 and 403 where it needs a signed-in user with a role, 404 where its path has an
-id (or the view declares one), 429 where it is throttled.
+id (or the view declares one), 429 where it is throttled, and 503 everywhere: while the
+database is down every operation answers it, with Retry-After (crm.errors.service_unavailable).
 """
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
@@ -69,6 +70,10 @@ class ErrorDocumentingAutoSchema(AutoSchema):
                 _("Too many requests: wait as long as Retry-After says."), detail, {
                     "Retry-After": _header("integer", _("Seconds to wait before the next "
                                                         "request."))})
+        answers["503"] = _answer(
+            _("The CRM is temporarily unavailable (its database cannot be reached): nothing "
+              "was done; try again after Retry-After."), detail, {
+                "Retry-After": _header("integer", _("Seconds to wait before trying again."))})
         return answers
 
     def _component(self, name: str) -> dict:

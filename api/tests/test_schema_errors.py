@@ -37,7 +37,7 @@ def test_every_operation_documents_its_error_answers(schema):
         reads_input = "requestBody" in operation or any(
             parameter["in"] == "query" for parameter in operation.get("parameters", []))
         has_404 = "{id}" in path or (method, path) in DECLARED_404
-        expected = {"401", "403", "429"} | ({"400"} if reads_input else set()) | (
+        expected = {"401", "403", "429", "503"} | ({"400"} if reads_input else set()) | (
             {"404"} if has_404 else set()) | ({"415"} if "requestBody" in operation else set())
         assert expected <= set(responses), (method, path)
         assert has_404 == ("404" in responses), (method, path)
@@ -47,6 +47,7 @@ def test_every_operation_documents_its_error_answers(schema):
             assert _error_schema(operation, "400") == {"oneOf": [
                 detail, {"$ref": "#/components/schemas/ValidationErrors"}]}
         assert responses["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+        assert responses["503"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
 
 
 def test_lists_read_the_cursor_so_document_a_400(schema):
@@ -97,3 +98,19 @@ def test_real_error_answers_have_the_documented_shapes(schema, sales_api, manage
     for method, path, response in answers:
         _assert_matches(schema, method, path, response)
 
+
+
+def test_the_outage_answer_has_the_documented_shape(schema, manager, monkeypatch):
+    from django.db import OperationalError, connection
+
+    api = token_client(manager)
+    api.raise_request_exception = False
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection to server failed: Connection refused")
+
+    monkeypatch.setattr(connection, "cursor", refuse)  # the database is down
+    response = api.get("/api/contacts/")
+
+    assert response.status_code == 503 and response["Retry-After"].isdigit()
+    _assert_matches(schema, "get", "/api/contacts/", response)
