@@ -284,11 +284,14 @@ def _refuse_undeliverable(address: str) -> None:
             % {"reason": suppressed.get_reason_display()}})
 
 
-def case_reply(*, case: Case, author, body: str, now: dt.datetime | None = None) -> CaseMessage:
+def case_reply(*, case: Case, author, body: str, now: dt.datetime | None = None,
+               historical: bool = False) -> CaseMessage:
     """Staff answer the customer: the reply is stored on the case and emailed to the contact
     (after commit, by a task) from the shop, with a reply address that brings their answer back
     into this case. The first reply is the case's first answer; a new or open case is then
-    waiting on the customer."""
+    waiting on the customer. `historical`: a reply of the past being recorded (the demo
+    shop's history, a migration from another help desk): stored as emailed at `now`, not
+    emailed again."""
     from .tasks import case_message_send_task  # the task module imports this one
 
     body = body.strip()
@@ -304,7 +307,8 @@ def case_reply(*, case: Case, author, body: str, now: dt.datetime | None = None)
         _refuse_undeliverable(locked.contact.email)
         message = CaseMessage.objects.create(
             case=locked, direction=CaseMessage.Direction.OUT, body=body, author=author,
-            sent_at=now, message_id=make_msgid(domain=_mail_domain()))
+            sent_at=now, message_id=make_msgid(domain=_mail_domain()),
+            emailed_at=now if historical else None)
         fields = ["updated_at"]
         if locked.first_response_at is None:
             locked.first_response_at = now
@@ -314,8 +318,9 @@ def case_reply(*, case: Case, author, body: str, now: dt.datetime | None = None)
             fields.append("status")
         locked.save(update_fields=fields)
     case.first_response_at, case.status = locked.first_response_at, locked.status
-    queue_after_commit(case_message_send_task, message.pk,
-                       consequence="the reply is stored on the case but not emailed")
+    if not historical:
+        queue_after_commit(case_message_send_task, message.pk,
+                           consequence="the reply is stored on the case but not emailed")
     return message
 
 

@@ -276,3 +276,30 @@ def test_every_demo_login_is_printed_and_the_manager_has_an_address(demo_logins)
         assert f"{username} / {password}" in out.getvalue()
         assert User.objects.get(username=username).check_password(password)
     assert User.objects.get(username="manager").email == "manager@example.com"
+
+
+@pytest.mark.django_db
+def test_the_demo_history_is_answered_and_nothing_old_is_emailed_at_first_start(
+        demo_logins, mailoutbox, django_capture_on_commit_callbacks):
+    from customers.models import FollowUp
+    from customers.services.follow_up_reminders import follow_up_reminders_send
+    from support.models import Case, CaseMessage
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo_data", size=SMALL, stdout=StringIO())
+
+    # Cases staff took up have their first answer, given within the day, stored as emailed.
+    taken_up = Case.objects.exclude(status=Case.Status.NEW)
+    assert taken_up.exists() and not taken_up.filter(first_response_at__isnull=True).exists()
+    assert not CaseMessage.objects.filter(direction="out", emailed_at__isnull=True).exists()
+    assert not Case.objects.filter(status=Case.Status.NEW,
+                                   first_response_at__isnull=False).exists()
+    # Unhappy survey answers gave call-backs: old ones done, recent ones open; none reminded
+    # again now, and no reply of the past went out again.
+    assert FollowUp.objects.exists()
+    assert not FollowUp.objects.filter(
+        done_at__isnull=True, due_on__lt=timezone.localdate() - dt.timedelta(days=7)).exists()
+    assert follow_up_reminders_send() == 0
+    staff = set(User.objects.values_list("email", flat=True)) - {""}
+    assert not [mail.subject for mail in mailoutbox if set(mail.to) & staff]
+    assert not [mail.subject for mail in mailoutbox if "Re:" in mail.subject]

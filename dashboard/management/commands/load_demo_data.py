@@ -24,14 +24,16 @@ from campaigns.campaign_service import campaign_update
 from customers.demo import DEMO_NEW_PER_WEEK, DEMO_SOURCE, DemoShop, demo_shop
 from customers.imports.contacts import contacts_import_csv
 from customers.imports.purchases import purchases_import_rows
-from customers.models import Contact, Purchase
+from customers.followups import follow_up_set_done
+from customers.models import Contact, FollowUp, Purchase
+from customers.services.follow_up_reminders import follow_up_reminders_claim
 from customers.normalise import shop_timezone
 from customers.services.contacts import contacts_assign_owner
 from customers.services.refunds import purchase_refund
 from feedback.models import SurveyInvite
 from feedback.services import survey_answer, survey_campaign, surveys_queue
 from support.models import Case, Priority
-from support.services import case_open, case_set_status
+from support.services import case_open, case_reply, case_set_status
 
 DEMO_USERS = [
     ("manager", "Maria", "Manager", MANAGERS),
@@ -159,7 +161,12 @@ class Command(BaseCommand):
                              priority=rng.choice([Priority.HIGH, Priority.NORMAL, Priority.LOW]),
                              owner=contact.owner, now=opened)
             status = statuses[index % len(statuses)]
-            if status != Case.Status.NEW:
+            if status == Case.Status.NEW:
+                continue
+            # Answered within the day, as the shop does; emailed back then, not again now.
+            case_reply(case=case, author=contact.owner, body=_CASE_REPLIES[details.language],
+                       now=opened + dt.timedelta(hours=2), historical=True)
+            if status != Case.Status.WAITING:
                 case_set_status(case=case, status=status, now=opened + dt.timedelta(hours=5))
 
     def _surveys(self, today: dt.date) -> None:
@@ -183,9 +190,25 @@ class Command(BaseCommand):
             survey_answer(invite=invite, score=score, language=invite.contact.language,
                           comment=rng.choice(comments[score >= 9]) if rng.random() < 0.4 else "",
                           now=invite.created_at + dt.timedelta(hours=rng.randrange(2, 72)))
+        self._past_call_backs(today)
+
+    def _past_call_backs(self, today: dt.date) -> None:
+        """Unhappy answers gave their owners call-backs (feedback.services): those of past
+        weeks were made, the last week's are still open, and none is reminded again now (the
+        reminders went out back then)."""
+        for follow_up in FollowUp.objects.filter(done_at__isnull=True,
+                                                 due_on__lt=today - dt.timedelta(days=7)):
+            follow_up_set_done(follow_up=follow_up, done=True)
+        follow_up_reminders_claim(now=timezone.now(), limit=100_000)
 
 
 # Demo content in the two flavours; it is data, like the names, so not translated.
+_CASE_REPLIES = {
+    "tr": "Merhaba, yazdığınız için teşekkürler. Hemen kontrol ediyoruz ve bugün size dönüş "
+          "yapacağız.",
+    "en": "Hello, thank you for writing. We are looking into it now and will get back to you "
+          "today.",
+}
 _CASE_TEXTS = {
     "tr": [("Kargo gecikti", "Siparişim %(city)s adresine hâlâ ulaşmadı."),
            ("Yanlış beden geldi", "Değişim için ne yapmam gerekiyor? (%(city)s)"),
