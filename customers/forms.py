@@ -182,6 +182,8 @@ class CallLogForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 2}))
     follow_up_on = forms.DateField(label=_("Next follow-up"), required=False,
                                    widget=forms.DateInput(attrs={"type": "date"}))
+    follow_up_time = forms.TimeField(label=_("Time"), required=False,
+                                     widget=forms.TimeInput(attrs={"type": "time"}))
 
 
 class ContactEditForm(ContactForm):

@@ -22,9 +22,11 @@ NOTE_MAX_LENGTH = 4000
 
 
 def call_log(*, contact: Contact, user: User | None, outcome: str, note: str = "",
-             follow_up_on: dt.date | None = None, called_at: dt.datetime | None = None
-             ) -> CallLog:
-    """Record a call; with follow_up_on, a follow-up for the caller on that day too."""
+             follow_up_on: dt.date | None = None, follow_up_time: dt.time | None = None,
+             called_at: dt.datetime | None = None) -> CallLog:
+    """Record a call; with follow_up_on, a follow-up for the caller on that day too, at
+    follow_up_time when the customer named an hour ("call me Tuesday at 3": the reminder
+    comes then, not at the morning's reminder hour)."""
     note = (note or "").strip()
     errors = {}
     if outcome not in CallOutcome.values:
@@ -34,6 +36,8 @@ def call_log(*, contact: Contact, user: User | None, outcome: str, note: str = "
             "limit": NOTE_MAX_LENGTH}
     if follow_up_on is not None and user is None:
         errors["follow_up_on"] = _("A follow-up needs someone to do it.")
+    if follow_up_time is not None and follow_up_on is None:
+        errors["follow_up_on"] = _("Choose the day of the follow-up too.")
     if errors:
         raise ValidationError(errors)
     called_at = called_at or timezone.now()
@@ -42,7 +46,8 @@ def call_log(*, contact: Contact, user: User | None, outcome: str, note: str = "
                                       called_at=called_at)
         if follow_up_on is not None:
             follow_up_add(contact=contact, assigned_to=user, created_by=user,
-                          title=follow_up_title(call), due_on=follow_up_on)
+                          title=follow_up_title(call), due_on=follow_up_on,
+                          due_time=follow_up_time)
         if outcome == CallOutcome.NOT_INTERESTED:
             hooks.contact_not_interested.call(contact, at=called_at)
     return call

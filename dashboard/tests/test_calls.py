@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+from crm.shop import shop
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
@@ -79,6 +80,38 @@ def test_a_call_with_a_next_date_schedules_a_follow_up(sales_client, sales_user)
     _log(sales_client, contact, outcome="call_back", follow_up_on=day.isoformat())
 
     assert FollowUp.objects.get().due_on == day
+
+
+def test_a_call_back_at_an_hour_the_customer_named_is_reminded_then(sales_client):
+    contact = ContactFactory()
+    day = timezone.localdate() + dt.timedelta(days=2)
+
+    _log(sales_client, contact, outcome="call_back", follow_up_on=day.isoformat(),
+         follow_up_time="15:30")
+
+    follow_up = FollowUp.objects.get()
+    assert (follow_up.due_on, follow_up.due_time) == (day, dt.time(15, 30))
+    assert follow_up.remind_at == dt.datetime.combine(day, dt.time(15, 30),
+                                                      tzinfo=shop().zone)
+
+
+def test_an_hour_without_a_day_is_refused_and_nothing_is_written(sales_client):
+    contact = ContactFactory()
+
+    response = _log(sales_client, contact, outcome="call_back", follow_up_time="15:30")
+
+    assert response.status_code == 302
+    assert not CallLog.objects.exists() and not FollowUp.objects.exists()
+    page = sales_client.get(TODAY)
+    assert "Choose the day of the follow-up too." in page.content.decode()
+
+
+def test_the_call_form_offers_the_hour(sales_client, sales_user):
+    contact = _one_time_buyer(sales_user)
+
+    page = sales_client.get(reverse("dashboard:contact_detail", args=[contact.pk]))
+
+    assert 'name="follow_up_time"' in page.content.decode()
 
 
 def test_not_interested_pauses_promotions_like_an_unhappy_answer(settings, sales_client):
