@@ -144,6 +144,10 @@ class OrderData:
     code: str = ""  # the first coupon code used
     channel_label: str = ""  # the shop's own channel label: "web", "pos", "Trendyol"
     refunds: tuple[RefundData, ...] = ()
+    # The refunds are the order's summary only (WooCommerce's order JSON): amounts that may
+    # include refunded shipping, no lines. The engine fetches the order (Platform.order) for
+    # the refunds in full before applying them (shops.services.sync, the webhook door).
+    refunds_summarised: bool = False
 
 
 @dataclass(frozen=True)

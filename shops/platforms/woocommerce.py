@@ -35,13 +35,15 @@ what this module makes of it:
   processing, completed -> PAID; refunded -> PAID with its refunds (which add up to the whole
   order); cancelled, failed, trash -> CANCELLED. A status a plugin added is PAID when the order
   has a payment date (date_paid_gmt), PENDING otherwise.
-- Refunds: an order carries a summary of its refunds (id, reason, total as a negative string):
-  the backfill, the poll and webhooks take their amounts from it, so a page costs two requests.
+- Refunds: an order carries a summary of its refunds (id, reason, total as a negative string).
   The summary does not say what a refund was for (a refunded shipping charge counts as
-  merchandise there; the connector never refunds more than the purchase). `order()` reads
-  /orders/<id>/refunds as well: each refund's amount less its shipping and fee lines, and its
-  line items (the order's line id is the refund item's `_refunded_item_id` meta) with
-  quantities.
+  merchandise there) nor which lines, so such an order is marked `refunds_summarised`: the
+  backfill and the poll fetch it with `order()` (one request for each refunded order, few in a
+  page), and its webhook is read as the order's id, which the engine fetches the same way.
+  `order()` reads /orders/<id>/refunds as well: each refund's amount less its shipping and fee
+  lines, and its line items (the order's line id is the refund item's `_refunded_item_id`
+  meta) with quantities. Should the fetch find nothing, the summary is applied, never more
+  than the purchase.
 - Customers: billing email, names and phone; customer_id 0 is a guest. WooCommerce records no
   marketing consent (no documented field; plugins keep their own meta keys, not read here):
   consent is None.
@@ -171,6 +173,9 @@ class WooCommercePlatform(Platform):
                                     order_id=str(_id(data)))
             if topic in ORDER_TOPICS:
                 order = order_from_json(data)
+                if order.refunds_summarised:  # fetched with its refunds in full
+                    return WebhookEvent(kind=EventKind.ORDER, topic=topic,
+                                        order_id=order.order_id, occurred_at=order.updated_at)
                 return WebhookEvent(kind=EventKind.ORDER, topic=topic, order=order,
                                     order_id=order.order_id, occurred_at=order.updated_at)
             return WebhookEvent(kind=EventKind.CUSTOMER, topic=topic,
@@ -306,6 +311,7 @@ def order_from_json(data: Mapping[str, Any], categories: Mapping[int, str] | Non
         refunds=refunds if refunds is not None else tuple(
             RefundData(refund_id=str(_id(refund)), amount=abs(_money(refund.get("total"))))
             for refund in data.get("refunds") or []),
+        refunds_summarised=refunds is None and bool(data.get("refunds")),
     )
 
 

@@ -13,6 +13,7 @@ Every error is also the store's last error (its status page); a job that succeed
 """
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,7 +27,7 @@ from crm.tasks import queue_after_commit
 from ..crypto import CredentialsUnreadable
 from ..http import ShopHTTP
 from ..models import Store, SyncJob, WebhookDelivery
-from ..platforms.base import ConnectorError
+from ..platforms.base import ConnectorError, OrderData, Platform, StoreAccess
 from .orders import orders_ingest
 
 logger = logging.getLogger(__name__)
@@ -118,7 +119,8 @@ def _run(job_id: int) -> None:
             while True:
                 page = platform.orders_page(access, http, cursor=job.cursor or None,
                                             updated_since=since)
-                outcome = orders_ingest(store, page.orders, historical=backfill)
+                orders = _refunds_in_full(platform, access, http, page.orders)
+                outcome = orders_ingest(store, orders, historical=backfill)
                 job.cursor = page.next_cursor or ""
                 job.pages += 1
                 job.orders_seen += outcome.orders_seen
@@ -148,6 +150,15 @@ def _run(job_id: int) -> None:
     if not backfill:
         values.update(poll_watermark=job.started_at - POLL_MARGIN, last_poll_at=timezone.now())
     Store.objects.filter(pk=store.pk).update(**values)
+
+
+def _refunds_in_full(platform: Platform, access: StoreAccess, http: ShopHTTP,
+                     orders: Sequence[OrderData]) -> list[OrderData]:
+    """The page's orders, those whose refunds are only a summary (amounts that may include
+    refunded shipping, no lines) fetched with their refunds in full: one request each, for
+    the few refunded orders."""
+    return [(platform.order(access, http, order.order_id) or order)
+            if order.refunds_summarised else order for order in orders]
 
 
 def _http() -> ShopHTTP:
