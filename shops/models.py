@@ -7,9 +7,11 @@ purchase: the platform's last update time (older deliveries are ignored), its st
 applied and which purchase line each platform line became (refunds name lines).
 """
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -92,11 +94,22 @@ class Store(models.Model):
         """What the platform module needs, decrypted (crypto.CredentialsUnreadable if not)."""
         return StoreAccess(key=self.key, base_url=self.base_url.rstrip("/"),
                            credentials=self.credentials(), webhook_secret=self.webhook_secret(),
-                           save_credentials=self._save_credentials)
+                           save_credentials=self._save_credentials,
+                           renewal=self._credentials_renewal)
 
     def _save_credentials(self, values: dict[str, str]) -> None:
         self.set_credentials(values)
         Store.objects.filter(pk=self.pk).update(credentials_encrypted=self.credentials_encrypted)
+
+    @contextmanager
+    def _credentials_renewal(self) -> Iterator[dict[str, str]]:
+        """StoreAccess.renewal: the store's row locked (a second process renewing waits here,
+        then finds the new tokens) and its credentials as stored now."""
+        with transaction.atomic():
+            stored = (Store.objects.select_for_update().filter(pk=self.pk)
+                      .values_list("credentials_encrypted", flat=True).get())
+            self.credentials_encrypted = stored
+            yield self.credentials()
 
 
 class ShopOrder(models.Model):

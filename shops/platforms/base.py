@@ -17,6 +17,7 @@ purchase's amount is what its lines add up to. `line_money` does the arithmetic.
 import datetime as dt
 import enum
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -70,6 +71,12 @@ class StoreAccess:
     # Called with the whole new credentials when the platform renewed them (an OAuth access
     # token refreshed): the connector stores them encrypted. None: nothing is kept.
     save_credentials: Callable[[dict[str, str]], None] | None = field(
+        default=None, compare=False, repr=False)
+    # A context manager holding the store's renewal lock across processes (the store's row,
+    # locked) and giving its credentials as stored now: a platform renewing a one-use refresh
+    # token does it inside, and finds there a renewal another process made meanwhile. None:
+    # no lock but the platform's own in-process one.
+    renewal: Callable[[], AbstractContextManager[Mapping[str, str]]] | None = field(
         default=None, compare=False, repr=False)
 
 

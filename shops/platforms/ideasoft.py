@@ -354,8 +354,19 @@ class IdeaSoftPlatform(Platform):
         with store_lock:
             current = self._credentials(access)
             if current.get("access_token") != credentials.get("access_token"):
-                return current  # renewed meanwhile
-            return self._renew_now(access, http, credentials)
+                return current  # renewed meanwhile in this process
+            if access.renewal is None:
+                return self._renew_now(access, http, credentials)
+            # Another process (a second worker, the web door fetching an order) may have met
+            # the same expired token: under the store's lock, its renewal is found, not
+            # repeated with a refresh token already used up.
+            with access.renewal() as stored:
+                if stored.get("access_token") != credentials.get("access_token"):
+                    renewed = dict(stored)
+                    with self._lock:
+                        self._renewed[(access.key, credentials.get("access_token", ""))] = renewed
+                    return renewed
+                return self._renew_now(access, http, credentials)
 
     def _renew_now(self, access: StoreAccess, http: "ShopHTTP",
                    credentials: dict[str, str]) -> dict[str, str]:
