@@ -62,7 +62,9 @@ erased in the shop) withdrawn too, so the CRM never mails on for a person the sh
 `not_subscribed` (never subscribed), `pending` (a double opt-in not confirmed yet) and `invalid`
 (the address is not deliverable: a statement about the address, not the person's wish) say
 nothing: None, so a consent given in the CRM's own forms is not overwritten by a shop that
-merely never asked. The evidence keeps the state and the opt-in level.
+merely never asked. The evidence keeps the state and the opt-in level. A consent update
+without `email_address` (a customer the shop knew by phone) is completed by `customer()`
+(GET customers/<id>.json, scope read_customers): its email, the update's consent.
 
 Webhooks: Shopify POSTs the REST resource as JSON, signed in `X-Shopify-Hmac-Sha256` =
 base64(HMAC-SHA256(key, raw body)); the key is the app's API secret key (client secret), or,
@@ -259,6 +261,23 @@ class ShopifyPlatform(Platform):
             return order_from_rest(raw, self._categories(access, http, [raw]))
         except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation):
             raise _bad_answer("order", body) from None
+
+    def customer(self, access: StoreAccess, http: "ShopHTTP",
+                 customer_id: str) -> CustomerData | None:
+        """The customer by id (None: not found; scope read_customers): a consent update may
+        arrive without the email address (a customer known by phone only at the time)."""
+        try:
+            body, _headers = self._get(access, http, f"customers/{int(customer_id)}.json")
+        except ValueError:
+            return None
+        except ConnectorError as error:
+            if error.status == 404:
+                return None
+            raise
+        try:
+            return customer_from_rest(body["customer"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise _bad_answer("customer", body) from None
 
     def _count(self, access: StoreAccess, http: "ShopHTTP") -> int | None:
         body, _headers = self._get(access, http, "orders/count.json", {"status": "any"})

@@ -14,6 +14,7 @@ worker from the stored body.
 """
 import hashlib
 import logging
+from dataclasses import replace
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -158,7 +159,9 @@ def _apply(store: Store, delivery: WebhookDelivery, event: WebhookEvent) -> str 
                 raise NothingToDo(gettext(
                     "The delivery names the customer only by the store's id (no email) and "
                     "the store could not give the customer's email: nothing changed."))
-            customer = found
+            # The fetched customer's email, and the delivery's own consent when it has one
+            # (a consent update is about that change, the customer read now may lag it).
+            customer = replace(found, consent=customer.consent or found.consent)
         customer_ingest(store, customer)
         return ""
     if kind == EventKind.CUSTOMER_REDACT:

@@ -60,6 +60,7 @@ class FakeShopify(FakeHTTPAPI):
         self.shop = payload("shop")["shop"]
         self.shop["name"] = name
         self.orders: dict[int, dict] = {}
+        self.customers: dict[int, dict] = {}
         self.products: dict[int, dict] = {
             product["id"]: product for product in payload("products")["products"]}
 
@@ -140,6 +141,10 @@ class FakeShopify(FakeHTTPAPI):
         if path.startswith("orders/") and path.endswith(".json"):
             order = self.orders.get(_int(path[len("orders/"):-len(".json")]))
             return FakeAnswer(200, {"order": order}) if order else FakeAnswer(
+                404, {"errors": "Not Found"})
+        if path.startswith("customers/") and path.endswith(".json"):
+            customer = self.customers.get(_int(path[len("customers/"):-len(".json")]))
+            return FakeAnswer(200, {"customer": customer}) if customer else FakeAnswer(
                 404, {"errors": "Not Found"})
         if path == "products.json":
             ids = [_int(value) for value in request.param("ids").split(",") if value]
