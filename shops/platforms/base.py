@@ -164,6 +164,15 @@ class OrdersPage:
     total: int | None = None  # how many orders in all, when the platform says (progress)
 
 
+@dataclass(frozen=True)
+class RefundedOrdersPage:
+    """One page of the ids of orders with refunds, for platforms that keep refunds apart
+    from orders (Platform.refunds_apart)."""
+
+    order_ids: tuple[str, ...]
+    next_cursor: str | None  # None: this was the last page
+
+
 class EventKind(enum.StrEnum):
     ORDER = "order"  # created or updated: recorded once, then its refunds and cancellation
     REFUND = "refund"  # one refund of an order (order_id, refund)
@@ -209,6 +218,10 @@ class Platform(ABC):
     # How long the platform waits for a webhook's answer, in seconds (docs, tests).
     webhook_timeout: ClassVar[float] = 5.0
     page_size: ClassVar[int] = 100
+    # Refunds are objects of their own the orders list does not carry (IdeaSoft's refund
+    # requests): after its orders, a backfill reads refunded_orders_page and fetches each
+    # such order with its refunds (Platform.order).
+    refunds_apart: ClassVar[bool] = False
 
     @abstractmethod
     def delivery_meta(self, headers: Mapping[str, str]) -> DeliveryMeta:
@@ -245,6 +258,12 @@ class Platform(ABC):
                  customer_id: str) -> CustomerData | None:
         """One customer by the platform's id (None: not found). Optional: a webhook naming
         only an id and the changed fields (IdeaSoft's member/update) uses it."""
+        raise NotImplementedError
+
+    def refunded_orders_page(self, access: StoreAccess, http: "ShopHTTP", *,
+                             cursor: str | None) -> RefundedOrdersPage:
+        """The ids of orders with refunds, a page at a time, oldest refund first (`cursor`
+        None first, then each page's next_cursor). Required when refunds_apart."""
         raise NotImplementedError
 
 

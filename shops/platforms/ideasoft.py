@@ -64,7 +64,9 @@ quantities returned, at most the fee. They are read with the order when one orde
 (`order()`, one request filtered by `order`) and, for the poll, once per page (the latest 100
 approved requests); the backfill does not read them (the list has no filter by several
 orders): a fully refunded order is still `refunded`. The order's updated_at is moved to its
-latest refund's, so the connector sees the order as changed.
+latest refund's, so the connector sees the order as changed. The orders list carries none
+(refunds_apart): a backfill reads the approved requests after the orders
+(`refunded_orders_page`, oldest first, `sinceId` paging) and fetches each order they name.
 
 Categories: an order item names its product (`product.id`) but not its category; the
 categories come from `GET /admin-api/products?ids=..` once per page (the product's first
@@ -132,6 +134,7 @@ from .base import (
     OrderState,
     Platform,
     RefundData,
+    RefundedOrdersPage,
     StoreAccess,
     WebhookEvent,
     WebhookRefused,
@@ -187,6 +190,7 @@ class IdeaSoftPlatform(Platform):
     webhook_topics = ORDER_TOPICS + MEMBER_TOPICS
     webhook_timeout = 10.0
     page_size = 100
+    refunds_apart = True  # refund requests: read after the orders by a backfill
 
     def __init__(self) -> None:
         # (store key, access token no longer valid) -> the credentials that replaced it.
@@ -280,6 +284,27 @@ class IdeaSoftPlatform(Platform):
         order = _read_api_order(body, self._categories(access, http, [body]))
         refunds = self._refund_requests(access, http, {"order": int(order_id)})
         return _with_api_refunds(order, refunds.get(order.order_id, ()))
+
+    def refunded_orders_page(self, access: StoreAccess, http: "ShopHTTP", *,
+                             cursor: str | None) -> RefundedOrdersPage:
+        """The orders of approved refund requests, oldest request first: a backfill reads
+        the orders list, which carries no refunds, and then these (none, logged, when the
+        app may not read refund requests)."""
+        params: dict[str, Any] = {"status": "approved", "sort": "id", "limit": 100}
+        if cursor:
+            params["sinceId"] = int(cursor)
+        body = self._get_optional(access, http, "/admin-api/order_refund_requests",
+                                  params=params)
+        requests = [request for request in body if isinstance(request, dict)
+                    and _is_id(request.get("id"))] if isinstance(body, list) else []
+        order_ids: dict[str, None] = {}
+        for request in requests:
+            order = request.get("order")
+            if isinstance(order, dict) and _is_id(order.get("id")):
+                order_ids[str(int(order["id"]))] = None
+        next_cursor = (str(int(requests[-1]["id"])) if len(requests) >= params["limit"]
+                       else None)
+        return RefundedOrdersPage(order_ids=tuple(order_ids), next_cursor=next_cursor)
 
     def customer(self, access: StoreAccess, http: "ShopHTTP",
                  customer_id: str) -> CustomerData | None:

@@ -28,7 +28,7 @@ from ..crypto import CredentialsUnreadable
 from ..http import ShopHTTP
 from ..models import Store, SyncJob, WebhookDelivery
 from ..platforms.base import ConnectorError, OrderData, Platform, StoreAccess
-from .orders import orders_ingest
+from .orders import order_ingest, orders_ingest
 
 logger = logging.getLogger(__name__)
 
@@ -116,12 +116,13 @@ def _run(job_id: int) -> None:
     try:
         access = store.access()
         with _http() as http:
-            while True:
+            while not job.cursor.startswith(REFUNDS_PHASE):
                 page = platform.orders_page(access, http, cursor=job.cursor or None,
                                             updated_since=since)
                 orders = _refunds_in_full(platform, access, http, page.orders)
                 outcome = orders_ingest(store, orders, historical=backfill)
-                job.cursor = page.next_cursor or ""
+                job.cursor = page.next_cursor or (
+                    REFUNDS_PHASE if backfill and platform.refunds_apart else "")
                 job.pages += 1
                 job.orders_seen += outcome.orders_seen
                 job.purchases_created += outcome.purchases_created
@@ -133,6 +134,8 @@ def _run(job_id: int) -> None:
                                         "total", "heartbeat_at", "retries"])
                 if not page.next_cursor:
                     break
+            if job.cursor.startswith(REFUNDS_PHASE):
+                _refunded_orders(store, job, platform, access, http)
     except CredentialsUnreadable as error:
         _failed(job, ConnectorError(ConnectorError.AUTH, str(error)))
         return
@@ -150,6 +153,30 @@ def _run(job_id: int) -> None:
     if not backfill:
         values.update(poll_watermark=job.started_at - POLL_MARGIN, last_poll_at=timezone.now())
     Store.objects.filter(pk=store.pk).update(**values)
+
+
+# A backfill's cursor once its orders are read, for platforms that keep refunds apart: what
+# follows is the refunds' own cursor, so a job resumed after a crash carries on there.
+REFUNDS_PHASE = "refunds:"
+
+
+def _refunded_orders(store: Store, job: SyncJob, platform: Platform, access: StoreAccess,
+                     http: ShopHTTP) -> None:
+    """The backfill's second part where refunds are objects of their own (IdeaSoft): each
+    order with refunds fetched with them and ingested (its refunds applied once each)."""
+    cursor = job.cursor[len(REFUNDS_PHASE):] if job.cursor.startswith(REFUNDS_PHASE) else ""
+    while True:
+        page = platform.refunded_orders_page(access, http, cursor=cursor or None)
+        for order_id in page.order_ids:
+            order = platform.order(access, http, order_id)
+            if order is not None:
+                order_ingest(store, order, historical=True)
+        cursor = page.next_cursor or ""
+        job.cursor = REFUNDS_PHASE + cursor
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["cursor", "heartbeat_at"])
+        if not cursor:
+            return
 
 
 def _refunds_in_full(platform: Platform, access: StoreAccess, http: ShopHTTP,
