@@ -143,7 +143,8 @@ def _not_yet(test: VariantTest, arms: list[Arm], now: dt.datetime) -> bool:
                        "estimate so the waiting messages go out", test.pk,
                        MAX_WAIT_FACTOR * test.decide_after_hours)
         return False
-    logger.info("Variant test %s: nothing sent in the test yet; not decided", test.pk)
+    logger.warning("Variant test %s: nothing sent in the test yet; not decided (tried "
+                   "again by the next check)", test.pk)
     return True
 
 

@@ -149,12 +149,13 @@ def variants_assign_run(run: CampaignRun, *, now: dt.datetime) -> int:
 
 def variants_assign_stream(run: CampaignRun, contact_ids: list[int], *,
                            now: dt.datetime) -> int:
-    """Rows an event campaign just wrote for these contacts (at `now`): each in the test with a
-    variant drawn at random while it is undecided, the winner after."""
+    """Rows an event campaign just wrote for these contacts: each in the test with a variant
+    drawn at random while it is undecided, the winner after. (A run has one row per contact,
+    so the run and the contacts name the rows.)"""
     test = _campaign_test(run.campaign_id)
     if test is None:
         return 0
-    rows = Message.objects.filter(run=run, contact_id__in=contact_ids, created_at=now,
+    rows = Message.objects.filter(run=run, contact_id__in=contact_ids,
                                   status=Status.QUEUED, variant__isnull=True)
     return _assign(test, rows, tested=rows.count(), now=now, wait_rest=False)
 
