@@ -20,7 +20,9 @@ from crm.admin_tools import ReadOnlyAdminMixin
 from customers.models import Contact
 from customers.normalise import normalise_email
 
-from .admin_variants import VARIANT_INLINES, campaign_test_figures, inlines_posted
+from .admin_variants import (
+    VARIANT_INLINES, campaign_test_figures, inlines_posted, variant_formset_save,
+)
 from .audience import AudienceCriteria, audience_sample, audience_size
 from .campaign_service import EDITABLE_FIELDS, campaign_create, campaign_update
 from .forms import CampaignForm, PreviewForm
@@ -281,7 +283,11 @@ class CampaignAdmin(admin.ModelAdmin):
         obj._state.adding = False
 
     def get_inline_instances(self, request, obj=None):
-        return inlines_posted(request, super().get_inline_instances(request, obj))
+        return inlines_posted(request, super().get_inline_instances(request, obj), obj)
+
+    def save_formset(self, request, form, formset, change):
+        if not variant_formset_save(formset):  # the test's rows go through campaigns.variants
+            super().save_formset(request, form, formset, change)
 
     def get_urls(self):
         view = self.admin_site.admin_view

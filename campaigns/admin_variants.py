@@ -5,7 +5,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -14,10 +14,14 @@ from django.utils.translation import gettext_lazy
 
 from accounts.roles import is_manager
 from crm import numbers
+from crm.admin_tools import ReadOnlyAdminMixin
 
 from .models import Campaign, ContentVariant, JourneyStep, VariantTest
 from .variant_decision import result_text, variant_test_decide, variant_test_report
-from .variants import variant_problems, variant_save
+from .variants import (
+    variant_delete, variant_delete_problems, variant_problems, variant_save, variant_test_delete,
+    variant_test_save,
+)
 
 
 class ContentVariantForm(forms.ModelForm):
@@ -33,16 +37,6 @@ class ContentVariantForm(forms.ModelForm):
             if problems := variant_problems(self.instance):
                 raise ValidationError(problems)
         return cleaned
-
-    def save(self, commit: bool = True) -> ContentVariant:
-        variant = super().save(commit=False)
-        if commit:  # through the service, as for every other caller
-            try:
-                variant_save(variant)
-            except ValidationError as problem:  # checked in clean(); changed since?
-                raise ValidationError(problem.message_dict.get(NON_FIELD_ERRORS, [])
-                                      or problem.messages) from problem
-        return variant
 
 
 class _ManagersOnly:
@@ -69,9 +63,18 @@ class _ManagersOnly:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ContentVariantFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            if problems := variant_delete_problems(form.instance):
+                raise ValidationError(problems)
+
+
 class ContentVariantInline(_ManagersOnly, admin.TabularInline):
     model = ContentVariant
     form = ContentVariantForm
+    formset = ContentVariantFormSet
     extra = 0
     verbose_name = gettext_lazy("test variant")
     verbose_name_plural = gettext_lazy(
@@ -92,19 +95,46 @@ class VariantTestInline(_ManagersOnly, admin.TabularInline):
 VARIANT_INLINES = [ContentVariantInline, VariantTestInline]
 
 
-def inlines_posted(request: HttpRequest, inlines: list) -> list:
-    """On a POST, the test inlines the form carried: a form built without them (a script's,
-    an older page's) leaves the variants and the test as they are instead of failing."""
-    if request.method != "POST":
-        return inlines
+def inlines_posted(request: HttpRequest, inlines: list, obj=None) -> list:
+    """The test inlines on a saved campaign's page only (their checks need the campaign); on
+    a POST, only those the form carried: a form built without them (a script's, an older
+    page's) leaves the variants and the test as they are instead of failing."""
     kept = []
     for inline in inlines:
         if isinstance(inline, tuple(VARIANT_INLINES)):
-            prefix = inline.get_formset(request).get_default_prefix()
-            if f"{prefix}-TOTAL_FORMS" not in request.POST:
+            if obj is None:
+                continue
+            prefix = inline.get_formset(request, obj).get_default_prefix()
+            if request.method == "POST" and f"{prefix}-TOTAL_FORMS" not in request.POST:
                 continue
         kept.append(inline)
     return kept
+
+
+def variant_formset_save(formset) -> bool:
+    """Save a test inline's rows through campaigns.variants (as CampaignAdmin.save_formset);
+    False for another inline. Sets what the admin's change message reads."""
+    saving = {ContentVariant: (variant_save, variant_delete),
+              VariantTest: (variant_test_save, variant_test_delete)}.get(formset.model)
+    if saving is None:
+        return False
+    save, delete = saving
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.deleted_forms:
+        if form.instance.pk:
+            delete(form.instance)
+            formset.deleted_objects.append(form.instance)
+    for form in formset.forms:
+        if form in formset.deleted_forms or not form.has_changed():
+            continue
+        row, new = form.instance, form.instance.pk is None
+        setattr(row, formset.fk.name, formset.instance)
+        save(row)
+        if new:
+            formset.new_objects.append(row)
+        else:
+            formset.changed_objects.append((row, form.changed_data))
+    return True
 
 
 # --- The campaign page's figures ---------------------------------------------------------------
@@ -176,9 +206,16 @@ def _decide(request: HttpRequest, test: VariantTest) -> None:
             "test": test, "winner": decided.winner.label, "why": result_text(decided.result)})
 
 
+def _may_decide(request: HttpRequest) -> bool:
+    return request.user.has_perm("campaigns.change_varianttest")
+
+
 @admin.register(VariantTest)
-class VariantTestAdmin(admin.ModelAdmin):
-    """Every campaign's tests at a glance; they are set up on the campaign's page."""
+class VariantTestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every campaign's tests at a glance; they are set up (and removed) on the campaign's
+    page, through campaigns.variants."""
+
+    deletable = False
 
     list_display = ("campaign", "step", "metric", "test_percent", "started_at", "decided_at",
                     "winner")
@@ -189,17 +226,17 @@ class VariantTestAdmin(admin.ModelAdmin):
               "decided_at", "winner", "result")
     actions = ["decide_now"]
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False  # on the campaign's page, beside its variants
-
     def get_urls(self):
         view = self.admin_site.admin_view
         return [path("<int:pk>/decide/", view(self.decide_view),
                      name="campaigns_varianttest_decide"), *super().get_urls()]
 
     @admin.action(description=gettext_lazy("Decide now (the rest is sent the winner)"),
-                  permissions=["change"])
+                  permissions=["view"])
     def decide_now(self, request: HttpRequest, queryset) -> None:
+        if not _may_decide(request):
+            self.message_user(request, _("You may not decide tests."), messages.ERROR)
+            return
         for test in queryset.select_related("campaign", "step"):
             _decide(request, test)
 
@@ -207,7 +244,7 @@ class VariantTestAdmin(admin.ModelAdmin):
         """The campaign page's "Decide now" button (a POST; the admin checks its CSRF token)."""
         test = get_object_or_404(VariantTest.objects.select_related("campaign", "step"), pk=pk)
         back = reverse("admin:campaigns_campaign_change", args=[test.campaign_id])
-        if request.method == "POST" and self.has_change_permission(request, test):
+        if request.method == "POST" and _may_decide(request):
             _decide(request, test)
         return HttpResponseRedirect(back)
 

@@ -227,3 +227,48 @@ def variant_save(variant: ContentVariant) -> ContentVariant:
         raise ValidationError({NON_FIELD_ERRORS: problems})
     variant.save()
     return variant
+
+
+def variant_delete_problems(variant: ContentVariant) -> list[str]:
+    """A variant of a running test stays until the test is decided (its figures, and the
+    waiting contacts, depend on it)."""
+    running = VariantTest.objects.filter(campaign_id=variant.campaign_id, step_id=variant.step_id,
+                                         started_at__isnull=False, decided_at__isnull=True)
+    if variant.pk and running.exists():
+        return [str(_("“%(label)s” is in a running test: decide the test before removing "
+                      "it.") % {"label": variant.label})]
+    return []
+
+
+def variant_delete(variant: ContentVariant) -> None:
+    """Remove a variant (ValidationError while its test runs; a variant that was sent is
+    kept by the database: Message.variant is PROTECT)."""
+    if problems := variant_delete_problems(variant):
+        raise ValidationError(problems)
+    variant.delete()
+
+
+def variant_test_save(test: VariantTest) -> VariantTest:
+    """Save a test's settings after the model's checks (a journey step of its campaign)."""
+    test.full_clean()
+    if test.step_id and test.step.campaign_id != test.campaign_id:
+        raise ValidationError({"step": _("This journey step belongs to another campaign.")})
+    test.save()
+    return test
+
+
+def variant_test_delete(test: VariantTest, *, now: dt.datetime | None = None) -> int:
+    """Remove a test. Its waiting rows are not left waiting for ever: they are sent the
+    campaign's own email (the step's, for a journey step). Returns the rows released."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        waiting = Message.objects.filter(campaign_id=test.campaign_id, step_id=test.step_id,
+                                         status=Status.WAITING)
+        run_ids = sorted(set(waiting.values_list("run_id", flat=True)))
+        _coupons_renew(waiting, test.campaign, now)
+        released = waiting.update(status=Status.QUEUED, variant=None, template=None,
+                                  not_before=Greatest("not_before", now))
+        test.delete()
+        if run_ids:
+            transaction.on_commit(lambda: _enqueue_sending(run_ids))
+    return released

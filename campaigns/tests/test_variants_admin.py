@@ -122,3 +122,37 @@ def test_the_run_confirmation_says_who_gets_the_test_and_who_waits(client, manag
     html = client.get(reverse("admin:campaigns_campaign_start", args=[offer.pk])).content.decode()
 
     assert "Of them, 3 get the test variants at random; 7 wait for the test's winner." in html
+
+
+def test_a_variant_of_a_running_test_cannot_be_removed(client, manager):
+    offer = campaign()
+    test, (a, b) = variants(offer)
+    VariantTest.objects.filter(pk=test.pk).update(started_at=timezone.now())
+    client.force_login(manager)
+    url = reverse("admin:campaigns_campaign_change", args=[offer.pk])
+
+    response = client.post(url, _form(offer, **{
+        "variants-TOTAL_FORMS": 2, "variants-INITIAL_FORMS": 2,
+        "variants-0-id": a.pk, "variants-0-label": "A", "variants-0-template": a.template_id,
+        "variants-0-DELETE": "on",
+        "variants-1-id": b.pk, "variants-1-label": "B", "variants-1-template": b.template_id}))
+
+    assert response.status_code == 200
+    assert "“A” is in a running test: decide the test before removing it." in \
+        response.content.decode()
+    assert ContentVariant.objects.count() == 2
+
+
+def test_a_page_without_the_test_inlines_saves_the_campaign_and_keeps_the_variants(client,
+                                                                                   manager):
+    offer = campaign()
+    variants(offer)
+    client.force_login(manager)
+    data = {key: value for key, value in _form(offer, holdout_percent=20).items()
+            if not key.startswith("variant")}
+
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[offer.pk]), data)
+
+    offer.refresh_from_db()
+    assert response.status_code == 302 and offer.holdout_percent == 20
+    assert ContentVariant.objects.count() == 2

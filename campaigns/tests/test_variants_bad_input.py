@@ -91,3 +91,18 @@ def test_a_variants_template_cannot_be_deleted():
         a.template.delete()
 
     assert ContentVariant.objects.filter(pk=a.pk).exists()
+
+
+def test_removing_a_test_sends_its_waiting_rows_the_campaigns_own_email():
+    from campaigns.variants import variant_test_delete
+
+    buyers(4)
+    offer = campaign()
+    test, _made = variants(offer, test_percent=50)
+    run = campaign_run_start(campaign=offer)
+
+    released = variant_test_delete(test)
+
+    assert released == 2
+    assert set(run.messages.filter(variant__isnull=True).values_list("status", "template")) == {
+        (Message.Status.QUEUED, None)}
