@@ -1,11 +1,14 @@
 """The end of a subject test, through the real outbox: the test share is sent its variants'
 subjects, and once the test is decided the waiting contacts are sent the winner's subject
 (a real SMTP server receives them)."""
+import datetime as dt
 from collections import Counter
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from campaigns.models import Message
+from campaigns.models import Campaign, Message
 from campaigns.services import campaign_run_start
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - the fixture
 from campaigns.variant_decision import variant_test_decide
@@ -55,3 +58,20 @@ def test_a_run_with_waiting_rows_stays_open_until_they_are_released(smtp_sink,
     run.refresh_from_db()
     assert len(smtp_sink.received) == 2
     assert run.status == run.Status.SENDING
+
+
+def test_released_rows_keep_a_later_due_time_and_their_coupon_counts_from_the_release():
+    buyers(4)
+    offer = campaign(coupon_kind=Campaign.CouponKind.PERCENT, coupon_value=Decimal("10"),
+                     coupon_valid_days=14, delay_days=2)
+    test, (a, b) = variants(offer, test_percent=50, coupon=True)
+    run = campaign_run_start(campaign=offer)
+    waiting = list(run.messages.filter(status=Status.WAITING).select_related("coupon"))
+    due = waiting[0].not_before
+    later = timezone.now() + dt.timedelta(days=1)  # before the campaign's two-day delay ends
+
+    variant_test_decide(test.pk, now=later, by_manager=True)
+
+    for row in run.messages.filter(pk__in=[m.pk for m in waiting]).select_related("coupon"):
+        assert (row.status, row.not_before) == (Status.QUEUED, due)
+        assert row.coupon.expires_at == later + dt.timedelta(days=14)
