@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Purchase
 
-from .models import ContentVariant, LinkClick, Message, VariantTest
+from .models import Campaign, ContentVariant, LinkClick, Message, VariantTest
 from .uplift import Difference, GroupStats
 from .variant_choice import Arm, Choice, ChoiceReason, choose
 from .variants import test_variants, variant_test_release
@@ -148,6 +148,15 @@ def _not_yet(test: VariantTest, arms: list[Arm], now: dt.datetime) -> bool:
     return True
 
 
+def campaign_lock(test_id: int) -> None:
+    """The test's campaign row lock, first, as runs and event writes take it: a run being
+    built while the test is decided either commits its waiting rows before the decision
+    (which releases them) or sees the decision (and sends the winner); none is left waiting."""
+    campaign_id = VariantTest.objects.filter(pk=test_id).values_list("campaign_id").first()
+    if campaign_id:
+        Campaign.objects.select_for_update().filter(pk=campaign_id[0]).exists()
+
+
 def variant_test_decide(test_id: int, *, now: dt.datetime | None = None,
                         by_manager: bool = False) -> VariantTest | None:
     """Decide the test if it is due (a manager: at once), store the figures and release the
@@ -155,6 +164,7 @@ def variant_test_decide(test_id: int, *, now: dt.datetime | None = None,
     already, fewer than two variants). Safe to call twice or at the same time."""
     now = now or timezone.now()
     with transaction.atomic():
+        campaign_lock(test_id)
         test = VariantTest.objects.select_for_update().filter(pk=test_id).first()
         if test is None or test.decided_at is not None:
             return None

@@ -262,6 +262,8 @@ def variant_test_delete(test: VariantTest, *, now: dt.datetime | None = None) ->
     campaign's own email (the step's, for a journey step). Returns the rows released."""
     now = now or timezone.now()
     with transaction.atomic():
+        # The campaign row lock, as runs take it: no run adds waiting rows behind our back.
+        Campaign.objects.select_for_update().filter(pk=test.campaign_id).exists()
         waiting = Message.objects.filter(campaign_id=test.campaign_id, step_id=test.step_id,
                                          status=Status.WAITING)
         run_ids = sorted(set(waiting.values_list("run_id", flat=True)))

@@ -3,12 +3,14 @@ group or by clicks, the winner with its figures and whether the difference is cl
 without data until the maximum; once, however many deciders."""
 import datetime as dt
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import LinkClick, Message, VariantTest
+from campaigns.services import campaign_run_start
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.variant_decision import (
     result_text,
@@ -18,7 +20,7 @@ from campaigns.variant_decision import (
 )
 from customers.tests.factories import record_purchase
 
-from .variant_helpers import campaign, variants
+from .variant_helpers import buyers, campaign, variants
 
 pytestmark = pytest.mark.django_db
 Status = Message.Status
@@ -207,3 +209,47 @@ def test_two_deciders_at_the_same_moment_decide_once():
     assert sum(result is not None for result in results) == 1
     waiting.refresh_from_db()
     assert waiting.variant == a
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_run_built_while_the_test_is_decided_leaves_nobody_waiting():
+    buyers(6)
+    offer = campaign()
+    test, (a, b) = variants(offer, test_percent=50)
+    # Started by an earlier run: this run writes nothing to the test's row.
+    VariantTest.objects.filter(pk=test.pk).update(started_at=STARTED)
+    built, proceed, errors = threading.Event(), threading.Event(), []
+
+    def build() -> None:
+        try:
+            with transaction.atomic():  # the run's rows are not committed until `proceed`
+                campaign_run_start(campaign=offer)
+                built.set()
+                proceed.wait(timeout=10)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def decide() -> None:
+        try:
+            built.wait(timeout=10)
+            variant_test_decide(test.pk, by_manager=True)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=build), threading.Thread(target=decide)]
+    for thread in threads:
+        thread.start()
+    built.wait(timeout=10)
+    time.sleep(0.5)  # the decider is waiting for the campaign's lock by now
+    proceed.set()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert not Message.objects.filter(status=Status.WAITING).exists()
+    assert Message.objects.filter(variant__isnull=True).count() == 0
