@@ -63,12 +63,40 @@ class _ManagersOnly:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+def _kept(formset) -> list[dict]:
+    return [form.cleaned_data for form in formset.forms
+            if form.cleaned_data and form not in formset.deleted_forms]
+
+
 class ContentVariantFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         for form in self.deleted_forms:
             if problems := variant_delete_problems(form.instance):
                 raise ValidationError(problems)
+        keys = [(row.get("step"), row.get("label")) for row in _kept(self)]
+        if len(keys) != len(set(keys)):  # the database would refuse the second
+            raise ValidationError(_("Give each variant of an email its own label."))
+
+
+class VariantTestForm(forms.ModelForm):
+    class Meta:
+        model = VariantTest
+        fields = ("step", "test_percent", "metric", "decide_after_hours")
+
+    def has_changed(self) -> bool:
+        # A test row added with "Add another" (there are no blank extra rows) is meant, even
+        # with every default kept: Django would otherwise skip it as unchanged.
+        return self.instance.pk is None or super().has_changed()
+
+
+class VariantTestFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        steps = [row.get("step") for row in _kept(self)]
+        if len(steps) != len(set(steps)):
+            raise ValidationError(_("An email has one test: the campaign's own email once, "
+                                    "each journey step once."))
 
 
 class ContentVariantInline(_ManagersOnly, admin.TabularInline):
@@ -84,6 +112,8 @@ class ContentVariantInline(_ManagersOnly, admin.TabularInline):
 
 class VariantTestInline(_ManagersOnly, admin.TabularInline):
     model = VariantTest
+    form = VariantTestForm
+    formset = VariantTestFormSet
     extra = 0
     fields = ("step", "test_percent", "metric", "decide_after_hours", "started_at",
               "decided_at", "winner")

@@ -156,3 +156,30 @@ def test_a_page_without_the_test_inlines_saves_the_campaign_and_keeps_the_varian
     offer.refresh_from_db()
     assert response.status_code == 302 and offer.holdout_percent == 20
     assert ContentVariant.objects.count() == 2
+
+
+def test_two_tests_of_the_same_email_are_refused_not_a_server_error(client, manager):
+    offer = campaign()
+    client.force_login(manager)
+    url = reverse("admin:campaigns_campaign_change", args=[offer.pk])
+    test = {"test_percent": 30, "metric": "clicks", "decide_after_hours": 48}
+
+    response = client.post(url, _form(offer, **{
+        "variant_tests-TOTAL_FORMS": 2,
+        **{f"variant_tests-{index}-{key}": value for index in (0, 1)
+           for key, value in test.items()}}))
+
+    assert response.status_code == 200
+    assert "An email has one test" in response.content.decode()
+    assert not VariantTest.objects.exists()
+
+
+def test_a_test_added_with_its_defaults_is_saved(client, manager):
+    offer = campaign()
+    client.force_login(manager)
+
+    client.post(reverse("admin:campaigns_campaign_change", args=[offer.pk]), _form(offer, **{
+        "variant_tests-TOTAL_FORMS": 1, "variant_tests-0-test_percent": 20,
+        "variant_tests-0-metric": "purchases", "variant_tests-0-decide_after_hours": 72}))
+
+    assert VariantTest.objects.filter(campaign=offer, step=None, test_percent=20).exists()
