@@ -110,9 +110,9 @@ def _assign(test: VariantTest, rows: QuerySet[Message], *, tested: int, now: dt.
     given = sum(_give(rows, variant, share)
                 for variant, share in zip(variants, equal_shares(tested, len(variants)),
                                           strict=True))
-    if wait_rest:
-        rows.update(status=Status.WAITING)
-    _started(test, now)
+    waiting = rows.update(status=Status.WAITING) if wait_rest else 0
+    if given or waiting:  # a run that emails nobody does not start the test's clock
+        _started(test, now)
     return given
 
 

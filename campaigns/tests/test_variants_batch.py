@@ -128,3 +128,13 @@ def test_a_big_run_is_split_with_a_handful_of_queries(django_assert_max_num_quer
         given = variants_assign_run(run, now=timezone.now() - dt.timedelta(minutes=1))
 
     assert given == 20 and run.messages.filter(status=Status.WAITING).count() == 180
+
+
+def test_a_run_that_emails_nobody_does_not_start_the_test():
+    offer = campaign()
+    test, _made = variants(offer)
+
+    campaign_run_start(campaign=offer)
+
+    test.refresh_from_db()
+    assert test.started_at is None
