@@ -6,7 +6,8 @@
 
 A test is due `decide_after_hours` after its first message (started_at). Per variant its SENT
 rows of the test's campaign and step are counted; the control group is the HELD_OUT rows of the
-same campaign and step written since the test started.
+same campaign and step written since the test started (for a journey step, also the
+journey's held-out rows without a step, where it holds contacts out of the whole journey).
 
 * Purchases (the default): a row responded when its contact made a live (not refunded)
   purchase within `decide_after_hours` of its sent_at (of its not_before for a held-out row,
@@ -84,7 +85,11 @@ def _control(test: VariantTest) -> GroupStats | None:
     click)."""
     if test.metric == VariantTest.Metric.CLICKS:
         return None
-    rows = _test_rows(test, Status.HELD_OUT)
+    rows = Message.objects.filter(campaign_id=test.campaign_id, status=Status.HELD_OUT)
+    # A journey step's test: the step's held-out rows, or the journey's own where it holds
+    # contacts out of the whole journey (rows without a step).
+    rows = rows.filter(Q(step_id=test.step_id) | Q(step__isnull=True)) if test.step_id else \
+        rows.filter(step__isnull=True)
     if test.started_at is not None:
         rows = rows.filter(created_at__gte=test.started_at)
     totals = rows.aggregate(contacts=Count("pk"), responders=Count(

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from campaigns.models import LinkClick, Message, VariantTest
+from campaigns.models import JourneyStep, LinkClick, Message, VariantTest
 from campaigns.services import campaign_run_start
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.variant_decision import (
@@ -20,7 +20,7 @@ from campaigns.variant_decision import (
 )
 from customers.tests.factories import record_purchase
 
-from .variant_helpers import buyers, campaign, variants
+from .variant_helpers import buyers, campaign, template, variants
 
 pytestmark = pytest.mark.django_db
 Status = Message.Status
@@ -253,3 +253,22 @@ def test_a_run_built_while_the_test_is_decided_leaves_nobody_waiting():
     assert errors == []
     assert not Message.objects.filter(status=Status.WAITING).exists()
     assert Message.objects.filter(variant__isnull=True).count() == 0
+
+
+def test_a_journey_steps_test_compares_with_the_journeys_held_out_contacts():
+    journey = campaign()
+    step = JourneyStep.objects.create(campaign=journey, position=1, kind=JourneyStep.Kind.EMAIL,
+                                      template=template("Step"))
+    test, (a, b) = variants(journey, step=step)
+    VariantTest.objects.filter(pk=test.pk).update(started_at=STARTED)
+    run = CampaignRunFactory(campaign=journey)
+    for variant in (a, b):
+        for _ in range(2):
+            MessageFactory(run=run, status=Status.SENT, variant=variant, step=step,
+                           sent_at=SENT, created_at=STARTED)
+    _rows(run, None, 3, 1, status=Status.HELD_OUT)  # the journey's, without a step
+
+    decided = variant_test_decide(test.pk, now=NOW)
+
+    assert decided.result["control"]["contacts"] == 3
+    assert [row["sent"] for row in decided.result["variants"]] == [2, 2]
