@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from campaigns.models import JourneyStep, LinkClick, Message, VariantTest
 from campaigns.services import campaign_run_start
+from campaigns.tasks import decide_variant_tests_task
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.variant_decision import (
     result_text,
@@ -272,3 +273,15 @@ def test_a_journey_steps_test_compares_with_the_journeys_held_out_contacts():
 
     assert decided.result["control"]["contacts"] == 3
     assert [row["sent"] for row in decided.result["variants"]] == [2, 2]
+
+
+def test_the_periodic_task_decides_what_is_due_and_is_safe_to_run_twice():
+    test, (a, b), run = _test()
+    _rows(run, b, 2, 1)
+
+    decide_variant_tests_task.delay()
+    decided_at = VariantTest.objects.get(pk=test.pk).decided_at
+    decide_variant_tests_task.delay()
+
+    test.refresh_from_db()
+    assert test.winner == b and test.decided_at == decided_at is not None
