@@ -15,10 +15,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from accounts.roles import is_manager
 from crm.admin_tools import ReadOnlyAdminMixin
 from customers.models import Contact
 from customers.normalise import normalise_email
 
+from .admin_variants import (
+    VARIANT_INLINES, campaign_test_figures, inlines_posted, variant_formset_save,
+)
 from .audience import AudienceCriteria, audience_sample, audience_size
 from .campaign_service import EDITABLE_FIELDS, campaign_create, campaign_update
 from .forms import CampaignForm, PreviewForm
@@ -254,7 +258,7 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "trigger", "is_active", "template", "updated_at")
     list_filter = ("kind", "trigger", "is_active")
     search_fields = ("name",)
-    inlines = [CampaignRunInline]
+    inlines = [CampaignRunInline, *VARIANT_INLINES]
     change_form_template = "admin/campaigns/campaign/change_form.html"
     fieldsets = [
         (None, {"fields": ["name", "kind", "template", "is_active"]}),
@@ -278,6 +282,13 @@ class CampaignAdmin(admin.ModelAdmin):
             setattr(obj, field.attname, getattr(saved, field.attname))
         obj._state.adding = False
 
+    def get_inline_instances(self, request, obj=None):
+        return inlines_posted(request, super().get_inline_instances(request, obj), obj)
+
+    def save_formset(self, request, form, formset, change):
+        if not variant_formset_save(formset):  # the test's rows go through campaigns.variants
+            super().save_formset(request, form, formset, change)
+
     def get_urls(self):
         view = self.admin_site.admin_view
         return [path("<int:pk>/start/", view(self.start_view), name="campaigns_campaign_start"),
@@ -294,6 +305,8 @@ class CampaignAdmin(admin.ModelAdmin):
         extra = extra_context or {}
         if campaign is not None:
             extra.update(self._campaign_figures(campaign))
+            if is_manager(request.user):  # the subject tests are the managers'
+                extra["variant_tests"] = campaign_test_figures(campaign)
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def _campaign_figures(self, campaign: Campaign) -> dict:
@@ -334,6 +347,11 @@ class CampaignAdmin(admin.ModelAdmin):
             self.message_user(request, _("Started: %(queued)d emails queued, %(held)d contacts "
                                          "held out to measure uplift.") % {
                 "queued": queued, "held": held}, messages.SUCCESS)
+            if waiting := run.messages.filter(status=Message.Status.WAITING).count():
+                self.message_user(request, ngettext(
+                    "%(count)d more waits for the subject test's winner.",
+                    "%(count)d more wait for the subject test's winner.", waiting) % {
+                    "count": waiting}, messages.INFO)
         return HttpResponseRedirect(back)
 
     def _start_confirmation(self, request: HttpRequest, campaign: Campaign) -> TemplateResponse:

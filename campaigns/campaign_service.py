@@ -15,7 +15,7 @@ The admin form (campaigns.forms.CampaignForm) shows the rules' messages through
 import json
 from collections.abc import Mapping
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
@@ -24,7 +24,9 @@ from crm.shop import shop
 
 from .audience import AudienceCriteria
 from .models import Campaign
-from .template_needs import is_survey_campaign, needs_problems, template_needs
+from .template_needs import (
+    campaign_variant_problems, is_survey_campaign, needs_problems, template_needs,
+)
 
 # What a caller may set; created_by only when creating, schedule only through the sync below.
 EDITABLE_FIELDS = ("name", "kind", "template", "is_active", "audience", "trigger", "event",
@@ -138,6 +140,9 @@ def _template_problems(campaign: Campaign, is_survey: bool, problems: Problems) 
                                   kind=campaign.kind or "", coupon_kind=campaign.coupon_kind or "",
                                   event=campaign.event or ""):
         _add(problems, "template", problem)
+    # Its test variants' templates too (a coupon taken away that a variant shows).
+    for problem in campaign_variant_problems(campaign):
+        _add(problems, NON_FIELD_ERRORS, problem)
 
 
 def _assign(campaign: Campaign, fields: Mapping) -> None:

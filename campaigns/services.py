@@ -34,6 +34,7 @@ from .coupons import coupons_issue_for_run
 from .models import Campaign, CampaignRun, Message
 from .referrals import referral_codes_ensure
 from .template_needs import campaign_check_sendable
+from .variants import test_split, variants_assign_run, variants_assign_stream
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class RunPlan:
     reached: int    # of them, already emailed or held out in the window: left out
     emailed: int    # queued to be emailed (the send-time checks may still stop some)
     held_out: int   # held out at random
+    tested: int = 0   # of the emailed, in the subject test now (campaigns.variants)
+    waiting: int = 0  # of the emailed, waiting for the test's winner
 
 
 def _fresh_contacts(campaign: Campaign, now: dt.datetime) -> QuerySet[Contact]:
@@ -92,8 +95,9 @@ def campaign_run_plan(campaign: Campaign, *, now: dt.datetime | None = None) -> 
     audience = audience_size(AudienceCriteria.for_campaign(campaign), now=now)
     count = _fresh_contacts(campaign, now).order_by().count()
     held_out = holdout_size(count, campaign.holdout_percent)
+    tested, waiting = test_split(campaign, count - held_out)
     return RunPlan(audience=audience, reached=audience - count, emailed=count - held_out,
-                   held_out=held_out)
+                   held_out=held_out, tested=tested, waiting=waiting)
 
 
 def campaign_run_start(*, campaign: Campaign, key: str | None = None, started_by=None,
@@ -124,6 +128,8 @@ def campaign_run_start(*, campaign: Campaign, key: str | None = None, started_by
         _messages_create(run, contacts, held_out=held_out, now=now,
                          not_before=now + dt.timedelta(days=campaign.delay_days))
         _run_extras(run)
+        # After the extras: a row waiting for the test's winner has its coupon and code too.
+        variants_assign_run(run, now=now)
         CampaignRun.objects.filter(pk=run.pk).update(status=CampaignRun.Status.SENDING)
         run.status = CampaignRun.Status.SENDING
         transaction.on_commit(lambda: _enqueue_sending(run.pk))
@@ -244,6 +250,7 @@ def event_messages_write(campaign: Campaign, contact_ids: list[int], *,
         written = _messages_create(run, contacts, held_out=held_out, now=now,
                                    not_before=now + dt.timedelta(days=campaign.delay_days))
         _run_extras(run, contact_ids=contact_ids)
+        variants_assign_stream(run, contact_ids, now=now)
         if run.status != CampaignRun.Status.SENDING:
             CampaignRun.objects.filter(pk=run.pk).update(status=CampaignRun.Status.SENDING,
                                                          finished_at=None)

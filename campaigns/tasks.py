@@ -27,6 +27,7 @@ from .triggers import (  # noqa: F401 - Celery finds tasks in tasks.py
     reorder_check_task,
     run_campaign_task,
 )
+from .variant_decision import variant_tests_decide_due
 
 logger = logging.getLogger(__name__)
 
@@ -90,3 +91,10 @@ def recover_stuck_task() -> None:
     report = recover_stuck_messages()
     for run_id in sorted(report.run_ids):
         run_finish_if_drained(run_id)
+
+
+@shared_task(name="campaigns.decide_variant_tests", ignore_result=True, acks_late=True)
+def decide_variant_tests_task() -> None:
+    """Every 10 minutes: subject and content tests whose period has passed are decided and
+    their waiting emails released (campaigns.variant_decision; once, under a row lock)."""
+    variant_tests_decide_due()

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.template.base import Lexer, TokenType
 from django.utils.translation import gettext_lazy as _
 
@@ -109,10 +110,25 @@ def needs_problems(needs: frozenset[str], *, is_survey: bool, kind: str,
 
 
 def campaign_template_problems(campaign: Campaign) -> list[str]:
-    """Why this campaign cannot send its template; empty when it can."""
-    return needs_problems(template_needs(campaign.template), is_survey=is_survey_campaign(campaign),
-                          kind=campaign.kind, coupon_kind=campaign.coupon_kind,
-                          event=campaign.event)
+    """Why this campaign cannot send its template (or a test variant's); empty when it can."""
+    problems = needs_problems(template_needs(campaign.template),
+                              is_survey=is_survey_campaign(campaign), kind=campaign.kind,
+                              coupon_kind=campaign.coupon_kind, event=campaign.event)
+    return problems + campaign_variant_problems(campaign)
+
+
+def campaign_variant_problems(campaign: Campaign) -> list[str]:
+    """Why this campaign cannot send its test variants' templates (campaigns.variants)."""
+    if not campaign.pk:
+        return []
+    problems = []
+    for variant in campaign.variants.select_related("template"):
+        for problem in needs_problems(template_needs(variant.template),
+                                      is_survey=is_survey_campaign(campaign), kind=campaign.kind,
+                                      coupon_kind=campaign.coupon_kind, event=campaign.event):
+            problems.append(str(_("Variant “%(label)s”: %(problem)s") % {
+                "label": variant.label, "problem": problem}))
+    return problems
 
 
 def template_campaign_problems(template: EmailTemplate,
@@ -124,7 +140,9 @@ def template_campaign_problems(template: EmailTemplate,
         return []
     needs = parts_needs(parts)
     problems = []
-    for campaign in template.campaigns.all():
+    # A campaign sending it as its own template or as a test variant's (campaigns.variants).
+    campaigns = Campaign.objects.filter(Q(template=template) | Q(variants__template=template))
+    for campaign in campaigns.distinct():
         for problem in needs_problems(needs, is_survey=is_survey_campaign(campaign),
                                       kind=campaign.kind, coupon_kind=campaign.coupon_kind,
                                       event=campaign.event):

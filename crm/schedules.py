@@ -52,6 +52,9 @@ DEFAULT_SCHEDULES = [
                     every_minutes=1),
     DefaultSchedule("Shops: poll stores for missed orders", "shops.poll_stores",
                     every_minutes=60),
+    # Subject and content tests whose period has passed: decided, the rest sent the winner.
+    DefaultSchedule("Decide subject and content tests", "campaigns.decide_variant_tests",
+                    every_minutes=10),
 ]
 
 

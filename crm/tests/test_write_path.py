@@ -44,6 +44,10 @@ ALLOWED: list[tuple[str, str, str]] = [
     # agreed to is read-only (get_readonly_fields), so the ledger cannot change under it.
     ("customers/consent/admin.py", "ConsentWordingAdmin.save_model",
      "Django admin machinery: publishing a consent wording (no service yet)"),
+    # The campaign page's subject-test rows go through campaigns.variants
+    # (admin_variants.variant_formset_save); the other inlines (runs) are read-only.
+    ("campaigns/admin.py", "CampaignAdmin.save_formset",
+     "Django admin machinery for the campaign's read-only inlines; test rows use services"),
 ]
 
 # ModelAdmins (module.Class) whose add or change page Django saves by default, and inlines

@@ -37,6 +37,8 @@ EXEMPT = {
     "campaigns.emailtemplate": "texts staff write for every recipient",
     "campaigns.emailtemplatetranslation": "texts staff write for every recipient",
     "campaigns.campaign": "a campaign's name and audience criteria",
+    "campaigns.contentvariant": "a subject test's label and template, for every recipient",
+    "campaigns.varianttest": "a subject test's settings and per-variant totals, no contact",
     # A run's own failure (the mail server unreachable...); one recipient's errors are on
     # its Message, which the messages section blanks.
     "campaigns.campaignrun": "a sending run's key, status and failure",
