@@ -90,3 +90,22 @@ def recover_stuck_task() -> None:
     report = recover_stuck_messages()
     for run_id in sorted(report.run_ids):
         run_finish_if_drained(run_id)
+
+
+@shared_task(name="campaigns.journeys_advance", ignore_result=True, acks_late=True)
+def journeys_advance_task() -> None:
+    """Every minute: contacts whose next journey step is due take it (campaigns.
+    journey_advance: each enrollment under its row lock, its position stored with what the
+    step wrote, so a second copy, or a redelivery after a killed worker, repeats nothing)."""
+    from .journey_advance import journeys_advance
+
+    journeys_advance()
+
+
+@shared_task(name="campaigns.journey_anniversaries", ignore_result=True, acks_late=True)
+def journey_anniversaries_task() -> None:
+    """Daily: first-purchase anniversaries enter their campaigns, once a year each
+    (campaigns.journeys.anniversaries_enroll; a second run finds them enrolled)."""
+    from .journeys import anniversaries_enroll
+
+    anniversaries_enroll()

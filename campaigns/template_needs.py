@@ -25,11 +25,12 @@ import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.template.base import Lexer, TokenType
 from django.utils.translation import gettext_lazy as _
 
 from .defaults import SURVEY_CAMPAIGN_NAME
-from .models import Campaign, EmailTemplate, EmailTemplateTranslation
+from .models import Campaign, EmailTemplate, EmailTemplateTranslation, JourneyStep
 
 COUPON, REFERRAL_CODE, SURVEY = "coupon", "referral_code", "survey"
 REORDER_PRODUCT = "reorder_product"
@@ -108,11 +109,45 @@ def needs_problems(needs: frozenset[str], *, is_survey: bool, kind: str,
     return problems
 
 
+def _campaign_needs(campaign: Campaign) -> frozenset[str]:
+    """What the campaign's emails need: its template's, and a journey's steps' templates'
+    (a reminder step showing the coupon an earlier step issued needs the coupon too)."""
+    needs = template_needs(campaign.template)
+    if campaign.pk:
+        for step in JourneyStep.objects.filter(campaign=campaign, template__isnull=False
+                                               ).select_related("template"):
+            needs |= template_needs(step.template)
+    return needs
+
+
 def campaign_template_problems(campaign: Campaign) -> list[str]:
-    """Why this campaign cannot send its template; empty when it can."""
-    return needs_problems(template_needs(campaign.template), is_survey=is_survey_campaign(campaign),
+    """Why this campaign cannot send its template (or a journey its steps' templates);
+    empty when it can."""
+    return needs_problems(_campaign_needs(campaign), is_survey=is_survey_campaign(campaign),
                           kind=campaign.kind, coupon_kind=campaign.coupon_kind,
                           event=campaign.event)
+
+
+def step_problems(step: JourneyStep) -> dict[str, list[str]]:
+    """Why a journey step, as about to be saved, cannot do its work: per field."""
+    problems: dict[str, list[str]] = {}
+    if step.kind == JourneyStep.Kind.EMAIL and step.template_id is None:
+        problems["template"] = [str(_("An email step needs a template."))]
+    if step.kind == JourneyStep.Kind.WAIT and not step.wait_days:
+        problems["wait_days"] = [str(_("A wait lasts at least one day."))]
+    if step.kind == JourneyStep.Kind.CONDITION:
+        if not step.condition:
+            problems["condition"] = [str(_("Choose the condition to check."))]
+        elif step.condition == JourneyStep.Condition.STAGE and not step.stages:
+            problems["stages"] = [str(_("Choose at least one stage."))]
+    if step.template_id and step.campaign_id and "template" not in problems:
+        campaign = step.campaign
+        found = needs_problems(template_needs(step.template), is_survey=False,
+                               kind=campaign.kind, coupon_kind=campaign.coupon_kind,
+                               event=campaign.event)
+        if found:
+            problems["template"] = found
+    return problems
 
 
 def template_campaign_problems(template: EmailTemplate,
@@ -124,7 +159,10 @@ def template_campaign_problems(template: EmailTemplate,
         return []
     needs = parts_needs(parts)
     problems = []
-    for campaign in template.campaigns.all():
+    # The campaigns sending it: as their template, or in a journey step.
+    campaigns = Campaign.objects.filter(
+        Q(template=template) | Q(steps__template=template)).distinct().order_by("name")
+    for campaign in campaigns:
         for problem in needs_problems(needs, is_survey=is_survey_campaign(campaign),
                                       kind=campaign.kind, coupon_kind=campaign.coupon_kind,
                                       event=campaign.event):
