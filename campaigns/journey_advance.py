@@ -93,10 +93,12 @@ def journeys_advance(*, now: dt.datetime | None = None,
 
 
 def _enqueue(run_ids: set[int]) -> None:
+    """Start sending the runs that got emails, once their rows are committed (at once in the
+    task, which runs outside any transaction)."""
     from .services import _enqueue_sending  # services imports campaigns.journeys
 
     for run_id in sorted(run_ids):
-        _enqueue_sending(run_id)
+        transaction.on_commit(lambda run_id=run_id: _enqueue_sending(run_id))
 
 
 class _Steps:
