@@ -37,6 +37,7 @@ EXEMPT = {
     "campaigns.emailtemplate": "texts staff write for every recipient",
     "campaigns.emailtemplatetranslation": "texts staff write for every recipient",
     "campaigns.campaign": "a campaign's name and audience criteria",
+    "campaigns.journeystep": "a journey's steps: templates, waits, conditions for everyone",
     # A run's own failure (the mail server unreachable...); one recipient's errors are on
     # its Message, which the messages section blanks.
     "campaigns.campaignrun": "a sending run's key, status and failure",
