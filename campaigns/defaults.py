@@ -3,6 +3,10 @@
 Migration 0002 created them from a frozen copy (campaigns/migrations/_frozen_0002.py): a change
 here reaches databases only through a new migration (0011 added "Time to reorder"). The texts are English starting points
 that managers edit.
+
+The shipped journeys (campaigns with steps: second purchase, post-purchase review, win-back,
+first-purchase anniversary), switched off, with Turkish translations of their templates, are
+migration 0015's own frozen data (campaigns/migrations/_frozen_0015.py; docs/journeys.md).
 """
 
 # The satisfaction-survey campaign, which feedback ships (feedback.defaults) and fills
