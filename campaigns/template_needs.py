@@ -140,8 +140,14 @@ def step_problems(step: JourneyStep) -> dict[str, list[str]]:
             problems["condition"] = [str(_("Choose the condition to check."))]
         elif step.condition == JourneyStep.Condition.STAGE and not step.stages:
             problems["stages"] = [str(_("Choose at least one stage."))]
-    if step.template_id and step.campaign_id and "template" not in problems:
-        campaign = step.campaign
+    campaign = step.campaign if step.campaign_id else None
+    if campaign is not None and (is_survey_campaign(campaign)
+                                 or campaign.event == Campaign.Event.REORDER_DUE):
+        # Their rows are written with what they are about (an invitation, a product).
+        problems["kind"] = [str(_(
+            "This campaign sends one email per survey or product to reorder: it cannot be a "
+            "journey."))]
+    if step.template_id and campaign is not None and "template" not in problems:
         found = needs_problems(template_needs(step.template), is_survey=False,
                                kind=campaign.kind, coupon_kind=campaign.coupon_kind,
                                event=campaign.event)

@@ -69,3 +69,17 @@ def test_an_email_step_saved_without_a_template_fails_visibly(caplog):
     assert "has no template" in caplog.text
     enrollment.refresh_from_db()
     assert enrollment.status == JourneyEnrollment.Status.COMPLETED
+
+
+@pytest.mark.parametrize("fields", [{"event": "reorder_due"}, {"name": "Satisfaction survey"}])
+def test_campaigns_whose_rows_carry_their_subject_cannot_be_journeys(fields):
+    from campaigns.models import Campaign
+
+    Campaign.objects.filter(name="Satisfaction survey").delete()
+    campaign = journey(**fields)
+    step = JourneyStep(campaign=campaign, position=1, kind=JourneyStep.Kind.WAIT, wait_days=1)
+
+    with pytest.raises(ValidationError) as refused:
+        step.full_clean()
+
+    assert "kind" in refused.value.message_dict
