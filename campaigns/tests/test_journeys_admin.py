@@ -143,3 +143,19 @@ def test_the_contact_timeline_shows_journey_emails(page):
                             args=[enrollment.contact_id])).content.decode()
 
     assert "Second purchase journey" in html
+
+
+def test_starting_a_manual_journey_enrolls_its_audience(page):
+    from campaigns.tests.journeys import consenting
+
+    campaign = journey(email(), trigger=Campaign.Trigger.MANUAL, holdout_percent=0)
+    first, second = consenting(), consenting()
+
+    response = page.post(reverse("admin:campaigns_campaign_start", args=[campaign.pk]),
+                         {"confirm": "yes"}, follow=True)
+
+    assert "Started: 2 contacts entered the journey, 0 of them held out" in (
+        response.content.decode())
+    assert set(JourneyEnrollment.objects.values_list("contact_id", flat=True)) == {
+        first.pk, second.pk}
+    assert not Message.objects.exists()  # the steps send, every minute
