@@ -174,7 +174,7 @@ JOURNEY_TEMPLATES = [
     },
     {
         "name": "Journey: your coupon expires soon",
-        "subject": "Your code {{ coupon.code }} expires on " + _J_UNTIL,
+        "subject": "Your coupon expires on " + _J_UNTIL,
         "body_text": _J_HELLO + "A reminder: your code {{ coupon.code }} for " + _J_OFF
                      + " is still waiting for you, until " + _J_UNTIL + "." + _J_UNSUBSCRIBE,
     },
@@ -197,7 +197,7 @@ JOURNEY_TEMPLATES = [
     },
     {
         "name": "Journey: last chance to come back",
-        "subject": "Last reminder: {{ coupon.code }} expires on " + _J_UNTIL,
+        "subject": "Last reminder: your coupon expires on " + _J_UNTIL,
         "body_text": _J_HELLO + "This is our last reminder: your code {{ coupon.code }} for "
                      + _J_OFF + " ends on " + _J_UNTIL + ". We would love to see you again."
                      + _J_UNSUBSCRIBE,

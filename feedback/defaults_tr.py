@@ -125,7 +125,7 @@ TRANSLATIONS.update({
                      "Yakında görüşmek üzere!" + _J_UNSUBSCRIBE,
     },
     "Journey: your coupon expires soon": {
-        "subject": "{{ coupon.code }} kodunuzun süresi " + _J_UNTIL + " tarihinde doluyor",
+        "subject": "Kuponunuzun süresi " + _J_UNTIL + " tarihinde doluyor",
         "body_text": _HELLO + "Küçük bir hatırlatma: " + _J_OFF + " sağlayan "
                      "{{ coupon.code }} kodunuz " + _J_UNTIL + " tarihine kadar sizi bekliyor."
                      + _J_UNSUBSCRIBE,
@@ -145,7 +145,7 @@ TRANSLATIONS.update({
                      + _J_UNTIL + " tarihine kadar geçerli." + _J_UNSUBSCRIBE,
     },
     "Journey: last chance to come back": {
-        "subject": "Son hatırlatma: {{ coupon.code }} kodunun süresi " + _J_UNTIL
+        "subject": "Son hatırlatma: kuponunuzun süresi " + _J_UNTIL
                    + " tarihinde doluyor",
         "body_text": _HELLO + "Bu son hatırlatmamız: " + _J_OFF + " sağlayan "
                      "{{ coupon.code }} kodunuz " + _J_UNTIL + " tarihinde sona eriyor. Sizi "

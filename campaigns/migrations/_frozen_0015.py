@@ -42,10 +42,10 @@ TEMPLATES = [
                    + " sizi bekliyor; kod " + _UNTIL + " tarihine kadar geçerli.\n\n"
                    "Yakında görüşmek üzere!" + _UNSUBSCRIBE_TR}),
     ({"name": "Journey: your coupon expires soon",
-      "subject": "Your code {{ coupon.code }} expires on " + _UNTIL,
+      "subject": "Your coupon expires on " + _UNTIL,
       "body_text": _HELLO + "A reminder: your code {{ coupon.code }} for " + _OFF
                    + " is still waiting for you, until " + _UNTIL + "." + _UNSUBSCRIBE},
-     {"subject": "{{ coupon.code }} kodunuzun süresi " + _UNTIL + " tarihinde doluyor",
+     {"subject": "Kuponunuzun süresi " + _UNTIL + " tarihinde doluyor",
       "body_text": _HELLO_TR + "Küçük bir hatırlatma: " + _OFF_TR + " sağlayan "
                    "{{ coupon.code }} kodunuz " + _UNTIL + " tarihine kadar sizi bekliyor."
                    + _UNSUBSCRIBE_TR}),
@@ -72,11 +72,11 @@ TEMPLATES = [
                    "{% endif %}. {{ coupon.code }} koduyla " + _OFF_TR + " sizi bekliyor; kod "
                    + _UNTIL + " tarihine kadar geçerli." + _UNSUBSCRIBE_TR}),
     ({"name": "Journey: last chance to come back",
-      "subject": "Last reminder: {{ coupon.code }} expires on " + _UNTIL,
+      "subject": "Last reminder: your coupon expires on " + _UNTIL,
       "body_text": _HELLO + "This is our last reminder: your code {{ coupon.code }} for "
                    + _OFF + " ends on " + _UNTIL + ". We would love to see you again."
                    + _UNSUBSCRIBE},
-     {"subject": "Son hatırlatma: {{ coupon.code }} kodunun süresi " + _UNTIL
+     {"subject": "Son hatırlatma: kuponunuzun süresi " + _UNTIL
                  + " tarihinde doluyor",
       "body_text": _HELLO_TR + "Bu son hatırlatmamız: " + _OFF_TR + " sağlayan "
                    "{{ coupon.code }} kodunuz " + _UNTIL + " tarihinde sona eriyor. Sizi yeniden "
