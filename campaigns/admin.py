@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.fields import BLANK_CHOICE_DASH
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,7 +18,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.roles import is_manager
 from crm.admin_tools import ReadOnlyAdminMixin
-from customers.models import Contact
+from customers.models import Contact, Stage
 from customers.normalise import normalise_email
 
 from .admin_variants import (
@@ -26,7 +27,7 @@ from .admin_variants import (
 from .audience import AudienceCriteria, audience_sample, audience_size
 from .campaign_service import EDITABLE_FIELDS, campaign_create, campaign_update
 from .forms import CampaignForm, PreviewForm
-from .measurement import campaign_clicks, campaign_progress, campaign_uplift
+from .measurement import campaign_clicks, campaign_progress, campaign_uplift, journey_funnel
 from .models import (
     Campaign,
     CampaignRun,
@@ -34,6 +35,8 @@ from .models import (
     EmailServiceEvent,
     EmailTemplate,
     EmailTemplateTranslation,
+    JourneyEnrollment,
+    JourneyStep,
     Message,
     Referral,
     ReferralCode,
@@ -232,6 +235,22 @@ def _outcomes(counts: dict) -> list[tuple[str, str, int]]:
     return [(status, labels[status], counts.get(status, 0)) for status in labels]
 
 
+def _funnel_figures(campaign: Campaign) -> dict:
+    """A journey's funnel for its page (campaigns.measurement.journey_funnel), labelled."""
+    funnel = journey_funnel(campaign)
+    if funnel is None:
+        return {"funnel": None}
+    labels = dict(JourneyEnrollment.Status.choices)
+    return {
+        "funnel": funnel,
+        "funnel_steps": [(step, [(labels.get(status, status), count)
+                                 for status, count in step.left.items()])
+                         for step in funnel.steps],
+        "funnel_statuses": [(label, funnel.by_status.get(status, 0))
+                            for status, label in labels.items()],
+    }
+
+
 def _warn_if_sending_stopped(request: HttpRequest) -> None:
     """Campaign and run pages say so when nothing is being sent (campaigns.outbox.checks)."""
     from django.utils.html import format_html
@@ -252,13 +271,50 @@ def _warn_if_sending_stopped(request: HttpRequest) -> None:
                                           _("Deliverability")))
 
 
+class JourneyStepForm(forms.ModelForm):
+    """One step of a journey; the model's clean() refuses a step that cannot do its work."""
+
+    stages = forms.MultipleChoiceField(
+        label=gettext_lazy("stages"), choices=Stage.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("For “Is at one of these stages”."))
+
+    class Meta:
+        model = JourneyStep
+        fields = ("position", "kind", "template", "wait_days", "condition", "negate", "stages")
+
+
+class JourneyStepFormSet(BaseInlineFormSet):
+    """A campaign form posted without the steps' part (a script written before journeys)
+    leaves the steps as they are, instead of being refused as tampered with."""
+
+    def __init__(self, data=None, *args, prefix=None, **kwargs):
+        name = prefix or self.get_default_prefix()
+        if data is not None and f"{name}-TOTAL_FORMS" not in data:
+            data = data.copy()
+            data.update({f"{name}-TOTAL_FORMS": "0", f"{name}-INITIAL_FORMS": "0"})
+        super().__init__(data, *args, prefix=prefix, **kwargs)
+
+
+class JourneyStepInline(admin.TabularInline):
+    """A campaign with steps is a journey (campaigns.journeys): each contact goes through
+    them in position order. A removed step is skipped by contacts not past it yet."""
+
+    model = JourneyStep
+    form = JourneyStepForm
+    formset = JourneyStepFormSet
+    extra = 0
+    ordering = ["position"]
+    verbose_name_plural = gettext_lazy("journey steps (a campaign with steps is a journey)")
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
     list_display = ("name", "kind", "trigger", "is_active", "template", "updated_at")
     list_filter = ("kind", "trigger", "is_active")
     search_fields = ("name",)
-    inlines = [CampaignRunInline, *VARIANT_INLINES]
+    inlines = [JourneyStepInline, CampaignRunInline, *VARIANT_INLINES]
     change_form_template = "admin/campaigns/campaign/change_form.html"
     fieldsets = [
         (None, {"fields": ["name", "kind", "template", "is_active"]}),
@@ -322,6 +378,7 @@ class CampaignAdmin(admin.ModelAdmin):
             "clicks": campaign_clicks(campaign),
             "progress": _progress_text(counts),
             "outcomes": _outcomes(counts),
+            **_funnel_figures(campaign),
         }
 
     def start_view(self, request: HttpRequest, pk: int):
@@ -341,6 +398,13 @@ class CampaignAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(back)
         if run is None:
             self.message_user(request, _("This run was started already."), messages.WARNING)
+        elif campaign.steps.exists():  # a journey: the audience entered it, its steps send
+            entered = JourneyEnrollment.objects.filter(campaign=campaign, key=f"run:{run.pk}")
+            self.message_user(request, _(
+                "Started: %(entered)d contacts entered the journey, %(held)d of them held out "
+                "to measure uplift.") % {"entered": entered.count(),
+                                         "held": entered.filter(held_out=True).count()},
+                messages.SUCCESS)
         else:
             queued = run.messages.filter(status=Message.Status.QUEUED).count()
             held = run.messages.filter(status=Message.Status.HELD_OUT).count()
@@ -417,6 +481,22 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                                    "again once the messages are sent.",
                                    result.runs_reopened) % {"count": result.runs_reopened}
         self.message_user(request, text, messages.SUCCESS)
+
+
+@admin.register(JourneyEnrollment)
+class JourneyEnrollmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who is in which journey, at which step, and how they left. Not deleted here: the
+    journey's outbox rows (and so its measured uplift) go with an enrollment."""
+
+    deletable = False
+    list_display = ("campaign", "contact", "status", "held_out", "next_position", "next_at",
+                    "started_at", "ended_at")
+    list_filter = ("status", "held_out", "campaign")
+    search_fields = ("contact__email",)
+    list_select_related = ("campaign", "contact")
+    raw_id_fields = ("contact",)
+    date_hierarchy = "started_at"
+    show_full_result_count = False
 
 
 @admin.register(EmailServiceEvent)

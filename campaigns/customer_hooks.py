@@ -6,6 +6,7 @@ from customers import hooks
 
 from .coupons import CodeOutcome, purchase_codes_apply, purchase_codes_reapply
 from .imported_codes import imported_codes_apply
+from .journeys import purchase_exit, purchases_exit
 from .purchase_events import purchases_events_fire
 from .referrals import referral_reward_withdraw
 from .triggers import purchase_events_fire
@@ -26,9 +27,11 @@ def _code_outcome_label(outcome: str) -> hooks.CodeMessage | None:
 
 def register() -> None:
     hooks.purchase_created.register(purchase_codes_apply)
+    hooks.purchase_created.register(purchase_exit)  # journeys end the moment a contact buys
     hooks.purchase_code_changed.register(purchase_codes_reapply)
     hooks.purchase_refunded.register(_withdraw_reward)
     hooks.purchase_committed.register(purchase_events_fire)
     hooks.purchases_imported.register(imported_codes_apply)
     hooks.purchases_committed.register(purchases_events_fire)
+    hooks.purchases_committed.register(purchases_exit)  # an import's buyers leave journeys
     hooks.code_outcome_label.register(_code_outcome_label)

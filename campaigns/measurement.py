@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.querysets import net_amount_base
 
-from .models import Campaign, CampaignRun, LinkClick, Message
+from .models import Campaign, CampaignRun, JourneyEnrollment, LinkClick, Message
 from .uplift import GroupStats, UpliftResult, UpliftStatus, uplift
 
 Status = Message.Status
@@ -147,3 +147,75 @@ def campaign_clicks(campaign: Campaign) -> ClickFigures:
     figures = Message.objects.filter(campaign=campaign, status=Status.SENT).aggregate(
         sent=Count("pk"), clicked=Count("pk", filter=Q(clicked)))
     return ClickFigures(sent=figures["sent"], clicked=figures["clicked"])
+
+
+# --- Journeys -------------------------------------------------------------------------------
+#
+# A journey is measured as any campaign: each enrollment's email steps write SENT or
+# HELD_OUT rows, and campaign_uplift counts every contact once, in the group of their first
+# such row (the first email step of their first enrollment), so the whole journey is compared
+# per contact, emailed enrollments against held-out ones. The funnel below says where its
+# contacts are and where they left.
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    position: int
+    label: str
+    passed: int   # enrollments that went past this step
+    here: int     # still in the journey, this step next
+    left: dict[str, int]  # ended at this step, by status (bought, unsubscribed, condition...)
+
+
+@dataclass(frozen=True)
+class JourneyFunnel:
+    enrolled: int
+    held_out: int
+    by_status: dict[str, int]
+    steps: list[FunnelStep]
+
+
+def journey_funnel(campaign: Campaign) -> JourneyFunnel | None:
+    """Enrolled (held out among them), then per step: passed, waiting at it, left at it by
+    status; None for a campaign without steps. One query for the enrollments."""
+    steps = list(campaign.steps.select_related("template").order_by("position"))
+    if not steps:
+        return None
+    rows = (JourneyEnrollment.objects.filter(campaign=campaign).order_by()
+            .values_list("next_position", "status", "held_out").annotate(n=Count("pk")))
+    positions = [step.position for step in steps]
+    passed = dict.fromkeys(positions, 0)
+    here = dict.fromkeys(positions, 0)
+    left: dict[int, dict[str, int]] = {position: {} for position in positions}
+    by_status: dict[str, int] = {}
+    enrolled = held_out = 0
+    for next_position, status, is_held_out, count in rows:
+        enrolled += count
+        held_out += count if is_held_out else 0
+        by_status[status] = by_status.get(status, 0) + count
+        at = next((p for p in positions if p >= next_position), None)  # None: past the end
+        for position in positions:
+            if position < next_position:
+                passed[position] += count
+        if at is None or status == JourneyEnrollment.Status.COMPLETED:
+            continue
+        if status == JourneyEnrollment.Status.ACTIVE:
+            here[at] += count
+        else:
+            left[at][status] = left[at].get(status, 0) + count
+    return JourneyFunnel(
+        enrolled=enrolled, held_out=held_out, by_status=by_status,
+        steps=[FunnelStep(position=step.position, label=_step_label(step),
+                          passed=passed[step.position], here=here[step.position],
+                          left=left[step.position]) for step in steps])
+
+
+def _step_label(step) -> str:
+    if step.kind == step.Kind.EMAIL:
+        return f"{step.get_kind_display()}: {step.template}" if step.template_id else str(
+            step.get_kind_display())
+    if step.kind == step.Kind.WAIT:
+        return str(_("Wait %(days)s days") % {"days": step.wait_days})
+    text = step.get_condition_display() if step.condition else step.get_kind_display()
+    return str(_("Only if not: %(condition)s") % {"condition": text}) if step.negate else str(
+        _("Only if: %(condition)s") % {"condition": text})

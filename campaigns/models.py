@@ -111,6 +111,9 @@ class Campaign(models.Model):
         FELL_AT_RISK = "fell_at_risk", _("Fell at risk")
         WEBSITE_EVENT = "website_event", _("After a website action")
         REORDER_DUE = "reorder_due", _("Time to reorder a product")
+        # Daily: contacts whose first purchase was on this day of an earlier year
+        # (campaigns.journeys.anniversaries_enroll).
+        ANNIVERSARY = "anniversary", _("First-purchase anniversary")
 
     class CouponKind(models.TextChoices):
         NONE = "", _("No coupon")
@@ -609,6 +612,15 @@ class JourneyStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        # A step that cannot do its work is refused when saved through a form or full_clean()
+        # (the campaign page's steps); campaigns.journey_advance still copes with one saved
+        # around it (the email fails visibly, the journey goes on).
+        from .template_needs import step_problems  # template_needs builds on this module
+
+        if problems := step_problems(self):
+            raise ValidationError(problems, code="journey_step")
 
 
 class JourneyEnrollment(models.Model):

@@ -2,7 +2,7 @@
 
 Outbox rows, coupons and referrals stay: the uplift, coupon and referral figures count them.
 """
-from crm.personal_data import Delete, Keep, Person, Replace, Section
+from crm.personal_data import Custom, Delete, Keep, Person, Replace, Section
 
 from django.db.models import Q
 
@@ -10,6 +10,7 @@ from .models import (
     CampaignMember,
     Coupon,
     EmailServiceEvent,
+    JourneyEnrollment,
     LinkClick,
     Message,
     Referral,
@@ -29,6 +30,15 @@ def _service_events(person: Person):
     """An email service's events about the person's emails, or naming their address."""
     return EmailServiceEvent.objects.filter(
         Q(message__contact=person.contact) | Q(recipient__iexact=person.email))
+
+
+def _journeys_end(person: Person) -> int:
+    """The person leaves every journey they are in (STOPPED), their queued journey emails
+    are cancelled: nothing more is written or sent for them. The rows stay (the journeys'
+    funnels and uplift count them) and name nobody: a campaign, dates, a status."""
+    from .journeys import contact_erased_end  # journeys builds on services and the outbox
+
+    return contact_erased_end(person.contact.pk)
 
 
 SECTIONS = (
@@ -92,6 +102,14 @@ SECTIONS = (
                  ("last_purchased_on", "last_purchased_on"), ("created_at", "created_at")),
         # What they were reminded of: the outbox row stays (above), this link does not.
         erase=Delete(), count_key="reorder_reminders_deleted",
+    ),
+    Section(
+        name="journeys", model=JourneyEnrollment, by="contact", order_by=("started_at", "id"),
+        columns=(("campaign", "campaign__name"), ("status", "status"), ("held_out", "held_out"),
+                 ("next_step", "next_position"), ("started_at", "started_at"),
+                 ("ended_at", "ended_at")),
+        erase=Custom(_journeys_end, fields=()), count_key="journeys_ended",
+        kept=("key",),  # "" or a year or a run's id: what made the entry unique
     ),
     Section(
         # The old address leaves the list too: keeping it would keep the personal data. The

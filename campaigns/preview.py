@@ -3,6 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,8 +24,10 @@ SAMPLE_COUPON_TERMS = (Campaign.CouponKind.PERCENT, Decimal("10"), 30)
 
 
 def _coupon_campaign(template: EmailTemplate) -> Campaign | None:
-    return (template.campaigns.exclude(coupon_kind=Campaign.CouponKind.NONE)
-            .filter(coupon_value__gt=0).order_by("id").first())
+    # The campaigns sending it: as their template, or in a journey's step.
+    sending = Campaign.objects.filter(Q(template=template) | Q(steps__template=template))
+    return (sending.exclude(coupon_kind=Campaign.CouponKind.NONE)
+            .filter(coupon_value__gt=0).distinct().order_by("id").first())
 
 
 def sample_coupon(template: EmailTemplate, contact: Contact, *,

@@ -287,6 +287,19 @@ def _reorder_products(messages: list[Message]) -> dict[int, dict]:
             for reminder in reminders}
 
 
+def _journey_coupons(messages: list[Message]) -> dict[int, Coupon]:
+    """{enrollment: its coupon} for journey rows without a coupon of their own: a reminder
+    step shows the coupon an earlier step of the same enrollment issued (Message.coupon is
+    one-to-one). No query for batches without such rows."""
+    enrollment_ids = {m.enrollment_id for m in messages
+                      if m.enrollment_id is not None and m.coupon_id is None}
+    if not enrollment_ids:
+        return {}
+    issued = (Message.objects.filter(enrollment_id__in=enrollment_ids, coupon__isnull=False)
+              .select_related("coupon").order_by("-pk"))
+    return {row.enrollment_id: row.coupon for row in issued}  # the first one issued wins
+
+
 def message_contexts(messages: list[Message]) -> dict[int, dict]:
     """Template contexts for many messages in three queries (load messages with
     select_related("contact", "coupon", "campaign__template")), and a few more when the
@@ -297,7 +310,9 @@ def message_contexts(messages: list[Message]) -> dict[int, dict]:
     needs = _batch_needs(messages) if messages else frozenset()
     products = product_contexts(contact_ids, needs)
     reorders = _reorder_products(messages) if REORDER_PRODUCT in needs else {}
-    return {message.pk: {**_context(message.contact, message.coupon,
+    journey_coupons = _journey_coupons(messages)
+    return {message.pk: {**_context(message.contact,
+                                    message.coupon or journey_coupons.get(message.enrollment_id),
                                     codes.get(message.contact_id, ""),
                                     purchases.get(message.contact_id)),
                          "survey": surveys.get(message.pk),

@@ -28,8 +28,10 @@ RUN_KEY = "reorder"
 
 
 def reorder_campaigns():
+    # Not a journey (JourneyStep.clean() refuses steps here): a reminder is one product's row.
     return Campaign.objects.filter(is_active=True, trigger=Campaign.Trigger.EVENT,
-                                   event=Campaign.Event.REORDER_DUE).order_by("pk")
+                                   event=Campaign.Event.REORDER_DUE,
+                                   steps__isnull=True).order_by("pk")
 
 
 def reorder_check(*, now: dt.datetime | None = None) -> int:

@@ -31,6 +31,7 @@ from customers.models import Contact
 
 from .audience import AudienceCriteria, audience_contacts, audience_size
 from .coupons import coupons_issue_for_run
+from .journeys import enrolled_recently, is_journey, journey_enroll, journey_event_enroll
 from .models import Campaign, CampaignRun, Message
 from .referrals import referral_codes_ensure
 from .template_needs import campaign_check_sendable
@@ -80,7 +81,10 @@ class RunPlan:
 def _fresh_contacts(campaign: Campaign, now: dt.datetime) -> QuerySet[Contact]:
     """The audience now, less the contacts the campaign has reached within its window."""
     audience = audience_contacts(AudienceCriteria.for_campaign(campaign), now=now)
-    return audience.filter(~Exists(campaign_reached(campaign, now=now)))
+    fresh = audience.filter(~Exists(campaign_reached(campaign, now=now)))
+    if is_journey(campaign):  # and not in it, nor entered within the window
+        fresh = fresh.filter(~Exists(enrolled_recently(campaign, now=now)))
+    return fresh
 
 
 def holdout_size(contacts: int, percent: int) -> int:
@@ -124,6 +128,12 @@ def campaign_run_start(*, campaign: Campaign, key: str | None = None, started_by
         except IntegrityError:
             return None
         contacts = _fresh_contacts(campaign, now)
+        if is_journey(campaign):  # the audience enters the journey; its steps send
+            journey_enroll(campaign, contacts, key=f"run:{run.pk}", now=now)
+            CampaignRun.objects.filter(pk=run.pk).update(status=CampaignRun.Status.DONE,
+                                                         finished_at=now)
+            run.status, run.finished_at = CampaignRun.Status.DONE, now
+            return run
         held_out = holdout_size(contacts.order_by().count(), campaign.holdout_percent)
         _messages_create(run, contacts, held_out=held_out, now=now,
                          not_before=now + dt.timedelta(days=campaign.delay_days))
@@ -223,11 +233,15 @@ def event_messages_write(campaign: Campaign, contact_ids: list[int], *,
                          now: dt.datetime, key: str = "event", once_ever: bool = True) -> int:
     """Queue an event campaign's email for these contacts (one purchase or an import's chunk):
     the day's event run, the audience, "once, ever" per contact, each contact held out with the
-    campaign's probability. Returns rows written, held-out ones included.
+    campaign's probability. Returns rows written, held-out ones included. A journey
+    enrolls the contacts instead (campaigns.journeys) and returns the enrollments written.
 
     `once_ever=False` (reorder reminders, which keep their own once-per-product record:
     campaigns.reorder) leaves out only contacts already in the day's run of this `key`."""
     run_key = f"{key}:{timezone.localdate(now).isoformat()}"
+    if is_journey(campaign):  # the contacts enter the journey; its steps send
+        return journey_event_enroll(campaign, contact_ids, now=now,
+                                    key="" if once_ever else run_key)
     with transaction.atomic():
         # The campaign row lock serialises writers: "once, ever" holds under concurrency.
         Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()

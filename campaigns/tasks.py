@@ -98,3 +98,22 @@ def decide_variant_tests_task() -> None:
     """Every 10 minutes: subject and content tests whose period has passed are decided and
     their waiting emails released (campaigns.variant_decision; once, under a row lock)."""
     variant_tests_decide_due()
+
+
+@shared_task(name="campaigns.journeys_advance", ignore_result=True, acks_late=True)
+def journeys_advance_task() -> None:
+    """Every minute: contacts whose next journey step is due take it (campaigns.
+    journey_advance: each enrollment under its row lock, its position stored with what the
+    step wrote, so a second copy, or a redelivery after a killed worker, repeats nothing)."""
+    from .journey_advance import journeys_advance
+
+    journeys_advance()
+
+
+@shared_task(name="campaigns.journey_anniversaries", ignore_result=True, acks_late=True)
+def journey_anniversaries_task() -> None:
+    """Daily: first-purchase anniversaries enter their campaigns, once a year each
+    (campaigns.journeys.anniversaries_enroll; a second run finds them enrolled)."""
+    from .journeys import anniversaries_enroll
+
+    anniversaries_enroll()

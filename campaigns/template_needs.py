@@ -30,7 +30,7 @@ from django.template.base import Lexer, TokenType
 from django.utils.translation import gettext_lazy as _
 
 from .defaults import SURVEY_CAMPAIGN_NAME
-from .models import Campaign, EmailTemplate, EmailTemplateTranslation
+from .models import Campaign, EmailTemplate, EmailTemplateTranslation, JourneyStep
 
 COUPON, REFERRAL_CODE, SURVEY = "coupon", "referral_code", "survey"
 REORDER_PRODUCT = "reorder_product"
@@ -109,11 +109,23 @@ def needs_problems(needs: frozenset[str], *, is_survey: bool, kind: str,
     return problems
 
 
+def _campaign_needs(campaign: Campaign) -> frozenset[str]:
+    """What the campaign's emails need: its template's, and a journey's steps' templates'
+    (a reminder step showing the coupon an earlier step issued needs the coupon too)."""
+    needs = template_needs(campaign.template)
+    if campaign.pk:
+        for step in JourneyStep.objects.filter(campaign=campaign, template__isnull=False
+                                               ).select_related("template"):
+            needs |= template_needs(step.template)
+    return needs
+
+
 def campaign_template_problems(campaign: Campaign) -> list[str]:
-    """Why this campaign cannot send its template (or a test variant's); empty when it can."""
-    problems = needs_problems(template_needs(campaign.template),
-                              is_survey=is_survey_campaign(campaign), kind=campaign.kind,
-                              coupon_kind=campaign.coupon_kind, event=campaign.event)
+    """Why this campaign cannot send its template (a journey its steps' templates, a test
+    its variants'); empty when it can."""
+    problems = needs_problems(_campaign_needs(campaign), is_survey=is_survey_campaign(campaign),
+                              kind=campaign.kind, coupon_kind=campaign.coupon_kind,
+                              event=campaign.event)
     return problems + campaign_variant_problems(campaign)
 
 
@@ -131,6 +143,34 @@ def campaign_variant_problems(campaign: Campaign) -> list[str]:
     return problems
 
 
+def step_problems(step: JourneyStep) -> dict[str, list[str]]:
+    """Why a journey step, as about to be saved, cannot do its work: per field."""
+    problems: dict[str, list[str]] = {}
+    if step.kind == JourneyStep.Kind.EMAIL and step.template_id is None:
+        problems["template"] = [str(_("An email step needs a template."))]
+    if step.kind == JourneyStep.Kind.WAIT and not step.wait_days:
+        problems["wait_days"] = [str(_("A wait lasts at least one day."))]
+    if step.kind == JourneyStep.Kind.CONDITION:
+        if not step.condition:
+            problems["condition"] = [str(_("Choose the condition to check."))]
+        elif step.condition == JourneyStep.Condition.STAGE and not step.stages:
+            problems["stages"] = [str(_("Choose at least one stage."))]
+    campaign = step.campaign if step.campaign_id else None
+    if campaign is not None and (is_survey_campaign(campaign)
+                                 or campaign.event == Campaign.Event.REORDER_DUE):
+        # Their rows are written with what they are about (an invitation, a product).
+        problems["kind"] = [str(_(
+            "This campaign sends one email per survey or product to reorder: it cannot be a "
+            "journey."))]
+    if step.template_id and campaign is not None and "template" not in problems:
+        found = needs_problems(template_needs(step.template), is_survey=False,
+                               kind=campaign.kind, coupon_kind=campaign.coupon_kind,
+                               event=campaign.event)
+        if found:
+            problems["template"] = found
+    return problems
+
+
 def template_campaign_problems(template: EmailTemplate,
                                parts: Iterable[EmailTemplate | EmailTemplateTranslation],
                                ) -> list[str]:
@@ -140,9 +180,12 @@ def template_campaign_problems(template: EmailTemplate,
         return []
     needs = parts_needs(parts)
     problems = []
-    # A campaign sending it as its own template or as a test variant's (campaigns.variants).
-    campaigns = Campaign.objects.filter(Q(template=template) | Q(variants__template=template))
-    for campaign in campaigns.distinct():
+    # The campaigns sending it: as their template, in a journey step, or as a test
+    # variant's (campaigns.variants).
+    campaigns = Campaign.objects.filter(
+        Q(template=template) | Q(steps__template=template) | Q(variants__template=template)
+    ).distinct().order_by("name")
+    for campaign in campaigns:
         for problem in needs_problems(needs, is_survey=is_survey_campaign(campaign),
                                       kind=campaign.kind, coupon_kind=campaign.coupon_kind,
                                       event=campaign.event):

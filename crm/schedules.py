@@ -46,6 +46,11 @@ DEFAULT_SCHEDULES = [
                     crontab=("0", "4")),
     DefaultSchedule("Campaign events: time to reorder", "campaigns.reorder_check",
                     crontab=("30", "6")),
+    # Journeys (campaigns.journey_advance): due steps every minute; anniversaries daily.
+    DefaultSchedule("Campaign journeys: next steps", "campaigns.journeys_advance",
+                    every_minutes=1),
+    DefaultSchedule("Campaign events: first-purchase anniversaries",
+                    "campaigns.journey_anniversaries", crontab=("45", "6")),
     # Shop connectors: webhook deliveries the worker never got, and old bodies deleted; an
     # hourly reconciliation poll of every store (and sync jobs whose worker died resumed).
     DefaultSchedule("Shops: process waiting webhook deliveries", "shops.sweep_deliveries",

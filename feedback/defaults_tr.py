@@ -103,6 +103,63 @@ TRANSLATIONS["Time to reorder"] = {
     ),
 }
 
+# The journeys' templates (campaigns.defaults.JOURNEY_TEMPLATES), shipped with their Turkish by
+# campaigns migration 0015 (frozen there).
+_J_UNSUBSCRIBE = "\n\nBu e-postaları almak istemiyor musunuz? {{ unsubscribe_url }}\n"
+_J_OFF = ("{% if coupon.kind == 'percent' %}%{{ coupon.value|floatformat:0 }} indirim"
+          "{% else %}{{ coupon.value }} {{ coupon.currency }} indirim{% endif %}")
+_J_UNTIL = "{{ coupon.expires_at|date:'DATE_FORMAT' }}"
+TRANSLATIONS.update({
+    "Journey: thank you for your first order": {
+        "subject": "İlk siparişiniz için teşekkürler{% if contact.first_name %}, "
+                   "{{ contact.first_name }}{% endif %}",
+        "body_text": _HELLO + "İlk siparişiniz için bizi seçtiğiniz için teşekkür ederiz. "
+                     "Umarız beğenirsiniz; bir sorun olursa bu e-postayı yanıtlamanız yeterli, "
+                     "hemen ilgileniriz." + _J_UNSUBSCRIBE,
+    },
+    "Journey: a coupon for your second order": {
+        "subject": "{{ contact.first_name|default:'Merhaba' }}, bir sonraki siparişiniz için "
+                   "küçük bir hediye",
+        "body_text": _HELLO + "Bir sonraki siparişinizde {{ coupon.code }} koduyla " + _J_OFF
+                     + " sizi bekliyor; kod " + _J_UNTIL + " tarihine kadar geçerli.\n\n"
+                     "Yakında görüşmek üzere!" + _J_UNSUBSCRIBE,
+    },
+    "Journey: your coupon expires soon": {
+        "subject": "Kuponunuzun süresi " + _J_UNTIL + " tarihinde doluyor",
+        "body_text": _HELLO + "Küçük bir hatırlatma: " + _J_OFF + " sağlayan "
+                     "{{ coupon.code }} kodunuz " + _J_UNTIL + " tarihine kadar sizi bekliyor."
+                     + _J_UNSUBSCRIBE,
+    },
+    "Journey: how was your order?": {
+        "subject": "{{ contact.first_name|default:'Merhaba' }}, siparişiniz nasıldı?",
+        "body_text": _HELLO + "Siparişiniz bir süredir elinizde: nasıl buldunuz? 0 ile 10 "
+                     "arasında, bizi bir arkadaşınıza önerme olasılığınız nedir? Bu e-postayı "
+                     "bir sayı ve birkaç kelimeyle yanıtlamanız yeterli; her yanıtı okuyoruz."
+                     + _J_UNSUBSCRIBE,
+    },
+    "Journey: we miss you": {
+        "subject": "{{ contact.first_name|default:'Merhaba' }}, sizi özledik",
+        "body_text": _HELLO + "Uzun zamandır görüşemedik{% if last_purchase %} (son "
+                     "siparişiniz: {{ last_purchase.purchased_at|date:'DATE_FORMAT' }})"
+                     "{% endif %}. {{ coupon.code }} koduyla " + _J_OFF + " sizi bekliyor; kod "
+                     + _J_UNTIL + " tarihine kadar geçerli." + _J_UNSUBSCRIBE,
+    },
+    "Journey: last chance to come back": {
+        "subject": "Son hatırlatma: kuponunuzun süresi " + _J_UNTIL
+                   + " tarihinde doluyor",
+        "body_text": _HELLO + "Bu son hatırlatmamız: " + _J_OFF + " sağlayan "
+                     "{{ coupon.code }} kodunuz " + _J_UNTIL + " tarihinde sona eriyor. Sizi "
+                     "yeniden görmeyi çok isteriz." + _J_UNSUBSCRIBE,
+    },
+    "Journey: happy anniversary": {
+        "subject": "{{ contact.first_name|default:'Merhaba' }}, bir yıl oldu bile!",
+        "body_text": _HELLO + "Bugün bize ilk siparişinizi verdiğiniz gün. O günden beri "
+                     "bizimle olduğunuz için teşekkürler! Kutlamak için {{ coupon.code }} "
+                     "koduyla " + _J_OFF + " sizi bekliyor; kod " + _J_UNTIL + " tarihine "
+                     "kadar geçerli." + _J_UNSUBSCRIBE,
+    },
+})
+
 # The English text each translation was written for (see the module docstring).
 ORIGINALS = {data["name"]: {"subject": data["subject"], "body_text": data["body_text"]}
              for data in [*TEMPLATES, SURVEY_TEMPLATE]}

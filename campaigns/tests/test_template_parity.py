@@ -16,8 +16,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from campaigns.coupons import REFERRAL_PREFIX, code_generate
-from campaigns.defaults import CAMPAIGNS, TEMPLATES
-from campaigns.models import Campaign, EmailTemplate, Message, ReferralCode, ReorderReminder
+from campaigns.defaults import CAMPAIGNS, JOURNEY_STEPS, TEMPLATES
+from campaigns.journey_advance import journeys_advance
+from campaigns.models import (
+    Campaign,
+    EmailTemplate,
+    JourneyEnrollment,
+    Message,
+    ReferralCode,
+    ReorderReminder,
+)
 from campaigns.preview import template_preview, template_send_test
 from campaigns.rendering import new_message_id
 from campaigns.outbox import send_due_messages
@@ -34,6 +42,10 @@ REORDER_TEMPLATE_NAME = "Time to reorder"
 SENDER = {SURVEY_TEMPLATE_NAME: SURVEY_CAMPAIGN_NAME}
 for _data in reversed(CAMPAIGNS):
     SENDER[_data["template"]] = _data["name"]
+for _journey, _steps in JOURNEY_STEPS.items():  # a journey's later emails: its steps'
+    for _kind, _template, *_rest in _steps:
+        if _template:
+            SENDER.setdefault(_template, _journey)
 
 # What a placeholder left blank leaves behind: "code , valid until ." / "kodu  ile".
 # A percent sign with no number on either side is a blank coupon value ("Here is % off").
@@ -67,10 +79,19 @@ def _contact(language: str, *, with_code: bool, with_purchase: bool):
     return contact, code
 
 
-def _real_send(campaign: Campaign, contact) -> mail.EmailMessage:
+def _real_send(campaign: Campaign, contact, template_name: str = "") -> mail.EmailMessage:
     """Send the campaign to this one contact through the outbox, as a real run would."""
     mail.outbox.clear()
-    if campaign.name == SURVEY_CAMPAIGN_NAME:
+    if campaign.steps.exists():
+        # A journey (campaigns.journey_advance): the contact at the step sending the template.
+        step = campaign.steps.get(template__name=template_name)
+        Campaign.objects.filter(pk=campaign.pk).update(is_active=True, audience={},
+                                                       holdout_percent=0)
+        JourneyEnrollment.objects.create(campaign=campaign, contact=contact,
+                                         next_position=step.position)
+        journeys_advance()
+        run = Message.objects.get(contact=contact, step=step).run
+    elif campaign.name == SURVEY_CAMPAIGN_NAME:
         # As feedback.services.surveys_queue writes it: the row and its invitation.
         run = campaign.runs.create(key="survey:test", status="sending")
         message = Message.objects.create(run=run, campaign=campaign, contact=contact,
@@ -126,7 +147,7 @@ def test_preview_test_send_and_real_send_render_the_same_email(name, language, w
     mail.outbox.clear()
     template_send_test(template, contact, to_email="staff@example.com")
     [test] = mail.outbox
-    real = _real_send(campaign, contact)
+    real = _real_send(campaign, contact, name)
 
     assert preview.language == language
     assert test.subject == f"[Test] {preview.subject}"
@@ -183,5 +204,5 @@ def test_with_or_without_a_coupon_a_template_previews_fully_or_is_refused(name, 
         with pytest.raises(ValidationError, match="shows a coupon"):
             campaign_run_start(campaign=campaign)
         return
-    real = _real_send(campaign, contact)
+    real = _real_send(campaign, contact, name)
     assert _normalised(real.body) == _normalised(preview.text)

@@ -22,6 +22,12 @@ SAFE_BY_DESIGN = {
     "customers.follow_up_reminders": "each reminder is claimed (one UPDATE ... WHERE "
                                      "reminded_at IS NULL RETURNING) before it is sent "
                                      "(customers/tests/test_follow_up_reminders.py)",
+    "campaigns.journeys_advance": "each enrollment is walked under its row lock, its position "
+                                  "stored with the rows it wrote (campaigns/tests/"
+                                  "test_journeys_crash.py)",
+    "campaigns.journey_anniversaries": "one enrollment per contact and year, a unique "
+                                       "constraint (campaigns/tests/"
+                                       "test_journeys_anniversary.py)",
 }
 
 

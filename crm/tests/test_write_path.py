@@ -65,6 +65,10 @@ ADMIN_DEFAULT_SAVES: dict[str, str] = {
         "fill it), which every form and full_clean() run; nothing else follows a save"),
     "campaigns.admin.EmailTemplateAdmin/EmailTemplateTranslationInline": (
         "a translation's rules are EmailTemplateTranslation.clean(), run by its form"),
+    "campaigns.admin.CampaignAdmin/JourneyStepInline": (
+        "a journey step's rules are JourneyStep.clean() (campaigns.template_needs."
+        "step_problems), run by its form; contacts read the steps at their next step "
+        "(campaigns.journey_advance), nothing else follows a save"),
     "webhooks.admin.WebhookEndpointAdmin": (
         "endpoint settings; the URL checks are the model's (full_clean), the same as "
         "webhooks.services.endpoint_create; no endpoint_update service yet"),

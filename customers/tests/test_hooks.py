@@ -40,9 +40,11 @@ def test_the_apps_register_in_installed_apps_order():
     # (The sales pages' reads are the dashboard's, which asks each app itself: no hook.)
     assert [f.__module__ for f in hooks.code_outcome_label] == ["campaigns.customer_hooks"]
     assert [f.__module__ for f in hooks.contact_admin_actions] == ["privacy.customer_hooks"]
-    assert [f.__module__ for f in hooks.purchase_created] == ["campaigns.coupons"]
+    assert [f.__module__ for f in hooks.purchase_created] == ["campaigns.coupons",
+                                                              "campaigns.journeys"]
     assert [f.__module__ for f in hooks.purchases_imported] == ["campaigns.imported_codes"]
-    assert [f.__module__ for f in hooks.purchases_committed] == ["campaigns.purchase_events"]
+    assert [f.__module__ for f in hooks.purchases_committed] == ["campaigns.purchase_events",
+                                                                 "campaigns.journeys"]
     assert [f.__module__ for f in hooks.stage_watch] == ["webhooks.services"]
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.roles import MANAGERS
 from campaigns.models import (
     CampaignMember,
+    JourneyEnrollment,
     Coupon,
     EmailServiceEvent,
     LinkClick,
@@ -180,6 +181,8 @@ def rich_contact(privacy_manager) -> Contact:
     ReorderReminder.objects.create(campaign=message.campaign, contact=contact, message=message,
                                    product=tea.lines.get().product,
                                    last_purchased_on=tea.purchased_on)
+    # In a journey (campaigns.journeys), still going: erasure ends it.
+    JourneyEnrollment.objects.create(campaign=message.campaign, contact=contact)
     # They clicked a link in it, and the email service later reported a delivery naming them.
     LinkClick.objects.create(message=message, contact=contact, url=f"https://shop.example.com/"
                              f"?email={EMAIL}", url_hash="link")

@@ -4,7 +4,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from campaigns.audience import AudienceCriteria, audience_contacts
-from campaigns.models import Message, ReferralCode, Suppression
+from campaigns.models import JourneyEnrollment, Message, ReferralCode, Suppression
 from customers.models import Contact, FollowUp, Note, Purchase
 from customers.tests.factories import ContactFactory
 from feedback.models import SurveyResponse
@@ -195,3 +195,12 @@ def test_erasure_removes_the_person_from_import_previews_and_reports(
     assert job.preview["errors"] == [[3, "other@example.com", ["Amount is not a number"]]]
     assert job.preview["counts"] == {"count_rejected": 2}
     assert _tables_with(EMAIL) == []
+
+
+def test_erasure_ends_the_persons_journeys(rich_contact, privacy_manager):
+    """Nothing more may be written or sent for an erased person: their journeys end."""
+    contact_erase(rich_contact, by=privacy_manager)
+
+    assert list(JourneyEnrollment.objects.filter(contact=rich_contact).values_list(
+        "status", flat=True)) == [JourneyEnrollment.Status.STOPPED]
+    assert PrivacyLog.objects.get().counts["journeys_ended"] == 1

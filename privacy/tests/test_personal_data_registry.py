@@ -39,6 +39,7 @@ EXEMPT = {
     "campaigns.campaign": "a campaign's name and audience criteria",
     "campaigns.contentvariant": "a subject test's label and template, for every recipient",
     "campaigns.varianttest": "a subject test's settings and per-variant totals, no contact",
+    "campaigns.journeystep": "a journey's steps: templates, waits, conditions for everyone",
     # A run's own failure (the mail server unreachable...); one recipient's errors are on
     # its Message, which the messages section blanks.
     "campaigns.campaignrun": "a sending run's key, status and failure",
