@@ -22,6 +22,9 @@ SAFE_BY_DESIGN = {
     "customers.follow_up_reminders": "each reminder is claimed (one UPDATE ... WHERE "
                                      "reminded_at IS NULL RETURNING) before it is sent "
                                      "(customers/tests/test_follow_up_reminders.py)",
+    "campaigns.decide_variant_tests": "each test is decided once under its campaign's and "
+                                      "its own row lock; a decided test is skipped "
+                                      "(campaigns/tests/test_variants_decision.py)",
     "campaigns.journeys_advance": "each enrollment is walked under its row lock, its position "
                                   "stored with the rows it wrote (campaigns/tests/"
                                   "test_journeys_crash.py)",

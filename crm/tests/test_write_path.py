@@ -45,9 +45,13 @@ ALLOWED: list[tuple[str, str, str]] = [
     ("customers/consent/admin.py", "ConsentWordingAdmin.save_model",
      "Django admin machinery: publishing a consent wording (no service yet)"),
     # The campaign page's subject-test rows go through campaigns.variants
-    # (admin_variants.variant_formset_save); the other inlines (runs) are read-only.
+    # (admin_variants.variant_formset_save); runs are read-only; a journey step's rules are
+    # JourneyStep.clean() (campaigns.template_needs.step_problems), run by its form, and
+    # contacts read the steps at their next step (campaigns.journey_advance): nothing else
+    # follows a save.
     ("campaigns/admin.py", "CampaignAdmin.save_formset",
-     "Django admin machinery for the campaign's read-only inlines; test rows use services"),
+     "Django admin machinery for the journey steps and the read-only runs; test rows use "
+     "services"),
 ]
 
 # ModelAdmins (module.Class) whose add or change page Django saves by default, and inlines
@@ -65,10 +69,6 @@ ADMIN_DEFAULT_SAVES: dict[str, str] = {
         "fill it), which every form and full_clean() run; nothing else follows a save"),
     "campaigns.admin.EmailTemplateAdmin/EmailTemplateTranslationInline": (
         "a translation's rules are EmailTemplateTranslation.clean(), run by its form"),
-    "campaigns.admin.CampaignAdmin/JourneyStepInline": (
-        "a journey step's rules are JourneyStep.clean() (campaigns.template_needs."
-        "step_problems), run by its form; contacts read the steps at their next step "
-        "(campaigns.journey_advance), nothing else follows a save"),
     "webhooks.admin.WebhookEndpointAdmin": (
         "endpoint settings; the URL checks are the model's (full_clean), the same as "
         "webhooks.services.endpoint_create; no endpoint_update service yet"),
