@@ -69,17 +69,24 @@ def _sender_address(from_email: str, encoding: str) -> str:
     return sanitize_address(from_email, encoding)
 
 
+# A header value compat32 cannot fold (no space, tab, ';' or ','): one printable ASCII token.
+_ONE_TOKEN = re.compile(r"[\x21-\x2b\x2d-\x3a\x3c-\x7e]+")
+
+
 class _WirePolicy(Compat32):
     """Django's policy (compat32), with a shortcut for the common header: ASCII, one line,
     short enough not to fold. Folding builds an email.header.Header per header, a fifth of
-    the sender's CPU in a profile, to return such a value unchanged.
+    the sender's CPU in a profile, to return such a value unchanged. Likewise a long value
+    that is one token (a List-Unsubscribe URL): compat32 moves it whole to a line of its own.
     (campaigns/tests/test_wire_format.py checks the bytes are the same as Django's.)"""
 
     def _fold(self, name, value, sanitize):
         if (isinstance(value, str) and value.isascii() and "\r" not in value
-                and "\n" not in value and value == value.strip()
-                and len(name) + 2 + len(value) <= (self.max_line_length or 78)):
-            return f"{name}: {value}{self.linesep}"
+                and "\n" not in value and value == value.strip()):
+            if len(name) + 2 + len(value) <= (self.max_line_length or 78):
+                return f"{name}: {value}{self.linesep}"
+            if self.max_line_length == 78 and len(name) < 60 and _ONE_TOKEN.fullmatch(value):
+                return f"{name}: {self.linesep} {value}{self.linesep}"
         return super()._fold(name, value, sanitize)
 
 

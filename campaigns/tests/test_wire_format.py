@@ -1,7 +1,9 @@
 """The sender writes emails to the wire with its own, faster header folding
 (campaigns.smtp.wire_bytes): the bytes must be exactly what Django's own serialisation
 gives, for every kind of header a campaign email has."""
+import random
 import smtplib
+from email.policy import Compat32
 
 import pytest
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -10,6 +12,7 @@ from django.core.mail import message
 from django.core.mail.message import sanitize_address
 
 from campaigns.smtp import (
+    _WIRE_POLICY,
     _direct_bytes,
     _recipient_address,
     _smtp_quoted,
@@ -184,3 +187,16 @@ def test_other_emails_go_through_the_email_package_unchanged(change):
 def test_smtp_commands_quote_addresses_as_smtplib_does(address):
     assert _smtp_quoted(address) == smtplib.quoteaddr(address)
     assert _smtp_quoted_sender(address) == smtplib.quoteaddr(address)
+
+
+@pytest.mark.parametrize("name", ["List-Unsubscribe", "X", "Message-ID", "Content-Type",
+                                  "An-Unusually-Long-Header-Name-For-A-Header-Yes"])
+def test_long_one_token_headers_fold_as_compat32_folds_them(name):
+    rng = random.Random(name)
+    alphabet = "".join(chr(c) for c in range(0x21, 0x7f))  # with ';' and ',', which fold
+    reference = Compat32(linesep="\r\n")
+    for length in range(1, 400):
+        value = "".join(rng.choice(alphabet) for _ in range(length))
+        for candidate in (value, value.replace(";", "x").replace(",", "y"), f"<{value}>"):
+            assert _WIRE_POLICY.fold_binary(name, candidate) == reference.fold_binary(
+                name, candidate), (name, candidate)
