@@ -18,7 +18,9 @@ database, no rendering): the ceiling the sink and loopback allow. --direct adds 
 measurement (processes calling campaigns.outbox.send_due_messages in a loop, no Celery).
 --dkim sends a second outbox of the same size with DKIM signing on (campaigns.dkim, the test
 key campaigns/tests/dkim_test_key.pem, 2048 bits) through the same worker setup, so the
-table has emails/s with and without signing from the same run.
+table has emails/s with and without signing from the same run. For the sender's CPU per
+email and where it goes (steady on a shared machine, unlike emails/s), see
+bench/profile_sending.py.
 
 Deletes its own earlier data (the bench campaign and bench-sending.invalid contacts) only.
 """

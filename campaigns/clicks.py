@@ -19,6 +19,7 @@ records the first click per message and link.
 Who sees them: the contact's timeline, the campaign's results (click rate beside the holdout
 uplift, which stays the measure of success), audiences and the buy-again model.
 """
+import functools
 import hashlib
 import html
 import logging
@@ -28,7 +29,7 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.core import signing
 from django.db import connection
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from .models import LinkClick, Message
@@ -79,12 +80,33 @@ def _public(path: str) -> str:
     return settings.CRM_PUBLIC_URL.rstrip("/") + path
 
 
+# What django.core.signing's tokens are made of: characters reverse() leaves as they are.
+_URL_SAFE_TOKEN = re.compile(r"[A-Za-z0-9_.:-]+")
+_MARKER = "0crmtoken0"
+
+
+@functools.lru_cache(maxsize=64)
+def _route(name: str, urlconf: str, script_prefix: str) -> tuple[str, str]:
+    return tuple(reverse(name, args=[_MARKER], urlconf=urlconf).split(_MARKER))
+
+
+def token_path(name: str, token: str) -> str:
+    """reverse(name, args=[token]) for a route taking one signed token (click, open,
+    unsubscribe), without resolving the route every time: reverse() costs about 0.1 ms, three
+    times per email. The route's text around the token is found once (per URLconf and script
+    prefix); a token with any other character than a signed token's goes through reverse()."""
+    if not _URL_SAFE_TOKEN.fullmatch(token):
+        return reverse(name, args=[token])
+    before, after = _route(name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    return before + token + after
+
+
 def click_url(message_id: int, url: str) -> str:
-    return _public(reverse("campaigns:click", args=[click_token(message_id, url)]))
+    return _public(token_path("campaigns:click", click_token(message_id, url)))
 
 
 def open_url(message_id: int) -> str:
-    return _public(reverse("campaigns:open", args=[click_token(message_id, "")]))
+    return _public(token_path("campaigns:open", click_token(message_id, "")))
 
 
 def _ours(url: str) -> bool:

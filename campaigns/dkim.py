@@ -49,6 +49,17 @@ def _rsa_sign_openssl(digest, private_key: dict) -> bytes:
 
 dkim.RSASSA_PKCS1_v1_5_sign = _rsa_sign_openssl
 
+
+@lru_cache(maxsize=8)
+def _pem_private_key(key: bytes) -> dict:
+    """dkimpy parses the PEM key (in pure Python) on every signature, a tenth of a signed
+    email's CPU; the same few keys are parsed once per process here. (An exception is not
+    cached: a bad key fails every time.) The dict is only read, by _rsa_sign_openssl."""
+    return parse_pem_private_key(key)
+
+
+dkim.parse_pem_private_key = _pem_private_key
+
 # Signed: what a receiver shows or acts on, List-Unsubscribe(-Post) above all (RFC 8058 asks
 # for both to be covered by the signature, Gmail's and Yahoo's bulk-sender rules too).
 SIGNED_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe",

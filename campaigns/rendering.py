@@ -28,16 +28,16 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import OuterRef, Subquery
 from django.template import Context, Engine, Template, TemplateDoesNotExist, TemplateSyntaxError
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from crm.shop import shop
+from crm.shop import Shop, shop
 from customers.bought.selectors import also_bought, usual_products
 from customers.language import contact_language
 from customers.models import Contact, Purchase
 
 from . import hooks
+from .clicks import token_path
 from .models import (
     Coupon,
     EmailTemplate,
@@ -210,7 +210,7 @@ def validate_template(template: EmailTemplate | EmailTemplateTranslation,
 # --- Context ---------------------------------------------------------------------------------
 
 def unsubscribe_url(contact_id: int) -> str:
-    path = reverse("campaigns:unsubscribe", args=[unsubscribe_token(contact_id)])
+    path = token_path("campaigns:unsubscribe", unsubscribe_token(contact_id))
     return settings.CRM_PUBLIC_URL.rstrip("/") + path
 
 
@@ -355,6 +355,13 @@ def angled_message_id(message_id: str) -> str:
     return message_id if message_id.startswith("<") else f"<{message_id}>"
 
 
+@functools.lru_cache(maxsize=8)
+def _from_email(current: Shop) -> str:
+    """shop().from_email, formatted once per shop settings rather than per email (it builds an
+    email.headerregistry.Address: about 0.06 ms)."""
+    return current.from_email
+
+
 def build_email(message: Message, connection, *, context: dict | None = None,
                 rendered: Rendered | None = None) -> EmailMultiAlternatives:
     """The email for one outbox row, to the contact's current address.
@@ -378,7 +385,7 @@ def build_email(message: Message, connection, *, context: dict | None = None,
     if rendered.language:
         headers["Content-Language"] = rendered.language  # RFC 3282
     email = EmailMultiAlternatives(
-        subject=rendered.subject, body=rendered.text, from_email=shop().from_email,
+        subject=rendered.subject, body=rendered.text, from_email=_from_email(shop()),
         to=[message.contact.email], connection=connection, headers=headers,
     )
     if rendered.html:

@@ -11,9 +11,10 @@ from functools import lru_cache
 from io import BytesIO
 
 from django.conf import settings
-from django.core.mail import get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.core.mail import message as django_message
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.core.mail.message import sanitize_address
+from django.core.mail.message import RFC5322_EMAIL_LINE_LENGTH_LIMIT, sanitize_address
 
 logger = logging.getLogger(__name__)
 
@@ -68,17 +69,24 @@ def _sender_address(from_email: str, encoding: str) -> str:
     return sanitize_address(from_email, encoding)
 
 
+# A header value compat32 cannot fold (no space, tab, ';' or ','): one printable ASCII token.
+_ONE_TOKEN = re.compile(r"[\x21-\x2b\x2d-\x3a\x3c-\x7e]+")
+
+
 class _WirePolicy(Compat32):
     """Django's policy (compat32), with a shortcut for the common header: ASCII, one line,
     short enough not to fold. Folding builds an email.header.Header per header, a fifth of
-    the sender's CPU in a profile, to return such a value unchanged.
+    the sender's CPU in a profile, to return such a value unchanged. Likewise a long value
+    that is one token (a List-Unsubscribe URL): compat32 moves it whole to a line of its own.
     (campaigns/tests/test_wire_format.py checks the bytes are the same as Django's.)"""
 
     def _fold(self, name, value, sanitize):
         if (isinstance(value, str) and value.isascii() and "\r" not in value
-                and "\n" not in value and value == value.strip()
-                and len(name) + 2 + len(value) <= (self.max_line_length or 78)):
-            return f"{name}: {value}{self.linesep}"
+                and "\n" not in value and value == value.strip()):
+            if len(name) + 2 + len(value) <= (self.max_line_length or 78):
+                return f"{name}: {value}{self.linesep}"
+            if self.max_line_length == 78 and len(name) < 60 and _ONE_TOKEN.fullmatch(value):
+                return f"{name}: {self.linesep} {value}{self.linesep}"
         return super()._fold(name, value, sanitize)
 
 
@@ -97,6 +105,20 @@ def _recipient_address(address: str, encoding: str) -> str:
     return sanitize_address(address, encoding)
 
 
+def _smtp_quoted(address: str) -> str:
+    """smtplib.quoteaddr(address): `<address>` for a plain one, without parsing it with the
+    email package's address parser (as quoteaddr does, twice per email)."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
+@lru_cache(maxsize=16)
+def _smtp_quoted_sender(sender: str) -> str:
+    """The same few senders for every email: quoted once."""
+    return smtplib.quoteaddr(sender)
+
+
 def mime_bytes(email) -> bytes:
     """The email as it goes on the wire: what Django's `email.message().as_bytes()` gives,
     with CRLF line ends, made with less CPU.
@@ -106,11 +128,113 @@ def mime_bytes(email) -> bytes:
     not contain it, a new pattern every time, which also flushes the `re` module's cache (a
     tenth of the sender's CPU in a profile). 128 random bits cannot occur in a body by chance,
     and nobody writing a body can know them in advance.
+
+    A campaign email (a text body and at most an HTML alternative, short lines) is written
+    directly (_direct_bytes), the rest through the email package.
     """
+    boundary = f"=_crm_{uuid.uuid4().hex}"
+    direct = _direct_bytes(email, boundary)
+    if direct is not None:
+        return direct
     mime = email.message()
     if mime.is_multipart():
-        mime.set_boundary(f"=_crm_{uuid.uuid4().hex}")
+        mime.set_boundary(boundary)
     return wire_bytes(mime)
+
+
+# Django's mail classes whose message() _direct_bytes repeats (not subclasses: they may
+# override it).
+_DIRECT_CLASSES = (EmailMessage, EmailMultiAlternatives)
+# Extra headers _direct_bytes leaves to the email package: those message() treats apart or
+# that describe the MIME structure.
+_STRUCTURAL_HEADERS = frozenset({"from", "to", "cc", "reply-to", "bcc", "subject",
+                                 "mime-version", "content-type", "content-transfer-encoding"})
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")  # what the email package turns into CRLF in a body
+_CRLF = "\r\n"
+
+
+def _fold(name: str, value) -> bytes:
+    return _WIRE_POLICY.fold_binary(name, value)
+
+
+@lru_cache(maxsize=8)
+def _part_headers(subtype: str, transfer_encoding: str) -> bytes:
+    """A text part's own headers, in the order the email package gives them."""
+    return (_fold("Content-Type", f'text/{subtype}; charset="utf-8"')
+            + _fold("MIME-Version", "1.0")
+            + _fold("Content-Transfer-Encoding", transfer_encoding))
+
+
+def _text_part(text: str) -> tuple[str, bytes] | None:
+    """(transfer encoding, body bytes) of a text part as Django's SafeMIMEText and the
+    email package write it; None when it would be quoted-printable (a line over 998 bytes)."""
+    if any(len(line.encode(errors="surrogateescape")) > RFC5322_EMAIL_LINE_LENGTH_LIMIT
+           for line in text.splitlines()):
+        return None
+    return ("7bit" if text.isascii() else "8bit"), _LINE_ENDS.sub(_CRLF, text).encode()
+
+
+def _direct_bytes(email, boundary: str) -> bytes | None:
+    """Django's message() and the email package's BytesGenerator (with _WirePolicy), done
+    without building the MIME objects (a seventh of a signed email's CPU): the same headers
+    with the same values (Django's forbid_multi_line_headers, the same Date and Message-ID
+    rules), folded by the same policy, the same parts, transfer encodings and line ends.
+    campaigns/tests/test_wire_format.py compares the bytes with the email package's.
+    None (the caller uses the email package) for anything else: attachments, Cc, Reply-To,
+    an alternative that is not one HTML part, another charset, a structural extra header, a
+    line that needs quoted-printable, text that does not encode."""
+    if (type(email) not in _DIRECT_CLASSES or email.attachments or email.cc
+            or email.reply_to or email.content_subtype != "plain"
+            or (email.encoding or settings.DEFAULT_CHARSET) != "utf-8"
+            or any(name.lower() in _STRUCTURAL_HEADERS for name in email.extra_headers)):
+        return None
+    alternatives = getattr(email, "alternatives", [])
+    if len(alternatives) > 1 or (alternatives and alternatives[0][1] != "text/html"):
+        return None
+    try:
+        parts = [("plain", email.body)] if email.body or not alternatives else []
+        if alternatives:
+            parts.append(("html", alternatives[0][0]))
+        written = []
+        for subtype, text in parts:
+            if not isinstance(text, str) or (part := _text_part(text)) is None:
+                return None
+            written.append((subtype, *part))
+    except UnicodeEncodeError:  # lone surrogates: let the email package say what it says
+        return None
+
+    def header(name: str, value) -> bytes:  # Django's SafeMIME*.__setitem__, then folding
+        return _fold(*django_message.forbid_multi_line_headers(name, value, "utf-8"))
+
+    if alternatives:
+        out = [_fold("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+               _fold("MIME-Version", "1.0")]
+    else:
+        subtype, transfer_encoding, _body = written[0]
+        out = [_part_headers(subtype, transfer_encoding)]
+    extra = email.extra_headers
+    out.append(header("Subject", email.subject))
+    out.append(header("From", email.from_email))
+    if email.to:
+        out.append(header("To", ", ".join(str(address) for address in email.to)))
+    names = {name.lower() for name in extra}
+    if "date" not in names:
+        out.append(header("Date", django_message.formatdate(
+            localtime=settings.EMAIL_USE_LOCALTIME)))
+    if "message-id" not in names:
+        out.append(header("Message-ID", django_message.make_msgid(
+            domain=django_message.DNS_NAME)))
+    out.extend(header(name, value) for name, value in extra.items())
+    out.append(b"\r\n")
+    if not alternatives:
+        out.append(written[0][2])
+        return b"".join(out)
+    delimiter = f"--{boundary}\r\n".encode()
+    for index, (subtype, transfer_encoding, body) in enumerate(written):
+        out += [b"\r\n" if index else b"", delimiter, _part_headers(subtype, transfer_encoding),
+                b"\r\n", body]
+    out.append(f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(out)
 
 
 def wire_bytes(mime) -> bytes:
@@ -194,11 +318,15 @@ class Outbound:
         return self.backend.connection
 
     def _envelope(self, smtp: smtplib.SMTP, sender: str, recipients: list[str]) -> None:
-        code, reply = smtp.mail(sender)
+        # The commands smtplib's mail() and rcpt() send, with the addresses quoted by
+        # _smtp_quoted (the same text, parsed only when needed).
+        smtp.putcmd("mail", f"FROM:{_smtp_quoted_sender(sender)}")
+        code, reply = smtp.getreply()
         if code != 250:
             raise _response_error(code, _reply_text(reply), recipient=False)
         for recipient in recipients:
-            code, reply = smtp.rcpt(recipient)
+            smtp.putcmd("rcpt", f"TO:{_smtp_quoted(recipient)}")
+            code, reply = smtp.getreply()
             if code not in (250, 251):
                 raise _response_error(code, _reply_text(reply), recipient=True)
         code, reply = smtp.docmd("data")
