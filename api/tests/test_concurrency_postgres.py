@@ -1,11 +1,10 @@
 """Concurrent retries of one order through the API record it once (PostgreSQL row locks)."""
-import threading
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from api.tests.helpers import token_client
+from crm.tests.concurrency import at_once
 from customers.models import Contact, Purchase
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -16,26 +15,10 @@ ORDER = {"email": "ann@example.com", "purchased_at": "2024-05-31T14:30:00+03:00"
 
 
 def _post_in_threads(user, payload: dict) -> tuple[list[int], list[BaseException]]:
-    barrier = threading.Barrier(THREADS)
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            client = _client_for(user)
-            barrier.wait()
-            statuses.append(client.post("/api/purchases/", payload, format="json").status_code)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses, errors
+    clients = {index: _client_for(user) for index in range(THREADS)}
+    return at_once(lambda index: clients[index].post("/api/purchases/", payload,
+                                                     format="json").status_code,
+                   threads=THREADS)
 
 
 def _client_for(user) -> APIClient:

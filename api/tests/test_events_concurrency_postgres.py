@@ -1,12 +1,11 @@
 """Concurrent retries of one website event (and of one batch) record it once (PostgreSQL)."""
-import threading
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from activity.models import WebsiteEvent
 from api.tests.helpers import token_client
+from crm.tests.concurrency import at_once
 from customers.models import Contact
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -25,28 +24,12 @@ def _event(external_id: str, email: str = "ann@example.com") -> dict:
 def _post_in_threads(user, payload) -> tuple[list[int], list[BaseException]]:
     """The payload, or a list of payloads: one per thread."""
     payloads = payload if isinstance(payload, tuple) else (payload,) * THREADS
-    barrier = threading.Barrier(THREADS)
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-
-    def target(index: int) -> None:
-        try:
-            client = APIClient()
-            client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
-            barrier.wait()
-            statuses.append(
-                client.post("/api/events/", payloads[index], format="json").status_code)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(index,)) for index in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses, errors
+    clients = [APIClient() for _ in range(THREADS)]
+    for client in clients:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
+    return at_once(lambda index: clients[index].post("/api/events/", payloads[index],
+                                                     format="json").status_code,
+                   threads=THREADS)
 
 
 def test_concurrent_retries_record_one_event_and_one_contact(manager):

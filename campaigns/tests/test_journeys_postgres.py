@@ -2,10 +2,8 @@
 walk it at once (row locks, SKIP LOCKED), and its emails go out through the outbox to a real
 SMTP server, each once, the reminder with the coupon the earlier email issued."""
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from campaigns.journey_advance import journeys_advance
@@ -13,26 +11,15 @@ from campaigns.models import Coupon, JourneyEnrollment, Message
 from campaigns.outbox import claim_batch, send_claimed, send_due_messages
 from campaigns.tests.journeys import condition, consenting, email, journey, wait
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture
+from crm.tests.concurrency import at_once
 from customers.tests.factories import record_purchase
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _two_workers(now: dt.datetime) -> list:
-    reports, barrier = [], threading.Barrier(2)
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            reports.append(journeys_advance(now=now))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    reports, errors = at_once(lambda _index: journeys_advance(now=now), threads=2)
+    assert errors == []
     return reports
 
 

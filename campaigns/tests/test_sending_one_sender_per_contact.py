@@ -1,6 +1,5 @@
 """Two workers never both send to one contact: the frequency cap holds across workers
 (PostgreSQL advisory locks per contact, taken before the send-time checks)."""
-import threading
 
 import psycopg2
 import pytest
@@ -9,9 +8,10 @@ from django.utils import timezone
 
 from campaigns.models import Message
 from campaigns.outbox import send_due_messages
-from campaigns.outbox.checks import CONTACT_BUSY_WAIT, _SENDING_LOCK_SPACE
+from campaigns.outbox.checks import _SENDING_LOCK_SPACE, CONTACT_BUSY_WAIT
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - fixture
+from crm.tests.concurrency import at_once
 from customers.tests.factories import ContactFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -71,22 +71,7 @@ def test_two_workers_sending_two_campaigns_email_a_contact_once(smtp_sink, setti
         MessageFactory(run=run, contact=shared)
         MessageFactory(run=run)
         MessageFactory(run=run)
-    barrier, errors = threading.Barrier(2), []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            send_due_messages(limit=3)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _reports, errors = at_once(lambda _index: send_due_messages(limit=3), threads=2)
     # A deferred row is due again a minute later: it is now.
     Message.objects.filter(status=Status.QUEUED).update(not_before=timezone.now())
     while send_due_messages().claimed:

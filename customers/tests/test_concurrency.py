@@ -1,12 +1,11 @@
 """Concurrent purchase inserts for one contact keep its figures exact (PostgreSQL row locks)."""
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
+from crm.tests.concurrency import at_once
 from customers.models import Contact, Stage
 from customers.services.purchases import purchase_record, purchase_record_by_email
 from customers.tests.factories import ContactFactory
@@ -17,24 +16,7 @@ THREADS = 12
 
 
 def _run_in_threads(work) -> list[BaseException]:
-    barrier = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
+    return at_once(work, threads=THREADS)[1]
 
 
 def test_concurrent_purchases_on_different_days_are_all_counted():

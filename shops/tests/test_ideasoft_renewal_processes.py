@@ -2,10 +2,10 @@
 door) meeting the same expired access token renew it once, under the store's row lock; the
 second finds the first one's tokens instead of spending the used refresh token and asking a
 manager to authorise the app again. On PostgreSQL, with real row locks."""
-import threading
 
 import pytest
 
+from crm.tests.concurrency import at_once
 from shops.http import ShopHTTP
 from shops.models import Store
 from shops.platforms.ideasoft import IdeaSoftPlatform
@@ -27,26 +27,12 @@ def test_two_processes_meeting_the_expired_token_renew_it_once(api):
     api.add_orders(3)
     api.expire_access_token()
     api.slow_next(0.3)  # the first read is slow: both meet the expired token
-    results, errors = [], []
-
-    def worker() -> None:
+    def worker(_index: int) -> int:
         # A process of its own: its platform (no memory shared) and its own store row read.
-        from django.db import connection
+        platform, access = IdeaSoftPlatform(), Store.objects.get(pk=store.pk).access()
+        return len(platform.orders_page(access, ShopHTTP(timeout=5), cursor=None).orders)
 
-        try:
-            platform, access = IdeaSoftPlatform(), Store.objects.get(pk=store.pk).access()
-            results.append(len(platform.orders_page(access, ShopHTTP(timeout=5),
-                                                    cursor=None).orders))
-        except Exception as error:  # noqa: BLE001 - the failure this guards
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
+    results, errors = at_once(worker, threads=2)
 
     assert errors == [] and results == [3, 3]
     assert [form["grant_type"] for form in api.token_requests] == ["refresh_token"]
