@@ -77,7 +77,7 @@ def code_normalise(text: str) -> str | None:
 
 # --- Issuing --------------------------------------------------------------------------------
 
-def _coupon_terms(campaign: Campaign) -> tuple[str, Decimal, str]:
+def coupon_terms(campaign: Campaign) -> tuple[str, Decimal, str]:
     value = campaign.coupon_value
     if value is None or value <= 0 or (campaign.coupon_kind == Campaign.CouponKind.PERCENT
                                        and value > 100):
@@ -122,7 +122,7 @@ def coupons_issue_for_run(run: CampaignRun, *, now: dt.datetime | None = None) -
     campaign = run.campaign
     if not campaign.coupon_kind:
         return 0
-    kind, value, currency = _coupon_terms(campaign)
+    kind, value, currency = coupon_terms(campaign)
     expires_at = (now or timezone.now()) + dt.timedelta(days=campaign.coupon_valid_days)
     issued = 0
     with transaction.atomic():

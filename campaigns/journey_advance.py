@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Exists
 from django.utils import timezone
 
-from .coupons import _coupon_terms, coupon_create
+from .coupons import coupon_terms, coupon_create
 from .journeys import bought_since_started, enrollments_end
 from .models import (
     Campaign,
@@ -219,7 +219,7 @@ def _coupon_for(enrollment: Enrollment, campaign: Campaign, template,
             or COUPON not in template_needs(template)
             or enrollment_coupon(enrollment.pk) is not None):
         return None
-    kind, value, currency = _coupon_terms(campaign)
+    kind, value, currency = coupon_terms(campaign)
     return coupon_create(contact=enrollment.contact, kind=kind, value=value, currency=currency,
                          expires_at=now + dt.timedelta(days=campaign.coupon_valid_days),
                          campaign=campaign)
