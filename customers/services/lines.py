@@ -148,16 +148,20 @@ def line_clean(line: Mapping[str, Any], *, currency: str, number: int = 1) -> Li
                   unit_price=values["unit_price"], discount=values["discount"], total=total)
 
 
+def _check_count(count: int) -> None:
+    if count > MAX_LINES:
+        raise ValidationError({"lines": ValidationError(
+            gettext("A purchase has at most %(max)s lines.") % {"max": MAX_LINES},
+            code="max_length")})
+
+
 def lines_prepare(lines: Iterable[Mapping[str, Any]], *, currency: str,
                   amount: Decimal | None) -> PreparedLines:
     """Check the lines and reconcile them with the purchase's amount (the module's rules).
 
     Errors: {"lines": [one message per bad line]} or {"amount": ...}."""
     lines = list(lines)
-    if len(lines) > MAX_LINES:
-        raise ValidationError({"lines": ValidationError(
-            gettext("A purchase has at most %(max)s lines.") % {"max": MAX_LINES},
-            code="max_length")})
+    _check_count(len(lines))
     errors: list[ValidationError] = []
     cleaned: list[LineIn] = []
     for number, line in enumerate(lines, start=1):
@@ -175,10 +179,7 @@ def lines_reconcile(cleaned: list[LineIn], *, currency: str,
     """Lines already checked one by one (line_clean) reconciled with the purchase's amount:
     the second half of lines_prepare, for callers that check each line as they read it (the
     CSV import reports each line's row) and must not check it twice."""
-    if len(cleaned) > MAX_LINES:
-        raise ValidationError({"lines": ValidationError(
-            gettext("A purchase has at most %(max)s lines.") % {"max": MAX_LINES},
-            code="max_length")})
+    _check_count(len(cleaned))
     added = sum((line.total for line in cleaned), Decimal(0))
     if amount is None:
         amount = added

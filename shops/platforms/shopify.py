@@ -248,14 +248,9 @@ class ShopifyPlatform(Platform):
         return OrdersPage(orders=orders, next_cursor=next_page_info(headers), total=total)
 
     def order(self, access: StoreAccess, http: "ShopHTTP", order_id: str) -> OrderData | None:
-        try:
-            body, _headers = self._get(access, http, f"orders/{int(order_id)}.json")
-        except ValueError:
+        body = self._get_resource(access, http, "orders", order_id)
+        if body is None:
             return None
-        except ConnectorError as error:
-            if error.status == 404:
-                return None
-            raise
         try:
             raw = body["order"]
             return order_from_rest(raw, self._categories(access, http, [raw]))
@@ -266,18 +261,26 @@ class ShopifyPlatform(Platform):
                  customer_id: str) -> CustomerData | None:
         """The customer by id (None: not found; scope read_customers): a consent update may
         arrive without the email address (a customer known by phone only at the time)."""
+        body = self._get_resource(access, http, "customers", customer_id)
+        if body is None:
+            return None
         try:
-            body, _headers = self._get(access, http, f"customers/{int(customer_id)}.json")
+            return customer_from_rest(body["customer"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise _bad_answer("customer", body) from None
+
+    def _get_resource(self, access: StoreAccess, http: "ShopHTTP", kind: str,
+                      resource_id: str) -> Any:
+        """GET <kind>/<id>.json; None when the id is not a number or Shopify answers 404."""
+        try:
+            body, _headers = self._get(access, http, f"{kind}/{int(resource_id)}.json")
         except ValueError:
             return None
         except ConnectorError as error:
             if error.status == 404:
                 return None
             raise
-        try:
-            return customer_from_rest(body["customer"])
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise _bad_answer("customer", body) from None
+        return body
 
     def _count(self, access: StoreAccess, http: "ShopHTTP") -> int | None:
         body, _headers = self._get(access, http, "orders/count.json", {"status": "any"})
