@@ -101,7 +101,14 @@ class Sink:
 
 # --- Data -------------------------------------------------------------------------------------
 
-def create_outbox(count: int) -> int:
+PLAIN_TEXT = ("Hi {{ contact.first_name }},\n\nThanks for shopping with us."
+              "{% if coupon %} Your code: {{ coupon.code }}.{% endif %}\n\n"
+              "Unsubscribe: {{ unsubscribe_url }}\n")
+PLAIN_HTML = ("<p>Hi {{ contact.first_name }},</p><p>Thanks for shopping with us.</p>"
+              "<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>")
+
+
+def create_outbox(count: int, *, shop_links: bool = True) -> int:
     from django.utils import timezone
 
     from campaigns.models import Campaign, CampaignRun, EmailTemplate, Message
@@ -121,6 +128,9 @@ def create_outbox(count: int) -> int:
                       "<p><a href=\"https://shop.example.com/new?utm_source=crm&amp;m=1\">"
                       "New this week</a></p>"
                       "<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>"),
+    } if shop_links else {
+        "subject": "{{ contact.first_name }}, a thank-you from us",
+        "body_text": PLAIN_TEXT, "body_html": PLAIN_HTML,
     })
     campaign = Campaign.objects.create(name=CAMPAIGN, template=template)
     run = CampaignRun.objects.create(campaign=campaign, key="bench",
@@ -272,6 +282,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/crm-bench"))
     parser.add_argument("--direct", action="store_true",
                         help="also time processes calling the sender directly (no Celery)")
+    parser.add_argument("--no-shop-links", action="store_true",
+                        help="the email without links to the shop (only the unsubscribe "
+                             "link), as when the first sending aim (#15) was set")
     parser.add_argument("--dkim", action="store_true",
                         help="also send the same number with DKIM signing on")
     args = parser.parse_args(argv)
@@ -285,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("Run against PostgreSQL: set DATABASE_URL")
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"creating {args.messages:,} contacts and outbox rows ...", flush=True)
-    run_id = create_outbox(args.messages)
+    run_id = create_outbox(args.messages, shop_links=not args.no_shop_links)
     connection.close()
     sink = Sink()
     direct = None
@@ -300,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
         sample_email(args.workdir / "sample.eml")
         signed = None
         if args.dkim:
-            run_id = create_outbox(args.messages)
+            run_id = create_outbox(args.messages, shop_links=not args.no_shop_links)
             connection.close()
             sink.ask("reset")
             print("sending with DKIM signing through the same worker setup ...", flush=True)
@@ -311,7 +324,7 @@ def main(argv: list[str] | None = None) -> None:
                               .annotate(n=Count("id")).values_list("status", "n"))
             signed = (s_seconds, s_cpu, s_stats, s_statuses)
         if args.direct:
-            run_id = create_outbox(args.messages)
+            run_id = create_outbox(args.messages, shop_links=not args.no_shop_links)
             connection.close()
             sink.ask("reset")
             print(f"sending directly (no Celery) with {args.processes} processes ...",

@@ -13,6 +13,7 @@ MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
 # Machine-readable reasons stored in Message.last_error for rows that were not sent.
 NO_EMAIL, NO_CONSENT, FREQUENCY_CAP = "no_email", "no_consent", "frequency_cap"
 BOUGHT_SINCE = "bought_since"
+DIED_PREPARING = "worker_died_preparing"
 SUPPRESSED_PREFIX = "suppressed:"
 REASON_LABELS = {
     NO_EMAIL: _("The contact has no email address."),
@@ -26,6 +27,8 @@ REASON_LABELS = {
     "paused:detractor": _("The contact gave an unhappy survey answer recently."),
     "paused:not_interested": _("The contact said on a call that they were not interested."),
     "paused:manager": _("A manager paused promotional email to the contact."),
+    DIED_PREPARING: _("The sending worker stopped while preparing this email, each time it "
+                      "was tried. It was set aside so that it cannot stop the other emails."),
 }
 
 

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, Min, OuterRef
 from django.utils import timezone
 
 from ..models import CampaignRun, Message
 from .claim import batch_key, batch_lease_release
+from .outcomes import DIED_PREPARING, MAX_ATTEMPTS
 
 logger = logging.getLogger(__name__)
 Status = Message.Status
@@ -29,20 +30,38 @@ def run_finish_if_drained(run_id: int) -> bool:
 class RecoveryReport:
     requeued: int = 0
     unknown: int = 0
+    failed: int = 0
     run_ids: set[int] = field(default_factory=set)
 
 
-def _settle_dead_rows(rows, reason: str) -> tuple[int, int]:
-    """Rows of a batch whose worker is gone: offered to the server (hand-off mark) → UNKNOWN,
-    never offered → QUEUED again, the attempt not counted. Returns (requeued, unknown)."""
+def _settle_dead_rows(rows, reason: str) -> RecoveryReport:
+    """Rows of batches whose worker is gone: offered to the server (hand-off mark) → UNKNOWN;
+    never offered → QUEUED again, the attempt not counted, except for each batch's first row
+    never offered. A batch sends its rows in id order, so that row is the one its worker was
+    preparing when it died (or the next in line): its attempt counts, and after MAX_ATTEMPTS it
+    is FAILED (DIED_PREPARING). An email whose preparation kills the worker every time (out of
+    memory, a crash in a C library) is thus tried a few times and set aside, instead of
+    killing a worker on every redelivery of its batch for ever."""
+    report = RecoveryReport()
     with transaction.atomic():
-        unknown = rows.filter(sent_at__isnull=False).update(status=Status.UNKNOWN,
-                                                             last_error=reason)
-        requeued = rows.filter(sent_at__isnull=True).update(
-            status=Status.QUEUED, claimed_at=None, attempts=F("attempts") - 1)
-    if unknown:
-        logger.warning("%d message(s) may or may not have been delivered (UNKNOWN)", unknown)
-    return requeued, unknown
+        report.unknown = rows.filter(sent_at__isnull=False).update(status=Status.UNKNOWN,
+                                                                    last_error=reason)
+        unsent = rows.filter(sent_at__isnull=True)
+        preparing = list(unsent.order_by().values("claimed_at").annotate(first=Min("pk"))
+                         .values_list("first", flat=True))
+        report.failed = unsent.filter(pk__in=preparing, attempts__gte=MAX_ATTEMPTS).update(
+            status=Status.FAILED, last_error=DIED_PREPARING, failed_at=timezone.now())
+        report.requeued = unsent.filter(pk__in=preparing).update(status=Status.QUEUED,
+                                                                 claimed_at=None)
+        report.requeued += unsent.update(status=Status.QUEUED, claimed_at=None,
+                                         attempts=F("attempts") - 1)
+    if report.unknown:
+        logger.warning("%d message(s) may or may not have been delivered (UNKNOWN)",
+                       report.unknown)
+    if report.failed:
+        logger.error("%d message(s) set aside as FAILED: the sending worker died while "
+                     "preparing each of them %d times", report.failed, MAX_ATTEMPTS)
+    return report
 
 
 _DEAD_WORKER = "worker stopped after handing this email to the SMTP server"
@@ -67,9 +86,10 @@ def recover_dead_batches(*, run_id: int | None = None) -> RecoveryReport:
         try:
             rows = Message.objects.filter(status=Status.SENDING, claimed_at=claimed_at)
             report.run_ids |= set(rows.values_list("run_id", flat=True).distinct())
-            requeued, unknown = _settle_dead_rows(rows, _DEAD_WORKER)
-            report.requeued += requeued
-            report.unknown += unknown
+            settled = _settle_dead_rows(rows, _DEAD_WORKER)
+            report.requeued += settled.requeued
+            report.unknown += settled.unknown
+            report.failed += settled.failed
         finally:
             batch_lease_release(claimed_at)
     return report
@@ -83,8 +103,9 @@ def recover_stuck_messages(*, now: dt.datetime | None = None) -> RecoveryReport:
         status=Status.SENDING,
         claimed_at__lt=now - dt.timedelta(minutes=settings.CRM_EMAIL_STUCK_AFTER_MINUTES))
     run_ids = set(stuck.values_list("run_id", flat=True).distinct())
-    requeued, unknown = _settle_dead_rows(stuck, _DEAD_WORKER)
-    return RecoveryReport(requeued=requeued, unknown=unknown, run_ids=run_ids)
+    report = _settle_dead_rows(stuck, _DEAD_WORKER)
+    report.run_ids = run_ids
+    return report
 
 
 def requeue_unknown_messages(message_ids: list[int]) -> int:

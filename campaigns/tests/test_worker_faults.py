@@ -9,6 +9,7 @@ import pytest
 from kombu import Connection
 
 from campaigns.models import CampaignRun, Message
+from campaigns.outbox import MAX_ATTEMPTS
 from campaigns.tests.factories import CampaignRunFactory, MessageFactory
 from campaigns.tests.smtp import smtp_sink  # noqa: F401 - the fixture
 from crm.celery import app
@@ -117,3 +118,30 @@ def test_twenty_sigkilled_children_the_run_is_done_within_two_minutes_of_the_las
     assert len(final) == 3000
     print(f"run done {time.monotonic() - last_kill:.1f} s after the 20th kill; "
           f"{unknown} unknown")
+
+
+def test_an_email_that_kills_its_worker_every_time_is_set_aside_and_the_run_finishes(
+        smtp_sink):
+    """Preparing one email kills the pool process each time (campaigns/tests/poison_worker).
+    Its batch goes back to the queue with the task (reject_on_worker_lost) and its rows with
+    recovery: before, the same row killed a worker on every redelivery and the run never
+    ended. Now the row is tried MAX_ATTEMPTS times, set aside as FAILED, and everything else
+    goes out once."""
+    run = CampaignRunFactory()
+    rows = [MessageFactory(run=run) for _ in range(250)]
+    poison = MessageFactory(run=run, contact__email="poison@example.com")
+    rows += [MessageFactory(run=run) for _ in range(250)]
+
+    with redis_server() as redis, CeleryWorker(redis.url, smtp_port=smtp_sink.port,
+                                               app="campaigns.tests.poison_worker") as worker:
+        queue_task(redis.url, "campaigns.send_run", run.pk)
+        assert wait_for(lambda: run_done(run), timeout=120), (outbox(run),
+                                                              worker.output()[-3000:])
+        assert worker.alive()
+        kills = worker.output().count("exited with 'signal 9 (SIGKILL)'")
+
+    poison.refresh_from_db()
+    assert poison.status == Status.FAILED
+    assert poison.attempts == MAX_ATTEMPTS == kills
+    seen = smtp_sink.message_ids()
+    assert seen == {m.message_id: 1 for m in rows}
