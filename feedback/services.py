@@ -37,12 +37,16 @@ def survey_campaign() -> Campaign | None:
 
 # --- Queueing ---------------------------------------------------------------------------------
 
-def surveys_queue(*, now: dt.datetime | None = None) -> int:
+def surveys_queue(*, now: dt.datetime | None = None, historical: bool = False) -> int:
     """Write one survey email (outbox row + invitation) per contact due one; returns how many.
 
     Nothing happens while the survey campaign is inactive (the managers' off switch). The rows
     of one day share a run (key "survey:<day>"); the campaign row lock serialises concurrent
     calls and the selection skips contacts already asked, so a second run writes nothing.
+
+    `historical` records invitations of the past (`now` then) as emailed back then: the rows
+    are SENT at `now` and nothing is handed to the outbox, so loading a shop's history (the
+    demo) emails nobody today.
     """
     now = now or timezone.now()
     campaign = survey_campaign()
@@ -56,15 +60,20 @@ def surveys_queue(*, now: dt.datetime | None = None) -> int:
             "pk", "email", "survey_purchase"))
         if not due:
             return 0
+        sent = {"status": Message.Status.SENT, "sent_at": now} if historical else {}
         messages = Message.objects.bulk_create([
             Message(run=run, campaign=campaign, contact_id=contact_id, to_email=email,
-                    message_id=new_message_id(), not_before=now, created_at=now)
+                    message_id=new_message_id(), not_before=now, created_at=now, **sent)
             for contact_id, email, _purchase in due])
         purchases = {contact_id: purchase_id for contact_id, _email, purchase_id in due}
         SurveyInvite.objects.bulk_create([
             SurveyInvite(contact_id=m.contact_id, purchase_id=purchases[m.contact_id],
                          message=m, created_at=now) for m in messages])
-        transaction.on_commit(lambda: _enqueue_sending(run.pk))
+        if historical:
+            CampaignRun.objects.filter(pk=run.pk).update(status=CampaignRun.Status.DONE,
+                                                         finished_at=now)
+        else:
+            transaction.on_commit(lambda: _enqueue_sending(run.pk))
     return len(messages)
 
 

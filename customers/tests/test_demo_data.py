@@ -303,3 +303,13 @@ def test_the_demo_history_is_answered_and_nothing_old_is_emailed_at_first_start(
     staff = set(User.objects.values_list("email", flat=True)) - {""}
     assert not [mail.subject for mail in mailoutbox if set(mail.to) & staff]
     assert not [mail.subject for mail in mailoutbox if "Re:" in mail.subject]
+    # The survey invitations of past weeks were emailed back then: none waits in the outbox.
+    from campaigns.models import Message
+    from campaigns.outbox import send_due_messages
+    from feedback.models import SurveyInvite
+
+    invited = Message.objects.filter(pk__in=SurveyInvite.objects.values("message"))
+    assert invited.exists()
+    assert set(invited.values_list("status", flat=True)) == {Message.Status.SENT}
+    assert not invited.filter(sent_at__gte=timezone.now() - dt.timedelta(days=1)).exists()
+    assert send_due_messages().claimed == 0
