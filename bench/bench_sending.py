@@ -3,7 +3,12 @@ into a local SMTP server, against raw smtplib in the same run.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/bench_sending.py
         [--messages 100000] [--processes 2] [--batch 200] [--raw-messages 20000] [--direct]
-        [--dkim]
+        [--dkim] [--no-shop-links] [--reply-delay-ms 50] [--pool threads]
+
+--reply-delay-ms makes the sink answer each email's final 250 that much later, as a relay
+across a network does (the other SMTP replies stay instant); --pool threads runs the worker
+with Celery's threads pool (--processes threads) instead of the shipped prefork pool;
+--no-shop-links sends the email without its two shop links (the unsubscribe link stays).
 
 Creates --messages contacts (emails on bench-sending.invalid, with consent), one SENDING run
 and its outbox rows; starts an aiosmtpd sink in its own process (it counts every Message-ID it
@@ -25,6 +30,7 @@ bench/profile_sending.py.
 Deletes its own earlier data (the bench campaign and bench-sending.invalid contacts) only.
 """
 import argparse
+import asyncio
 import multiprocessing
 import os
 import re
@@ -48,24 +54,27 @@ MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.IGNORECASE | re.MUL
 # --- The sink, in its own process -------------------------------------------------------------
 
 class CountingHandler:
-    def __init__(self) -> None:
+    def __init__(self, reply_delay: float = 0.0) -> None:
         self.ids: Counter = Counter()
         self.signed = 0
+        self.reply_delay = reply_delay
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook
+        if self.reply_delay:  # a relay across a network: the final reply takes its time
+            await asyncio.sleep(self.reply_delay)
         found = MESSAGE_ID.search(envelope.content)
         self.ids[found.group(1).decode() if found else "?"] += 1
         self.signed += envelope.content.startswith(b"DKIM-Signature:")
         return "250 2.0.0 Accepted"
 
 
-def sink_main(port: int, commands) -> None:
+def sink_main(port: int, commands, reply_delay: float = 0.0) -> None:
     import logging
 
     from aiosmtpd.controller import Controller
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # it logs every command at INFO
-    handler = CountingHandler()
+    handler = CountingHandler(reply_delay)
     controller = Controller(handler, hostname="127.0.0.1", port=port, ready_timeout=10)
     controller.start()
     commands.send("ready")
@@ -81,12 +90,13 @@ def sink_main(port: int, commands) -> None:
 
 
 class Sink:
-    def __init__(self) -> None:
+    def __init__(self, reply_delay: float = 0.0) -> None:
         from campaigns.tests.smtp import free_port
 
         self.port = free_port()
         self.pipe, child_end = multiprocessing.Pipe()
-        self.process = multiprocessing.Process(target=sink_main, args=(self.port, child_end))
+        self.process = multiprocessing.Process(target=sink_main,
+                                               args=(self.port, child_end, reply_delay))
         self.process.start()
         assert self.pipe.recv() == "ready"
 
@@ -214,7 +224,7 @@ DKIM_KEY = ROOT / "campaigns" / "tests" / "dkim_test_key.pem"
 
 
 def send_through_celery(run_id: int, sink_port: int, processes: int, batch: int,
-                        dkim: bool = False) -> tuple[float, float]:
+                        dkim: bool = False, pool: str = "prefork") -> tuple[float, float]:
     """A prefork worker as deployed sends the run; (seconds from queueing to DONE, CPU seconds
     of the worker's processes). `dkim`: the worker signs every email."""
     from django.db import connection
@@ -235,7 +245,7 @@ def send_through_celery(run_id: int, sink_port: int, processes: int, batch: int,
                        CRM_DKIM_PRIVATE_KEY_FILE=str(DKIM_KEY))
     log = open(Path("/tmp") / "crm-bench-worker.log", "wb")  # noqa: SIM115 - closed below
     worker = subprocess.Popen(
-        [str(Path(sys.executable).with_name("celery")), "-A", "crm", "worker", "--pool=prefork",
+        [str(Path(sys.executable).with_name("celery")), "-A", "crm", "worker", f"--pool={pool}",
          f"--concurrency={processes}", "--loglevel=WARNING", "--without-gossip",
          "--without-mingle"], cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -285,6 +295,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-shop-links", action="store_true",
                         help="the email without links to the shop (only the unsubscribe "
                              "link), as when the first sending aim (#15) was set")
+    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads"],
+                        help="the worker's pool; --processes is its concurrency")
+    parser.add_argument("--reply-delay-ms", type=float, default=0.0,
+                        help="the sink answers each email's final 250 this much later, as a "
+                             "relay across a network does (default 0: loopback)")
     parser.add_argument("--dkim", action="store_true",
                         help="also send the same number with DKIM signing on")
     args = parser.parse_args(argv)
@@ -300,12 +315,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"creating {args.messages:,} contacts and outbox rows ...", flush=True)
     run_id = create_outbox(args.messages, shop_links=not args.no_shop_links)
     connection.close()
-    sink = Sink()
+    sink = Sink(args.reply_delay_ms / 1000)
     direct = None
     try:
         print(f"sending through a Celery prefork worker, concurrency {args.processes} ...",
               flush=True)
-        seconds, cpu = send_through_celery(run_id, sink.port, args.processes, args.batch)
+        seconds, cpu = send_through_celery(run_id, sink.port, args.processes, args.batch,
+                                           pool=args.pool)
         received, distinct, duplicated, _signed = sink.ask("stats")
         statuses = dict(Message.objects.filter(run_id=run_id).order_by().values("status")
                         .annotate(n=Count("id")).values_list("status", "n"))
@@ -318,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
             sink.ask("reset")
             print("sending with DKIM signing through the same worker setup ...", flush=True)
             s_seconds, s_cpu = send_through_celery(run_id, sink.port, args.processes,
-                                                   args.batch, dkim=True)
+                                                   args.batch, dkim=True, pool=args.pool)
             s_stats = sink.ask("stats")
             s_statuses = dict(Message.objects.filter(run_id=run_id).order_by().values("status")
                               .annotate(n=Count("id")).values_list("status", "n"))
