@@ -145,3 +145,22 @@ def test_an_email_that_kills_its_worker_every_time_is_set_aside_and_the_run_fini
     assert poison.attempts == MAX_ATTEMPTS == kills
     seen = smtp_sink.message_ids()
     assert seen == {m.message_id: 1 for m in rows}
+
+
+def test_the_sending_worker_alone_sends_a_run_and_its_safety_net(smtp_sink):
+    """crm-sender.service serves only the "email" queue: starting a campaign (send_run) and
+    beat's once-a-minute safety net (send_due) are routed there, so it sends a run with no
+    other worker running."""
+    run = CampaignRunFactory()
+    rows = [MessageFactory(run=run) for _ in range(450)]
+    late = CampaignRunFactory()
+    late_rows = [MessageFactory(run=late) for _ in range(30)]
+
+    with redis_server() as redis, CeleryWorker(redis.url, smtp_port=smtp_sink.port,
+                                               concurrency=4, queues="email") as worker:
+        queue_task(redis.url, "campaigns.send_run", run.pk)
+        queue_task(redis.url, "campaigns.send_due")  # a run whose own task was lost
+        assert wait_for(lambda: run_done(run) and run_done(late), timeout=60), (
+            outbox(run), outbox(late), worker.output()[-3000:])
+
+    assert smtp_sink.message_ids() == {m.message_id: 1 for m in rows + late_rows}

@@ -11,6 +11,7 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("CRM_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -312,6 +313,14 @@ CRM_BEAT_LEASE_SECONDS = env.int("CRM_BEAT_LEASE_SECONDS", default=30)
 CRM_BEAT_CHECK_SECONDS = env.int("CRM_BEAT_CHECK_SECONDS", default=10)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Sending email waits on the relay (tens of milliseconds per email across a network), not on the
+# CPU, so it has a queue of its own, "email", that a sending worker with many processes serves
+# (crm-sender.service, Procfile `sender`: `celery worker -Q email`). A worker started without -Q
+# (crm-worker.service) serves both queues: a deployment without the sending worker still sends.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("email"))
+CELERY_TASK_ROUTES = {name: {"queue": "email"} for name in (
+    "campaigns.send_run", "campaigns.send_due", "campaigns.recover_stuck")}
 # A task running when the broker connection drops finishes its work (Celery 6 will cancel it by
 # default): cancelling a sending batch mid-way leaves its email in flight UNKNOWN ("may have
 # arrived", staff must decide), finishing it leaves every row with a known result. The broker

@@ -43,18 +43,20 @@ class CeleryWorker:
     """`celery -A crm worker` as crm-worker.service runs it (prefork pool)."""
 
     def __init__(self, broker_url: str, *, smtp_port: int, concurrency: int = 2,
-                 app: str = "crm") -> None:
-        """`app`: the Celery app module (-A); a test's own module can wrap crm's."""
+                 app: str = "crm", queues: str = "") -> None:
+        """`app`: the Celery app module (-A); a test's own module can wrap crm's. `queues`: -Q
+        (crm-sender.service serves "email"); by default every queue, as crm-worker.service."""
         self.environ = production_environment(broker_url, smtp_port)
         self.concurrency = concurrency
         self.app = app
+        self.queues = ["-Q", queues] if queues else []
         self.log = Path(tempfile.mkstemp(prefix="crm-test-worker-", suffix=".log")[1])
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "CeleryWorker":
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [str(CELERY), "-A", self.app, "worker", "--pool=prefork",
+                [str(CELERY), "-A", self.app, "worker", *self.queues, "--pool=prefork",
                  f"--concurrency={self.concurrency}", "--loglevel=INFO",
                  "--without-gossip", "--without-mingle", f"--hostname=test-{free_port()}@%h"],
                 cwd=ROOT, env=self.environ, stdout=log, stderr=subprocess.STDOUT)

@@ -20,7 +20,8 @@ from .support import DEPLOY_DIR, REPO_DIR, SERVER_APP_DIR, VENV_BIN
 
 SYSTEMD_DIR = DEPLOY_DIR / "systemd"
 UNIT_FILES = sorted(path.name for path in SYSTEMD_DIR.iterdir())
-LONG_RUNNING = ["crm-web.service", "crm-worker.service", "crm-beat.service"]
+LONG_RUNNING = ["crm-web.service", "crm-worker.service", "crm-sender.service", "crm-beat.service"]
+WORKERS = ["crm-worker.service", "crm-sender.service"]
 NGINX_CONF = DEPLOY_DIR / "nginx" / "crm.conf"
 ENV_EXAMPLE = DEPLOY_DIR / "crm.env.example"
 ENV_FILE = "/etc/crm/crm.env"
@@ -150,8 +151,8 @@ def test_service_reads_required_environment_file(name):
 @pytest.mark.parametrize("name", LONG_RUNNING)
 def test_service_defaults_to_production_settings(name):
     # crm/celery.py and manage.py default to the local settings; the unit must not.
-    assert load_unit(name)["Service"]["Environment"] == (
-        "DJANGO_SETTINGS_MODULE=crm.settings.production")
+    assert "DJANGO_SETTINGS_MODULE=crm.settings.production" in shlex.split(
+        load_unit(name)["Service"]["Environment"])
 
 
 @pytest.mark.parametrize("name", LONG_RUNNING)
@@ -198,23 +199,49 @@ def test_web_service_uses_its_socket_unit():
     assert load_unit("crm-web.service")["Unit"]["Requires"] == "crm-web.socket"
 
 
-def test_worker_runs_celery_worker_for_crm_app():
-    argv = exec_start("crm-worker.service")
+@pytest.mark.parametrize("name", WORKERS)
+def test_worker_runs_celery_worker_for_crm_app(name):
+    argv = exec_start(name)
 
     assert argv[:4] == [f"{SERVER_APP_DIR}/.venv/bin/celery", "-A", "crm", "worker"]
 
 
-def test_worker_does_not_embed_beat():
-    argv = exec_start("crm-worker.service")
+def test_the_worker_serves_every_queue_and_the_sender_only_email():
+    """crm-worker (no -Q) takes every queue in CELERY_TASK_QUEUES, email included, so a
+    deployment without crm-sender still sends; crm-sender takes only the sending tasks, with
+    more processes than cores (they wait on the relay), as the Procfile does for `make run`."""
+    from django.conf import settings
+
+    from crm.celery import app
+
+    worker, sender = exec_start("crm-worker.service"), exec_start("crm-sender.service")
+    assert "-Q" not in worker and not any(arg.startswith("--queues") for arg in worker)
+    assert {queue.name for queue in settings.CELERY_TASK_QUEUES} == {"celery", "email"}
+    assert sender[sender.index("-Q") + 1] == "email"
+    assert "--concurrency=${CRM_SENDER_CONCURRENCY}" in sender
+    assert "--pool=prefork" in sender  # its children are what a killed batch is (reject_on_worker_lost)
+    unit = load_unit("crm-sender.service")["Service"]
+    assert "CRM_SENDER_CONCURRENCY=8" in unit["Environment"]
+    for task in ("campaigns.send_run", "campaigns.send_due", "campaigns.recover_stuck"):
+        assert app.amqp.router.route({}, task)["queue"].name == "email"
+    assert app.amqp.router.route({}, "customers.score_chunk")["queue"].name == "celery"
+    procfile = (REPO_DIR / "Procfile").read_text().splitlines()
+    assert [line for line in procfile if line.startswith("sender:") and " -Q email " in line]
+
+
+@pytest.mark.parametrize("name", WORKERS)
+def test_worker_does_not_embed_beat(name):
+    argv = exec_start(name)
 
     short_flags = [arg for arg in argv if re.fullmatch(r"-[A-Za-z]+", arg)]
     assert "--beat" not in argv
     assert not any("B" in flags for flags in short_flags)
 
 
-def test_worker_stop_is_warm_shutdown():
+@pytest.mark.parametrize("name", WORKERS)
+def test_worker_stop_is_warm_shutdown(name):
     # SIGTERM only to the main process: it lets running tasks finish.
-    service = load_unit("crm-worker.service")["Service"]
+    service = load_unit(name)["Service"]
 
     assert service["KillMode"] == "mixed"
     assert int(service["TimeoutStopSec"]) >= 60
