@@ -174,6 +174,41 @@ def _text_part(text: str) -> tuple[str, bytes] | None:
     return ("7bit" if text.isascii() else "8bit"), _LINE_ENDS.sub(_CRLF, text).encode()
 
 
+def _header(name: str, value) -> bytes:
+    """Django's SafeMIME*.__setitem__ (forbid_multi_line_headers), then folding. A one-line
+    ASCII value comes out of forbid_multi_line_headers as it went in, except a Subject, which
+    Django passes through email.header.Header: that too returns an ASCII value of at most 76
+    characters unchanged (test_wire_format checks both), without building the Header."""
+    if (isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value
+            and (len(value) <= _HEADER_LINE or name.lower() != "subject")):
+        return _fold(name, value)
+    return _fold(*django_message.forbid_multi_line_headers(name, value, "utf-8"))
+
+
+_HEADER_LINE = 76  # email.header.MAXLINELEN
+_BOUNDARY_STANDIN = "=_crm_" + "0" * 32  # what mime_bytes's boundaries look like
+_CRM_BOUNDARY = re.compile(r"=_crm_[0-9a-f]{32}")
+
+
+@lru_cache(maxsize=1)
+def _multipart_headers_around() -> tuple[bytes, bytes]:
+    """The folded multipart headers of an email, split where its boundary goes. A boundary
+    is "=_crm_" and 32 hex digits: no space, ';' or ',' where compat32 could fold, and always
+    the same length, so every email's headers fold the same way around it."""
+    folded = (_fold("Content-Type", f'multipart/alternative; boundary="{_BOUNDARY_STANDIN}"')
+              + _fold("MIME-Version", "1.0"))
+    before, after = folded.split(_BOUNDARY_STANDIN.encode())
+    return before, after
+
+
+def _multipart_headers(boundary: str) -> bytes:
+    if not _CRM_BOUNDARY.fullmatch(boundary):
+        return (_fold("Content-Type", f'multipart/alternative; boundary="{boundary}"')
+                + _fold("MIME-Version", "1.0"))
+    before, after = _multipart_headers_around()
+    return before + boundary.encode() + after
+
+
 def _direct_bytes(email, boundary: str) -> bytes | None:
     """Django's message() and the email package's BytesGenerator (with _WirePolicy), done
     without building the MIME objects (a seventh of a signed email's CPU): the same headers
@@ -203,28 +238,24 @@ def _direct_bytes(email, boundary: str) -> bytes | None:
     except UnicodeEncodeError:  # lone surrogates: let the email package say what it says
         return None
 
-    def header(name: str, value) -> bytes:  # Django's SafeMIME*.__setitem__, then folding
-        return _fold(*django_message.forbid_multi_line_headers(name, value, "utf-8"))
-
     if alternatives:
-        out = [_fold("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
-               _fold("MIME-Version", "1.0")]
+        out = [_multipart_headers(boundary)]
     else:
         subtype, transfer_encoding, _body = written[0]
         out = [_part_headers(subtype, transfer_encoding)]
     extra = email.extra_headers
-    out.append(header("Subject", email.subject))
-    out.append(header("From", email.from_email))
+    out.append(_header("Subject", email.subject))
+    out.append(_header("From", email.from_email))
     if email.to:
-        out.append(header("To", ", ".join(str(address) for address in email.to)))
+        out.append(_header("To", ", ".join(str(address) for address in email.to)))
     names = {name.lower() for name in extra}
     if "date" not in names:
-        out.append(header("Date", django_message.formatdate(
+        out.append(_header("Date", django_message.formatdate(
             localtime=settings.EMAIL_USE_LOCALTIME)))
     if "message-id" not in names:
-        out.append(header("Message-ID", django_message.make_msgid(
+        out.append(_header("Message-ID", django_message.make_msgid(
             domain=django_message.DNS_NAME)))
-    out.extend(header(name, value) for name, value in extra.items())
+    out.extend(_header(name, value) for name, value in extra.items())
     out.append(b"\r\n")
     if not alternatives:
         out.append(written[0][2])

@@ -3,17 +3,21 @@
 gives, for every kind of header a campaign email has."""
 import random
 import smtplib
+import uuid
 from email.policy import Compat32
 
 import pytest
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from django.core.mail import message
+from django.core.mail import BadHeaderError, message
 from django.core.mail.message import sanitize_address
 
 from campaigns.smtp import (
     _WIRE_POLICY,
     _direct_bytes,
+    _fold,
+    _header,
+    _multipart_headers,
     _recipient_address,
     _smtp_quoted,
     _smtp_quoted_sender,
@@ -200,3 +204,32 @@ def test_long_one_token_headers_fold_as_compat32_folds_them(name):
         for candidate in (value, value.replace(";", "x").replace(",", "y"), f"<{value}>"):
             assert _WIRE_POLICY.fold_binary(name, candidate) == reference.fold_binary(
                 name, candidate), (name, candidate)
+
+
+def test_one_line_ascii_headers_skip_djangos_header_check_with_the_same_bytes():
+    """_header's shortcut (no email.header.Header for an ASCII Subject of up to 76
+    characters, no forbid_multi_line_headers for other one-line ASCII values) against what
+    Django's check and the policy make of the same values."""
+    rng = random.Random(7)
+    alphabet = "".join(chr(c) for c in range(0x20, 0x7f)) + "\t"
+    for name in ("Subject", "From", "To", "List-Unsubscribe-Post", "X-Campaign"):
+        for length in list(range(0, 90)) + [120, 200]:
+            for _ in range(20):
+                value = "".join(rng.choice(alphabet) for _ in range(length))
+                expected = _fold(*message.forbid_multi_line_headers(name, value,
+                                                                            "utf-8"))
+                assert _header(name, value) == expected, (name, value)
+    with pytest.raises(BadHeaderError):
+        _header("Subject", "two\nlines")
+
+
+def test_multipart_headers_fold_around_any_boundary_as_compat32_does():
+    for _ in range(500):
+        boundary = f"=_crm_{uuid.uuid4().hex}"
+        expected = (_fold("Content-Type", f'multipart/alternative; boundary="{boundary}"')
+                    + _fold("MIME-Version", "1.0"))
+        assert _multipart_headers(boundary) == expected
+    odd = "===============123 4=="  # not one of ours: folded on its own
+    assert _multipart_headers(odd) == (
+        _fold("Content-Type", f'multipart/alternative; boundary="{odd}"')
+        + _fold("MIME-Version", "1.0"))
