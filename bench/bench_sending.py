@@ -111,11 +111,24 @@ class Sink:
 
 # --- Data -------------------------------------------------------------------------------------
 
-PLAIN_TEXT = ("Hi {{ contact.first_name }},\n\nThanks for shopping with us."
-              "{% if coupon %} Your code: {{ coupon.code }}.{% endif %}\n\n"
-              "Unsubscribe: {{ unsubscribe_url }}\n")
-PLAIN_HTML = ("<p>Hi {{ contact.first_name }},</p><p>Thanks for shopping with us.</p>"
-              "<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>")
+# The email's two parts; the shop's link appears in each unless --no-shop-links (then only the
+# unsubscribe link, which is the CRM's own and never rewritten).
+SHOP_LINK_TEXT = "New this week: https://shop.example.com/new?utm_source=crm\n"
+SHOP_LINK_HTML = ("<p><a href=\"https://shop.example.com/new?utm_source=crm&amp;m=1\">"
+                  "New this week</a></p>")
+
+
+def email_parts(shop_links: bool) -> dict[str, str]:
+    text_link, html_link = (SHOP_LINK_TEXT, SHOP_LINK_HTML) if shop_links else ("", "")
+    return {
+        "subject": "{{ contact.first_name }}, a thank-you from us",
+        # Each shop link goes through the click redirect (campaigns.clicks).
+        "body_text": ("Hi {{ contact.first_name }},\n\nThanks for shopping with us."
+                      "{% if coupon %} Your code: {{ coupon.code }}.{% endif %}\n"
+                      f"{text_link}\nUnsubscribe: {{{{ unsubscribe_url }}}}\n"),
+        "body_html": ("<p>Hi {{ contact.first_name }},</p><p>Thanks for shopping with us.</p>"
+                      f"{html_link}<p><a href=\"{{{{ unsubscribe_url }}}}\">Unsubscribe</a></p>"),
+    }
 
 
 def create_outbox(count: int, *, shop_links: bool = True) -> int:
@@ -127,21 +140,8 @@ def create_outbox(count: int, *, shop_links: bool = True) -> int:
 
     Campaign.objects.filter(name=CAMPAIGN).delete()
     Contact.objects.filter(email__endswith="@" + DOMAIN).delete()
-    template, _ = EmailTemplate.objects.update_or_create(name=CAMPAIGN, defaults={
-        "subject": "{{ contact.first_name }}, a thank-you from us",
-        # Two links to the shop: each goes through the click redirect (campaigns.clicks).
-        "body_text": ("Hi {{ contact.first_name }},\n\nThanks for shopping with us."
-                      "{% if coupon %} Your code: {{ coupon.code }}.{% endif %}\n"
-                      "New this week: https://shop.example.com/new?utm_source=crm\n\n"
-                      "Unsubscribe: {{ unsubscribe_url }}\n"),
-        "body_html": ("<p>Hi {{ contact.first_name }},</p><p>Thanks for shopping with us.</p>"
-                      "<p><a href=\"https://shop.example.com/new?utm_source=crm&amp;m=1\">"
-                      "New this week</a></p>"
-                      "<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>"),
-    } if shop_links else {
-        "subject": "{{ contact.first_name }}, a thank-you from us",
-        "body_text": PLAIN_TEXT, "body_html": PLAIN_HTML,
-    })
+    template, _ = EmailTemplate.objects.update_or_create(name=CAMPAIGN,
+                                                         defaults=email_parts(shop_links))
     campaign = Campaign.objects.create(name=CAMPAIGN, template=template)
     run = CampaignRun.objects.create(campaign=campaign, key="bench",
                                      status=CampaignRun.Status.SENDING)

@@ -6,6 +6,7 @@ import re
 import smtplib
 import uuid
 from email.generator import BytesGenerator
+from email.header import MAXLINELEN
 from email.policy import Compat32
 from functools import lru_cache
 from io import BytesIO
@@ -132,7 +133,7 @@ def mime_bytes(email) -> bytes:
     A campaign email (a text body and at most an HTML alternative, short lines) is written
     directly (_direct_bytes), the rest through the email package.
     """
-    boundary = f"=_crm_{uuid.uuid4().hex}"
+    boundary = f"{_BOUNDARY_PREFIX}{uuid.uuid4().hex}"
     direct = _direct_bytes(email, boundary)
     if direct is not None:
         return direct
@@ -180,33 +181,34 @@ def _header(name: str, value) -> bytes:
     Django passes through email.header.Header: that too returns an ASCII value of at most 76
     characters unchanged (test_wire_format checks both), without building the Header."""
     if (isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value
-            and (len(value) <= _HEADER_LINE or name.lower() != "subject")):
+            and (len(value) <= MAXLINELEN or name.lower() != "subject")):
         return _fold(name, value)
     return _fold(*django_message.forbid_multi_line_headers(name, value, "utf-8"))
 
 
-_HEADER_LINE = 76  # email.header.MAXLINELEN
-_BOUNDARY_STANDIN = "=_crm_" + "0" * 32  # what mime_bytes's boundaries look like
-_CRM_BOUNDARY = re.compile(r"=_crm_[0-9a-f]{32}")
+# mime_bytes's boundaries: this prefix and a uuid4's 32 hex digits.
+_BOUNDARY_PREFIX = "=_crm_"
+_OUR_BOUNDARY = re.compile(re.escape(_BOUNDARY_PREFIX) + "[0-9a-f]{32}")
+_BOUNDARY_STANDIN = _BOUNDARY_PREFIX + "0" * 32
+
+
+def _multipart_headers_folded(boundary: str) -> bytes:
+    return (_fold("Content-Type", f'multipart/alternative; boundary="{boundary}"')
+            + _fold("MIME-Version", "1.0"))
 
 
 @lru_cache(maxsize=1)
-def _multipart_headers_around() -> tuple[bytes, bytes]:
-    """The folded multipart headers of an email, split where its boundary goes. A boundary
-    is "=_crm_" and 32 hex digits: no space, ';' or ',' where compat32 could fold, and always
-    the same length, so every email's headers fold the same way around it."""
-    folded = (_fold("Content-Type", f'multipart/alternative; boundary="{_BOUNDARY_STANDIN}"')
-              + _fold("MIME-Version", "1.0"))
-    before, after = folded.split(_BOUNDARY_STANDIN.encode())
-    return before, after
+def _multipart_headers_around() -> tuple[bytes, ...]:
+    """The folded multipart headers, split where the boundary goes. One of ours has no space,
+    ';' or ',' where compat32 could fold, and always the same length, so every email's headers
+    fold the same way around it."""
+    return tuple(_multipart_headers_folded(_BOUNDARY_STANDIN).split(_BOUNDARY_STANDIN.encode()))
 
 
 def _multipart_headers(boundary: str) -> bytes:
-    if not _CRM_BOUNDARY.fullmatch(boundary):
-        return (_fold("Content-Type", f'multipart/alternative; boundary="{boundary}"')
-                + _fold("MIME-Version", "1.0"))
-    before, after = _multipart_headers_around()
-    return before + boundary.encode() + after
+    if not _OUR_BOUNDARY.fullmatch(boundary):
+        return _multipart_headers_folded(boundary)
+    return boundary.encode().join(_multipart_headers_around())
 
 
 def _direct_bytes(email, boundary: str) -> bytes | None:

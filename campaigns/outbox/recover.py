@@ -33,6 +33,12 @@ class RecoveryReport:
     failed: int = 0
     run_ids: set[int] = field(default_factory=set)
 
+    def add(self, other: "RecoveryReport") -> None:
+        self.requeued += other.requeued
+        self.unknown += other.unknown
+        self.failed += other.failed
+        self.run_ids |= other.run_ids
+
 
 def _settle_dead_rows(rows, reason: str) -> RecoveryReport:
     """Rows of batches whose worker is gone: offered to the server (hand-off mark) → UNKNOWN;
@@ -42,7 +48,7 @@ def _settle_dead_rows(rows, reason: str) -> RecoveryReport:
     is FAILED (DIED_PREPARING). An email whose preparation kills the worker every time (out of
     memory, a crash in a C library) is thus tried a few times and set aside, instead of
     killing a worker on every redelivery of its batch for ever."""
-    report = RecoveryReport()
+    report = RecoveryReport(run_ids=set(rows.values_list("run_id", flat=True).distinct()))
     with transaction.atomic():
         report.unknown = rows.filter(sent_at__isnull=False).update(status=Status.UNKNOWN,
                                                                     last_error=reason)
@@ -84,12 +90,9 @@ def recover_dead_batches(*, run_id: int | None = None) -> RecoveryReport:
             if not cursor.fetchone()[0]:
                 continue  # its worker is alive and sending
         try:
-            rows = Message.objects.filter(status=Status.SENDING, claimed_at=claimed_at)
-            report.run_ids |= set(rows.values_list("run_id", flat=True).distinct())
-            settled = _settle_dead_rows(rows, _DEAD_WORKER)
-            report.requeued += settled.requeued
-            report.unknown += settled.unknown
-            report.failed += settled.failed
+            report.add(_settle_dead_rows(
+                Message.objects.filter(status=Status.SENDING, claimed_at=claimed_at),
+                _DEAD_WORKER))
         finally:
             batch_lease_release(claimed_at)
     return report
@@ -102,10 +105,7 @@ def recover_stuck_messages(*, now: dt.datetime | None = None) -> RecoveryReport:
     stuck = Message.objects.filter(
         status=Status.SENDING,
         claimed_at__lt=now - dt.timedelta(minutes=settings.CRM_EMAIL_STUCK_AFTER_MINUTES))
-    run_ids = set(stuck.values_list("run_id", flat=True).distinct())
-    report = _settle_dead_rows(stuck, _DEAD_WORKER)
-    report.run_ids = run_ids
-    return report
+    return _settle_dead_rows(stuck, _DEAD_WORKER)
 
 
 def requeue_unknown_messages(message_ids: list[int]) -> int:
